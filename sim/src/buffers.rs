@@ -1,0 +1,110 @@
+//! Caller-owned output buffers of the vectorized environment. Allocate once with
+//! [`StepBuffers::new`]; every `reset` and `step` overwrites them in place without allocating.
+
+use crate::action::Action;
+use crate::episode::EpisodeStatus;
+use crate::params::RewardParams;
+
+/// Per-car bookkeeping of a step (what a trace row or a progress display needs beyond the params).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepInfo {
+    pub status: EpisodeStatus,
+    /// The car's episode number (0-based since the environment's reset).
+    pub episode: u64,
+    /// DeepRacer's `steps` (1 at the prepare step).
+    pub steps: u32,
+    /// Simulated seconds since the environment's reset (DeepRacer's `tstamp`).
+    pub tstamp: f64,
+    /// The action applied this step.
+    pub action: Action,
+    /// The nearer of the two closest waypoints (DeepRacer's trace column `closest_waypoint`).
+    pub closest_waypoint: u32,
+    /// Penalty seconds charged this step (race mode).
+    pub pause_duration: f64,
+    /// Sum of rewards of the episode so far (in-simulator reward).
+    pub episode_return: f64,
+    /// Laps completed so far (race mode).
+    pub laps: u32,
+    /// Index of the car's track.
+    pub track_index: u32,
+}
+
+impl Default for StepInfo {
+    fn default() -> Self {
+        Self {
+            status: EpisodeStatus::Prepare,
+            episode: 0,
+            steps: 0,
+            tstamp: 0.0,
+            action: Action::Discrete(0),
+            closest_waypoint: 0,
+            pause_duration: 0.0,
+            episode_return: 0.0,
+            laps: 0,
+            track_index: 0,
+        }
+    }
+}
+
+/// Output of `reset` and `step` for N cars.
+#[derive(Clone, Debug)]
+pub struct StepBuffers {
+    pub num_cars: usize,
+    pub obs_dim: usize,
+    /// N × obs_dim observations. For a car whose episode just ended, the first observation of its
+    /// next episode (auto-reset); see `final_obs` for the last one.
+    pub obs: Vec<f32>,
+    /// N rewards from the in-simulator reward function.
+    pub reward: Vec<f32>,
+    /// N flags (0/1): the episode terminated this step (lap complete, off-track, crashed, reversed,
+    /// immobilized; in race mode: the race is over).
+    pub done: Vec<u8>,
+    /// N flags (0/1): the episode was cut off by the step or time limit.
+    pub truncated: Vec<u8>,
+    /// N × obs_dim: the observation at the end of an episode that finished this step (valid where
+    /// `done` or `truncated` is set; used to bootstrap values of truncated episodes).
+    pub final_obs: Vec<f32>,
+    /// N step bookkeeping records.
+    pub info: Vec<StepInfo>,
+    /// N DeepRacer parameter sets of the step just taken (the terminal state for finished episodes).
+    /// Empty unless created with `with_params`.
+    pub params: Vec<RewardParams>,
+    /// For cars whose episode ended: the new episode's prepare-step parameters and info.
+    pub reset_params: Vec<RewardParams>,
+    pub reset_info: Vec<StepInfo>,
+}
+
+impl StepBuffers {
+    /// Buffers for `num_cars` cars with observations of `obs_dim`. `with_params` also allocates the
+    /// per-car DeepRacer parameters (needed by external reward functions and traces).
+    pub fn new(num_cars: usize, obs_dim: usize, with_params: bool) -> Self {
+        let p = if with_params { num_cars } else { 0 };
+        Self {
+            num_cars,
+            obs_dim,
+            obs: vec![0.0; num_cars * obs_dim],
+            reward: vec![0.0; num_cars],
+            done: vec![0; num_cars],
+            truncated: vec![0; num_cars],
+            final_obs: vec![0.0; num_cars * obs_dim],
+            info: vec![StepInfo::default(); num_cars],
+            params: vec![RewardParams::default(); p],
+            reset_params: vec![RewardParams::default(); p],
+            reset_info: vec![StepInfo::default(); num_cars],
+        }
+    }
+
+    pub fn has_params(&self) -> bool {
+        !self.params.is_empty()
+    }
+
+    /// Car `i`'s observation.
+    pub fn obs_of(&self, i: usize) -> &[f32] {
+        &self.obs[i * self.obs_dim..(i + 1) * self.obs_dim]
+    }
+
+    /// Whether car `i`'s episode ended this step (terminated or truncated).
+    pub fn ended(&self, i: usize) -> bool {
+        self.done[i] != 0 || self.truncated[i] != 0
+    }
+}

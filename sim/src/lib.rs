@@ -1,0 +1,52 @@
+//! # slipstream-sim
+//!
+//! A deterministic, headless track simulator for 1/18-scale autonomous race cars, compatible with
+//! AWS DeepRacer's tracks, reward parameters, action spaces and traces, and fast enough to step
+//! millions of car-steps per second.
+//!
+//! * [`track`]: DeepRacer `.npy`/CSV tracks, built-in designs, the generator, validation, geometry.
+//! * [`car`]: the single-track dynamics model and its parameters.
+//! * [`action`]: action spaces and `model_metadata.json`.
+//! * [`sensors`]: lidar and privileged state observations.
+//! * [`params`], [`reward`]: DeepRacer's reward parameters and built-in reward presets.
+//! * [`episode`], [`objects`]: episode and race rules; obstacles and bot cars.
+//! * [`world`]: the bevy ECS world and its ordered systems.
+//! * [`env`]: [`VecEnv`], N cars in lockstep writing into caller-owned [`StepBuffers`].
+//! * [`trace`]: SIM_TRACE_LOG CSV traces. [`driver`]: a pure-pursuit baseline driver.
+//!
+//! ## Determinism
+//! The same tracks, configuration, seed and action sequence give bit-identical observations,
+//! rewards, trajectories and lap times, on every run and for every thread count: each car's step
+//! reads only its own state, all randomness comes from [`rng`] streams derived from (seed, car,
+//! episode), and all math avoids platform-dependent functions (see [`math`]).
+
+pub mod action;
+pub mod buffers;
+pub mod car;
+pub mod config;
+pub mod driver;
+pub mod env;
+pub mod episode;
+pub mod error;
+pub mod math;
+pub mod objects;
+pub mod params;
+pub mod reward;
+pub mod rng;
+pub mod sensors;
+pub mod trace;
+pub mod track;
+pub mod world;
+
+pub use action::{Action, ActionSpace, ModelMetadata};
+pub use buffers::{StepBuffers, StepInfo};
+pub use car::CarParams;
+pub use config::{EnvConfig, TrackSchedule};
+pub use env::{RaceResult, VecEnv};
+pub use episode::{EpisodeConfig, EpisodeStatus, LapResult, Mode, RaceConfig};
+pub use error::{SimError, TrackError};
+pub use objects::Scenario;
+pub use params::RewardParams;
+pub use reward::{RewardFn, RewardPreset};
+pub use sensors::ObsConfig;
+pub use track::Track;

@@ -1,0 +1,405 @@
+//! The bevy world: cars, obstacles and bot cars as entities; dynamics, sensing, rules and rewards as
+//! systems in a fixed order.
+//!
+//! A *shard* is one headless bevy [`SubApp`] (bevy_app + bevy_ecs, no renderer, no window) holding a
+//! contiguous block of the environment's cars. [`crate::env::VecEnv`] steps several shards in
+//! parallel, one per worker thread. Cars never interact across episodes, so sharding changes
+//! nothing in the results: every car's computation reads only its own entities, which is why
+//! trajectories are bit-identical whatever the thread count.
+//!
+//! # System order ([`SimStep`] schedule, one agent step)
+//!
+//! | set | system | what it does |
+//! |---|---|---|
+//! | `Act` | [`systems::apply_actions`] | read this step's actions into each car's [`Controls`] |
+//! | `Objects` | [`systems::move_bots`] | bot cars drive on and change lanes |
+//! | `Drive` | [`systems::drive`] | integrate the car dynamics with fixed sub-steps |
+//! | `Gather` | [`systems::gather_objects`] | copy each car's object footprints into [`Nearby`] |
+//! | `Locate` | [`systems::locate`] | project onto the centre line, wheels on/off the road |
+//! | `Judge` | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
+//! | `Score` | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
+//! | `Output` | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
+//! | `Final` | [`systems::sense_final`] | terminal observations of finished episodes |
+//! | `Reset` | [`systems::begin_episodes`] | auto-reset finished cars (new start, new layout) |
+//! | `Reset` | [`systems::place_objects`], [`systems::gather_fresh`], [`systems::score_fresh`], [`systems::write_reset_outputs`] | the new episode's prepare state |
+//! | `Sense` | [`systems::sense`] | observations of every car |
+//!
+//! [`SimReset`] runs the `Reset` and `Sense` sets for all cars after a seeded reset.
+
+pub mod systems;
+
+use std::sync::{Arc, Mutex};
+
+use bevy_app::SubApp;
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::ScheduleLabel;
+use bevy_ecs::schedule::SingleThreadedExecutor;
+
+use crate::action::Action;
+use crate::buffers::StepInfo;
+use crate::car::{CarModel, CarState, Command};
+use crate::config::{EnvConfig, TrackSchedule};
+use crate::episode::{EpisodeState, Mode, RaceState};
+use crate::math::{Obb, Vec2};
+use crate::objects::{ObjectState, Scenario};
+use crate::params::{MAX_OBJECTS, RewardParams};
+use crate::reward::{RewardContext, RewardFn};
+use crate::rng::Rng;
+use crate::sensors::{Lidar, ObsConfig};
+use crate::track::{Projection, Track};
+
+/// One agent step.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SimStep;
+
+/// A seeded reset of every car.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SimReset;
+
+/// The ordered phases of a step.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SimSet {
+    Act,
+    Objects,
+    Drive,
+    Gather,
+    Locate,
+    Judge,
+    Score,
+    Output,
+    Final,
+    Reset,
+    Sense,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components
+
+/// A car's position in the environment's batch.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct CarIndex {
+    /// Index across the whole environment (outputs, seeds).
+    pub global: u32,
+    /// Index within this shard (I/O buffers).
+    pub local: u32,
+}
+
+/// The car's physical state and which track it is on.
+#[derive(Component, Clone, Debug)]
+pub struct Car {
+    pub state: CarState,
+    pub track: u16,
+}
+
+/// This step's action and the command it resolved to.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Controls {
+    pub action: Action,
+    /// DeepRacer units: degrees and m/s.
+    pub steer_deg: f64,
+    pub speed: f64,
+    pub command: Command,
+}
+
+/// Where the car is relative to the track.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct TrackPose {
+    /// Projection of the car's origin.
+    pub origin: Projection,
+    /// Projection of DeepRacer's reference point (0.14 m ahead of the origin).
+    pub reference: Projection,
+    pub ref_pos: Vec2,
+    /// Bit k set = wheel k on the road (front-left, front-right, rear-left, rear-right).
+    pub wheels_on: u8,
+    /// The road quad containing the origin, for ray casting.
+    pub quad: Option<usize>,
+}
+
+impl TrackPose {
+    pub fn all_wheels_on(&self) -> bool {
+        self.wheels_on == 0b1111
+    }
+    pub fn any_wheel_on(&self) -> bool {
+        self.wheels_on != 0
+    }
+}
+
+/// Episode bookkeeping.
+#[derive(Component, Clone, Debug)]
+pub struct Episode {
+    pub state: EpisodeState,
+    /// The episode began in this update (its first observation still has to be computed).
+    pub fresh: bool,
+}
+
+/// Race bookkeeping (race mode only).
+#[derive(Component, Clone, Debug, Default)]
+pub struct Race(pub RaceState);
+
+/// DeepRacer parameters and reward of the last step.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Score {
+    pub params: RewardParams,
+    pub reward: f32,
+}
+
+/// Copies of the footprints and states of the car's objects for this step.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Nearby {
+    pub n: usize,
+    pub obbs: [Obb; MAX_OBJECTS],
+    pub states: [ObjectState; MAX_OBJECTS],
+    pub is_bot: bool,
+}
+
+impl Default for Nearby {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            obbs: [Obb::default(); MAX_OBJECTS],
+            states: [ObjectState::default(); MAX_OBJECTS],
+            is_bot: false,
+        }
+    }
+}
+
+/// An obstacle or bot car belonging to one car's episode.
+#[derive(Component, Clone, Debug)]
+#[relationship(relationship_target = CarObjects)]
+pub struct ObjectOf(pub Entity);
+
+/// The objects of a car's episode.
+#[derive(Component, Clone, Debug)]
+#[relationship_target(relationship = ObjectOf, linked_spawn)]
+pub struct CarObjects(Vec<Entity>);
+
+impl CarObjects {
+    pub fn entities(&self) -> &[Entity] {
+        &self.0
+    }
+}
+
+/// An object's slot in its car's layout and its state.
+#[derive(Component, Clone, Debug)]
+pub struct SimObject {
+    pub slot: u8,
+    pub state: ObjectState,
+    pub rng: Rng,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resources
+
+/// Immutable settings shared by every system.
+#[derive(Resource, Debug)]
+pub struct Settings {
+    pub tracks: Vec<Arc<Track>>,
+    pub track_schedule: TrackSchedule,
+    pub model: CarModel,
+    pub obs: ObsConfig,
+    pub lidar: Option<Lidar>,
+    pub mode: Mode,
+    pub scenario: Scenario,
+    pub reward: Arc<dyn RewardFn>,
+    pub reward_ctx: RewardContext,
+    pub agent_dt: f64,
+    pub substeps: u32,
+    /// Cars in the whole environment.
+    pub num_cars: usize,
+    pub action_space: crate::action::ActionSpace,
+}
+
+/// The seed of the current reset.
+#[derive(Resource, Debug, Default, Clone, Copy)]
+pub struct Seed(pub u64);
+
+/// A shard's input and output buffers, shared with the environment (which copies them to the
+/// caller's buffers). Locked once per system run, never per car.
+#[derive(Debug)]
+pub struct ShardIo {
+    pub actions: Vec<Action>,
+    pub obs: Vec<f32>,
+    pub final_obs: Vec<f32>,
+    pub reward: Vec<f32>,
+    pub done: Vec<u8>,
+    pub truncated: Vec<u8>,
+    pub info: Vec<StepInfo>,
+    pub params: Vec<RewardParams>,
+    pub reset_params: Vec<RewardParams>,
+    pub reset_info: Vec<StepInfo>,
+    /// Whether to fill `params`/`reset_params`.
+    pub want_params: bool,
+}
+
+impl ShardIo {
+    pub fn new(cars: usize, obs_dim: usize) -> Self {
+        Self {
+            actions: vec![Action::Discrete(0); cars],
+            obs: vec![0.0; cars * obs_dim],
+            final_obs: vec![0.0; cars * obs_dim],
+            reward: vec![0.0; cars],
+            done: vec![0; cars],
+            truncated: vec![0; cars],
+            info: vec![StepInfo::default(); cars],
+            params: vec![RewardParams::default(); cars],
+            reset_params: vec![RewardParams::default(); cars],
+            reset_info: vec![StepInfo::default(); cars],
+            want_params: false,
+        }
+    }
+}
+
+/// The shard's I/O handle as a resource.
+#[derive(Resource, Debug, Clone)]
+pub struct Io(pub Arc<Mutex<ShardIo>>);
+
+impl Io {
+    /// Lock the buffers (a poisoned lock means a system panicked; its data is still usable).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, ShardIo> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Build a shard holding the cars `first .. first + count` (global indices) of an environment.
+pub fn build_shard(
+    cfg: &EnvConfig,
+    num_cars: usize,
+    first: usize,
+    count: usize,
+    io: Arc<Mutex<ShardIo>>,
+) -> SubApp {
+    let mut app = SubApp::new();
+    let lidar = match &cfg.obs {
+        ObsConfig::Lidar(l) => Some(Lidar::new(l.clone())),
+        ObsConfig::State(_) => None,
+    };
+    app.insert_resource(Settings {
+        tracks: cfg.tracks.clone(),
+        track_schedule: cfg.track_schedule,
+        model: CarModel::new(cfg.car.clone()),
+        obs: cfg.obs.clone(),
+        lidar,
+        mode: cfg.mode.clone(),
+        scenario: cfg.scenario.clone(),
+        reward: cfg.reward.clone(),
+        reward_ctx: RewardContext {
+            agent_dt: cfg.agent_dt,
+            max_speed: cfg.car.max_speed,
+        },
+        agent_dt: cfg.agent_dt,
+        substeps: cfg.physics_substeps,
+        num_cars,
+        action_space: cfg.action_space.clone(),
+    });
+    app.insert_resource(Seed(0));
+    app.insert_resource(Io(io));
+
+    let mut step = Schedule::new(SimStep);
+    step.set_executor(SingleThreadedExecutor::new());
+    step.configure_sets(
+        (
+            SimSet::Act,
+            SimSet::Objects,
+            SimSet::Drive,
+            SimSet::Gather,
+            SimSet::Locate,
+            SimSet::Judge,
+            SimSet::Score,
+            SimSet::Output,
+            SimSet::Final,
+            SimSet::Reset,
+            SimSet::Sense,
+        )
+            .chain(),
+    );
+    step.add_systems((
+        systems::apply_actions.in_set(SimSet::Act),
+        systems::move_bots.in_set(SimSet::Objects),
+        systems::drive.in_set(SimSet::Drive),
+        systems::gather_objects.in_set(SimSet::Gather),
+        systems::locate.in_set(SimSet::Locate),
+        systems::judge.in_set(SimSet::Judge),
+        systems::score.in_set(SimSet::Score),
+        systems::write_outputs.in_set(SimSet::Output),
+        systems::sense_final.in_set(SimSet::Final),
+    ));
+    step.add_systems(reset_tail().in_set(SimSet::Reset));
+    step.add_systems(systems::sense.in_set(SimSet::Sense));
+    app.add_schedule(step);
+
+    let mut reset = Schedule::new(SimReset);
+    reset.set_executor(SingleThreadedExecutor::new());
+    reset.configure_sets((SimSet::Reset, SimSet::Sense).chain());
+    reset.add_systems(
+        (systems::mark_all_done, reset_tail())
+            .chain()
+            .in_set(SimSet::Reset),
+    );
+    reset.add_systems(systems::sense.in_set(SimSet::Sense));
+    app.add_schedule(reset);
+    app.update_schedule = Some(SimStep.intern());
+
+    spawn_cars(app.world_mut(), cfg, first, count);
+    app
+}
+
+/// The systems that start new episodes for finished cars, in order.
+fn reset_tail() -> bevy_ecs::schedule::ScheduleConfigs<bevy_ecs::system::ScheduleSystem> {
+    (
+        systems::begin_episodes,
+        systems::place_objects,
+        systems::gather_fresh,
+        systems::score_fresh,
+        systems::write_reset_outputs,
+    )
+        .chain()
+}
+
+fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
+    let objects = cfg.scenario.object_count();
+    let race = matches!(cfg.mode, Mode::Race(_));
+    let laps = match &cfg.mode {
+        Mode::Race(r) => r.laps,
+        Mode::Train(_) => 0,
+    };
+    for local in 0..count {
+        let global = first + local;
+        let mut e = world.spawn((
+            CarIndex {
+                global: global as u32,
+                local: local as u32,
+            },
+            Car {
+                state: CarState::at_rest(Vec2::ZERO, 0.0),
+                track: 0,
+            },
+            Controls {
+                action: Action::Discrete(0),
+                steer_deg: 0.0,
+                speed: 0.0,
+                command: Command::default(),
+            },
+            TrackPose::default(),
+            Episode {
+                state: EpisodeState::new(0),
+                fresh: false,
+            },
+            Score::default(),
+            Nearby::default(),
+        ));
+        if race {
+            e.insert(Race(RaceState::with_capacity(laps)));
+        }
+        let car = e.id();
+        for slot in 0..objects {
+            world.spawn((
+                ObjectOf(car),
+                SimObject {
+                    slot: slot as u8,
+                    state: ObjectState::default(),
+                    rng: Rng::new(0),
+                },
+            ));
+        }
+    }
+}

@@ -1,0 +1,657 @@
+//! The simulator's systems (see the module docs of [`crate::world`] for their order). Each system is a
+//! thin loop over entities calling the engine-free functions of the other modules.
+
+use bevy_ecs::prelude::*;
+
+use super::{
+    Car, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed,
+    Settings, SimObject, TrackPose,
+};
+use crate::action::{Action, ActionSpace};
+use crate::buffers::StepInfo;
+use crate::car::{CarModel, CarState};
+use crate::config::TrackSchedule;
+use crate::episode::{self, EpisodeState, EpisodeStatus, Mode, RaceAction, StepFacts};
+use crate::math::Vec2;
+use crate::objects::{self, ObjectState, Scenario};
+use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
+use crate::rng::{Rng, mix_seed};
+use crate::sensors::ObsConfig;
+use crate::track::Track;
+
+/// Horizontal field of view of DeepRacer's camera used for `object_in_camera`, degrees.
+pub const CAMERA_FOV_DEG: f64 = 120.0;
+/// How far the camera "sees" objects for `object_in_camera`, metres.
+pub const CAMERA_RANGE_M: f64 = 3.0;
+
+/// Read this step's actions.
+pub fn apply_actions(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    mut cars: Query<(&CarIndex, &mut Controls)>,
+) {
+    let io = io.lock();
+    for (idx, mut c) in &mut cars {
+        let action = io.actions[idx.local as usize];
+        // Actions were validated by the environment before the step.
+        let (steer_deg, speed) = settings
+            .action_space
+            .resolve(action)
+            .unwrap_or((0.0, settings.model.params.min_speed));
+        *c = Controls {
+            action,
+            steer_deg,
+            speed,
+            command: ActionSpace::command(steer_deg, speed),
+        };
+    }
+}
+
+/// Bot cars drive along the track and change lanes.
+pub fn move_bots(
+    settings: Res<Settings>,
+    cars: Query<&Car>,
+    mut objects: Query<(&ObjectOf, &mut SimObject)>,
+) {
+    let Scenario::HeadToBot(cfg) = &settings.scenario else {
+        return;
+    };
+    let p = &settings.model.params;
+    for (owner, mut obj) in &mut objects {
+        let Ok(car) = cars.get(owner.0) else { continue };
+        let track = &settings.tracks[car.track as usize];
+        let SimObject { state, rng, .. } = &mut *obj;
+        objects::move_bot(cfg, track, state, settings.agent_dt, rng, p.length, p.width);
+    }
+}
+
+/// Integrate the car dynamics.
+pub fn drive(settings: Res<Settings>, mut cars: Query<(&Controls, &mut Car, Option<&Race>)>) {
+    for (c, mut car, race) in &mut cars {
+        if race.is_some_and(|r| r.0.finished) {
+            continue;
+        }
+        settings.model.step(
+            &mut car.state,
+            c.command,
+            settings.agent_dt,
+            settings.substeps,
+        );
+    }
+}
+
+fn gather_one(objs: &CarObjects, objects: &Query<&SimObject>, near: &mut Nearby, is_bot: bool) {
+    let mut n = 0;
+    for &e in objs.entities() {
+        if let Ok(o) = objects.get(e) {
+            let k = o.slot as usize;
+            if k < MAX_OBJECTS {
+                near.states[k] = o.state;
+                near.obbs[k] = o.state.obb;
+                n = n.max(k + 1);
+            }
+        }
+    }
+    near.n = n;
+    near.is_bot = is_bot;
+}
+
+/// Copy each car's object footprints for this step.
+pub fn gather_objects(
+    settings: Res<Settings>,
+    mut cars: Query<(&CarObjects, &mut Nearby)>,
+    objects: Query<&SimObject>,
+) {
+    let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_));
+    for (objs, mut near) in &mut cars {
+        gather_one(objs, &objects, &mut near, is_bot);
+    }
+}
+
+/// [`gather_objects`] for cars whose episode just began.
+pub fn gather_fresh(
+    settings: Res<Settings>,
+    mut cars: Query<(&CarObjects, &Episode, &mut Nearby)>,
+    objects: Query<&SimObject>,
+) {
+    let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_));
+    for (objs, ep, mut near) in &mut cars {
+        if ep.fresh {
+            gather_one(objs, &objects, &mut near, is_bot);
+        }
+    }
+}
+
+/// Project the car onto the track and check its wheels.
+pub fn locate_one(
+    track: &Track,
+    model: &CarModel,
+    need_quad: bool,
+    car: &CarState,
+    pose: &mut TrackPose,
+) {
+    pose.origin = track.project_near(car.pos, pose.origin.seg);
+    pose.ref_pos = model.reference_point(car);
+    pose.reference = track.project_near(pose.ref_pos, pose.origin.seg);
+    let mut bits = 0u8;
+    for (k, w) in model.wheels(car).into_iter().enumerate() {
+        let p = track.project_near(w, pose.origin.seg);
+        if track.is_on_track(&p) {
+            bits |= 1 << k;
+        }
+    }
+    pose.wheels_on = bits;
+    pose.quad = if need_quad {
+        track.locate_quad(car.pos, pose.origin.seg)
+    } else {
+        None
+    };
+}
+
+/// Track pose of every car.
+pub fn locate(settings: Res<Settings>, mut cars: Query<(&Car, &mut TrackPose)>) {
+    let need_quad = settings.lidar.is_some();
+    for (car, mut pose) in &mut cars {
+        locate_one(
+            &settings.tracks[car.track as usize],
+            &settings.model,
+            need_quad,
+            &car.state,
+            &mut pose,
+        );
+    }
+}
+
+/// Whether the footprint touches an object that counts: any box, or a bot car ahead of the car.
+fn contact(track: &Track, model: &CarModel, car: &CarState, ref_s: f64, near: &Nearby) -> bool {
+    if near.n == 0 {
+        return false;
+    }
+    let fp = model.footprint(car);
+    (0..near.n).any(|k| {
+        fp.overlaps(&near.obbs[k]) && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0)
+    })
+}
+
+fn open_span(track: &Track, start_s: f64) -> Option<f64> {
+    if track.is_closed() {
+        None
+    } else {
+        Some((track.length() - start_s).max(1e-6))
+    }
+}
+
+/// Put a car at rest on the centre line at arc length `s`, facing along the track.
+fn place_on_centerline(track: &Track, car: &mut CarState, s: f64, hint: usize) -> usize {
+    let (p, seg, _) = track.point_at_s(s, hint);
+    *car = CarState::at_rest(p, track.heading_at(seg));
+    seg
+}
+
+/// Progress, collisions, termination; race laps and penalties.
+pub fn judge(
+    settings: Res<Settings>,
+    mut cars: Query<(
+        &mut Car,
+        &mut TrackPose,
+        &mut Episode,
+        Option<&mut Race>,
+        &Nearby,
+    )>,
+) {
+    let need_quad = settings.lidar.is_some();
+    for (mut car, mut pose, mut ep, race, near) in &mut cars {
+        let car = &mut *car;
+        let track = &settings.tracks[car.track as usize];
+        let ep = &mut ep.state;
+        if let Some(r) = &race
+            && r.0.finished
+        {
+            ep.done = true;
+            continue;
+        }
+        let facts = StepFacts {
+            ref_s: pose.reference.s,
+            ref_pos: pose.ref_pos,
+            any_wheel_on_track: pose.any_wheel_on(),
+            contact: contact(track, &settings.model, &car.state, pose.reference.s, near),
+            track_length: track.length(),
+            open_span: open_span(track, ep.start_s),
+            dt: settings.agent_dt,
+        };
+        let delta = track.delta_s(ep.ref_s, pose.reference.s);
+        episode::advance_progress(ep, &facts, delta);
+        match (&settings.mode, race) {
+            (Mode::Train(cfg), _) => episode::judge_training(ep, cfg, &facts),
+            (Mode::Race(cfg), Some(mut race)) => {
+                match episode::judge_race(ep, &mut race.0, cfg, &facts) {
+                    RaceAction::Continue => {}
+                    RaceAction::Stop => {
+                        car.state.vx = 0.0;
+                        car.state.vy = 0.0;
+                        car.state.yaw_rate = 0.0;
+                    }
+                    RaceAction::Reset => {
+                        let new_lap = ep.status == EpisodeStatus::LapComplete;
+                        let s = if new_lap { ep.start_s } else { pose.origin.s };
+                        let seg = place_on_centerline(track, &mut car.state, s, pose.origin.seg);
+                        pose.origin.seg = seg;
+                        let old_ref = pose.reference.s;
+                        locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
+                        if new_lap {
+                            ep.along = pose.reference.s - ep.start_s;
+                        } else {
+                            ep.along += track.delta_s(old_ref, pose.reference.s);
+                        }
+                        ep.ref_s = pose.reference.s;
+                        ep.last_ref_pos = pose.ref_pos;
+                    }
+                }
+            }
+            (Mode::Race(_), None) => {}
+        }
+    }
+}
+
+/// Fill DeepRacer's parameters in place (the object array is only written as far as it is used).
+#[allow(clippy::too_many_arguments)]
+fn fill_params(
+    p: &mut RewardParams,
+    track: &Track,
+    track_index: u16,
+    car: &CarState,
+    steer_deg: f64,
+    speed: f64,
+    pose: &TrackPose,
+    ep: &EpisodeState,
+    near: &Nearby,
+) {
+    let r = &pose.reference;
+    let (hl, hr) = track.half_widths(r.seg, r.t);
+    let [a, b] = track.closest_waypoints(r);
+    p.all_wheels_on_track = pose.all_wheels_on();
+    p.x = pose.ref_pos.x;
+    p.y = pose.ref_pos.y;
+    p.heading = car.heading.to_degrees();
+    p.distance_from_center = r.distance;
+    p.is_left_of_center = r.lateral > 0.0;
+    p.is_offtrack = !pose.any_wheel_on();
+    p.is_crashed = ep.crashed;
+    p.is_reversed = track.is_reversed();
+    p.progress = ep.progress;
+    p.speed = speed;
+    p.steering_angle = steer_deg;
+    p.steps = ep.steps;
+    p.track_width = hl + hr;
+    p.track_length = track.length();
+    p.closest_waypoints = [a as u32, b as u32];
+    p.projection_distance = r.s;
+    p.track_index = u32::from(track_index);
+    p.measured_speed = car.speed();
+    p.progress_delta_m = ep.progress_delta_m;
+    p.num_objects = near.n as u32;
+    for k in 0..near.n {
+        let o = &near.states[k];
+        let (ol, or) = track.half_widths(o.seg, 0.0);
+        p.objects[k] = ObjectParams {
+            location: o.obb.center,
+            left_of_center: o.lane > 0.0,
+            speed: o.speed,
+            heading: o.heading.to_degrees(),
+            distance: o.s,
+            distance_from_center: if o.lane >= 0.0 {
+                o.lane * ol
+            } else {
+                -o.lane * or
+            },
+        };
+    }
+    p.closest_objects =
+        closest_objects(&p.objects[..near.n], r.s, track.length(), track.is_closed());
+    p.object_in_camera = near.n > 0 && {
+        let o = &p.objects[p.closest_objects[1] as usize];
+        let rel = o.location - car.pos;
+        let dist = rel.length();
+        let fwd = Vec2::new(car.cos_h, car.sin_h);
+        dist <= CAMERA_RANGE_M && rel.dot(fwd) >= dist * (0.5 * CAMERA_FOV_DEG).to_radians().cos()
+    };
+}
+
+/// DeepRacer parameters and the in-simulator reward.
+#[allow(clippy::type_complexity)]
+pub fn score(
+    settings: Res<Settings>,
+    mut cars: Query<(
+        &Car,
+        &Controls,
+        &TrackPose,
+        &mut Episode,
+        &Nearby,
+        &mut Score,
+    )>,
+) {
+    for (car, c, pose, mut ep, near, mut score) in &mut cars {
+        let track = &settings.tracks[car.track as usize];
+        let score = &mut *score;
+        fill_params(
+            &mut score.params,
+            track,
+            car.track,
+            &car.state,
+            c.steer_deg,
+            c.speed,
+            pose,
+            &ep.state,
+            near,
+        );
+        score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
+        ep.state.episode_return += f64::from(score.reward);
+    }
+}
+
+/// Parameters of the prepare step of cars whose episode just began (reward 0, as in DeepRacer).
+pub fn score_fresh(
+    settings: Res<Settings>,
+    mut cars: Query<(&Car, &TrackPose, &Episode, &Nearby, &mut Score)>,
+) {
+    for (car, pose, ep, near, mut score) in &mut cars {
+        if ep.fresh {
+            let track = &settings.tracks[car.track as usize];
+            fill_params(
+                &mut score.params,
+                track,
+                car.track,
+                &car.state,
+                0.0,
+                0.0,
+                pose,
+                &ep.state,
+                near,
+            );
+            score.reward = 0.0;
+        }
+    }
+}
+
+fn info_of(
+    ep: &EpisodeState,
+    action: Action,
+    track: &Track,
+    pose: &TrackPose,
+    race: Option<&Race>,
+    track_index: u16,
+) -> StepInfo {
+    StepInfo {
+        status: ep.status,
+        episode: ep.number,
+        steps: ep.steps,
+        tstamp: ep.clock,
+        action,
+        closest_waypoint: track.closest_waypoint(pose.ref_pos, &pose.reference) as u32,
+        pause_duration: ep.pause,
+        episode_return: ep.episode_return,
+        laps: race.map_or(0, |r| {
+            r.0.laps.iter().filter(|l| l.completed).count() as u32
+        }),
+        track_index: u32::from(track_index),
+    }
+}
+
+/// Rewards, flags, info and parameters into the shard's buffers.
+pub fn write_outputs(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    cars: Query<(
+        &CarIndex,
+        &Car,
+        &Controls,
+        &TrackPose,
+        &Episode,
+        Option<&Race>,
+        &Score,
+    )>,
+) {
+    let mut io = io.lock();
+    let io = &mut *io;
+    for (idx, car, c, pose, ep, race, score) in &cars {
+        let l = idx.local as usize;
+        let track = &settings.tracks[car.track as usize];
+        io.reward[l] = score.reward;
+        io.done[l] = u8::from(ep.state.done);
+        io.truncated[l] = u8::from(ep.state.truncated);
+        io.info[l] = info_of(&ep.state, c.action, track, pose, race, car.track);
+        if io.want_params {
+            io.params[l] = score.params;
+        }
+    }
+}
+
+/// One car's observation.
+fn sense_one(settings: &Settings, car: &Car, pose: &TrackPose, near: &Nearby, out: &mut [f32]) {
+    let track = &settings.tracks[car.track as usize];
+    match (&settings.obs, &settings.lidar) {
+        (ObsConfig::State(cfg), _) => {
+            cfg.observe(track, &car.state, &pose.origin, &settings.model.params, out)
+        }
+        (ObsConfig::Lidar(cfg), Some(lidar)) => {
+            let n = cfg.rays;
+            lidar.scan(
+                track,
+                car.state.pos,
+                car.state.forward(),
+                pose.quad,
+                &near.obbs[..near.n],
+                &mut out[..n],
+            );
+            out[n] = (car.state.vx / settings.model.params.max_speed) as f32;
+            out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
+        }
+        (ObsConfig::Lidar(_), None) => unreachable!("a lidar is built for lidar observations"),
+    }
+}
+
+/// Terminal observations of episodes that ended this step.
+pub fn sense_final(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, &Nearby)>,
+) {
+    let mut io = io.lock();
+    let dim = settings.obs.dim();
+    for (idx, car, pose, ep, near) in &cars {
+        if ep.state.done || ep.state.truncated {
+            let l = idx.local as usize;
+            sense_one(
+                &settings,
+                car,
+                pose,
+                near,
+                &mut io.final_obs[l * dim..(l + 1) * dim],
+            );
+        }
+    }
+}
+
+/// Observations of every car (after auto-resets), and the end of "fresh".
+pub fn sense(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    mut cars: Query<(&CarIndex, &Car, &TrackPose, &mut Episode, &Nearby)>,
+) {
+    let mut io = io.lock();
+    let dim = settings.obs.dim();
+    for (idx, car, pose, mut ep, near) in &mut cars {
+        let l = idx.local as usize;
+        sense_one(
+            &settings,
+            car,
+            pose,
+            near,
+            &mut io.obs[l * dim..(l + 1) * dim],
+        );
+        if ep.fresh {
+            ep.fresh = false;
+        }
+    }
+}
+
+/// Mark every car for a full reset (the [`super::SimReset`] schedule).
+pub fn mark_all_done(mut cars: Query<&mut Episode>) {
+    for mut ep in &mut cars {
+        ep.state.number = u64::MAX;
+        ep.state.done = true;
+    }
+}
+
+/// Start new episodes for cars that finished (training), or for every car after a reset.
+pub fn begin_episodes(
+    settings: Res<Settings>,
+    seed: Res<Seed>,
+    mut cars: Query<(
+        &CarIndex,
+        &mut Car,
+        &mut TrackPose,
+        &mut Episode,
+        Option<&mut Race>,
+    )>,
+) {
+    let need_quad = settings.lidar.is_some();
+    let num_tracks = settings.tracks.len() as u64;
+    for (idx, mut car, mut pose, mut ep, race) in &mut cars {
+        let full = ep.state.number == u64::MAX;
+        let train = matches!(settings.mode, Mode::Train(_));
+        if !full && !(train && (ep.state.done || ep.state.truncated)) {
+            continue;
+        }
+        let number = if full { 0 } else { ep.state.number + 1 };
+        let clock = if full { 0.0 } else { ep.state.clock };
+        let g = u64::from(idx.global);
+        let ti = match settings.track_schedule {
+            TrackSchedule::RoundRobin => (g + number) % num_tracks,
+            TrackSchedule::PerCar => g % num_tracks,
+        } as usize;
+        let track = &settings.tracks[ti];
+        let (frac, open_scale) = match &settings.mode {
+            Mode::Train(e) => {
+                let spread = if e.spread_cars {
+                    g as f64 / settings.num_cars as f64
+                } else {
+                    0.0
+                };
+                (
+                    (e.start_offset + spread + number as f64 * e.round_robin_advance).fract(),
+                    0.5,
+                )
+            }
+            Mode::Race(r) => (r.start_offset, 1.0),
+        };
+        let start_s = if track.is_closed() {
+            frac * track.length()
+        } else {
+            frac * open_scale * track.length()
+        };
+        let car = &mut *car;
+        car.track = ti as u16;
+        let seg = place_on_centerline(track, &mut car.state, start_s, 0);
+        pose.origin.seg = seg;
+        locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
+        let mut st = EpisodeState::new(mix_seed(&[seed.0, g, number]));
+        st.number = number;
+        st.clock = clock;
+        st.start_s = start_s;
+        st.ref_s = pose.reference.s;
+        st.along = if track.is_closed() {
+            track.delta_s(start_s, pose.reference.s)
+        } else {
+            pose.reference.s - start_s
+        };
+        st.last_ref_pos = pose.ref_pos;
+        let span = open_span(track, start_s).unwrap_or(track.length());
+        st.progress = st.along / span * 100.0;
+        st.prev_progress = st.progress;
+        ep.state = st;
+        ep.fresh = true;
+        if let Some(mut race) = race {
+            if full {
+                race.0.laps.clear();
+                race.0.finished = false;
+                race.0.elapsed = 0.0;
+                race.0.lap_penalty = 0.0;
+                race.0.lap_off_track = 0;
+                race.0.lap_collisions = 0;
+            }
+            race.0.lap_start = clock;
+        }
+    }
+}
+
+/// Lay out the objects of cars whose episode just began.
+pub fn place_objects(
+    settings: Res<Settings>,
+    seed: Res<Seed>,
+    cars: Query<(&CarIndex, &Car, &Episode, &CarObjects)>,
+    mut objects: Query<&mut SimObject>,
+) {
+    let count = settings.scenario.object_count();
+    let per_episode = match &settings.scenario {
+        Scenario::ObjectAvoidance(o) => o.randomize_each_episode,
+        _ => true,
+    };
+    let p = &settings.model.params;
+    for (idx, car, ep, objs) in &cars {
+        if !ep.fresh {
+            continue;
+        }
+        let track = &settings.tracks[car.track as usize];
+        let g = u64::from(idx.global);
+        let (mut rng, start_s) = if per_episode {
+            (
+                Rng::new(mix_seed(&[seed.0, g, ep.state.number, 1])),
+                ep.state.start_s,
+            )
+        } else {
+            (Rng::new(mix_seed(&[seed.0, g, 1])), 0.0)
+        };
+        let mut layout = [ObjectState::default(); MAX_OBJECTS];
+        objects::layout(
+            &settings.scenario,
+            track,
+            p.length,
+            p.width,
+            start_s,
+            &mut rng,
+            &mut layout[..count],
+        );
+        for &e in objs.entities() {
+            if let Ok(mut o) = objects.get_mut(e) {
+                let k = o.slot as usize;
+                if k < count {
+                    o.state = layout[k];
+                    o.rng = Rng::new(mix_seed(&[seed.0, g, ep.state.number, 2, k as u64]));
+                }
+            }
+        }
+    }
+}
+
+/// Prepare-step records of fresh episodes; after a full reset they are also the step outputs.
+pub fn write_reset_outputs(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, Option<&Race>, &Score)>,
+) {
+    let mut io = io.lock();
+    let io = &mut *io;
+    for (idx, car, pose, ep, race, score) in &cars {
+        if !ep.fresh {
+            continue;
+        }
+        let l = idx.local as usize;
+        let track = &settings.tracks[car.track as usize];
+        let info = info_of(&ep.state, Action::Discrete(0), track, pose, race, car.track);
+        io.reset_info[l] = info;
+        if io.want_params {
+            io.reset_params[l] = score.params;
+        }
+    }
+}
