@@ -49,10 +49,7 @@ impl Default for ActionSpace {
         let mut v = Vec::new();
         for steering_angle in [-30.0, -15.0, 0.0, 15.0, 30.0] {
             for speed in [1.0, 2.0] {
-                v.push(DiscreteAction {
-                    steering_angle,
-                    speed,
-                });
+                v.push(DiscreteAction { steering_angle, speed });
             }
         }
         ActionSpace::Discrete(v)
@@ -103,10 +100,7 @@ impl ActionSpace {
             if !v.is_finite() || v < car.min_speed - 1e-9 || v > car.max_speed + 1e-9 {
                 return Err(SimError::config(
                     field,
-                    format!(
-                        "speed {v} m/s is outside {}–{} m/s",
-                        car.min_speed, car.max_speed
-                    ),
+                    format!("speed {v} m/s is outside {}–{} m/s", car.min_speed, car.max_speed),
                 ));
             }
             Ok(())
@@ -120,29 +114,17 @@ impl ActionSpace {
                     ));
                 }
                 for (i, a) in v.iter().enumerate() {
-                    check_steer(
-                        format!("action_space[{i}].steering_angle"),
-                        a.steering_angle,
-                    )?;
+                    check_steer(format!("action_space[{i}].steering_angle"), a.steering_angle)?;
                     check_speed(format!("action_space[{i}].speed"), a.speed)?;
                 }
             }
-            ActionSpace::Continuous {
-                steering_angle,
-                speed,
-            } => {
+            ActionSpace::Continuous { steering_angle, speed } => {
                 check_steer("action_space.steering_angle.low".into(), steering_angle.low)?;
-                check_steer(
-                    "action_space.steering_angle.high".into(),
-                    steering_angle.high,
-                )?;
+                check_steer("action_space.steering_angle.high".into(), steering_angle.high)?;
                 check_speed("action_space.speed.low".into(), speed.low)?;
                 check_speed("action_space.speed.high".into(), speed.high)?;
                 if steering_angle.low > steering_angle.high {
-                    return Err(SimError::config(
-                        "action_space.steering_angle",
-                        "low is above high",
-                    ));
+                    return Err(SimError::config("action_space.steering_angle", "low is above high"));
                 }
                 if speed.low > speed.high {
                     return Err(SimError::config("action_space.speed", "low is above high"));
@@ -163,13 +145,7 @@ impl ActionSpace {
                     v.len()
                 )),
             },
-            (
-                ActionSpace::Continuous {
-                    steering_angle,
-                    speed,
-                },
-                Action::Continuous([s, v]),
-            ) => {
+            (ActionSpace::Continuous { steering_angle, speed }, Action::Continuous([s, v])) => {
                 if !(s.is_finite() && v.is_finite()) {
                     return Err(format!("continuous action [{s}, {v}] is not finite"));
                 }
@@ -216,7 +192,9 @@ impl ActionSpace {
     pub fn from_json(value: &Value, space_type: &str) -> Result<Self, String> {
         match space_type {
             "discrete" => {
-                let arr = value.as_array().ok_or("action_space: a discrete action space must be a list of {steering_angle, speed}")?;
+                let arr = value
+                    .as_array()
+                    .ok_or("action_space: a discrete action space must be a list of {steering_angle, speed}")?;
                 let mut out = Vec::with_capacity(arr.len());
                 for (i, a) in arr.iter().enumerate() {
                     let num = |k: &str| -> Result<f64, String> {
@@ -233,9 +211,7 @@ impl ActionSpace {
             }
             "continuous" => {
                 let range = |k: &str| -> Result<Range, String> {
-                    let r = value
-                        .get(k)
-                        .ok_or_else(|| format!("action_space.{k}: missing"))?;
+                    let r = value.get(k).ok_or_else(|| format!("action_space.{k}: missing"))?;
                     let num = |b: &str| {
                         r.get(b)
                             .and_then(Value::as_f64)
@@ -272,11 +248,7 @@ pub struct ModelMetadata {
 }
 
 impl ModelMetadata {
-    pub fn new(
-        action_space: ActionSpace,
-        sensor: Vec<String>,
-        neural_network: impl Into<String>,
-    ) -> Self {
+    pub fn new(action_space: ActionSpace, sensor: Vec<String>, neural_network: impl Into<String>) -> Self {
         Self {
             action_space,
             sensor,
@@ -294,10 +266,7 @@ impl ModelMetadata {
             "sensor".into(),
             Value::Array(self.sensor.iter().cloned().map(Value::String).collect()),
         );
-        m.insert(
-            "neural_network".into(),
-            Value::String(self.neural_network.clone()),
-        );
+        m.insert("neural_network".into(), Value::String(self.neural_network.clone()));
         m.insert(
             "training_algorithm".into(),
             Value::String(self.training_algorithm.clone()),
@@ -340,20 +309,15 @@ impl ModelMetadata {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err("sensor: expected a list of strings".into()),
         };
-        let string =
-            |m: &mut Map<String, Value>, k: &str, default: &str| -> Result<String, String> {
-                match m.remove(k) {
-                    None => Ok(default.to_string()),
-                    Some(Value::String(s)) => Ok(s),
-                    Some(Value::Number(n)) => Ok(n.to_string()),
-                    Some(other) => Err(format!("{k}: expected a string, got {other}")),
-                }
-            };
-        let neural_network = string(
-            &mut m,
-            "neural_network",
-            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-        )?;
+        let string = |m: &mut Map<String, Value>, k: &str, default: &str| -> Result<String, String> {
+            match m.remove(k) {
+                None => Ok(default.to_string()),
+                Some(Value::String(s)) => Ok(s),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(other) => Err(format!("{k}: expected a string, got {other}")),
+            }
+        };
+        let neural_network = string(&mut m, "neural_network", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")?;
         let training_algorithm = string(&mut m, "training_algorithm", "clipped_ppo")?
             .trim()
             .to_ascii_lowercase();
@@ -369,15 +333,13 @@ impl ModelMetadata {
     }
 
     pub fn read(path: &Path) -> Result<Self, SimError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SimError::file(path, format!("cannot read: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| SimError::file(path, format!("cannot read: {e}")))?;
         Self::parse(&text).map_err(|m| SimError::file(path, m))
     }
 
     pub fn write(&self, path: &Path) -> Result<(), SimError> {
         let text = serde_json::to_string_pretty(&self.to_json()).expect("JSON values serialise");
-        std::fs::write(path, text + "\n")
-            .map_err(|e| SimError::file(path, format!("cannot write: {e}")))
+        std::fs::write(path, text + "\n").map_err(|e| SimError::file(path, format!("cannot write: {e}")))
     }
 }
 
@@ -394,10 +356,7 @@ mod tests {
         let m = ModelMetadata::parse(text).unwrap();
         assert_eq!(m.action_space.dim(), 2);
         assert_eq!(m.version, "4");
-        assert_eq!(
-            m.action_space.resolve(Action::Discrete(1)).unwrap(),
-            (30.0, 2.0)
-        );
+        assert_eq!(m.action_space.resolve(Action::Discrete(1)).unwrap(), (30.0, 2.0));
         assert!(m.action_space.resolve(Action::Discrete(2)).is_err());
         let again = ModelMetadata::parse(&m.to_json().to_string()).unwrap();
         assert_eq!(again, m);
@@ -410,16 +369,10 @@ mod tests {
             "training_algorithm": "clipped_ppo", "action_space_type": "continuous", "version": "5", "lidar_config": {"num_sectors": 8} }"#;
         let m = ModelMetadata::parse(text).unwrap();
         assert_eq!(
-            m.action_space
-                .resolve(Action::Continuous([45.0, 0.5]))
-                .unwrap(),
+            m.action_space.resolve(Action::Continuous([45.0, 0.5])).unwrap(),
             (30.0, 1.0)
         );
-        assert!(
-            m.action_space
-                .resolve(Action::Continuous([f32::NAN, 1.0]))
-                .is_err()
-        );
+        assert!(m.action_space.resolve(Action::Continuous([f32::NAN, 1.0])).is_err());
         assert!(m.extra.contains_key("lidar_config"), "unknown keys survive");
     }
 
@@ -444,8 +397,7 @@ mod tests {
             .to_string();
         assert!(e.contains("steering_angle.low"), "{e}");
         assert!(ActionSpace::default().validate(&car).is_ok());
-        let e = ModelMetadata::parse(r#"{"action_space": [{"steering_angle": "x", "speed": 1}]}"#)
-            .unwrap_err();
+        let e = ModelMetadata::parse(r#"{"action_space": [{"steering_angle": "x", "speed": 1}]}"#).unwrap_err();
         assert!(e.contains("action_space[0].steering_angle"), "{e}");
     }
 }

@@ -52,7 +52,7 @@ pub struct StepBuffers {
     pub num_cars: usize,
     pub obs_dim: usize,
     /// N × obs_dim observations. For a car whose episode just ended, the first observation of its
-    /// next episode (auto-reset); see `final_obs` for the last one.
+    /// next episode (auto-reset); see `final_obs` for the last one of a truncated episode.
     pub obs: Vec<f32>,
     /// N rewards from the in-simulator reward function.
     pub reward: Vec<f32>,
@@ -61,8 +61,8 @@ pub struct StepBuffers {
     pub done: Vec<u8>,
     /// N flags (0/1): the episode was cut off by the step or time limit.
     pub truncated: Vec<u8>,
-    /// N × obs_dim: the observation at the end of an episode that finished this step (valid where
-    /// `done` or `truncated` is set; used to bootstrap values of truncated episodes).
+    /// N × obs_dim: the last observation of an episode cut off this step (valid where `truncated`
+    /// is set; a learner bootstraps the value of a truncated episode from it).
     pub final_obs: Vec<f32>,
     /// N step bookkeeping records.
     pub info: Vec<StepInfo>,

@@ -118,10 +118,7 @@ impl CarParams {
         ];
         for (name, v) in positive {
             if !(v.is_finite() && v > 0.0) {
-                return Err((
-                    name.into(),
-                    format!("must be a positive finite number, got {v}"),
-                ));
+                return Err((name.into(), format!("must be a positive finite number, got {v}")));
             }
         }
         if !(self.cg_to_front > 0.0 && self.cg_to_front < self.wheelbase) {
@@ -133,10 +130,7 @@ impl CarParams {
                 ),
             ));
         }
-        if !(self.min_speed.is_finite()
-            && self.min_speed >= 0.0
-            && self.min_speed <= self.max_speed)
-        {
+        if !(self.min_speed.is_finite() && self.min_speed >= 0.0 && self.min_speed <= self.max_speed) {
             return Err((
                 "min_speed".into(),
                 format!(
@@ -148,10 +142,7 @@ impl CarParams {
         if !(self.reference_offset.is_finite() && self.reference_offset.abs() <= self.length) {
             return Err((
                 "reference_offset".into(),
-                format!(
-                    "must be within the car's length, got {}",
-                    self.reference_offset
-                ),
+                format!("must be within the car's length, got {}", self.reference_offset),
             ));
         }
         if self.max_steer >= std::f64::consts::FRAC_PI_2 {
@@ -209,26 +200,34 @@ impl CarModel {
         let max_dsteer = p.steer_rate * h;
         let accel_limit = p.max_accel.min(self.mu_g);
         let brake_limit = p.max_brake.min(self.mu_g);
+        let inv_tau = 1.0 / p.speed_time_constant;
+        let inv_mu_g = 1.0 / self.mu_g;
         let v_lo = p.kinematic_speed;
-        let v_hi = 2.0 * p.kinematic_speed;
+        let inv_blend = 1.0 / p.kinematic_speed; // blend over [v_lo, 2·v_lo]
         let inv_wheelbase = 1.0 / p.wheelbase;
+        // Steering trigonometry, recomputed only while the wheel angle is moving.
+        let mut delta = f64::NAN;
+        let (mut sd, mut cd, mut tan_d) = (0.0, 1.0, 0.0);
         for _ in 0..substeps {
             // Actuators.
             state.steer += (steer_cmd - state.steer).clamp(-max_dsteer, max_dsteer);
-            let delta = state.steer;
-            let ax =
-                ((speed_cmd - state.vx) / p.speed_time_constant).clamp(-brake_limit, accel_limit);
-            let (sd, cd) = sin_cos_small(delta);
-            let tan_d = tan_small(delta);
-            // Friction circle: longitudinal acceleration uses up lateral grip.
-            let lat_scale = (1.0 - (ax / self.mu_g) * (ax / self.mu_g)).max(0.0).sqrt();
+            if state.steer != delta {
+                delta = state.steer;
+                (sd, cd) = sin_cos_small(delta);
+                tan_d = sd / cd;
+            }
+            let ax = ((speed_cmd - state.vx) * inv_tau).clamp(-brake_limit, accel_limit);
             let vx = state.vx.max(0.0);
             let (vy, r) = (state.vy, state.yaw_rate);
             // Dynamic single-track model (only where it is well-defined).
             let (mut vx_new, mut vy_new, mut r_new) = (vx + ax * h, vy, r);
             if vx > v_lo {
-                let alpha_f = delta - fast_atan((vy + self.lf * r) / vx);
-                let alpha_r = -fast_atan((vy - self.lr * r) / vx);
+                // Friction circle: longitudinal acceleration uses up lateral grip.
+                let axn = ax * inv_mu_g;
+                let lat_scale = (1.0 - axn * axn).max(0.0).sqrt();
+                let inv_vx = 1.0 / vx;
+                let alpha_f = delta - fast_atan((vy + self.lf * r) * inv_vx);
+                let alpha_r = -fast_atan((vy - self.lr * r) * inv_vx);
                 let fmax_f = self.fy_max_f * lat_scale;
                 let fmax_r = self.fy_max_r * lat_scale;
                 let fyf = (self.c_f * alpha_f).clamp(-fmax_f, fmax_f);
@@ -241,7 +240,7 @@ impl CarModel {
             // Kinematic (no-slip) states and the blend between the two models.
             let r_kin = vx_new * tan_d * inv_wheelbase;
             let vy_kin = r_kin * self.lr;
-            let w = ((vx_new - v_lo) / (v_hi - v_lo)).clamp(0.0, 1.0);
+            let w = ((vx_new - v_lo) * inv_blend).clamp(0.0, 1.0);
             state.vx = vx_new;
             state.vy = w * vy_new + (1.0 - w) * vy_kin;
             state.yaw_rate = w * r_new + (1.0 - w) * r_kin;
@@ -370,8 +369,7 @@ pub fn fast_atan(z: f64) -> f64 {
 pub fn sin_cos_small(x: f64) -> (f64, f64) {
     let x2 = x * x;
     let s = x * (1.0 - x2 / 6.0 * (1.0 - x2 / 20.0 * (1.0 - x2 / 42.0 * (1.0 - x2 / 72.0))));
-    let c = 1.0
-        - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))));
+    let c = 1.0 - x2 / 2.0 * (1.0 - x2 / 12.0 * (1.0 - x2 / 30.0 * (1.0 - x2 / 56.0 * (1.0 - x2 / 90.0))));
     (s, c)
 }
 
@@ -426,12 +424,7 @@ mod tests {
         let delta = 20f64.to_radians();
         let s = run(&m, delta, 0.3, 6.0);
         let expected = s.vx * delta.tan() / 0.164;
-        assert!(
-            (s.yaw_rate - expected).abs() < 1e-6,
-            "{} vs {}",
-            s.yaw_rate,
-            expected
-        );
+        assert!((s.yaw_rate - expected).abs() < 1e-6, "{} vs {}", s.yaw_rate, expected);
     }
 
     #[test]
@@ -457,25 +450,9 @@ mod tests {
     fn steering_rate_is_limited() {
         let m = CarModel::new(CarParams::default());
         let mut s = CarState::at_rest(Vec2::ZERO, 0.0);
-        m.step(
-            &mut s,
-            Command {
-                steer: 0.5,
-                speed: 1.0,
-            },
-            1.0 / 30.0,
-            4,
-        );
+        m.step(&mut s, Command { steer: 0.5, speed: 1.0 }, 1.0 / 30.0, 4);
         assert!((s.steer - 8.0 / 30.0).abs() < 1e-9, "{}", s.steer);
-        m.step(
-            &mut s,
-            Command {
-                steer: 0.5,
-                speed: 1.0,
-            },
-            1.0 / 15.0,
-            8,
-        );
+        m.step(&mut s, Command { steer: 0.5, speed: 1.0 }, 1.0 / 15.0, 8);
         assert!((s.steer - 0.5).abs() < 1e-12, "{}", s.steer);
     }
 

@@ -47,7 +47,7 @@ pub struct EnvConfig {
 
 impl EnvConfig {
     /// Defaults on one track: state observations, DeepRacer's default discrete actions, training
-    /// episodes, time trial, the progress-and-speed reward, 1/15 s steps with 8 physics sub-steps.
+    /// episodes, time trial, the progress-and-speed reward, 1/15 s steps with 4 physics sub-steps.
     pub fn new(track: Track) -> Self {
         Self {
             tracks: vec![Arc::new(track)],
@@ -59,7 +59,7 @@ impl EnvConfig {
             scenario: Scenario::default(),
             reward: Arc::new(RewardPreset::ProgressSpeed),
             agent_dt: 1.0 / 15.0,
-            physics_substeps: 8,
+            physics_substeps: 4,
             threads: 1,
         }
     }

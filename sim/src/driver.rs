@@ -26,9 +26,9 @@ pub struct PurePursuit {
 impl Default for PurePursuit {
     fn default() -> Self {
         Self {
-            lookahead: 0.35,
+            lookahead: 0.5,
             lookahead_per_speed: 0.12,
-            lateral_accel: 3.6,
+            lateral_accel: 2.6,
             braking: 3.0,
         }
     }
@@ -46,10 +46,7 @@ impl PurePursuit {
         let v = p.measured_speed;
         let ld = self.lookahead + self.lookahead_per_speed * v;
         let hint = p.closest_waypoints[0] as usize;
-        let (target, _, _) = track.point_at_s(
-            p.projection_distance + ld,
-            hint.min(track.num_segments() - 1),
-        );
+        let (target, _, _) = track.point_at_s(p.projection_distance + ld, hint.min(track.num_segments() - 1));
         let to = target - rear;
         let alpha = wrap_angle(to.angle() - heading);
         let d = to.length().max(1e-3);
@@ -77,9 +74,6 @@ impl PurePursuit {
             s += l.max(1e-3);
             dist_to += l;
         }
-        (
-            steer.to_degrees(),
-            v_target.clamp(car.min_speed, car.max_speed),
-        )
+        (steer.to_degrees(), v_target.clamp(car.min_speed, car.max_speed))
     }
 }

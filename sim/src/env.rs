@@ -180,8 +180,7 @@ fn worker_loop(mut app: Box<SubApp>, sync: Arc<WorkerSync>, inspection: Arc<Mute
         if cmd == Cmd::Exit {
             return;
         }
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| run_cmd(&mut app, cmd, &inspection)));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| run_cmd(&mut app, cmd, &inspection)));
         let mut st = sync.state.lock().unwrap_or_else(|e| e.into_inner());
         st.busy = false;
         if let Err(p) = result {
@@ -210,13 +209,7 @@ impl VecEnv {
         for t in 0..threads {
             let range = (num_cars * t / threads)..(num_cars * (t + 1) / threads);
             let io = Arc::new(Mutex::new(ShardIo::new(range.len(), obs_dim)));
-            let app = Box::new(world::build_shard(
-                &cfg,
-                num_cars,
-                range.start,
-                range.len(),
-                io.clone(),
-            ));
+            let app = Box::new(world::build_shard(&cfg, num_cars, range.start, range.len(), io.clone()));
             let inspection = Arc::new(Mutex::new(Inspection::default()));
             let exec = if threads == 1 {
                 ShardExec::Inline(app)
@@ -301,9 +294,7 @@ impl VecEnv {
             match &mut shard.exec {
                 ShardExec::Inline(app) => {
                     let insp = shard.inspection.clone();
-                    if let Err(p) =
-                        std::panic::catch_unwind(AssertUnwindSafe(|| run_cmd(app, cmd, &insp)))
-                    {
+                    if let Err(p) = std::panic::catch_unwind(AssertUnwindSafe(|| run_cmd(app, cmd, &insp))) {
                         first_error.get_or_insert(panic_message(p));
                     }
                 }
@@ -328,11 +319,7 @@ impl VecEnv {
     pub fn reset(&mut self, seed: u64, out: &mut StepBuffers) -> Result<(), SimError> {
         self.check_buffers(out)?;
         for shard in &self.shards {
-            shard
-                .io
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .want_params = out.has_params();
+            shard.io.lock().unwrap_or_else(|e| e.into_inner()).want_params = out.has_params();
         }
         self.run_all(Cmd::Reset(seed))?;
         let dim = self.obs_dim;
@@ -356,13 +343,10 @@ impl VecEnv {
 
     /// Apply one action per car, advance one agent step, and write the results. Finished training
     /// episodes are reset automatically (their new first observation is in `obs`, the last one in
-    /// `final_obs`). Errors name the car whose action is invalid; nothing is stepped then.
+    /// `final_obs` for truncated ones). Errors name the car whose action is invalid; nothing is stepped then.
     pub fn step(&mut self, actions: &[Action], out: &mut StepBuffers) -> Result<(), SimError> {
         if !self.reset_done {
-            return Err(SimError::config(
-                "reset",
-                "call reset(seed) before the first step",
-            ));
+            return Err(SimError::config("reset", "call reset(seed) before the first step"));
         }
         self.check_buffers(out)?;
         if actions.len() != self.num_cars {
@@ -395,8 +379,9 @@ impl VecEnv {
             for l in 0..r.len() {
                 if io.done[l] != 0 || io.truncated[l] != 0 {
                     let g = r.start + l;
-                    out.final_obs[g * dim..(g + 1) * dim]
-                        .copy_from_slice(&io.final_obs[l * dim..(l + 1) * dim]);
+                    if io.truncated[l] != 0 {
+                        out.final_obs[g * dim..(g + 1) * dim].copy_from_slice(&io.final_obs[l * dim..(l + 1) * dim]);
+                    }
                     out.reset_info[g] = io.reset_info[l];
                     if out.has_params() {
                         out.reset_params[g] = io.reset_params[l];
@@ -424,10 +409,7 @@ impl VecEnv {
     /// Every car's race so far (race mode only).
     pub fn race_results(&mut self) -> Result<Vec<RaceResult>, SimError> {
         if !matches!(self.cfg.mode, Mode::Race(_)) {
-            return Err(SimError::config(
-                "mode",
-                "race results exist only in race mode",
-            ));
+            return Err(SimError::config("mode", "race results exist only in race mode"));
         }
         Ok(self.inspect()?.races)
     }

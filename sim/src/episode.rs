@@ -11,7 +11,8 @@
 //! where it left, at rest, and adds [`RaceConfig::off_track_penalty_s`] to the lap; driving the wrong
 //! way or getting stuck is treated the same. Touching an obstacle or bot adds
 //! [`RaceConfig::collision_penalty_s`] and stops the car (it may then drive on through the object;
-//! only a new contact counts again). Lap times are simulated seconds plus penalties.
+//! only a new contact counts again). Lap times are simulated seconds plus penalties; the moment the
+//! line is crossed is interpolated within the step, so times are not rounded to whole steps.
 
 use serde::{Deserialize, Serialize};
 
@@ -187,18 +188,12 @@ impl Mode {
                 if !(r.max_time_s.is_finite() && r.max_time_s > 0.0) {
                     return Err(SimError::config(
                         "race.max_time_s",
-                        format!(
-                            "expected a positive number of seconds, got {}",
-                            r.max_time_s
-                        ),
+                        format!("expected a positive number of seconds, got {}", r.max_time_s),
                     ));
                 }
                 frac("race.start_offset", r.start_offset)?;
                 if r.reverse_steps == 0 || r.immobilized_steps == 0 {
-                    return Err(SimError::config(
-                        "race.reverse_steps",
-                        "step counts must be at least 1",
-                    ));
+                    return Err(SimError::config("race.reverse_steps", "step counts must be at least 1"));
                 }
             }
         }
@@ -382,12 +377,7 @@ pub enum RaceAction {
 }
 
 /// Race rules: lap timing, penalties and the end of the race.
-pub fn judge_race(
-    ep: &mut EpisodeState,
-    race: &mut RaceState,
-    cfg: &RaceConfig,
-    facts: &StepFacts,
-) -> RaceAction {
+pub fn judge_race(ep: &mut EpisodeState, race: &mut RaceState, cfg: &RaceConfig, facts: &StepFacts) -> RaceAction {
     ep.steps += 1;
     ep.clock += facts.dt;
     race.elapsed += facts.dt;
@@ -398,8 +388,18 @@ pub fn judge_race(
     let mut action = RaceAction::Continue;
     ep.status = EpisodeStatus::InProgress;
     if ep.progress >= 100.0 {
-        // Lap complete: the overshoot carries into the next lap.
-        let raw = ep.clock - race.lap_start;
+        // Lap complete. The line was crossed during this step: interpolate the crossing time from
+        // the distance overshot, so lap times are not rounded to whole steps. The overshoot carries
+        // into the next lap.
+        let span = facts.open_span.unwrap_or(facts.track_length);
+        let over = (ep.along - span).max(0.0);
+        let frac = if ep.progress_delta_m > 0.0 {
+            (over / ep.progress_delta_m).min(1.0)
+        } else {
+            0.0
+        };
+        let crossed = ep.clock - frac * facts.dt;
+        let raw = crossed - race.lap_start;
         race.laps.push(LapResult {
             time_s: raw + race.lap_penalty,
             raw_time_s: raw,
@@ -408,11 +408,10 @@ pub fn judge_race(
             collisions: race.lap_collisions,
             completed: true,
         });
-        let span = facts.open_span.unwrap_or(facts.track_length);
         ep.along -= span;
         ep.progress = (ep.along / span * 100.0).min(100.0);
         ep.prev_progress = ep.progress;
-        race.lap_start = ep.clock;
+        race.lap_start = crossed;
         race.lap_penalty = 0.0;
         race.lap_off_track = 0;
         race.lap_collisions = 0;
@@ -492,10 +491,7 @@ mod tests {
         let mut ep = EpisodeState::new(1);
         advance_progress(&mut ep, &facts(1.0, true), 1.0);
         judge_training(&mut ep, &cfg, &facts(1.0, true));
-        assert_eq!(
-            (ep.status, ep.done, ep.steps),
-            (EpisodeStatus::InProgress, false, 2)
-        );
+        assert_eq!((ep.status, ep.done, ep.steps), (EpisodeStatus::InProgress, false, 2));
         judge_training(&mut ep, &cfg, &facts(1.1, false));
         assert_eq!((ep.status, ep.done), (EpisodeStatus::OffTrack, true));
         let mut ep = EpisodeState::new(1);
@@ -513,10 +509,7 @@ mod tests {
         }
         assert_eq!(ep.status, EpisodeStatus::Reversed);
         // Truncation.
-        let cfg2 = EpisodeConfig {
-            max_steps: 3,
-            ..cfg
-        };
+        let cfg2 = EpisodeConfig { max_steps: 3, ..cfg };
         let mut ep = EpisodeState::new(1);
         for k in 0..3 {
             let f = facts(k as f64, true);
@@ -567,5 +560,24 @@ mod tests {
         assert!(ep.done && race.finished);
         assert_eq!(race.laps.len(), 2);
         assert!(!race.laps[1].completed);
+    }
+
+    #[test]
+    fn lap_time_is_interpolated_within_the_step() {
+        // 0.3 m per 0.1 s step on a 10 m lap: the line is crossed 1/3 of the way into step 34.
+        let cfg = RaceConfig {
+            laps: 1,
+            ..Default::default()
+        };
+        let mut ep = EpisodeState::new(1);
+        let mut race = RaceState::with_capacity(1);
+        for k in 1..=34 {
+            let f = facts((k as f64 * 0.3) % 10.0, true);
+            advance_progress(&mut ep, &f, 0.3);
+            judge_race(&mut ep, &mut race, &cfg, &f);
+        }
+        assert!(ep.done);
+        let t = race.laps[0].time_s;
+        assert!((t - 10.0 / 3.0).abs() < 1e-9, "{t}");
     }
 }

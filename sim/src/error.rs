@@ -34,9 +34,7 @@ pub enum TrackErrorKind {
     NpyFormat(String),
     #[error("unsupported .npy dtype {0:?}: expected little-endian float64 ('<f8')")]
     NpyDtype(String),
-    #[error(
-        "expected 6 columns (center_x, center_y, inner_x, inner_y, outer_x, outer_y), found {found}"
-    )]
+    #[error("expected 6 columns (center_x, center_y, inner_x, inner_y, outer_x, outer_y), found {found}")]
     Columns { found: usize },
     #[error("line {line}: {message}")]
     Csv { line: usize, message: String },
@@ -52,17 +50,13 @@ pub enum TrackErrorKind {
         min: usize,
         kind: &'static str,
     },
-    #[error(
-        "waypoint {index}: the {border} border crosses the centre line (at centre-line segment {other})"
-    )]
+    #[error("waypoint {index}: the {border} border crosses the centre line (at centre-line segment {other})")]
     BorderCrossesCenter {
         index: usize,
         other: usize,
         border: &'static str,
     },
-    #[error(
-        "waypoint {index}: the {border} border point lies on the wrong side of the centre line"
-    )]
+    #[error("waypoint {index}: the {border} border point lies on the wrong side of the centre line")]
     BorderWrongSide { index: usize, border: &'static str },
     #[error("waypoint {index}: the inner and outer borders cross each other (at waypoint {other})")]
     BordersCross { index: usize, other: usize },
@@ -71,6 +65,16 @@ pub enum TrackErrorKind {
         index: usize,
         other: usize,
         line: &'static str,
+    },
+    #[error(
+        "waypoint {index}: the road overlaps itself near waypoint {other} (centre lines {distance:.3} m apart, \
+         the road needs {need:.3} m; a bend tighter than half the width or legs too close)"
+    )]
+    Overlap {
+        index: usize,
+        other: usize,
+        distance: f64,
+        need: f64,
     },
     #[error("waypoint {index}: the track is {width:.3} m wide, narrower than the car ({min:.3} m)")]
     TooNarrow { index: usize, width: f64, min: f64 },

@@ -57,11 +57,7 @@ impl Vec2 {
     #[inline]
     pub fn normalize_or_zero(self) -> Vec2 {
         let l = self.length();
-        if l > 1e-12 {
-            self * (1.0 / l)
-        } else {
-            Vec2::ZERO
-        }
+        if l > 1e-12 { self * (1.0 / l) } else { Vec2::ZERO }
     }
 
     /// The vector rotated 90° counter-clockwise (the left normal of a direction).
@@ -270,10 +266,8 @@ impl Obb {
     pub fn overlaps(&self, o: &Obb) -> bool {
         let d = o.center - self.center;
         for axis in [self.axis, self.axis.perp(), o.axis, o.axis.perp()] {
-            let ra = self.half_length * self.axis.dot(axis).abs()
-                + self.half_width * self.axis.perp().dot(axis).abs();
-            let rb = o.half_length * o.axis.dot(axis).abs()
-                + o.half_width * o.axis.perp().dot(axis).abs();
+            let ra = self.half_length * self.axis.dot(axis).abs() + self.half_width * self.axis.perp().dot(axis).abs();
+            let rb = o.half_length * o.axis.dot(axis).abs() + o.half_width * o.axis.perp().dot(axis).abs();
             if d.dot(axis).abs() > ra + rb {
                 return false;
             }
@@ -334,29 +328,14 @@ mod tests {
     #[test]
     fn ray_segment_hits_and_misses() {
         let o = Vec2::ZERO;
-        let t = ray_segment(
-            o,
-            Vec2::new(1.0, 0.0),
-            Vec2::new(2.0, -1.0),
-            Vec2::new(2.0, 1.0),
-        );
+        let t = ray_segment(o, Vec2::new(1.0, 0.0), Vec2::new(2.0, -1.0), Vec2::new(2.0, 1.0));
         assert_eq!(t, Some(2.0));
         assert_eq!(
-            ray_segment(
-                o,
-                Vec2::new(-1.0, 0.0),
-                Vec2::new(2.0, -1.0),
-                Vec2::new(2.0, 1.0)
-            ),
+            ray_segment(o, Vec2::new(-1.0, 0.0), Vec2::new(2.0, -1.0), Vec2::new(2.0, 1.0)),
             None
         );
         assert_eq!(
-            ray_segment(
-                o,
-                Vec2::new(1.0, 0.0),
-                Vec2::new(2.0, 0.5),
-                Vec2::new(2.0, 1.0)
-            ),
+            ray_segment(o, Vec2::new(1.0, 0.0), Vec2::new(2.0, 0.5), Vec2::new(2.0, 1.0)),
             None
         );
     }
@@ -385,10 +364,7 @@ mod tests {
         let t = c.ray_hit(Vec2::ZERO, Vec2::new(1.0, 0.0)).unwrap();
         assert!((t - 2.5).abs() < 1e-12);
         assert!(c.ray_hit(Vec2::ZERO, Vec2::new(0.0, 1.0)).is_none());
-        assert_eq!(
-            c.ray_hit(Vec2::new(3.0, 0.0), Vec2::new(0.0, 1.0)),
-            Some(0.0)
-        );
+        assert_eq!(c.ray_hit(Vec2::new(3.0, 0.0), Vec2::new(0.0, 1.0)), Some(0.0));
     }
 
     #[test]

@@ -122,10 +122,7 @@ impl Scenario {
         };
         let pos = |field: &str, v: f64| {
             if !(v.is_finite() && v > 0.0) {
-                return Err(SimError::config(
-                    field,
-                    format!("expected a positive number, got {v}"),
-                ));
+                return Err(SimError::config(field, format!("expected a positive number, got {v}")));
             }
             Ok(())
         };
@@ -141,11 +138,7 @@ impl Scenario {
                 if !o.positions.is_empty() && o.positions.len() != o.count {
                     return Err(SimError::config(
                         "scenario.positions",
-                        format!(
-                            "{} positions given for {} obstacles",
-                            o.positions.len(),
-                            o.count
-                        ),
+                        format!("{} positions given for {} obstacles", o.positions.len(), o.count),
                     ));
                 }
                 for (i, [f, lane]) in o.positions.iter().enumerate() {

@@ -56,15 +56,12 @@ impl RewardPreset {
 impl FromStr for RewardPreset {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        RewardPreset::ALL
-            .into_iter()
-            .find(|p| p.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown reward preset {s:?}; presets: {}",
-                    RewardPreset::ALL.map(RewardPreset::name).join(", ")
-                )
-            })
+        RewardPreset::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+            format!(
+                "unknown reward preset {s:?}; presets: {}",
+                RewardPreset::ALL.map(RewardPreset::name).join(", ")
+            )
+        })
     }
 }
 
@@ -144,11 +141,6 @@ mod tests {
             "progress_speed".parse::<RewardPreset>().unwrap(),
             RewardPreset::ProgressSpeed
         );
-        assert!(
-            "nope"
-                .parse::<RewardPreset>()
-                .unwrap_err()
-                .contains("centerline")
-        );
+        assert!("nope".parse::<RewardPreset>().unwrap_err().contains("centerline"));
     }
 }

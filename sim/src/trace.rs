@@ -39,12 +39,7 @@ pub fn py_float(v: f64, out: &mut String) {
         let s = format!("{v:e}");
         let (mant, exp) = s.split_once('e').expect("exponent format");
         let exp: i32 = exp.parse().expect("integer exponent");
-        let _ = write!(
-            out,
-            "{mant}e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        );
+        let _ = write!(out, "{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
         return;
     }
     let _ = write!(out, "{v:?}");
@@ -64,10 +59,8 @@ pub struct TraceWriter<W: Write> {
 impl TraceWriter<BufWriter<File>> {
     /// Create (truncate) a trace file and write the header.
     pub fn create(path: &Path) -> Result<Self, SimError> {
-        let f = File::create(path)
-            .map_err(|e| SimError::file(path, format!("cannot create trace: {e}")))?;
-        Self::new(BufWriter::new(f))
-            .map_err(|e| SimError::file(path, format!("cannot write trace: {e}")))
+        let f = File::create(path).map_err(|e| SimError::file(path, format!("cannot create trace: {e}")))?;
+        Self::new(BufWriter::new(f)).map_err(|e| SimError::file(path, format!("cannot write trace: {e}")))
     }
 }
 
@@ -134,13 +127,7 @@ impl<W: Write> TraceWriter<W> {
     pub fn record_step(&mut self, out: &StepBuffers, car: usize) -> std::io::Result<()> {
         let info = out.info[car];
         let ended = out.ended(car);
-        self.row(
-            info.episode,
-            &info,
-            &out.params[car],
-            out.reward[car],
-            ended,
-        )?;
+        self.row(info.episode, &info, &out.params[car], out.reward[car], ended)?;
         // Training episodes restart automatically: the new episode begins with its prepare row.
         let next = out.reset_info[car];
         if ended && next.episode == info.episode + 1 {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::SimError;
 use crate::math::{Obb, Vec2};
 use crate::track::Track;
+use crate::track::raycast::{FanScratch, MAX_FAN};
 
 /// Lidar settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,19 +43,16 @@ impl LidarConfig {
     }
 
     pub fn validate(&self) -> Result<(), SimError> {
-        if !(1..=1024).contains(&self.rays) {
+        if !(1..=MAX_FAN).contains(&self.rays) {
             return Err(SimError::config(
                 "sensor.rays",
-                format!("expected 1–1024 rays, got {}", self.rays),
+                format!("expected 1–{MAX_FAN} rays, got {}", self.rays),
             ));
         }
         if !(self.fov_deg.is_finite() && self.fov_deg > 0.0 && self.fov_deg <= 360.0) {
             return Err(SimError::config(
                 "sensor.fov_deg",
-                format!(
-                    "expected a field of view in (0, 360]°, got {}",
-                    self.fov_deg
-                ),
+                format!("expected a field of view in (0, 360]°, got {}", self.fov_deg),
             ));
         }
         if !(self.range.is_finite() && self.range > 0.0 && self.range <= 100.0) {
@@ -107,19 +105,43 @@ impl Lidar {
         forward: Vec2,
         quad: Option<usize>,
         objects: &[Obb],
+        scratch: &mut LidarScratch,
         out: &mut [f32],
     ) {
         let range = self.config.range;
         let inv = 1.0 / range;
-        for (o, dir_car) in out.iter_mut().zip(&self.dirs) {
-            let d = dir_car.rotate_cs(forward.x, forward.y);
-            let mut t = track.raycast_borders(origin, d, range, quad);
+        let LidarScratch { dirs, dist, fan } = scratch;
+        dirs.clear();
+        dirs.extend(self.dirs.iter().map(|d| d.rotate_cs(forward.x, forward.y)));
+        dist.resize(dirs.len(), 0.0);
+        track.raycast_fan(origin, dirs, range, quad, dist, fan);
+        for (k, o) in out.iter_mut().enumerate().take(dirs.len()) {
+            let mut t = dist[k];
             for obb in objects {
-                if let Some(h) = obb.ray_hit(origin, d) {
+                if let Some(h) = obb.ray_hit(origin, dirs[k]) {
                     t = t.min(h);
                 }
             }
             *o = (t * inv) as f32;
+        }
+    }
+}
+
+/// Reusable working memory for [`Lidar::scan`] (one per thread). Create it with [`LidarScratch::new`]
+/// for the lidar's ray count and scanning never allocates.
+#[derive(Clone, Debug, Default)]
+pub struct LidarScratch {
+    dirs: Vec<Vec2>,
+    dist: Vec<f64>,
+    fan: FanScratch,
+}
+
+impl LidarScratch {
+    pub fn new(rays: usize) -> Self {
+        Self {
+            dirs: Vec::with_capacity(rays),
+            dist: Vec::with_capacity(rays),
+            fan: FanScratch::with_capacity(rays),
         }
     }
 }
@@ -141,14 +163,30 @@ mod tests {
         let q = t.locate_quad(p, 0);
         assert!(q.is_some());
         let mut out = [0.0f32; 3];
-        lidar.scan(&t, p, Vec2::new(1.0, 0.0), q, &[], &mut out);
+        lidar.scan(
+            &t,
+            p,
+            Vec2::new(1.0, 0.0),
+            q,
+            &[],
+            &mut LidarScratch::default(),
+            &mut out,
+        );
         // Right and left rays hit the borders 0.4 m away; the forward ray sees nothing within 3 m.
         assert!((out[0] - 0.4 / 3.0).abs() < 1e-6, "{out:?}");
         assert!((out[2] - 0.4 / 3.0).abs() < 1e-6, "{out:?}");
         assert_eq!(out[1], 1.0);
         // An obstacle ahead is seen at its near face.
         let boxes = [Obb::new(Vec2::new(3.5, 0.0), 0.0, 1.0, 0.4)];
-        lidar.scan(&t, p, Vec2::new(1.0, 0.0), q, &boxes, &mut out);
+        lidar.scan(
+            &t,
+            p,
+            Vec2::new(1.0, 0.0),
+            q,
+            &boxes,
+            &mut LidarScratch::default(),
+            &mut out,
+        );
         assert!((out[1] - 1.0 / 3.0).abs() < 1e-6, "{out:?}");
     }
 

@@ -13,7 +13,7 @@ pub mod state;
 
 use serde::{Deserialize, Serialize};
 
-pub use lidar::{Lidar, LidarConfig};
+pub use lidar::{Lidar, LidarConfig, LidarScratch};
 pub use state::StateConfig;
 
 use crate::error::SimError;

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::car::{CarParams, CarState};
 use crate::error::SimError;
-use crate::math::wrap_angle;
 use crate::track::{Projection, Track};
 
 /// State-observation settings.
@@ -63,40 +62,37 @@ impl StateConfig {
                     format!("expected a distance in (0, 50] m, got {d}"),
                 ));
             }
+            if i > 0 && *d <= self.lookahead[i - 1] {
+                return Err(SimError::config(
+                    format!("sensor.lookahead[{i}]"),
+                    "distances must increase",
+                ));
+            }
         }
         Ok(())
     }
 
     /// Write the features for a car whose origin projects to `proj`.
-    pub fn observe(
-        &self,
-        track: &Track,
-        car: &CarState,
-        proj: &Projection,
-        params: &CarParams,
-        out: &mut [f32],
-    ) {
+    pub fn observe(&self, track: &Track, car: &CarState, proj: &Projection, params: &CarParams, out: &mut [f32]) {
         let scale = 1.0 / self.lookahead.iter().copied().fold(1.0, f64::max);
         let fwd = car.forward();
         let left = fwd.perp();
-        let mut hint = proj.seg;
-        for (k, d) in self.lookahead.iter().enumerate() {
-            let (p, seg, _) = track.point_at_s(proj.s + d, hint);
-            hint = seg;
+        track.points_ahead(proj.s, proj.seg, &self.lookahead, |k, p| {
             let rel = p - car.pos;
             out[2 * k] = (rel.dot(fwd) * scale) as f32;
             out[2 * k + 1] = (rel.dot(left) * scale) as f32;
-        }
+        });
         let base = 2 * self.lookahead.len();
-        let err = wrap_angle(car.heading - track.heading_at(proj.seg));
+        // Heading error from the unit vectors: sin = track × car, cos = track · car.
+        let dir = track.seg_dir(proj.seg);
         let (l, r) = track.half_widths(proj.seg, proj.t);
         let half = if proj.lateral >= 0.0 { l } else { r };
         out[base] = (car.vx / params.max_speed) as f32;
         out[base + 1] = car.vy as f32;
         out[base + 2] = (car.yaw_rate * 0.2) as f32;
         out[base + 3] = (car.steer / params.max_steer) as f32;
-        out[base + 4] = crate::math::sin(err) as f32;
-        out[base + 5] = crate::math::cos(err) as f32;
+        out[base + 4] = dir.cross(fwd) as f32;
+        out[base + 5] = dir.dot(fwd) as f32;
         out[base + 6] = (proj.lateral / half.max(1e-6)) as f32;
     }
 }
@@ -117,14 +113,8 @@ mod tests {
         let proj = t.project_global(car.pos);
         let mut out = vec![0.0f32; cfg.dim()];
         cfg.observe(&t, &car, &proj, &CarParams::default(), &mut out);
-        assert!(
-            (out[0] - 0.5).abs() < 1e-6 && out[1].abs() < 1e-6,
-            "{out:?}"
-        );
-        assert!(
-            (out[2] - 1.0).abs() < 1e-6 && out[3].abs() < 1e-6,
-            "{out:?}"
-        );
+        assert!((out[0] - 0.5).abs() < 1e-6 && out[1].abs() < 1e-6, "{out:?}");
+        assert!((out[2] - 1.0).abs() < 1e-6 && out[3].abs() < 1e-6, "{out:?}");
         assert!((out[4 + 5] - 1.0).abs() < 1e-6, "heading error cos = 1");
         assert_eq!(cfg.feature_names().len(), cfg.dim());
     }

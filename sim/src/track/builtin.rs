@@ -30,14 +30,7 @@ fn oval() -> Vec<Piece> {
 }
 
 fn speedway() -> Vec<Piece> {
-    vec![
-        S(6.0),
-        R(2.5, 120.0),
-        S(6.0),
-        R(2.5, 120.0),
-        S(6.0),
-        R(2.5, 120.0),
-    ]
+    vec![S(6.0), R(2.5, 120.0), S(6.0), R(2.5, 120.0), S(6.0), R(2.5, 120.0)]
 }
 
 fn kidney() -> Vec<Piece> {
@@ -85,13 +78,7 @@ fn snake() -> Vec<Piece> {
     let r = 0.65;
     let side = (9.0 - 4.0 * r) / 2.0;
     let mut p = vec![S(9.0), R(1.2, 90.0), S(3.5), R(1.2, 90.0), S(side)];
-    p.extend([
-        L(r, 90.0),
-        R(r, 180.0),
-        L(r, 180.0),
-        R(r, 180.0),
-        L(r, 90.0),
-    ]);
+    p.extend([L(r, 90.0), R(r, 180.0), L(r, 180.0), R(r, 180.0), L(r, 90.0)]);
     p.extend([S(side), R(1.2, 90.0), S(3.5), R(1.2, 90.0)]);
     p
 }
@@ -291,9 +278,7 @@ mod tests {
 
     #[test]
     fn unknown_name_lists_the_known_ones() {
-        let e = load("nope", &ValidateOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = load("nope", &ValidateOptions::default()).unwrap_err().to_string();
         assert!(
             e.contains("nope") && e.contains("oval") && e.contains("hairpins"),
             "{e}"

@@ -41,11 +41,7 @@ pub fn parse(text: &str) -> Result<Vec<[f64; 6]>, TrackErrorKind> {
         if fields.len() != 6 {
             return Err(TrackErrorKind::Csv {
                 line: line_no,
-                message: format!(
-                    "expected 6 columns ({}), found {}",
-                    COLUMNS.join(", "),
-                    fields.len()
-                ),
+                message: format!("expected 6 columns ({}), found {}", COLUMNS.join(", "), fields.len()),
             });
         }
         let mut row = [0.0; 6];
@@ -70,11 +66,7 @@ pub fn to_string(rows: &[[f64; 6]]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
     for r in rows {
-        let _ = writeln!(
-            out,
-            "{:?},{:?},{:?},{:?},{:?},{:?}",
-            r[0], r[1], r[2], r[3], r[4], r[5]
-        );
+        let _ = writeln!(out, "{:?},{:?},{:?},{:?},{:?},{:?}", r[0], r[1], r[2], r[3], r[4], r[5]);
     }
     out
 }
@@ -85,16 +77,10 @@ mod tests {
 
     #[test]
     fn header_comments_and_roundtrip() {
-        let rows = vec![
-            [0.0, 0.0, 0.0, 0.3, 0.0, -0.3],
-            [1.0, 0.0, 1.0, 0.3, 1.0, -0.3],
-        ];
+        let rows = vec![[0.0, 0.0, 0.0, 0.3, 0.0, -0.3], [1.0, 0.0, 1.0, 0.3, 1.0, -0.3]];
         let text = format!("# a comment\n\n{}", to_string(&rows));
         assert_eq!(parse(&text).unwrap(), rows);
-        assert_eq!(
-            parse("1,2,3,4,5,6\n").unwrap(),
-            vec![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
-        );
+        assert_eq!(parse("1,2,3,4,5,6\n").unwrap(), vec![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]);
     }
 
     #[test]

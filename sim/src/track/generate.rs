@@ -49,10 +49,7 @@ pub fn generate(req: &GenerateRequest, opts: &ValidateOptions) -> Result<Track, 
     }
     let min_w = opts.min_width + 0.2;
     if !(req.width.is_finite() && req.width >= min_w && req.width <= 2.0) {
-        return Err(bad(format!(
-            "width {} m is outside {min_w:.2}–2 m",
-            req.width
-        )));
+        return Err(bad(format!("width {} m is outside {min_w:.2}–2 m", req.width)));
     }
     if !(req.difficulty.is_finite() && (0.0..=1.0).contains(&req.difficulty)) {
         return Err(bad(format!("difficulty {} is outside 0–1", req.difficulty)));
@@ -112,9 +109,7 @@ pub fn generate(req: &GenerateRequest, opts: &ValidateOptions) -> Result<Track, 
     }
     Err(TrackError::new(
         name,
-        TrackErrorKind::GeneratorFailed {
-            attempts: MAX_ATTEMPTS,
-        },
+        TrackErrorKind::GeneratorFailed { attempts: MAX_ATTEMPTS },
     ))
 }
 
@@ -164,11 +159,7 @@ mod tests {
         let b = generate(&req, &ValidateOptions::default()).unwrap();
         assert_eq!(a.rows(), b.rows());
         assert!((a.length() - 30.0).abs() < 0.3, "{}", a.length());
-        let c = generate(
-            &GenerateRequest { seed: 12, ..req },
-            &ValidateOptions::default(),
-        )
-        .unwrap();
+        let c = generate(&GenerateRequest { seed: 12, ..req }, &ValidateOptions::default()).unwrap();
         assert_ne!(a.rows(), c.rows());
     }
 
@@ -182,8 +173,7 @@ mod tests {
                     width,
                     difficulty,
                 };
-                let t =
-                    generate(&req, &ValidateOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+                let t = generate(&req, &ValidateOptions::default()).unwrap_or_else(|e| panic!("{e}"));
                 assert!(t.is_closed());
                 assert!((t.width_min() - width).abs() < 0.05);
             }

@@ -10,7 +10,7 @@ pub mod builtin;
 pub mod csv;
 pub mod generate;
 pub mod npy;
-mod raycast;
+pub mod raycast;
 pub mod spline;
 mod validate;
 
@@ -19,14 +19,12 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{TrackError, TrackErrorKind};
-use crate::math::{Vec2, project_on_segment, wrap_angle};
+use crate::math::{Vec2, wrap_angle};
 
 pub use validate::ValidateOptions;
 
 /// Column names of a DeepRacer track file, in order.
-pub const COLUMNS: [&str; 6] = [
-    "center_x", "center_y", "inner_x", "inner_y", "outer_x", "outer_y",
-];
+pub const COLUMNS: [&str; 6] = ["center_x", "center_y", "inner_x", "inner_y", "outer_x", "outer_y"];
 
 /// Two end points closer than this (metres) make a track a closed loop.
 pub const CLOSE_TOLERANCE: f64 = 1e-3;
@@ -114,6 +112,11 @@ pub struct Track {
     /// Arc length at each waypoint.
     s: Vec<f64>,
     length: f64,
+    /// Centre-line points (a copy of the waypoints' centres, for cache-friendly queries).
+    center: Vec<Vec2>,
+    /// Per segment: the vector from its start to its end and 1/|that|² (0 for a zero-length segment).
+    seg_vec: Vec<Vec2>,
+    inv_len2: Vec<f64>,
     /// Per segment: unit direction (a zero-length segment borrows its neighbour's) and length.
     dir: Vec<Vec2>,
     seg_len: Vec<f64>,
@@ -125,6 +128,9 @@ pub struct Track {
     right: Vec<Vec2>,
     /// Whether the inner border is on the left of the driving direction.
     left_is_inner: bool,
+    /// Merged road quads for the lidar's corridor walk, and the grid fallback.
+    corridor: raycast::Corridor,
+    grid: raycast::Grid,
     /// Per waypoint: signed curvature (1/m, positive turning left).
     curvature: Vec<f64>,
     width_min: f64,
@@ -133,11 +139,7 @@ pub struct Track {
 
 impl Track {
     /// Build a track from waypoint rows, validating it. `name` is used in error messages.
-    pub fn from_rows(
-        name: impl Into<String>,
-        rows: &[[f64; 6]],
-        opts: &ValidateOptions,
-    ) -> Result<Track, TrackError> {
+    pub fn from_rows(name: impl Into<String>, rows: &[[f64; 6]], opts: &ValidateOptions) -> Result<Track, TrackError> {
         let name = name.into();
         let waypoints: Vec<Waypoint> = rows.iter().map(|r| Waypoint::from_row(*r)).collect();
         Self::from_waypoints(name, waypoints, opts)
@@ -154,10 +156,7 @@ impl Track {
         let err = |kind| TrackError::new(name.clone(), kind);
         validate::check_finite(&waypoints).map_err(err)?;
         let closed = waypoints.len() >= 2
-            && waypoints[0]
-                .center
-                .distance(waypoints[waypoints.len() - 1].center)
-                < CLOSE_TOLERANCE;
+            && waypoints[0].center.distance(waypoints[waypoints.len() - 1].center) < CLOSE_TOLERANCE;
         if closed {
             let n = waypoints.len();
             waypoints[n - 1] = waypoints[0];
@@ -208,16 +207,9 @@ impl Track {
         for i in 0..m {
             if dir[i] == Vec2::ZERO {
                 let found = (1..m)
-                    .map(|k| {
-                        if closed {
-                            (i + k) % m
-                        } else {
-                            (i + k).min(m - 1)
-                        }
-                    })
+                    .map(|k| if closed { (i + k) % m } else { (i + k).min(m - 1) })
                     .find(|&j| dir[j] != Vec2::ZERO);
-                let found =
-                    found.or_else(|| (1..=i).map(|k| i - k).find(|&j| dir[j] != Vec2::ZERO));
+                let found = found.or_else(|| (1..=i).map(|k| i - k).find(|&j| dir[j] != Vec2::ZERO));
                 if let Some(j) = found {
                     dir[i] = dir[j];
                 }
@@ -290,15 +282,9 @@ impl Track {
             .zip(&right)
             .map(|(w, r)| w.center.distance(*r))
             .collect();
-        let widths: Vec<f64> = waypoints
-            .iter()
-            .map(|w| w.inner.distance(w.outer))
-            .collect();
+        let widths: Vec<f64> = waypoints.iter().map(|w| w.inner.distance(w.outer)).collect();
         let count = if closed { n - 1 } else { n };
-        let width_min = widths[..count]
-            .iter()
-            .copied()
-            .fold(f64::INFINITY, f64::min);
+        let width_min = widths[..count].iter().copied().fold(f64::INFINITY, f64::min);
         let width_mean = widths[..count].iter().sum::<f64>() / count as f64;
         // Signed curvature at each waypoint: turning angle over the mean adjoining length.
         let mut curvature = vec![0.0; n];
@@ -317,8 +303,19 @@ impl Track {
                 *k = turn / l;
             }
         }
+        let corridor = raycast::Corridor::build(&left, &right, closed);
+        let grid = raycast::Grid::build(&left, &right);
+        let center: Vec<Vec2> = waypoints.iter().map(|w| w.center).collect();
+        let seg_vec: Vec<Vec2> = center.windows(2).map(|w| w[1] - w[0]).collect();
+        let inv_len2: Vec<f64> = seg_vec
+            .iter()
+            .map(|v| if v.length_sq() > 0.0 { 1.0 / v.length_sq() } else { 0.0 })
+            .collect();
         Track {
             name,
+            center,
+            seg_vec,
+            inv_len2,
             waypoints,
             closed,
             reversed,
@@ -331,6 +328,8 @@ impl Track {
             left,
             right,
             left_is_inner,
+            corridor,
+            grid,
             curvature,
             width_min,
             width_mean,
@@ -408,11 +407,7 @@ impl Track {
         if !self.closed {
             return None;
         }
-        let area: f64 = self
-            .waypoints
-            .windows(2)
-            .map(|w| w[0].center.cross(w[1].center))
-            .sum();
+        let area: f64 = self.waypoints.windows(2).map(|w| w[0].center.cross(w[1].center)).sum();
         Some(if area >= 0.0 {
             Direction::CounterClockwise
         } else {
@@ -462,26 +457,22 @@ impl Track {
         }
     }
 
-    /// Project `p` onto segment `seg`.
+    /// Project `p` onto segment `seg`: the parameter in [0, 1] and the squared distance.
     #[inline]
     fn project_seg(&self, p: Vec2, seg: usize) -> (f64, f64) {
-        project_on_segment(
-            p,
-            self.waypoints[seg].center,
-            self.waypoints[seg + 1].center,
-        )
+        let a = self.center[seg];
+        let v = self.seg_vec[seg];
+        let ap = p - a;
+        let t = (ap.dot(v) * self.inv_len2[seg]).clamp(0.0, 1.0);
+        (t, (ap - v * t).length_sq())
     }
 
     fn make_projection(&self, p: Vec2, seg: usize, t: f64, d2: f64) -> Projection {
-        let a = self.waypoints[seg].center;
-        let q = a + (self.waypoints[seg + 1].center - a) * t;
+        let a = self.center[seg];
+        let q = a + self.seg_vec[seg] * t;
         let distance = d2.sqrt();
         let side = self.dir[seg].cross(p - q);
-        let side = if side == 0.0 {
-            self.dir[seg].cross(p - a)
-        } else {
-            side
-        };
+        let side = if side == 0.0 { self.dir[seg].cross(p - a) } else { side };
         let lateral = if side < 0.0 { -distance } else { distance };
         Projection {
             seg,
@@ -493,23 +484,20 @@ impl Track {
     }
 
     /// Project a point onto the centre line by searching outwards from segment `hint` (the previous
-    /// step's segment). Cheap and continuous: a car never jumps to another leg of the track that
-    /// happens to pass nearby. The window is widened while the best segment lies on its edge.
+    /// step's segment): the nearest local minimum of the distance, walking forwards and backwards
+    /// while it keeps falling (zero-length segments are stepped over). Cheap and continuous: a car
+    /// never jumps to another leg of the track that happens to pass nearby.
     pub fn project_near(&self, p: Vec2, hint: usize) -> Projection {
-        const W: usize = 2;
         let m = self.num_segments();
-        let hint = hint.min(m - 1);
-        if m <= 2 * W + 1 {
+        if m <= 4 {
             return self.project_global(p);
         }
+        let hint = hint.min(m - 1);
         let mut best_seg = hint;
         let (mut best_t, mut best_d) = self.project_seg(p, hint);
-        // Scan forwards then backwards; keep going while the distance keeps improving within W segments.
         for forward in [true, false] {
             let mut seg = hint;
-            let mut since_best = 0;
-            let mut steps = 0;
-            while since_best < W && steps < m {
+            for _ in 0..m {
                 let next = if forward {
                     self.next_seg(seg)
                 } else {
@@ -519,15 +507,13 @@ impl Track {
                     break;
                 }
                 seg = next;
-                steps += 1;
                 let (t, d) = self.project_seg(p, seg);
                 if d < best_d {
                     best_d = d;
                     best_t = t;
                     best_seg = seg;
-                    since_best = 0;
-                } else {
-                    since_best += 1;
+                } else if !(d == best_d && self.inv_len2[seg] == 0.0) {
+                    break;
                 }
             }
         }
@@ -643,8 +629,38 @@ impl Track {
         } else {
             0.0
         };
-        let a = self.waypoints[seg].center;
-        (a + (self.waypoints[seg + 1].center - a) * t, seg, t)
+        (self.center[seg] + self.seg_vec[seg] * t, seg, t)
+    }
+
+    /// Centre-line points at arc lengths `s0 + offsets[k]` (offsets ascending), walking forwards from
+    /// segment `seg0`; calls `f(k, point)` for each. On an open track points beyond the end are the
+    /// end point. Cheaper than repeated [`Track::point_at_s`] calls: one pass, no search.
+    #[inline]
+    pub fn points_ahead(&self, s0: f64, seg0: usize, offsets: &[f64], mut f: impl FnMut(usize, Vec2)) {
+        let m = self.num_segments();
+        let mut seg = seg0.min(m - 1);
+        let mut base = 0.0; // whole laps added while wrapping round a closed track
+        for (k, d) in offsets.iter().enumerate() {
+            let target = s0 + d;
+            loop {
+                let end = base + self.s[seg + 1];
+                if target <= end {
+                    break;
+                }
+                if seg + 1 < m {
+                    seg += 1;
+                } else if self.closed {
+                    seg = 0;
+                    base += self.length;
+                } else {
+                    break;
+                }
+            }
+            let len = self.seg_len[seg];
+            let local = target - base - self.s[seg];
+            let t = if len > 0.0 { (local / len).clamp(0.0, 1.0) } else { 0.0 };
+            f(k, self.center[seg] + self.seg_vec[seg] * t);
+        }
     }
 
     /// A point offset sideways from the centre line at arc length `s`: `offset` is a fraction of the
@@ -654,11 +670,7 @@ impl Track {
         let (p, seg, t) = self.point_at_s(s, hint);
         let (l, r) = self.half_widths(seg, t);
         let n = self.dir[seg].perp();
-        let d = if offset >= 0.0 {
-            offset * l
-        } else {
-            offset * r
-        };
+        let d = if offset >= 0.0 { offset * l } else { offset * r };
         (p + n * d, self.heading_at(seg), seg)
     }
 
@@ -741,6 +753,19 @@ mod tests {
         assert!((t.delta_s(15.9, 0.1) - 0.2).abs() < 1e-9);
         assert!((t.delta_s(0.1, 15.9) + 0.2).abs() < 1e-9);
         assert!((t.wrap_s(-1.0) - 15.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn points_ahead_match_point_at_s_across_the_start_line() {
+        let t = Track::from_rows("square", &square(4.0, 0.6), &ValidateOptions::default()).unwrap();
+        let offsets = [0.1, 0.5, 1.0, 2.5, 4.0];
+        for s0 in [0.0, 3.9, 14.5, 15.95] {
+            let seg0 = t.seg_at_s(s0, 0);
+            t.points_ahead(s0, seg0, &offsets, |k, p| {
+                let (q, _, _) = t.point_at_s(s0 + offsets[k], 0);
+                assert!(p.distance(q) < 1e-9, "s0 {s0} offset {}: {p:?} vs {q:?}", offsets[k]);
+            });
+        }
     }
 
     #[test]

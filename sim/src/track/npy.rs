@@ -49,20 +49,15 @@ pub fn parse(bytes: &[u8]) -> Result<Array2, TrackErrorKind> {
             )
         }
         v => {
-            return Err(fmt_err(format!(
-                "unsupported format version {v}.{}",
-                bytes[7]
-            )));
+            return Err(fmt_err(format!("unsupported format version {v}.{}", bytes[7])));
         }
     };
     let end = start
         .checked_add(header_len)
         .filter(|&e| e <= bytes.len())
         .ok_or_else(|| fmt_err("file ends inside the header"))?;
-    let header =
-        std::str::from_utf8(&bytes[start..end]).map_err(|_| fmt_err("header is not text"))?;
-    let descr =
-        dict_value(header, "descr").ok_or_else(|| fmt_err("header has no 'descr' entry"))?;
+    let header = std::str::from_utf8(&bytes[start..end]).map_err(|_| fmt_err("header is not text"))?;
+    let descr = dict_value(header, "descr").ok_or_else(|| fmt_err("header has no 'descr' entry"))?;
     let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"');
     let dtype = match descr {
         "<f8" | "f8" | "float64" => Dtype::F8Le,
@@ -76,8 +71,7 @@ pub fn parse(bytes: &[u8]) -> Result<Array2, TrackErrorKind> {
         Some("True") => true,
         Some(other) => return Err(fmt_err(format!("bad 'fortran_order' value {other:?}"))),
     };
-    let shape_txt =
-        dict_value(header, "shape").ok_or_else(|| fmt_err("header has no 'shape' entry"))?;
+    let shape_txt = dict_value(header, "shape").ok_or_else(|| fmt_err("header has no 'shape' entry"))?;
     let shape_txt = shape_txt.trim();
     if !(shape_txt.starts_with('(') && shape_txt.ends_with(')')) {
         return Err(fmt_err(format!("bad 'shape' value {shape_txt:?}")));
@@ -106,12 +100,8 @@ pub fn parse(bytes: &[u8]) -> Result<Array2, TrackErrorKind> {
         Dtype::F8Le | Dtype::F8Be => 8,
         Dtype::F4Le | Dtype::F4Be => 4,
     };
-    let count = rows
-        .checked_mul(cols)
-        .ok_or_else(|| fmt_err("shape too large"))?;
-    let need = count
-        .checked_mul(item)
-        .ok_or_else(|| fmt_err("shape too large"))?;
+    let count = rows.checked_mul(cols).ok_or_else(|| fmt_err("shape too large"))?;
+    let need = count.checked_mul(item).ok_or_else(|| fmt_err("shape too large"))?;
     let body = &bytes[end..];
     if body.len() < need {
         return Err(fmt_err(format!(
@@ -137,11 +127,7 @@ pub fn parse(bytes: &[u8]) -> Result<Array2, TrackErrorKind> {
         }
         raw = t;
     }
-    Ok(Array2 {
-        rows,
-        cols,
-        data: raw,
-    })
+    Ok(Array2 { rows, cols, data: raw })
 }
 
 /// The text after `'key':` up to the next top-level comma (tuples kept whole).
@@ -214,10 +200,7 @@ mod tests {
 
     #[test]
     fn roundtrip() {
-        let rows = vec![
-            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-            [-1.5, 0.25, 1e-9, 7.0, 8.0, 9.0],
-        ];
+        let rows = vec![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [-1.5, 0.25, 1e-9, 7.0, 8.0, 9.0]];
         let bytes = to_bytes(&rows);
         assert_eq!((bytes.len() - 2 * 48) % 64, 0, "header aligned to 64 bytes");
         let a = parse(&bytes).unwrap();
@@ -233,20 +216,11 @@ mod tests {
 
     #[test]
     fn fortran_order_is_transposed() {
-        let mut bytes = to_bytes(&[
-            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-            [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
-        ]);
-        patch(
-            &mut bytes,
-            b"'fortran_order': False",
-            b"'fortran_order': True ",
-        );
+        let mut bytes = to_bytes(&[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]]);
+        patch(&mut bytes, b"'fortran_order': False", b"'fortran_order': True ");
         let hdr_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
         // Column-major data for the same logical array.
-        let col_major: [f64; 12] = [
-            1.0, 10.0, 2.0, 20.0, 3.0, 30.0, 4.0, 40.0, 5.0, 50.0, 6.0, 60.0,
-        ];
+        let col_major: [f64; 12] = [1.0, 10.0, 2.0, 20.0, 3.0, 30.0, 4.0, 40.0, 5.0, 50.0, 6.0, 60.0];
         for (k, v) in col_major.iter().enumerate() {
             bytes[hdr_end + 8 * k..hdr_end + 8 * k + 8].copy_from_slice(&v.to_le_bytes());
         }
@@ -256,10 +230,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        assert!(matches!(
-            parse(b"hello world"),
-            Err(TrackErrorKind::NpyFormat(_))
-        ));
+        assert!(matches!(parse(b"hello world"), Err(TrackErrorKind::NpyFormat(_))));
         let bytes = to_bytes(&[[0.0; 6]; 3]);
         let truncated = &bytes[..bytes.len() - 5];
         let e = parse(truncated).unwrap_err().to_string();

@@ -1,159 +1,608 @@
-//! Ray casting against the track borders by walking the corridor.
+//! Ray casting against the track borders (the lidar's hot path).
 //!
-//! The road between waypoints `i` and `i + 1` is a quadrilateral: the left and right border segments
-//! are walls, the two cross edges (left point to right point at each waypoint) are doors to the
-//! neighbouring quads. A ray that starts on the road leaves each quad through exactly one edge: a wall
-//! ends the ray, a door moves it to the next quad. The cost is proportional to the number of quads the
-//! ray crosses, not to the size of the track. A ray from a point off the road (or a degenerate quad
-//! that the walk cannot resolve) falls back to testing every border segment.
+//! **Corridor walk.** The road between two waypoints is a quadrilateral whose left and right edges are
+//! walls and whose cross edges (left point to right point) are doors to the neighbouring quads.
+//! Consecutive quads whose walls continue in a straight line (within [`MERGE_TOLERANCE`]) are merged,
+//! so a straight is one quad. A ray starting on the road leaves each quad through exactly one edge: a
+//! wall ends it, a door moves it on. With `s(v)` the side of vertex `v` relative to the ray, a line
+//! through a convex quad (vertices l0, r0, r1, l1 counter-clockwise) leaves through the one edge
+//! a→b with `s(a) < 0 ≤ s(b)`, so a step costs two cross products and no division; the distance is
+//! computed once, on the wall. Cost grows with the quads crossed, not with the track's size.
+//!
+//! **Grid fallback.** A ray from off the road, or through a non-convex quad (very tight inside
+//! corners), is cast through a uniform grid of border segments instead (exact, a little slower).
 
 use super::Track;
 use crate::math::{Vec2, ray_segment};
 
-const MAX_WALK: usize = 4096;
+/// Quads are merged while every border point in between lies within this distance (m) of the
+/// straight walls of the merged quad.
+pub const MERGE_TOLERANCE: f64 = 1e-6;
 
-impl Track {
+/// Grid cell size for the fallback, metres.
+const CELL: f64 = 0.25;
+
+/// A cross edge of the road (left and right border points at a kept waypoint), and whether the
+/// quad that starts at it is convex.
+#[derive(Clone, Copy, Debug, Default)]
+struct Door {
+    l: Vec2,
+    r: Vec2,
+    convex: bool,
+}
+
+/// The merged road quads: quad q lies between doors q and q + 1.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Corridor {
+    doors: Vec<Door>,
+    /// Fine segment index → merged quad index.
+    of_seg: Vec<u32>,
+    closed: bool,
+}
+
+/// Border segments bucketed into square cells.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Grid {
+    origin: Vec2,
+    nx: usize,
+    ny: usize,
+    /// Cell c's segments are `items[start[c]..start[c + 1]]`; segment k = left k/2 or right k/2.
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+fn off_line(p: Vec2, a: Vec2, b: Vec2) -> f64 {
+    let ab = b - a;
+    let l = ab.length();
+    if l == 0.0 {
+        p.distance(a)
+    } else {
+        ab.cross(p - a).abs() / l
+    }
+}
+
+impl Corridor {
+    pub(crate) fn build(left: &[Vec2], right: &[Vec2], closed: bool) -> Self {
+        let n = left.len();
+        let mut keep = vec![0usize];
+        let mut k = 0;
+        while k < n - 1 {
+            let mut j = k + 1;
+            while j + 1 < n {
+                let cand = j + 1;
+                let straight = (k + 1..cand).all(|i| {
+                    off_line(left[i], left[k], left[cand]) <= MERGE_TOLERANCE
+                        && off_line(right[i], right[k], right[cand]) <= MERGE_TOLERANCE
+                        && (left[i] - left[k]).dot(left[cand] - left[i]) >= 0.0
+                        && (right[i] - right[k]).dot(right[cand] - right[i]) >= 0.0
+                });
+                if !straight {
+                    break;
+                }
+                j = cand;
+            }
+            keep.push(j);
+            k = j;
+        }
+        let cl: Vec<Vec2> = keep.iter().map(|&i| left[i]).collect();
+        let cr: Vec<Vec2> = keep.iter().map(|&i| right[i]).collect();
+        let mut of_seg = vec![0u32; n - 1];
+        for (q, w) in keep.windows(2).enumerate() {
+            for s in &mut of_seg[w[0]..w[1]] {
+                *s = q as u32;
+            }
+        }
+        let doors = (0..keep.len())
+            .map(|q| {
+                // Counter-clockwise l0 → r0 → r1 → l1: every turn a left turn (or straight).
+                let convex = q + 1 < keep.len() && {
+                    let v = [cl[q], cr[q], cr[q + 1], cl[q + 1]];
+                    (0..4).all(|k| (v[(k + 1) % 4] - v[k]).cross(v[(k + 2) % 4] - v[(k + 1) % 4]) >= 0.0)
+                };
+                Door {
+                    l: cl[q],
+                    r: cr[q],
+                    convex,
+                }
+            })
+            .collect();
+        Corridor { doors, of_seg, closed }
+    }
+
+    fn quads(&self) -> usize {
+        self.doors.len() - 1
+    }
+
+    fn next(&self, q: usize) -> Option<usize> {
+        if q + 1 < self.quads() {
+            Some(q + 1)
+        } else if self.closed {
+            Some(0)
+        } else {
+            None
+        }
+    }
+
+    fn prev(&self, q: usize) -> Option<usize> {
+        if q > 0 {
+            Some(q - 1)
+        } else if self.closed {
+            Some(self.quads() - 1)
+        } else {
+            None
+        }
+    }
+
     #[inline]
-    fn quad_contains(&self, q: usize, p: Vec2) -> bool {
+    fn contains(&self, q: usize, p: Vec2) -> bool {
         let (l0, l1, r0, r1) = (
-            self.left[q],
-            self.left[q + 1],
-            self.right[q],
-            self.right[q + 1],
+            self.doors[q].l,
+            self.doors[q + 1].l,
+            self.doors[q].r,
+            self.doors[q + 1].r,
         );
-        // Counter-clockwise order: l0 → r0 → r1 → l1.
         (r0 - l0).cross(p - l0) >= 0.0
             && (r1 - r0).cross(p - r0) >= 0.0
             && (l1 - r1).cross(p - r1) >= 0.0
             && (l0 - l1).cross(p - l1) >= 0.0
     }
 
-    /// The quad (segment index) containing `p`, searched near `hint`; `None` if `p` is off the road.
-    pub fn locate_quad(&self, p: Vec2, hint: usize) -> Option<usize> {
-        let m = self.num_segments();
-        let hint = hint.min(m - 1);
-        if self.quad_contains(hint, p) {
-            return Some(hint);
+    fn locate_near(&self, p: Vec2, q: usize) -> Option<usize> {
+        if self.contains(q, p) {
+            return Some(q);
         }
-        let (mut fwd, mut back) = (hint, hint);
+        let (mut fwd, mut back) = (Some(q), Some(q));
         for _ in 0..3 {
-            fwd = self.next_seg(fwd);
-            if self.quad_contains(fwd, p) {
-                return Some(fwd);
+            fwd = fwd.and_then(|f| self.next(f));
+            if let Some(f) = fwd
+                && self.contains(f, p)
+            {
+                return Some(f);
             }
-            back = self.prev_seg(back);
-            if self.quad_contains(back, p) {
-                return Some(back);
-            }
-        }
-        // A stale hint (e.g. after a teleport): try around the nearest centre-line segment.
-        let seg = self.project_global(p).seg;
-        if seg.abs_diff(hint) > 3 {
-            self.locate_quad_near(p, seg)
-        } else {
-            None
-        }
-    }
-
-    fn locate_quad_near(&self, p: Vec2, seg: usize) -> Option<usize> {
-        let (mut fwd, mut back) = (seg, seg);
-        if self.quad_contains(seg, p) {
-            return Some(seg);
-        }
-        for _ in 0..3 {
-            fwd = self.next_seg(fwd);
-            if self.quad_contains(fwd, p) {
-                return Some(fwd);
-            }
-            back = self.prev_seg(back);
-            if self.quad_contains(back, p) {
-                return Some(back);
+            back = back.and_then(|b| self.prev(b));
+            if let Some(b) = back
+                && self.contains(b, p)
+            {
+                return Some(b);
             }
         }
         None
     }
 
-    /// Distance along the unit ray `origin + t·dir` to the first border, at most `range`.
-    /// `quad` is where the origin lies (from [`Track::locate_quad`]); `None` casts against every border.
-    pub fn raycast_borders(&self, origin: Vec2, dir: Vec2, range: f64, quad: Option<usize>) -> f64 {
-        match quad {
-            Some(q) => self
-                .walk(origin, dir, range, q)
-                .unwrap_or_else(|| self.raycast_all(origin, dir, range)),
-            None => self.raycast_all(origin, dir, range),
+    /// See the module docs. `None` when a non-convex quad is met.
+    #[inline]
+    fn walk(&self, o: Vec2, d: Vec2, range: f64, q0: usize) -> Option<f64> {
+        let doors = &self.doors;
+        let side = |v: Vec2| d.cross(v - o);
+        let hit = |a: Vec2, b: Vec2| {
+            let e = b - a;
+            ((a - o).cross(e) / d.cross(e)).min(range)
+        };
+        let (back, front) = (doors[q0], doors[q0 + 1]);
+        if !back.convex {
+            return None;
         }
-    }
-
-    fn walk(&self, o: Vec2, d: Vec2, range: f64, mut q: usize) -> Option<f64> {
-        // 0 = entered through no door, 1 = through the back door, 2 = through the front door.
-        let mut came = 0u8;
-        let m = self.num_segments();
-        for _ in 0..MAX_WALK.min(2 * m + 2) {
-            let (l0, l1, r0, r1) = (
-                self.left[q],
-                self.left[q + 1],
-                self.right[q],
-                self.right[q + 1],
-            );
-            let mut best = f64::INFINITY;
-            let mut exit = 0u8;
-            if let Some(t) = ray_segment(o, d, l0, l1) {
-                best = t;
-            }
-            if let Some(t) = ray_segment(o, d, r0, r1) {
-                best = best.min(t);
-            }
-            // A door only counts if the ray leaves the quad through it (it points outwards across it);
-            // this also ignores the door the ray came in by and a start exactly on a door.
-            if came != 2 && (l1 - r1).cross(d) < 0.0 {
-                if let Some(t) = ray_segment(o, d, l1, r1) {
-                    if t < best {
-                        best = t;
-                        exit = 2;
-                    }
+        let (sl0, sr0) = (side(back.l), side(back.r));
+        let (sl1, sr1) = (side(front.l), side(front.r));
+        // The start quad: the ray leaves through a wall, or it is a forward or a backward ray. In a
+        // convex quad a line crosses two edges, one in and one out, so a ray that left through a door
+        // keeps going the same way until it meets a wall.
+        if sr0 < 0.0 && sr1 >= 0.0 {
+            return Some(hit(back.r, front.r));
+        }
+        if sl1 < 0.0 && sl0 >= 0.0 {
+            return Some(hit(front.l, back.l));
+        }
+        let n = self.quads();
+        let limit = n + 1;
+        if sr1 < 0.0 && sl1 >= 0.0 {
+            // Forward: quad q lies between doors q and q + 1; only the walls and the front door remain.
+            let (mut q, mut prev, mut sl, mut sr) = (q0, front, sl1, sr1);
+            for crossed in 1..limit {
+                if (crossed & 3) == 0 && (prev.l - o).dot(d) > range && (prev.r - o).dot(d) > range {
+                    return Some(range);
                 }
-            }
-            if came != 1 && (r0 - l0).cross(d) < 0.0 {
-                if let Some(t) = ray_segment(o, d, l0, r0) {
-                    if t < best {
-                        best = t;
-                        exit = 1;
+                q += 1;
+                if q == n {
+                    if !self.closed {
+                        return Some(range); // off the open end
                     }
+                    q = 0;
                 }
-            }
-            if best >= range {
-                return Some(range);
-            }
-            match exit {
-                0 if best.is_finite() => return Some(best),
-                0 => return None,
-                2 => {
-                    if !self.closed && q + 1 == m {
-                        return Some(range); // off the open end of the track
-                    }
-                    q = self.next_seg(q);
-                    came = 1;
+                let cur = doors[q];
+                if !cur.convex {
+                    return None;
                 }
-                _ => {
-                    if !self.closed && q == 0 {
+                let next = doors[q + 1];
+                let (nl, nr) = (side(next.l), side(next.r));
+                if sr < 0.0 && nr >= 0.0 {
+                    return Some(hit(cur.r, next.r));
+                }
+                if nl < 0.0 && sl >= 0.0 {
+                    return Some(hit(next.l, cur.l));
+                }
+                (prev, sl, sr) = (next, nl, nr);
+            }
+            return None;
+        }
+        if sl0 < 0.0 && sr0 >= 0.0 {
+            // Backward: the mirror image.
+            let (mut q, mut prev, mut sl, mut sr) = (q0, back, sl0, sr0);
+            for crossed in 1..limit {
+                if (crossed & 3) == 0 && (prev.l - o).dot(d) > range && (prev.r - o).dot(d) > range {
+                    return Some(range);
+                }
+                if q == 0 {
+                    if !self.closed {
                         return Some(range);
                     }
-                    q = self.prev_seg(q);
-                    came = 2;
+                    q = n;
                 }
+                q -= 1;
+                let cur = doors[q];
+                if !cur.convex {
+                    return None;
+                }
+                let (cl, cr) = (side(cur.l), side(cur.r));
+                // Quad q: l0 = cur.l, r0 = cur.r, r1 = prev.r, l1 = prev.l.
+                if cr < 0.0 && sr >= 0.0 {
+                    return Some(hit(cur.r, prev.r));
+                }
+                if sl < 0.0 && cl >= 0.0 {
+                    return Some(hit(prev.l, cur.l));
+                }
+                (prev, sl, sr) = (cur, cl, cr);
             }
+            return None;
         }
         None
     }
+}
 
-    /// Brute force: the nearest border hit over every border segment.
+/// The most rays one fan may have.
+pub const MAX_FAN: usize = 1024;
+
+/// Reusable working memory for [`Track::raycast_fan`] (keep one per thread; it grows once).
+#[derive(Clone, Debug, Default)]
+pub struct FanScratch {
+    fwd: Vec<u16>,
+    bwd: Vec<u16>,
+}
+
+impl FanScratch {
+    pub fn with_capacity(rays: usize) -> Self {
+        Self {
+            fwd: Vec::with_capacity(rays),
+            bwd: Vec::with_capacity(rays),
+        }
+    }
+}
+
+/// Distance along ray `d` from the origin to the line through `a` (given relative to the origin,
+/// `wa = a − o`) along direction `e` (the wall), at most `range`.
+#[inline]
+fn wall_hit(d: Vec2, wa: Vec2, e: Vec2, range: f64) -> f64 {
+    (wa.cross(e) / d.cross(e)).min(range)
+}
+
+/// Distance from the origin to the segment between `wa` and `wb` (relative to the origin).
+#[inline]
+fn segment_distance(wa: Vec2, wb: Vec2) -> f64 {
+    let e = wb - wa;
+    let l2 = e.length_sq();
+    let t = if l2 > 0.0 {
+        (-wa.dot(e) / l2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (wa + e * t).length()
+}
+
+/// Rotate `list` (indices of rays in one angular run) so that it starts where the ray indices jump:
+/// a run that wraps past the last ray (field of view over 180°) comes out in angular order.
+fn unwrap_run(list: &mut [u16]) {
+    if let Some(p) = (1..list.len()).find(|&p| list[p] != list[p - 1] + 1) {
+        list.rotate_left(p);
+    }
+}
+
+impl Corridor {
+    /// Cast a fan of rays (unit directions sorted counter-clockwise, as a lidar's are) from `o` in
+    /// quad `q0`. Rays the corridor cannot resolve are left as NaN for the caller's fallback.
+    ///
+    /// All rays share the origin, so instead of walking each ray the fan is swept through the
+    /// corridor like portals: the rays leaving the start quad through its front door form one
+    /// angular run; in each following (convex) quad the run's rightmost rays hit the right wall, its
+    /// leftmost rays hit the left wall, and the middle passes on through the next door. Each quad costs
+    /// a few cross products whatever the number of rays, and each ray one division at its wall.
+    pub(crate) fn cast_fan(
+        &self,
+        o: Vec2,
+        dirs: &[Vec2],
+        range: f64,
+        q0: usize,
+        out: &mut [f64],
+        scratch: &mut FanScratch,
+    ) {
+        let n = dirs.len().min(MAX_FAN);
+        let (back, front) = (self.doors[q0], self.doors[q0 + 1]);
+        if !back.convex {
+            out[..n].fill(f64::NAN);
+            return;
+        }
+        let (wl0, wr0, wl1, wr1) = (back.l - o, back.r - o, front.l - o, front.r - o);
+        let FanScratch { fwd, bwd } = scratch;
+        fwd.clear();
+        bwd.clear();
+        for (k, &d) in dirs[..n].iter().enumerate() {
+            let (sl0, sr0, sl1, sr1) = (d.cross(wl0), d.cross(wr0), d.cross(wl1), d.cross(wr1));
+            out[k] = if sr0 < 0.0 && sr1 >= 0.0 {
+                wall_hit(d, wr0, wr1 - wr0, range)
+            } else if sl1 < 0.0 && sl0 >= 0.0 {
+                wall_hit(d, wl1, wl0 - wl1, range)
+            } else if sr1 < 0.0 && sl1 >= 0.0 {
+                fwd.push(k as u16);
+                continue;
+            } else if sl0 < 0.0 && sr0 >= 0.0 {
+                bwd.push(k as u16);
+                continue;
+            } else {
+                f64::NAN
+            };
+        }
+        unwrap_run(fwd);
+        unwrap_run(bwd);
+        self.sweep(o, dirs, range, q0, fwd, out, true);
+        self.sweep(o, dirs, range, q0, bwd, out, false);
+    }
+
+    /// Carry a run of rays (angular order) through the corridor from quad `q0`, forwards or backwards.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep(&self, o: Vec2, dirs: &[Vec2], range: f64, q0: usize, run: &[u16], out: &mut [f64], forward: bool) {
+        let quads = self.quads();
+        let (mut lo, mut hi) = (0, run.len());
+        let near = if forward { self.doors[q0 + 1] } else { self.doors[q0] };
+        let (mut wl, mut wr) = (near.l - o, near.r - o);
+        let mut q = q0;
+        let mut steps = 0;
+        // What rays still in the run get if the sweep stops early: the range off an open end,
+        // NaN (fallback) at a non-convex quad.
+        let mut rest = f64::NAN;
+        while lo < hi {
+            steps += 1;
+            // Every few quads: if the door the rays last went through is out of range, so are they.
+            if steps > quads + 1 || ((steps & 3) == 0 && segment_distance(wl, wr) > range) {
+                let v = if steps > quads + 1 { f64::NAN } else { range };
+                for &k in &run[lo..hi] {
+                    out[k as usize] = v;
+                }
+                return;
+            }
+            // Into the next quad.
+            let far = if forward {
+                q += 1;
+                if q == quads {
+                    if !self.closed {
+                        rest = range; // off the open end: nothing to hit
+                        break;
+                    }
+                    q = 0;
+                }
+                if !self.doors[q].convex {
+                    break;
+                }
+                self.doors[q + 1]
+            } else {
+                if q == 0 {
+                    if !self.closed {
+                        rest = range;
+                        break;
+                    }
+                    q = quads;
+                }
+                q -= 1;
+                if !self.doors[q].convex {
+                    break;
+                }
+                self.doors[q]
+            };
+            let (fl, fr) = (far.l - o, far.r - o);
+            if forward {
+                // Right wall near.r → far.r takes the clockwise end of the run, left wall far.l → near.l
+                // the counter-clockwise end.
+                while lo < hi && dirs[run[lo] as usize].cross(fr) >= 0.0 {
+                    let d = dirs[run[lo] as usize];
+                    out[run[lo] as usize] = wall_hit(d, wr, fr - wr, range);
+                    lo += 1;
+                }
+                while hi > lo && dirs[run[hi - 1] as usize].cross(fl) < 0.0 {
+                    let d = dirs[run[hi - 1] as usize];
+                    out[run[hi - 1] as usize] = wall_hit(d, wl, fl - wl, range);
+                    hi -= 1;
+                }
+            } else {
+                // Going backwards the left wall takes the clockwise end and the right wall the other.
+                while lo < hi && dirs[run[lo] as usize].cross(fl) >= 0.0 {
+                    let d = dirs[run[lo] as usize];
+                    out[run[lo] as usize] = wall_hit(d, wl, fl - wl, range);
+                    lo += 1;
+                }
+                while hi > lo && dirs[run[hi - 1] as usize].cross(fr) < 0.0 {
+                    let d = dirs[run[hi - 1] as usize];
+                    out[run[hi - 1] as usize] = wall_hit(d, wr, fr - wr, range);
+                    hi -= 1;
+                }
+            }
+            (wl, wr) = (fl, fr);
+        }
+        for &k in &run[lo..hi] {
+            out[k as usize] = rest;
+        }
+    }
+}
+
+impl Grid {
+    pub(crate) fn build(left: &[Vec2], right: &[Vec2]) -> Self {
+        let (mut lo, mut hi) = (Vec2::new(f64::MAX, f64::MAX), Vec2::new(f64::MIN, f64::MIN));
+        for p in left.iter().chain(right) {
+            lo = Vec2::new(lo.x.min(p.x), lo.y.min(p.y));
+            hi = Vec2::new(hi.x.max(p.x), hi.y.max(p.y));
+        }
+        let origin = lo - Vec2::new(CELL, CELL);
+        let nx = ((hi.x - origin.x) / CELL).ceil() as usize + 1;
+        let ny = ((hi.y - origin.y) / CELL).ceil() as usize + 1;
+        let cell_of = |p: Vec2| (((p.x - origin.x) / CELL) as usize, ((p.y - origin.y) / CELL) as usize);
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nx * ny];
+        for i in 0..left.len() - 1 {
+            for (k, (a, b)) in [(left[i], left[i + 1]), (right[i], right[i + 1])]
+                .into_iter()
+                .enumerate()
+            {
+                let (ax, ay) = cell_of(Vec2::new(a.x.min(b.x), a.y.min(b.y)));
+                let (bx, by) = cell_of(Vec2::new(a.x.max(b.x), a.y.max(b.y)));
+                for cy in ay..=by {
+                    for cx in ax..=bx {
+                        buckets[cy * nx + cx].push((2 * i + k) as u32);
+                    }
+                }
+            }
+        }
+        let mut start = Vec::with_capacity(nx * ny + 1);
+        let mut items = Vec::new();
+        for b in &buckets {
+            start.push(items.len() as u32);
+            items.extend_from_slice(b);
+        }
+        start.push(items.len() as u32);
+        Grid {
+            origin,
+            nx,
+            ny,
+            start,
+            items,
+        }
+    }
+
+    /// Nearest border hit along the unit ray within `range` (Amanatides–Woo traversal).
+    fn cast(&self, left: &[Vec2], right: &[Vec2], o: Vec2, d: Vec2, range: f64) -> f64 {
+        let size = Vec2::new(self.nx as f64 * CELL, self.ny as f64 * CELL);
+        // Clip the ray to the grid's box.
+        let rel = o - self.origin;
+        let (mut t0, mut t1) = (0.0_f64, range);
+        for (p, v, s) in [(rel.x, d.x, size.x), (rel.y, d.y, size.y)] {
+            if v.abs() < 1e-300 {
+                if p < 0.0 || p >= s {
+                    return range;
+                }
+            } else {
+                let (a, b) = ((0.0 - p) / v, (s - p) / v);
+                t0 = t0.max(a.min(b));
+                t1 = t1.min(a.max(b));
+            }
+        }
+        if t0 > t1 {
+            return range;
+        }
+        let entry = rel + d * t0;
+        let mut cx = ((entry.x / CELL) as isize).clamp(0, self.nx as isize - 1);
+        let mut cy = ((entry.y / CELL) as isize).clamp(0, self.ny as isize - 1);
+        let (step_x, step_y) = (if d.x >= 0.0 { 1 } else { -1 }, if d.y >= 0.0 { 1 } else { -1 });
+        let next_boundary = |c: isize, step: isize| (c + isize::from(step > 0)) as f64 * CELL;
+        let mut t_max_x = if d.x != 0.0 {
+            (next_boundary(cx, step_x) - rel.x) / d.x
+        } else {
+            f64::INFINITY
+        };
+        let mut t_max_y = if d.y != 0.0 {
+            (next_boundary(cy, step_y) - rel.y) / d.y
+        } else {
+            f64::INFINITY
+        };
+        let t_delta_x = if d.x != 0.0 { CELL / d.x.abs() } else { f64::INFINITY };
+        let t_delta_y = if d.y != 0.0 { CELL / d.y.abs() } else { f64::INFINITY };
+        let mut best = range;
+        loop {
+            let c = cy as usize * self.nx + cx as usize;
+            for &k in &self.items[self.start[c] as usize..self.start[c + 1] as usize] {
+                let i = (k / 2) as usize;
+                let (a, b) = if k % 2 == 0 {
+                    (left[i], left[i + 1])
+                } else {
+                    (right[i], right[i + 1])
+                };
+                if let Some(t) = ray_segment(o, d, a, b) {
+                    best = best.min(t);
+                }
+            }
+            let t_exit = t_max_x.min(t_max_y);
+            if best <= t_exit || t_exit > t1 {
+                return best;
+            }
+            if t_max_x < t_max_y {
+                cx += step_x;
+                t_max_x += t_delta_x;
+            } else {
+                cy += step_y;
+                t_max_y += t_delta_y;
+            }
+            if cx < 0 || cy < 0 || cx >= self.nx as isize || cy >= self.ny as isize {
+                return best;
+            }
+        }
+    }
+}
+
+impl Track {
+    /// The road cell (merged quad) containing `p`, searched near centre-line segment `seg`; `None`
+    /// if `p` is off the road (or in a cell the walk cannot use).
+    pub fn locate_quad(&self, p: Vec2, seg: usize) -> Option<usize> {
+        let c = &self.corridor;
+        let q = c.of_seg[seg.min(c.of_seg.len() - 1)] as usize;
+        c.locate_near(p, q)
+    }
+
+    /// Distance along the unit ray `origin + t·dir` to the first border, at most `range`. `quad` is
+    /// the road cell holding the origin (from [`Track::locate_quad`]); `None` uses the grid.
+    #[inline]
+    pub fn raycast_borders(&self, origin: Vec2, dir: Vec2, range: f64, quad: Option<usize>) -> f64 {
+        match quad.and_then(|q| self.corridor.walk(origin, dir, range, q)) {
+            Some(t) => t,
+            None => self.grid.cast(&self.left, &self.right, origin, dir, range),
+        }
+    }
+
+    /// Cast a fan of rays from `origin` (unit directions sorted counter-clockwise, at most
+    /// [`MAX_FAN`]), writing each ray's distance to the first border (at most `range`) into `out`.
+    /// `quad` is the road cell holding the origin; rays the corridor sweep cannot resolve (off the
+    /// road, non-convex cells) use the grid.
+    pub fn raycast_fan(
+        &self,
+        origin: Vec2,
+        dirs: &[Vec2],
+        range: f64,
+        quad: Option<usize>,
+        out: &mut [f64],
+        scratch: &mut FanScratch,
+    ) {
+        let n = dirs.len().min(MAX_FAN).min(out.len());
+        match quad {
+            Some(q) => self
+                .corridor
+                .cast_fan(origin, &dirs[..n], range, q, &mut out[..n], scratch),
+            None => out[..n].fill(f64::NAN),
+        }
+        for (o, d) in out[..n].iter_mut().zip(dirs) {
+            if o.is_nan() {
+                *o = self.grid.cast(&self.left, &self.right, origin, *d, range);
+            }
+        }
+    }
+
+    /// Brute force over every border segment (the reference the fast paths are tested against).
     pub fn raycast_all(&self, o: Vec2, d: Vec2, range: f64) -> f64 {
         let mut best = range;
         for i in 0..self.num_segments() {
-            for (a, b) in [
-                (self.left[i], self.left[i + 1]),
-                (self.right[i], self.right[i + 1]),
-            ] {
+            for (a, b) in [(self.left[i], self.left[i + 1]), (self.right[i], self.right[i + 1])] {
                 if let Some(t) = ray_segment(o, d, a, b) {
                     best = best.min(t);
                 }
@@ -161,39 +610,154 @@ impl Track {
         }
         best
     }
+
+    /// Number of merged road cells (quads) the lidar walks through.
+    pub fn road_cells(&self) -> usize {
+        self.corridor.quads()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::math::Vec2;
-    use crate::track::{ValidateOptions, builtin};
+    use crate::track::generate::{GenerateRequest, generate};
+    use crate::track::{Track, ValidateOptions, builtin};
+
+    fn check(t: &Track, name: &str) {
+        let (mut walked, mut fallback) = (0, 0);
+        for k in 0..80 {
+            let s = t.length() * k as f64 / 80.0;
+            let (p, seg, _) = t.point_at_s(s, 0);
+            for lateral in [-0.2, 0.0, 0.13, 0.6] {
+                let p = p + t.seg_dir(seg).perp() * lateral;
+                let quad = t.locate_quad(p, seg);
+                for r in 0..24 {
+                    let d = Vec2::from_angle(0.1 + r as f64 * std::f64::consts::TAU / 24.0);
+                    let all = t.raycast_all(p, d, 5.0);
+                    if let Some(q) = quad {
+                        match t.corridor.walk(p, d, 5.0, q) {
+                            Some(w) => {
+                                walked += 1;
+                                assert!((w - all).abs() < 1e-6, "{name} s={s} ray {r}: walk {w} vs all {all}");
+                            }
+                            None => fallback += 1,
+                        }
+                    }
+                    let g = t.grid.cast(&t.left, &t.right, p, d, 5.0);
+                    assert!(
+                        (g - all).abs() < 1e-9,
+                        "{name} s={s} lateral {lateral} ray {r}: grid {g} vs all {all}"
+                    );
+                    assert!((t.raycast_borders(p, d, 5.0, quad) - all).abs() < 1e-6);
+                }
+            }
+        }
+        assert!(walked > 80 * 24 * 2, "{name}: only {walked} rays walked");
+        assert!(
+            fallback * 50 < walked,
+            "{name}: {fallback} fallbacks for {walked} walks"
+        );
+    }
 
     #[test]
-    fn walk_agrees_with_brute_force_on_every_builtin() {
+    fn fast_paths_agree_with_brute_force_on_builtin_and_generated_tracks() {
         let opts = ValidateOptions::default();
         for b in builtin::all() {
             let t = b.build(&opts).unwrap();
-            let mut checked = 0;
+            check(&t, b.name);
+            check(&t.reversed(), b.name);
+        }
+        for seed in 0..4 {
+            let t = generate(
+                &GenerateRequest {
+                    seed,
+                    length: 20.0,
+                    width: 0.7,
+                    difficulty: 1.0,
+                },
+                &opts,
+            )
+            .unwrap();
+            check(&t, t.name());
+        }
+    }
+
+    fn check_fan(t: &Track, name: &str) {
+        let mut resolved = 0;
+        let mut total = 0;
+        for (fov, rays) in [(180.0_f64, 32usize), (300.0, 64), (360.0, 33), (20.0, 5)] {
+            let cfg = crate::sensors::LidarConfig {
+                rays,
+                fov_deg: fov,
+                range: 4.0,
+            };
+            let car_dirs = cfg.directions();
             for k in 0..60 {
                 let s = t.length() * k as f64 / 60.0;
                 let (p, seg, _) = t.point_at_s(s, 0);
-                let p = p + t.seg_dir(seg).perp() * 0.1;
-                let Some(q) = t.locate_quad(p, seg) else {
-                    continue;
-                };
-                for r in 0..24 {
-                    let d = Vec2::from_angle(r as f64 * std::f64::consts::TAU / 24.0);
-                    let walk = t.raycast_borders(p, d, 5.0, Some(q));
-                    let all = t.raycast_all(p, d, 5.0);
-                    assert!(
-                        (walk - all).abs() < 1e-9,
-                        "{} s={s} ray {r}: walk {walk} vs all {all}",
-                        b.name
-                    );
-                    checked += 1;
+                for (lateral, heading) in [(-0.15, 0.3_f64), (0.0, 0.0), (0.12, -0.5), (0.05, 3.0), (0.6, 1.0)] {
+                    let p = p + t.seg_dir(seg).perp() * lateral;
+                    let fwd = t.seg_dir(seg).rotate_cs(heading.cos(), heading.sin());
+                    let dirs: Vec<Vec2> = car_dirs.iter().map(|d| d.rotate_cs(fwd.x, fwd.y)).collect();
+                    let quad = t.locate_quad(p, seg);
+                    let mut out = vec![0.0; rays];
+                    let mut scratch = super::FanScratch::default();
+                    if let Some(q) = quad {
+                        t.corridor.cast_fan(p, &dirs, 4.0, q, &mut out, &mut scratch);
+                        resolved += out.iter().filter(|v| !v.is_nan()).count();
+                        total += rays;
+                    }
+                    t.raycast_fan(p, &dirs, 4.0, quad, &mut out, &mut scratch);
+                    for (r, d) in dirs.iter().enumerate() {
+                        let all = t.raycast_all(p, *d, 4.0);
+                        assert!(
+                            (out[r] - all).abs() < 1e-6,
+                            "{name} fov {fov} s={s} lat {lateral} ray {r}: fan {} vs all {all}",
+                            out[r]
+                        );
+                    }
                 }
             }
-            assert!(checked > 24 * 50, "{}: only {checked} rays checked", b.name);
         }
+        assert!(
+            resolved * 50 > total * 49,
+            "{name}: the sweep resolved only {resolved} of {total} rays"
+        );
+    }
+
+    #[test]
+    fn fan_sweep_agrees_with_brute_force() {
+        let opts = ValidateOptions::default();
+        for b in builtin::all() {
+            let t = b.build(&opts).unwrap();
+            check_fan(&t, b.name);
+            check_fan(&t.reversed(), b.name);
+        }
+        for seed in 0..4 {
+            let t = generate(
+                &GenerateRequest {
+                    seed,
+                    length: 20.0,
+                    width: 0.7,
+                    difficulty: 1.0,
+                },
+                &opts,
+            )
+            .unwrap();
+            check_fan(&t, t.name());
+        }
+    }
+
+    #[test]
+    fn straights_are_merged_into_one_cell() {
+        let t = builtin::load("drag_strip", &ValidateOptions::default()).unwrap();
+        assert_eq!(t.road_cells(), 1);
+        let oval = builtin::load("oval", &ValidateOptions::default()).unwrap();
+        // Each 6 m straight (40 segments) becomes one cell; the arcs keep theirs.
+        assert!(
+            oval.road_cells() + 70 < oval.num_segments(),
+            "{} cells",
+            oval.road_cells()
+        );
     }
 }

@@ -34,11 +34,7 @@ pub fn turtle(pieces: &[Piece], spacing: f64, closed: bool) -> Vec<Vec2> {
                 }
             }
             Piece::Left(r, deg) | Piece::Right(r, deg) => {
-                let sign = if matches!(piece, Piece::Left(..)) {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let sign = if matches!(piece, Piece::Left(..)) { 1.0 } else { -1.0 };
                 let a = deg.to_radians();
                 let n = (r * a / spacing).ceil().max(2.0) as usize;
                 let center = p + Vec2::new(-sin(h), cos(h)) * (sign * r);
@@ -156,11 +152,7 @@ pub fn with_borders(center: &[Vec2], width: f64, closed: bool) -> Vec<Waypoint> 
             let t = (next - prev).normalize_or_zero();
             let left = center[i] + t.perp() * h;
             let right = center[i] - t.perp() * h;
-            let (inner, outer) = if inner_is_left {
-                (left, right)
-            } else {
-                (right, left)
-            };
+            let (inner, outer) = if inner_is_left { (left, right) } else { (right, left) };
             Waypoint {
                 center: center[i],
                 inner,
@@ -188,10 +180,7 @@ mod tests {
         );
         assert_eq!(pts[0], *pts.last().unwrap());
         let l = *cumulative(&pts).last().unwrap();
-        assert!(
-            (l - (12.0 + 4.0 * std::f64::consts::PI)).abs() < 0.01,
-            "{l}"
-        );
+        assert!((l - (12.0 + 4.0 * std::f64::consts::PI)).abs() < 0.01, "{l}");
         assert!(signed_area(&pts) > 0.0);
     }
 

@@ -44,11 +44,7 @@ pub(super) fn check_distinct(w: &[Waypoint], closed: bool) -> Result<(), TrackEr
         }
     }
     if distinct < min {
-        return Err(TrackErrorKind::TooFewPoints {
-            distinct,
-            min,
-            kind,
-        });
+        return Err(TrackErrorKind::TooFewPoints { distinct, min, kind });
     }
     Ok(())
 }
@@ -96,16 +92,8 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
         }
     }
     // Each border point must lie on its own side of the centre line.
-    let left_name = if track.left_is_inner() {
-        "inner"
-    } else {
-        "outer"
-    };
-    let right_name = if track.left_is_inner() {
-        "outer"
-    } else {
-        "inner"
-    };
+    let left_name = if track.left_is_inner() { "inner" } else { "outer" };
+    let right_name = if track.left_is_inner() { "outer" } else { "inner" };
     let m = track.num_segments();
     for i in 0..count {
         let before = if i > 0 {
@@ -180,9 +168,7 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
                 } else {
                     (*q, *p)
                 };
-                if first.is_none_or(|(fx, fy)| {
-                    (x.index, x.line, y.index) < (fx.index, fx.line, fy.index)
-                }) {
+                if first.is_none_or(|(fx, fy)| (x.index, x.line, y.index) < (fx.index, fx.line, fy.index)) {
                     first = Some((x, y));
                 }
             }
@@ -198,17 +184,50 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
             (Line::Center, border) => TrackErrorKind::BorderCrossesCenter {
                 index: y.index,
                 other: x.index,
-                border: if border == Line::Inner {
-                    "inner"
-                } else {
-                    "outer"
-                },
+                border: if border == Line::Inner { "inner" } else { "outer" },
             },
             _ => TrackErrorKind::BordersCross {
                 index: x.index,
                 other: y.index,
             },
         });
+    }
+    check_overlap(track)
+}
+
+/// Two parts of the road must not overlap: centre-line points that are far apart along the track
+/// (more than 1.5× their summed half-widths) must be at least their summed half-widths apart in space.
+/// This catches bends tighter than half the width (the inner border folds back) and legs laid on top
+/// of each other, which no border crossing reveals.
+fn check_overlap(track: &Track) -> Result<(), TrackErrorKind> {
+    let w = track.waypoints();
+    let count = if track.is_closed() { w.len() - 1 } else { w.len() };
+    let half: Vec<f64> = (0..count).map(|i| 0.5 * track.width_at(i)).collect();
+    let max_half = half.iter().copied().fold(0.0, f64::max);
+    let mut order: Vec<usize> = (0..count).collect();
+    order.sort_by(|&a, &b| w[a].center.x.total_cmp(&w[b].center.x));
+    let length = track.length();
+    for (k, &i) in order.iter().enumerate() {
+        for &j in &order[k + 1..] {
+            let (p, q) = (w[i].center, w[j].center);
+            if q.x - p.x > 2.0 * max_half {
+                break;
+            }
+            let need = half[i] + half[j];
+            let mut arc = (track.s_at(i) - track.s_at(j)).abs();
+            if track.is_closed() {
+                arc = arc.min(length - arc);
+            }
+            if arc > 1.5 * need && p.distance(q) < need - 1e-9 {
+                let (a, b) = (i.min(j), i.max(j));
+                return Err(TrackErrorKind::Overlap {
+                    index: a,
+                    other: b,
+                    distance: p.distance(q),
+                    need,
+                });
+            }
+        }
     }
     Ok(())
 }

@@ -209,6 +209,10 @@ pub struct Settings {
     pub action_space: crate::action::ActionSpace,
 }
 
+/// Working memory of the sensing systems (sized once, so sensing never allocates).
+#[derive(Resource, Debug, Default)]
+pub struct SenseScratch(pub crate::sensors::LidarScratch);
+
 /// The seed of the current reset.
 #[derive(Resource, Debug, Default, Clone, Copy)]
 pub struct Seed(pub u64);
@@ -261,13 +265,7 @@ impl Io {
 }
 
 /// Build a shard holding the cars `first .. first + count` (global indices) of an environment.
-pub fn build_shard(
-    cfg: &EnvConfig,
-    num_cars: usize,
-    first: usize,
-    count: usize,
-    io: Arc<Mutex<ShardIo>>,
-) -> SubApp {
+pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize, io: Arc<Mutex<ShardIo>>) -> SubApp {
     let mut app = SubApp::new();
     let lidar = match &cfg.obs {
         ObsConfig::Lidar(l) => Some(Lidar::new(l.clone())),
@@ -292,6 +290,11 @@ pub fn build_shard(
         action_space: cfg.action_space.clone(),
     });
     app.insert_resource(Seed(0));
+    let rays = match &cfg.obs {
+        ObsConfig::Lidar(l) => l.rays,
+        ObsConfig::State(_) => 0,
+    };
+    app.insert_resource(SenseScratch(crate::sensors::LidarScratch::new(rays)));
     app.insert_resource(Io(io));
 
     let mut step = Schedule::new(SimStep);
@@ -330,11 +333,7 @@ pub fn build_shard(
     let mut reset = Schedule::new(SimReset);
     reset.set_executor(SingleThreadedExecutor::new());
     reset.configure_sets((SimSet::Reset, SimSet::Sense).chain());
-    reset.add_systems(
-        (systems::mark_all_done, reset_tail())
-            .chain()
-            .in_set(SimSet::Reset),
-    );
+    reset.add_systems((systems::mark_all_done, reset_tail()).chain().in_set(SimSet::Reset));
     reset.add_systems(systems::sense.in_set(SimSet::Sense));
     app.add_schedule(reset);
     app.update_schedule = Some(SimStep.intern());
@@ -385,8 +384,10 @@ fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
                 fresh: false,
             },
             Score::default(),
-            Nearby::default(),
         ));
+        if objects > 0 {
+            e.insert(Nearby::default());
+        }
         if race {
             e.insert(Race(RaceState::with_capacity(laps)));
         }

@@ -4,8 +4,8 @@
 use bevy_ecs::prelude::*;
 
 use super::{
-    Car, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed,
-    Settings, SimObject, TrackPose,
+    Car, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed, SenseScratch, Settings,
+    SimObject, TrackPose,
 };
 use crate::action::{Action, ActionSpace};
 use crate::buffers::StepInfo;
@@ -16,8 +16,11 @@ use crate::math::Vec2;
 use crate::objects::{self, ObjectState, Scenario};
 use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
 use crate::rng::{Rng, mix_seed};
-use crate::sensors::ObsConfig;
+use crate::sensors::{LidarScratch, ObsConfig};
 use crate::track::Track;
+
+/// Stands in for the objects of a car whose race type has none.
+static NO_OBJECTS: std::sync::LazyLock<Nearby> = std::sync::LazyLock::new(Nearby::default);
 
 /// Horizontal field of view of DeepRacer's camera used for `object_in_camera`, degrees.
 pub const CAMERA_FOV_DEG: f64 = 120.0;
@@ -25,11 +28,7 @@ pub const CAMERA_FOV_DEG: f64 = 120.0;
 pub const CAMERA_RANGE_M: f64 = 3.0;
 
 /// Read this step's actions.
-pub fn apply_actions(
-    settings: Res<Settings>,
-    io: Res<Io>,
-    mut cars: Query<(&CarIndex, &mut Controls)>,
-) {
+pub fn apply_actions(settings: Res<Settings>, io: Res<Io>, mut cars: Query<(&CarIndex, &mut Controls)>) {
     let io = io.lock();
     for (idx, mut c) in &mut cars {
         let action = io.actions[idx.local as usize];
@@ -48,11 +47,7 @@ pub fn apply_actions(
 }
 
 /// Bot cars drive along the track and change lanes.
-pub fn move_bots(
-    settings: Res<Settings>,
-    cars: Query<&Car>,
-    mut objects: Query<(&ObjectOf, &mut SimObject)>,
-) {
+pub fn move_bots(settings: Res<Settings>, cars: Query<&Car>, mut objects: Query<(&ObjectOf, &mut SimObject)>) {
     let Scenario::HeadToBot(cfg) = &settings.scenario else {
         return;
     };
@@ -71,12 +66,9 @@ pub fn drive(settings: Res<Settings>, mut cars: Query<(&Controls, &mut Car, Opti
         if race.is_some_and(|r| r.0.finished) {
             continue;
         }
-        settings.model.step(
-            &mut car.state,
-            c.command,
-            settings.agent_dt,
-            settings.substeps,
-        );
+        settings
+            .model
+            .step(&mut car.state, c.command, settings.agent_dt, settings.substeps);
     }
 }
 
@@ -123,13 +115,7 @@ pub fn gather_fresh(
 }
 
 /// Project the car onto the track and check its wheels.
-pub fn locate_one(
-    track: &Track,
-    model: &CarModel,
-    need_quad: bool,
-    car: &CarState,
-    pose: &mut TrackPose,
-) {
+pub fn locate_one(track: &Track, model: &CarModel, need_quad: bool, car: &CarState, pose: &mut TrackPose) {
     pose.origin = track.project_near(car.pos, pose.origin.seg);
     pose.ref_pos = model.reference_point(car);
     pose.reference = track.project_near(pose.ref_pos, pose.origin.seg);
@@ -168,9 +154,7 @@ fn contact(track: &Track, model: &CarModel, car: &CarState, ref_s: f64, near: &N
         return false;
     }
     let fp = model.footprint(car);
-    (0..near.n).any(|k| {
-        fp.overlaps(&near.obbs[k]) && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0)
-    })
+    (0..near.n).any(|k| fp.overlaps(&near.obbs[k]) && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0))
 }
 
 fn open_span(track: &Track, start_s: f64) -> Option<f64> {
@@ -196,7 +180,7 @@ pub fn judge(
         &mut TrackPose,
         &mut Episode,
         Option<&mut Race>,
-        &Nearby,
+        Option<&Nearby>,
     )>,
 ) {
     let need_quad = settings.lidar.is_some();
@@ -214,7 +198,13 @@ pub fn judge(
             ref_s: pose.reference.s,
             ref_pos: pose.ref_pos,
             any_wheel_on_track: pose.any_wheel_on(),
-            contact: contact(track, &settings.model, &car.state, pose.reference.s, near),
+            contact: contact(
+                track,
+                &settings.model,
+                &car.state,
+                pose.reference.s,
+                near.unwrap_or(&NO_OBJECTS),
+            ),
             track_length: track.length(),
             open_span: open_span(track, ep.start_s),
             dt: settings.agent_dt,
@@ -223,31 +213,29 @@ pub fn judge(
         episode::advance_progress(ep, &facts, delta);
         match (&settings.mode, race) {
             (Mode::Train(cfg), _) => episode::judge_training(ep, cfg, &facts),
-            (Mode::Race(cfg), Some(mut race)) => {
-                match episode::judge_race(ep, &mut race.0, cfg, &facts) {
-                    RaceAction::Continue => {}
-                    RaceAction::Stop => {
-                        car.state.vx = 0.0;
-                        car.state.vy = 0.0;
-                        car.state.yaw_rate = 0.0;
-                    }
-                    RaceAction::Reset => {
-                        let new_lap = ep.status == EpisodeStatus::LapComplete;
-                        let s = if new_lap { ep.start_s } else { pose.origin.s };
-                        let seg = place_on_centerline(track, &mut car.state, s, pose.origin.seg);
-                        pose.origin.seg = seg;
-                        let old_ref = pose.reference.s;
-                        locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
-                        if new_lap {
-                            ep.along = pose.reference.s - ep.start_s;
-                        } else {
-                            ep.along += track.delta_s(old_ref, pose.reference.s);
-                        }
-                        ep.ref_s = pose.reference.s;
-                        ep.last_ref_pos = pose.ref_pos;
-                    }
+            (Mode::Race(cfg), Some(mut race)) => match episode::judge_race(ep, &mut race.0, cfg, &facts) {
+                RaceAction::Continue => {}
+                RaceAction::Stop => {
+                    car.state.vx = 0.0;
+                    car.state.vy = 0.0;
+                    car.state.yaw_rate = 0.0;
                 }
-            }
+                RaceAction::Reset => {
+                    let new_lap = ep.status == EpisodeStatus::LapComplete;
+                    let s = if new_lap { ep.start_s } else { pose.origin.s };
+                    let seg = place_on_centerline(track, &mut car.state, s, pose.origin.seg);
+                    pose.origin.seg = seg;
+                    let old_ref = pose.reference.s;
+                    locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
+                    if new_lap {
+                        ep.along = pose.reference.s - ep.start_s;
+                    } else {
+                        ep.along += track.delta_s(old_ref, pose.reference.s);
+                    }
+                    ep.ref_s = pose.reference.s;
+                    ep.last_ref_pos = pose.ref_pos;
+                }
+            },
             (Mode::Race(_), None) => {}
         }
     }
@@ -299,15 +287,10 @@ fn fill_params(
             speed: o.speed,
             heading: o.heading.to_degrees(),
             distance: o.s,
-            distance_from_center: if o.lane >= 0.0 {
-                o.lane * ol
-            } else {
-                -o.lane * or
-            },
+            distance_from_center: if o.lane >= 0.0 { o.lane * ol } else { -o.lane * or },
         };
     }
-    p.closest_objects =
-        closest_objects(&p.objects[..near.n], r.s, track.length(), track.is_closed());
+    p.closest_objects = closest_objects(&p.objects[..near.n], r.s, track.length(), track.is_closed());
     p.object_in_camera = near.n > 0 && {
         let o = &p.objects[p.closest_objects[1] as usize];
         let rel = o.location - car.pos;
@@ -321,14 +304,7 @@ fn fill_params(
 #[allow(clippy::type_complexity)]
 pub fn score(
     settings: Res<Settings>,
-    mut cars: Query<(
-        &Car,
-        &Controls,
-        &TrackPose,
-        &mut Episode,
-        &Nearby,
-        &mut Score,
-    )>,
+    mut cars: Query<(&Car, &Controls, &TrackPose, &mut Episode, Option<&Nearby>, &mut Score)>,
 ) {
     for (car, c, pose, mut ep, near, mut score) in &mut cars {
         let track = &settings.tracks[car.track as usize];
@@ -342,7 +318,7 @@ pub fn score(
             c.speed,
             pose,
             &ep.state,
-            near,
+            near.unwrap_or(&NO_OBJECTS),
         );
         score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
         ep.state.episode_return += f64::from(score.reward);
@@ -352,7 +328,7 @@ pub fn score(
 /// Parameters of the prepare step of cars whose episode just began (reward 0, as in DeepRacer).
 pub fn score_fresh(
     settings: Res<Settings>,
-    mut cars: Query<(&Car, &TrackPose, &Episode, &Nearby, &mut Score)>,
+    mut cars: Query<(&Car, &TrackPose, &Episode, Option<&Nearby>, &mut Score)>,
 ) {
     for (car, pose, ep, near, mut score) in &mut cars {
         if ep.fresh {
@@ -366,7 +342,7 @@ pub fn score_fresh(
                 0.0,
                 pose,
                 &ep.state,
-                near,
+                near.unwrap_or(&NO_OBJECTS),
             );
             score.reward = 0.0;
         }
@@ -390,9 +366,7 @@ fn info_of(
         closest_waypoint: track.closest_waypoint(pose.ref_pos, &pose.reference) as u32,
         pause_duration: ep.pause,
         episode_return: ep.episode_return,
-        laps: race.map_or(0, |r| {
-            r.0.laps.iter().filter(|l| l.completed).count() as u32
-        }),
+        laps: race.map_or(0, |r| r.0.laps.iter().filter(|l| l.completed).count() as u32),
         track_index: u32::from(track_index),
     }
 }
@@ -401,15 +375,7 @@ fn info_of(
 pub fn write_outputs(
     settings: Res<Settings>,
     io: Res<Io>,
-    cars: Query<(
-        &CarIndex,
-        &Car,
-        &Controls,
-        &TrackPose,
-        &Episode,
-        Option<&Race>,
-        &Score,
-    )>,
+    cars: Query<(&CarIndex, &Car, &Controls, &TrackPose, &Episode, Option<&Race>, &Score)>,
 ) {
     let mut io = io.lock();
     let io = &mut *io;
@@ -427,12 +393,17 @@ pub fn write_outputs(
 }
 
 /// One car's observation.
-fn sense_one(settings: &Settings, car: &Car, pose: &TrackPose, near: &Nearby, out: &mut [f32]) {
+fn sense_one(
+    settings: &Settings,
+    car: &Car,
+    pose: &TrackPose,
+    near: &Nearby,
+    scratch: &mut LidarScratch,
+    out: &mut [f32],
+) {
     let track = &settings.tracks[car.track as usize];
     match (&settings.obs, &settings.lidar) {
-        (ObsConfig::State(cfg), _) => {
-            cfg.observe(track, &car.state, &pose.origin, &settings.model.params, out)
-        }
+        (ObsConfig::State(cfg), _) => cfg.observe(track, &car.state, &pose.origin, &settings.model.params, out),
         (ObsConfig::Lidar(cfg), Some(lidar)) => {
             let n = cfg.rays;
             lidar.scan(
@@ -441,6 +412,7 @@ fn sense_one(settings: &Settings, car: &Car, pose: &TrackPose, near: &Nearby, ou
                 car.state.forward(),
                 pose.quad,
                 &near.obbs[..near.n],
+                scratch,
                 &mut out[..n],
             );
             out[n] = (car.state.vx / settings.model.params.max_speed) as f32;
@@ -450,22 +422,25 @@ fn sense_one(settings: &Settings, car: &Car, pose: &TrackPose, near: &Nearby, ou
     }
 }
 
-/// Terminal observations of episodes that ended this step.
+/// Terminal observations of episodes cut off by the step limit (the ones a learner bootstraps from;
+/// a terminated episode's value is zero, so its last observation is not needed).
 pub fn sense_final(
     settings: Res<Settings>,
     io: Res<Io>,
-    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, &Nearby)>,
+    mut scratch: ResMut<SenseScratch>,
+    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, Option<&Nearby>)>,
 ) {
     let mut io = io.lock();
     let dim = settings.obs.dim();
     for (idx, car, pose, ep, near) in &cars {
-        if ep.state.done || ep.state.truncated {
+        if ep.state.truncated {
             let l = idx.local as usize;
             sense_one(
                 &settings,
                 car,
                 pose,
-                near,
+                near.unwrap_or(&NO_OBJECTS),
+                &mut scratch.0,
                 &mut io.final_obs[l * dim..(l + 1) * dim],
             );
         }
@@ -476,7 +451,8 @@ pub fn sense_final(
 pub fn sense(
     settings: Res<Settings>,
     io: Res<Io>,
-    mut cars: Query<(&CarIndex, &Car, &TrackPose, &mut Episode, &Nearby)>,
+    mut scratch: ResMut<SenseScratch>,
+    mut cars: Query<(&CarIndex, &Car, &TrackPose, &mut Episode, Option<&Nearby>)>,
 ) {
     let mut io = io.lock();
     let dim = settings.obs.dim();
@@ -486,7 +462,8 @@ pub fn sense(
             &settings,
             car,
             pose,
-            near,
+            near.unwrap_or(&NO_OBJECTS),
+            &mut scratch.0,
             &mut io.obs[l * dim..(l + 1) * dim],
         );
         if ep.fresh {
@@ -507,13 +484,7 @@ pub fn mark_all_done(mut cars: Query<&mut Episode>) {
 pub fn begin_episodes(
     settings: Res<Settings>,
     seed: Res<Seed>,
-    mut cars: Query<(
-        &CarIndex,
-        &mut Car,
-        &mut TrackPose,
-        &mut Episode,
-        Option<&mut Race>,
-    )>,
+    mut cars: Query<(&CarIndex, &mut Car, &mut TrackPose, &mut Episode, Option<&mut Race>)>,
 ) {
     let need_quad = settings.lidar.is_some();
     let num_tracks = settings.tracks.len() as u64;
@@ -605,10 +576,7 @@ pub fn place_objects(
         let track = &settings.tracks[car.track as usize];
         let g = u64::from(idx.global);
         let (mut rng, start_s) = if per_episode {
-            (
-                Rng::new(mix_seed(&[seed.0, g, ep.state.number, 1])),
-                ep.state.start_s,
-            )
+            (Rng::new(mix_seed(&[seed.0, g, ep.state.number, 1])), ep.state.start_s)
         } else {
             (Rng::new(mix_seed(&[seed.0, g, 1])), 0.0)
         };

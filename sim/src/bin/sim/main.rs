@@ -1,1 +1,53 @@
-fn main() {}
+//! `sim`: tracks, a scripted driver and benchmarks from the command line.
+
+mod alloc;
+mod bench;
+mod drive;
+mod track_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
+
+/// Slipstream's track simulator: inspect and generate tracks, drive a scripted car round a track,
+/// and measure simulation speed.
+#[derive(Parser, Debug)]
+#[command(name = "sim", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List, inspect and generate tracks.
+    #[command(subcommand)]
+    Track(track_cmd::TrackCommand),
+    /// Drive a scripted pure-pursuit car round a track in race mode and print lap times.
+    Drive(drive::DriveArgs),
+    /// Measure simulation throughput (car-steps per second).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Track(c) => track_cmd::run(c),
+        Command::Drive(a) => drive::run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The `sim` binary, black-box: output formats, files it writes, and errors for bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .output()
+        .expect("the sim binary runs")
+}
+
+fn ok_json(args: &[&str]) -> serde_json::Value {
+    let out = sim(args);
+    assert!(
+        out.status.success(),
+        "sim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("sim {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A failing command: non-zero exit, one `error:` line naming `needle`, and no panic.
+fn fails_with(args: &[&str], needle: &str) {
+    let out = sim(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "sim {args:?} should fail");
+    assert!(
+        err.contains(needle),
+        "sim {args:?}: stderr does not mention {needle:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "sim {args:?} panicked: {err}");
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = sim(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["track", "drive", "bench"] {
+        assert!(text.contains(word), "{text}");
+    }
+    let out = sim(&["drive", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--laps"));
+}
+
+#[test]
+fn track_list_info_and_generate() {
+    let v = ok_json(&["track", "list", "--json"]);
+    let tracks = v["tracks"].as_array().unwrap();
+    assert!(tracks.len() >= 9);
+    assert!(tracks.iter().any(|t| t["name"] == "oval" && t["closed"] == true));
+    let v = ok_json(&["track", "info", "hairpins", "--json"]);
+    for key in [
+        "name",
+        "waypoints",
+        "length_m",
+        "width_min_m",
+        "width_mean_m",
+        "closed",
+        "direction",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    let rev = ok_json(&["track", "info", "hairpins", "--reverse", "--json"]);
+    assert_ne!(v["direction"], rev["direction"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.npy");
+    let b = dir.path().join("b.npy");
+    let c = dir.path().join("c.csv");
+    let args = |p: &Path| {
+        vec![
+            "track",
+            "generate",
+            "--seed",
+            "4",
+            "--length",
+            "30",
+            "--width",
+            "0.9",
+            "--out",
+            p.to_str().unwrap(),
+            "--json",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let run = |p: &Path| {
+        let a = args(p);
+        ok_json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let g = run(&a);
+    assert!((g["length_m"].as_f64().unwrap() - 30.0).abs() < 0.5, "{g}");
+    run(&b);
+    run(&c);
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "same seed, same file"
+    );
+    let info = ok_json(&["track", "info", a.to_str().unwrap(), "--json"]);
+    assert_eq!(info["waypoints"], g["waypoints"]);
+    let info_csv = ok_json(&["track", "info", c.to_str().unwrap(), "--json"]);
+    assert_eq!(info_csv["waypoints"], g["waypoints"]);
+}
+
+#[test]
+fn drive_prints_lap_times_and_writes_a_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.csv");
+    let v = ok_json(&[
+        "drive",
+        "--track",
+        "kidney",
+        "--laps",
+        "2",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["completed_laps"], 2);
+    let laps = v["laps"].as_array().unwrap();
+    assert_eq!(laps.len(), 2);
+    assert!(laps.iter().all(|l| l["off_track"] == 0 && l["completed"] == true));
+    let best = v["best_lap_s"].as_f64().unwrap();
+    assert!(best > 3.0 && best < 20.0, "{v}");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    assert!(text.starts_with("episode,steps,X,Y,yaw,steer,throttle,action,reward,done"));
+    assert!(text.lines().count() > 50);
+    // Human output.
+    let out = sim(&["drive", "--track", "oval", "--laps", "1"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("best lap"));
+}
+
+#[test]
+fn bench_reports_throughput_and_no_allocations() {
+    for obs in ["state", "lidar"] {
+        let v = ok_json(&[
+            "bench",
+            "--obs",
+            obs,
+            "--cars",
+            "64",
+            "--steps",
+            "20",
+            "--repeat",
+            "2",
+            "--threads",
+            "2",
+            "--json",
+        ]);
+        assert!(v["car_steps_per_s"].as_f64().unwrap() > 0.0);
+        assert_eq!(v["allocations_per_step"].as_f64().unwrap(), 0.0, "{v}");
+        assert_eq!(v["cars"], 64);
+    }
+}
+
+#[test]
+fn bad_input_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.npy");
+    fails_with(&["track", "info", missing.to_str().unwrap()], "missing.npy");
+    let broken = dir.path().join("broken.npy");
+    std::fs::write(&broken, b"\x93NUMPY garbage").unwrap();
+    fails_with(&["track", "info", broken.to_str().unwrap()], "broken.npy");
+    fails_with(&["track", "info", "nowhere"], "built-in tracks");
+    fails_with(
+        &[
+            "track", "generate", "--seed", "1", "--length", "3", "--width", "0.8", "--out", "x.npy",
+        ],
+        "length",
+    );
+    fails_with(
+        &[
+            "track", "generate", "--seed", "1", "--length", "20", "--width", "0.8", "--out", "x.txt",
+        ],
+        ".npy or .csv",
+    );
+    fails_with(&["drive", "--track", "oval", "--laps", "0"], "--laps");
+    fails_with(&["drive", "--track", "oval", "--lateral-accel=-1"], "--lateral-accel");
+    fails_with(&["bench", "--cars", "0"], "--cars");
+    fails_with(&["bench", "--obs", "camera"], "camera");
+    fails_with(&["bench", "--threads", "0"], "threads");
+}
