@@ -1,3 +1,39 @@
-# Shared environment for the scripts (sourced, not run).
+# Shared environment for the scripts (sourced, not run). Safe to `source scripts/env.sh` in a shell
+# to use cargo directly.
+#
+# libtorch: tch 0.26 needs PyTorch 2.13.0 exactly. It is installed once from PyPI (with numpy, for
+# students' reward functions) into a virtual environment in a cache folder outside the checkout,
+# so every clone and CI run reuses it. Binaries get an rpath to it (trainer/build.rs), so nothing
+# needs LD_LIBRARY_PATH at run time.
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-command -v cargo >/dev/null || { echo "error: cargo (Rust) is needed: https://rustup.rs" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "error: cargo (Rust) is needed: https://rustup.rs" >&2; return 1 2>/dev/null || exit 1; }
+
+export SLIPSTREAM_CACHE="${SLIPSTREAM_CACHE:-$HOME/.cache/slipstream}"
+TORCH_VERSION=2.13.0
+export SLIPSTREAM_TORCH_VENV="$SLIPSTREAM_CACHE/torch-$TORCH_VERSION"
+
+slipstream_install_torch() {
+  local venv="$SLIPSTREAM_TORCH_VENV"
+  local python="${SLIPSTREAM_BASE_PYTHON:-python3}"
+  command -v "$python" >/dev/null || { echo "error: $python is needed to install PyTorch $TORCH_VERSION" >&2; return 1; }
+  echo "Installing PyTorch $TORCH_VERSION and numpy into $venv (once; about 2 minutes and 4.7 GB)..." >&2
+  rm -rf "$venv"
+  mkdir -p "$SLIPSTREAM_CACHE"
+  "$python" -m venv "$venv" &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION" numpy &&
+    touch "$venv/.slipstream-complete"
+}
+
+if [ ! -f "$SLIPSTREAM_TORCH_VENV/.slipstream-complete" ]; then
+  slipstream_install_torch || { echo "error: installing PyTorch failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
+
+# torch-sys finds libtorch through the venv's python; pyo3 embeds the system's shared libpython.
+export LIBTORCH_USE_PYTORCH=1
+export VIRTUAL_ENV="$SLIPSTREAM_TORCH_VENV"
+export PATH="$SLIPSTREAM_TORCH_VENV/bin:$PATH"
+if [ -z "${PYO3_PYTHON:-}" ]; then
+  for p in /usr/bin/python3.11 /usr/bin/python3; do
+    if [ -x "$p" ]; then export PYO3_PYTHON="$p"; break; fi
+  done
+fi

@@ -27,6 +27,8 @@ pub struct StepInfo {
     pub laps: u32,
     /// Index of the car's track.
     pub track_index: u32,
+    /// DeepRacer's `progress` (0–100 % of a lap since the episode's start).
+    pub progress: f64,
 }
 
 impl Default for StepInfo {
@@ -42,6 +44,7 @@ impl Default for StepInfo {
             episode_return: 0.0,
             laps: 0,
             track_index: 0,
+            progress: 0.0,
         }
     }
 }

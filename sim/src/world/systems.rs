@@ -368,6 +368,7 @@ fn info_of(
         episode_return: ep.episode_return,
         laps: race.map_or(0, |r| r.0.laps.iter().filter(|l| l.completed).count() as u32),
         track_index: u32::from(track_index),
+        progress: ep.progress,
     }
 }
 

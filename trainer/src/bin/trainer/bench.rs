@@ -1,0 +1,184 @@
+//! `trainer bench …`: PPO update throughput and reward-function calls per second.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use slipstream_sim::reward::RewardContext;
+use slipstream_sim::rng::Rng;
+use slipstream_sim::track::ValidateOptions;
+use slipstream_sim::{Action, EnvConfig, RewardPreset, Track, VecEnv};
+use slipstream_trainer::config::{ActionSpaceConfig, NetworkSpec, TrainConfig};
+use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::ppo::{self, Batch};
+use slipstream_trainer::reward::{PythonReward, preset_batch};
+use slipstream_trainer::{DeviceChoice, device::device_name};
+use tch::{Kind, Tensor, nn, nn::OptimizerConfig};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// PPO update throughput: (samples × epochs) per second for an MLP on a synthetic batch.
+    Ppo(PpoArgs),
+    /// Reward-function calls per second over real simulator params (preset or Python file).
+    Reward(RewardArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PpoArgs {
+    /// Samples in the batch (one rollout).
+    #[arg(long, default_value_t = 16384)]
+    samples: usize,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 2048)]
+    minibatch: usize,
+    /// Epochs over the batch.
+    #[arg(long, default_value_t = 4)]
+    epochs: usize,
+    /// Hidden layer sizes, comma-separated.
+    #[arg(long, default_value = "64,64")]
+    hidden: String,
+    /// Timed updates (after one warm-up update); the median is reported.
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Where the learner runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RewardArgs {
+    /// A preset name or a DeepRacer reward_function.py.
+    #[arg(long)]
+    reward: String,
+    /// Track for the params.
+    #[arg(long, default_value = "oval")]
+    track: String,
+    /// Cars per step.
+    #[arg(long, default_value_t = 256)]
+    cars: usize,
+    /// Steps (each calls the reward once per car).
+    #[arg(long, default_value_t = 100)]
+    steps: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Ppo(a) => ppo_bench(a),
+        BenchCommand::Reward(a) => reward_bench(a),
+    }
+}
+
+fn ppo_bench(a: PpoArgs) -> Result<()> {
+    let hidden: Vec<usize> = a.hidden.split(',').map(|s| s.trim().parse()).collect::<Result<_, _>>().map_err(|_| anyhow::anyhow!("--hidden: expected sizes like 64,64"))?;
+    if a.samples == 0 || a.minibatch == 0 || a.epochs == 0 || a.repeat == 0 {
+        bail!("--samples, --minibatch, --epochs and --repeat must be at least 1");
+    }
+    let device = a.device.parse::<DeviceChoice>()?.resolve()?;
+    let mut cfg = TrainConfig { batch_size: a.minibatch, num_epochs: a.epochs, ..Default::default() };
+    cfg.network = NetworkSpec::Mlp { hidden, activation: slipstream_trainer::config::Activation::Tanh };
+    let spec = ModelSpec {
+        sensor: cfg.sensor.clone(),
+        action_space: ActionSpaceConfig::default(),
+        network: cfg.network.clone(),
+        car: cfg.car.clone(),
+        agent_dt: 1.0 / 15.0,
+        physics_substeps: 4,
+    };
+    tch::manual_seed(0);
+    let model = Model::new(spec, -0.5, true, device);
+    let d = model.spec.obs_dim() as i64;
+    let n = a.samples as i64;
+    let opts = (Kind::Float, device);
+    let batch = Batch {
+        obs: Tensor::randn([n, d], opts),
+        actions: Tensor::randn([n, 2], opts),
+        log_probs: Tensor::randn([n], opts) - 2.0,
+        advantages: Tensor::randn([n], opts),
+        returns: Tensor::randn([n], opts),
+        values: Tensor::randn([n], opts),
+    };
+    let mut opt = nn::Adam { eps: 1e-5, ..Default::default() }.build(&model.policy.vs, 3e-4)?;
+    let mut rng = Rng::new(1);
+    ppo::update(&model.policy, &mut opt, &batch, &cfg, &mut rng);
+    let mut rates = Vec::new();
+    for _ in 0..a.repeat {
+        let t0 = Instant::now();
+        let s = ppo::update(&model.policy, &mut opt, &batch, &cfg, &mut rng);
+        let secs = t0.elapsed().as_secs_f64();
+        rates.push((a.samples * s.epochs) as f64 / secs);
+    }
+    rates.sort_by(f64::total_cmp);
+    let rate = rates[rates.len() / 2];
+    let threads = tch::get_num_threads();
+    if a.json {
+        println!(
+            "{}",
+            json!({"network": model.spec.network.name(), "samples": a.samples, "minibatch": a.minibatch, "epochs": a.epochs,
+                   "device": device_name(device), "torch_threads": threads, "samples_epochs_per_s": rate,
+                   "min": rates[0], "max": rates[rates.len() - 1], "update_s": (a.samples * a.epochs) as f64 / rate})
+        );
+    } else {
+        println!(
+            "PPO update, {} ({} obs → continuous 2), {} samples × {} epochs, minibatch {}, {} ({} torch threads): \
+             median {:.0} samples·epochs/s ({:.3} s per update)",
+            model.spec.network.name(),
+            d,
+            a.samples,
+            a.epochs,
+            a.minibatch,
+            device_name(device),
+            threads,
+            rate,
+            (a.samples * a.epochs) as f64 / rate
+        );
+    }
+    Ok(())
+}
+
+fn reward_bench(a: RewardArgs) -> Result<()> {
+    if a.cars == 0 || a.steps == 0 {
+        bail!("--cars and --steps must be at least 1");
+    }
+    let track = Arc::new(Track::resolve(&a.track, &ValidateOptions::default())?);
+    let mut cfg = EnvConfig::new((*track).clone());
+    cfg.reward = Arc::new(RewardPreset::Zero);
+    let mut env = VecEnv::new(cfg.clone(), a.cars)?;
+    let mut out = env.buffers(true);
+    env.reset(1, &mut out)?;
+    let python = if a.reward.ends_with(".py") { Some(PythonReward::load(&PathBuf::from(&a.reward), &[track.clone()])?) } else { None };
+    let preset: Option<RewardPreset> = if python.is_none() { Some(a.reward.parse().map_err(|m: String| anyhow::anyhow!("--reward: {m}"))?) } else { None };
+    let ctx = RewardContext { agent_dt: cfg.agent_dt, max_speed: cfg.car.max_speed };
+    let mut rng = Rng::new(2);
+    let mut rewards = vec![0.0f32; a.cars];
+    let mut actions = vec![Action::Discrete(0); a.cars];
+    let mut timed = 0.0;
+    for _ in 0..a.steps {
+        for x in actions.iter_mut() {
+            *x = Action::Discrete(rng.below(cfg.action_space.dim() as u64) as u32);
+        }
+        env.step(&actions, &mut out)?;
+        let t0 = Instant::now();
+        match (&python, preset) {
+            (Some(p), _) => p.call_batch(&out.params, &mut rewards)?,
+            (None, Some(p)) => preset_batch(p, &ctx, &out.params, &mut rewards),
+            (None, None) => unreachable!(),
+        }
+        timed += t0.elapsed().as_secs_f64();
+    }
+    let calls = (a.cars * a.steps) as f64;
+    if a.json {
+        println!("{}", json!({"reward": a.reward, "calls": calls, "seconds": timed, "calls_per_s": calls / timed}));
+    } else {
+        println!("{}: {calls} calls in {timed:.3} s: {:.0} reward calls/s", a.reward, calls / timed);
+    }
+    Ok(())
+}

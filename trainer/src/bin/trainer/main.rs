@@ -1,0 +1,286 @@
+//! `trainer`: train PPO models in Slipstream's simulator and race them.
+
+mod bench;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use slipstream_sim::Track;
+use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::track::ValidateOptions;
+use slipstream_trainer::train::IterationMetrics;
+use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, Model, TrainConfig, TrainOptions, evaluate, train};
+
+/// Train autonomous race-car models with PPO in Slipstream's simulator, and race them.
+///
+/// Rewards are built-in presets or DeepRacer reward_function(params) files; models are single
+/// .safetensors files with a DeepRacer-style model_metadata.json beside them.
+#[derive(Parser, Debug)]
+#[command(name = "trainer", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a model (writes model_last/model_best .safetensors, model_metadata.json and metrics to --out).
+    Train(TrainArgs),
+    /// Race a model in the simulator's race mode and report lap times.
+    Evaluate(EvalArgs),
+    /// Measure PPO update throughput and reward-function calls per second.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Training track: a built-in name or a DeepRacer .npy / .csv file. Repeat for several tracks.
+    #[arg(long = "track")]
+    tracks: Vec<String>,
+    /// Hyperparameters and model settings (TOML; DeepRacer's names where they exist).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Reward: a preset (progress_speed, centerline) or a DeepRacer reward_function.py.
+    #[arg(long, default_value = "progress_speed")]
+    reward: String,
+    /// Train for this many environment steps (car-steps).
+    #[arg(long, conflicts_with = "minutes")]
+    steps: Option<u64>,
+    /// Train for this many minutes of wall-clock time.
+    #[arg(long)]
+    minutes: Option<f64>,
+    /// Random seed (initial weights, exploration, start positions).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where the learner runs: auto (a GPU if there is one), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// Output folder for the model files and metrics.
+    #[arg(long)]
+    out: PathBuf,
+    /// Start from an existing model's weights (DeepRacer's "clone").
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
+    /// Continue the run already in --out.
+    #[arg(long)]
+    resume: bool,
+    /// Add procedurally generated tracks (for models that generalise).
+    #[arg(long)]
+    generated: Option<usize>,
+    /// Print one JSON object at the end instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The model (.safetensors).
+    #[arg(long)]
+    model: PathBuf,
+    /// Track: a built-in name or a DeepRacer .npy / .csv file.
+    #[arg(long)]
+    track: String,
+    /// Drive the track the other way round.
+    #[arg(long)]
+    reverse: bool,
+    /// Laps to drive.
+    #[arg(long, default_value_t = 3)]
+    laps: u32,
+    /// Seconds added per off-track.
+    #[arg(long, default_value_t = 2.0)]
+    off_track_penalty: f64,
+    /// Seconds added per collision.
+    #[arg(long, default_value_t = 5.0)]
+    collision_penalty: f64,
+    /// Static boxes on the track (object avoidance).
+    #[arg(long, default_value_t = 0, conflicts_with = "bots")]
+    obstacles: usize,
+    /// Bot cars (head-to-bot).
+    #[arg(long, default_value_t = 0)]
+    bots: usize,
+    /// Seed for obstacle and bot layouts.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write a per-step trace (DeepRacer SIM_TRACE_LOG CSV layout).
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Where the policy runs: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => run_train(a),
+        Command::Evaluate(a) => run_evaluate(a),
+        Command::Bench(b) => bench::run(b),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn fmt_opt(v: f64, digits: usize) -> String {
+    if v.is_finite() { format!("{v:.digits$}") } else { "-".into() }
+}
+
+fn run_train(a: TrainArgs) -> Result<()> {
+    let mut config = match &a.config {
+        Some(p) => TrainConfig::load(p)?,
+        None => TrainConfig::default(),
+    };
+    if let Some(n) = a.generated {
+        config.generated.count = n;
+    }
+    let budget = match (a.steps, a.minutes) {
+        (Some(s), None) => Budget::Steps(s),
+        (None, Some(m)) => Budget::Minutes(m),
+        (None, None) => Budget::Minutes(1.0),
+        (Some(_), Some(_)) => bail!("give --steps or --minutes, not both"),
+    };
+    let device: DeviceChoice = a.device.parse()?;
+    let opts = TrainOptions {
+        config,
+        tracks: a.tracks.clone(),
+        reward: a.reward.clone(),
+        budget,
+        seed: a.seed,
+        device,
+        out_dir: a.out.clone(),
+        init_from: a.init.clone(),
+        resume: a.resume,
+    };
+    let bar = if a.json {
+        ProgressBar::hidden()
+    } else {
+        match budget {
+            Budget::Steps(s) => ProgressBar::new(s),
+            Budget::Minutes(m) => ProgressBar::new((m * 60.0).ceil() as u64),
+        }
+    };
+    let template = match budget {
+        Budget::Steps(_) => "{elapsed_precise} {bar:30} {pos}/{len} steps  {msg}",
+        Budget::Minutes(_) => "{elapsed_precise} {bar:30} {pos}/{len} s  {msg}",
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    let started = std::time::Instant::now();
+    let mut on_iter = |m: &IterationMetrics| {
+        match budget {
+            Budget::Steps(_) => bar.set_position(m.run_steps),
+            Budget::Minutes(_) => bar.set_position(started.elapsed().as_secs()),
+        }
+        let eval = match (m.eval_completed_laps, m.eval_best_lap_s) {
+            (Some(l), Some(b)) => format!("  eval {l}/3 laps best {b:.2}s"),
+            (Some(l), None) => format!("  eval {l}/3 laps"),
+            _ => String::new(),
+        };
+        bar.set_message(format!(
+            "{:.0} steps/s  reward {}  progress {}%  laps {}%{eval}",
+            m.steps_per_s,
+            fmt_opt(m.mean_reward, 3),
+            fmt_opt(m.mean_progress, 1),
+            fmt_opt(100.0 * m.lap_completion_rate, 0),
+        ));
+    };
+    let s = train(opts, &mut on_iter)?;
+    bar.finish_and_clear();
+    if a.json {
+        println!("{}", serde_json::to_string(&s)?);
+    } else {
+        println!(
+            "trained {} iterations, {} steps, {} episodes in {:.1} s on {} ({})",
+            s.iterations, s.env_steps, s.episodes, s.wall_s, s.device, s.stopped_because
+        );
+        println!("last model: {}", s.model_last.display());
+        if let Some(b) = &s.model_best {
+            println!("best model: {}", b.display());
+        }
+        if let Some(e) = &s.best_eval {
+            println!(
+                "best evaluation on {}: {}/3 laps ({} clean in a row), best lap {}, total {:.2} s",
+                e.track,
+                e.completed_laps,
+                e.consecutive_clean,
+                e.best_lap_s.map_or("-".into(), |v| format!("{v:.3} s")),
+                e.total_time_s
+            );
+        }
+        if let Some(t) = s.first_three_clean_laps_s {
+            println!("first 3 consecutive clean laps after {t:.1} s");
+        }
+    }
+    Ok(())
+}
+
+fn run_evaluate(a: EvalArgs) -> Result<()> {
+    let device: DeviceChoice = a.device.parse()?;
+    let model = Model::load(&a.model, device.resolve()?)?;
+    let mut track = Track::resolve(&a.track, &ValidateOptions::default())?;
+    if a.reverse {
+        track = track.reversed();
+    }
+    let scenario = if a.obstacles > 0 {
+        slipstream_sim::Scenario::ObjectAvoidance(ObstacleConfig { count: a.obstacles, ..Default::default() })
+    } else if a.bots > 0 {
+        slipstream_sim::Scenario::HeadToBot(BotConfig { count: a.bots, ..Default::default() })
+    } else {
+        slipstream_sim::Scenario::TimeTrial
+    };
+    let opts = EvalOptions {
+        laps: a.laps,
+        seed: a.seed,
+        off_track_penalty_s: a.off_track_penalty,
+        collision_penalty_s: a.collision_penalty,
+        max_time_s: 60.0 * f64::from(a.laps.max(1)),
+        scenario,
+        trace: a.trace.clone(),
+    };
+    let r = evaluate(&model, Arc::new(track), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+    if a.json {
+        println!(
+            "{}",
+            json!({
+                "model": a.model.display().to_string(), "track": r.track,
+                "laps": r.laps, "completed_laps": r.completed_laps, "best_lap_s": r.best_lap_s,
+                "total_time_s": r.total_time_s, "off_track": r.off_track, "collisions": r.collisions,
+                "consecutive_clean_laps": r.consecutive_clean,
+            })
+        );
+    } else {
+        println!("{} on {}, {} laps", a.model.display(), r.track, a.laps);
+        for (i, l) in r.laps.iter().enumerate() {
+            let state = if l.completed { "" } else { "  (not completed: time limit)" };
+            println!(
+                "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}, penalty {:.1} s){state}",
+                i + 1,
+                l.time_s,
+                l.off_track,
+                l.collisions,
+                l.penalty_s
+            );
+        }
+        match r.best_lap_s {
+            Some(b) => println!("best lap {b:.3} s, total {:.3} s, {} completed", r.total_time_s, r.completed_laps),
+            None => println!("no lap completed"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Reward functions: the simulator's built-in presets (fast, in Rust) or a student's DeepRacer
+//! `reward_function.py`, run unchanged in an embedded Python interpreter.
+//!
+//! The Python function receives DeepRacer's `params` dict with DeepRacer's names and types:
+//! floats, bools, `steps` as an int, `waypoints` as a list of `(x, y)` tuples, `closest_waypoints`
+//! as `[previous, next]`, object lists, and so on (see `slipstream_sim::params`). `import math` and
+//! `import numpy` work: the interpreter's `sys.path` gets the site-packages of the environment in
+//! `VIRTUAL_ENV` (if set) and of the PyTorch environment the trainer was built against (which has
+//! numpy), plus the reward file's own folder.
+//!
+//! An exception, or a return value that is not a finite real number within ±1e5 (DeepRacer's
+//! limit), stops training with the file, the line, and the params that caused it.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use slipstream_sim::params::RewardParams;
+use slipstream_sim::reward::{RewardContext, RewardFn};
+use slipstream_sim::{RewardPreset, Track};
+
+use crate::error::TrainError;
+
+/// DeepRacer rejects rewards outside this range.
+pub const REWARD_LIMIT: f64 = 1e5;
+
+/// Where rewards come from.
+#[derive(Debug)]
+pub enum RewardSource {
+    /// Computed inside the simulator's step.
+    Preset(RewardPreset),
+    /// A Python `reward_function(params)`, called from the training loop.
+    Python(PythonReward),
+}
+
+impl RewardSource {
+    /// `--reward`: a preset name, or a path to a `.py` file.
+    pub fn parse(spec: &str, tracks: &[Arc<Track>]) -> Result<Self, TrainError> {
+        if spec.ends_with(".py") || Path::new(spec).exists() {
+            return Ok(RewardSource::Python(PythonReward::load(Path::new(spec), tracks)?));
+        }
+        RewardPreset::from_str(spec).map(RewardSource::Preset).map_err(|m| TrainError::option("--reward", m))
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            RewardSource::Preset(p) => p.name().to_string(),
+            RewardSource::Python(p) => p.path.display().to_string(),
+        }
+    }
+
+    /// The reward the simulator should compute itself.
+    pub fn in_sim(&self) -> Arc<dyn RewardFn> {
+        match self {
+            RewardSource::Preset(p) => Arc::new(*p),
+            RewardSource::Python(_) => Arc::new(RewardPreset::Zero),
+        }
+    }
+}
+
+/// A loaded DeepRacer reward file.
+#[derive(Debug)]
+pub struct PythonReward {
+    path: PathBuf,
+    func: Py<PyAny>,
+    /// Per track: its `waypoints` list, built once and shared by every call.
+    waypoints: Vec<Py<PyList>>,
+    /// The helper that turns an exception into (line, source line, message).
+    describe: Py<PyAny>,
+}
+
+/// site-packages folders the embedded interpreter should see.
+fn site_packages() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut add_env = |root: &Path| {
+        for lib in ["lib", "lib64"] {
+            if let Ok(entries) = std::fs::read_dir(root.join(lib)) {
+                for e in entries.flatten() {
+                    let sp = e.path().join("site-packages");
+                    if e.file_name().to_string_lossy().starts_with("python3") && sp.is_dir() && !out.contains(&sp) {
+                        out.push(sp);
+                    }
+                }
+            }
+        }
+    };
+    if let Some(v) = std::env::var_os("VIRTUAL_ENV") {
+        add_env(Path::new(&v));
+    }
+    // The PyTorch environment this binary was built against (it has numpy).
+    if let Some(sp) = option_env!("SLIPSTREAM_TORCH_SITE_PACKAGES").map(PathBuf::from)
+        && sp.is_dir()
+        && !out.contains(&sp)
+    {
+        out.push(sp);
+    }
+    out
+}
+
+const HELPERS: &std::ffi::CStr = c"
+import traceback
+
+def describe(exc, filename):
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    line = frames[-1].lineno if frames else getattr(exc, 'lineno', None)
+    text = frames[-1].line if frames else getattr(exc, 'text', None)
+    return (line, (text or '').strip(), '%s: %s' % (type(exc).__name__, exc))
+";
+
+impl PythonReward {
+    /// Load `path` and check it defines `reward_function`. `tracks` are the environment's tracks, in
+    /// order (for their `waypoints`).
+    pub fn load(path: &Path, tracks: &[Arc<Track>]) -> Result<Self, TrainError> {
+        let code = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, format!("cannot read the reward file: {e}")))?;
+        let shown = path.display().to_string();
+        let code_c = CString::new(code).map_err(|_| TrainError::file(path, "the reward file contains a NUL byte"))?;
+        let file_c = CString::new(shown.clone()).map_err(|_| TrainError::file(path, "unusable file name"))?;
+        Python::attach(|py| {
+            let sys = py.import("sys").map_err(|e| TrainError::Reward(e.to_string()))?;
+            let sys_path = sys.getattr("path").and_then(|p| p.cast_into::<PyList>().map_err(PyErr::from)).map_err(|e| TrainError::Reward(e.to_string()))?;
+            let mut dirs: Vec<PathBuf> = site_packages();
+            if let Some(parent) = path.parent() {
+                dirs.insert(0, if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() });
+            }
+            for d in dirs {
+                let s = d.display().to_string();
+                if !sys_path.contains(&s).unwrap_or(false) {
+                    sys_path.append(s).map_err(|e| TrainError::Reward(e.to_string()))?;
+                }
+            }
+            let helpers = PyModule::from_code(py, HELPERS, c"<slipstream>", c"slipstream_reward_helpers").map_err(|e| TrainError::Reward(e.to_string()))?;
+            let module = match PyModule::from_code(py, &code_c, &file_c, c"reward_function_module") {
+                Ok(m) => m,
+                Err(e) => return Err(describe_error(py, &helpers, &e, path, "cannot load the reward file", None)),
+            };
+            let func = module
+                .getattr("reward_function")
+                .map_err(|_| TrainError::file(path, "does not define reward_function(params)"))?;
+            if !func.is_callable() {
+                return Err(TrainError::file(path, "reward_function is not a function"));
+            }
+            let waypoints = tracks
+                .iter()
+                .map(|t| {
+                    let pts: Vec<Bound<'_, PyTuple>> = t
+                        .waypoints()
+                        .iter()
+                        .map(|w| PyTuple::new(py, [w.center.x, w.center.y]).expect("tuple of floats"))
+                        .collect();
+                    PyList::new(py, pts).expect("list of tuples").unbind()
+                })
+                .collect();
+            let describe = helpers.getattr("describe").expect("defined above").unbind();
+            Ok(PythonReward { path: path.to_path_buf(), func: func.unbind(), waypoints, describe })
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Build DeepRacer's params dict.
+    fn params_dict<'py>(&self, py: Python<'py>, p: &RewardParams) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("all_wheels_on_track", p.all_wheels_on_track)?;
+        d.set_item("x", p.x)?;
+        d.set_item("y", p.y)?;
+        d.set_item("heading", p.heading)?;
+        d.set_item("distance_from_center", p.distance_from_center)?;
+        d.set_item("is_left_of_center", p.is_left_of_center)?;
+        d.set_item("is_offtrack", p.is_offtrack)?;
+        d.set_item("is_crashed", p.is_crashed)?;
+        d.set_item("is_reversed", p.is_reversed)?;
+        d.set_item("progress", p.progress)?;
+        d.set_item("speed", p.speed)?;
+        d.set_item("steering_angle", p.steering_angle)?;
+        d.set_item("steps", p.steps)?;
+        d.set_item("track_width", p.track_width)?;
+        d.set_item("track_length", p.track_length)?;
+        let wp = self.waypoints.get(p.track_index as usize).or(self.waypoints.first());
+        if let Some(wp) = wp {
+            d.set_item("waypoints", wp.bind(py))?;
+        }
+        d.set_item("closest_waypoints", [p.closest_waypoints[0], p.closest_waypoints[1]])?;
+        d.set_item("closest_objects", [p.closest_objects[0], p.closest_objects[1]])?;
+        let objs = p.objects();
+        let loc: Vec<Bound<'py, PyTuple>> = objs.iter().map(|o| PyTuple::new(py, [o.location.x, o.location.y])).collect::<PyResult<_>>()?;
+        d.set_item("objects_location", loc)?;
+        d.set_item("objects_left_of_center", objs.iter().map(|o| o.left_of_center).collect::<Vec<_>>())?;
+        d.set_item("objects_speed", objs.iter().map(|o| o.speed).collect::<Vec<_>>())?;
+        d.set_item("objects_heading", objs.iter().map(|o| o.heading).collect::<Vec<_>>())?;
+        d.set_item("objects_distance", objs.iter().map(|o| o.distance).collect::<Vec<_>>())?;
+        d.set_item("objects_distance_from_center", objs.iter().map(|o| o.distance_from_center).collect::<Vec<_>>())?;
+        d.set_item("object_in_camera", p.object_in_camera)?;
+        d.set_item("projection_distance", p.projection_distance)?;
+        Ok(d)
+    }
+
+    /// Call the reward function for every car; `out[i]` gets car i's reward.
+    pub fn call_batch(&self, params: &[RewardParams], out: &mut [f32]) -> Result<(), TrainError> {
+        Python::attach(|py| {
+            let func = self.func.bind(py);
+            for (p, o) in params.iter().zip(out.iter_mut()) {
+                *o = self.call_one(py, func, p)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Call the reward function once.
+    pub fn call(&self, p: &RewardParams) -> Result<f32, TrainError> {
+        Python::attach(|py| self.call_one(py, self.func.bind(py), p))
+    }
+
+    fn call_one(&self, py: Python<'_>, func: &Bound<'_, PyAny>, p: &RewardParams) -> Result<f32, TrainError> {
+        let d = self.params_dict(py, p).map_err(|e| TrainError::Reward(format!("cannot build params: {e}")))?;
+        let result = match func.call1((d,)) {
+            Ok(r) => r,
+            Err(e) => {
+                let describe = self.describe.bind(py);
+                return Err(describe_with(py, describe, &e, &self.path, "reward_function raised an exception", Some(p)));
+            }
+        };
+        let problem = if result.is_instance_of::<pyo3::types::PyBool>() {
+            Some(format!("returned {} (a bool), expected a float", result))
+        } else {
+            match result.extract::<f64>() {
+                Ok(v) if !v.is_finite() => Some(format!("returned {v}, expected a finite number")),
+                Ok(v) if v.abs() > REWARD_LIMIT => Some(format!("returned {v}, outside DeepRacer's limit of ±{REWARD_LIMIT:e}")),
+                Ok(v) => return Ok(v as f32),
+                Err(_) => Some(format!(
+                    "returned {} of type {}, expected a float",
+                    result.repr().map(|r| r.to_string()).unwrap_or_default(),
+                    result.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                )),
+            }
+        };
+        let line = self.return_line();
+        Err(TrainError::Reward(format!(
+            "{}{}: reward_function {}\nparams: {}",
+            self.path.display(),
+            line.map(|l| format!(":{l}")).unwrap_or_default(),
+            problem.unwrap_or_default(),
+            params_repr(p)
+        )))
+    }
+
+    /// The line of the function's definition (for errors about its return value).
+    fn return_line(&self) -> Option<u32> {
+        Python::attach(|py| {
+            let code = self.func.bind(py).getattr("__code__").ok()?;
+            code.getattr("co_firstlineno").ok()?.extract::<u32>().ok()
+        })
+    }
+}
+
+fn describe_error(py: Python<'_>, helpers: &Bound<'_, PyModule>, e: &PyErr, path: &Path, what: &str, p: Option<&RewardParams>) -> TrainError {
+    match helpers.getattr("describe") {
+        Ok(f) => describe_with(py, &f, e, path, what, p),
+        Err(_) => TrainError::Reward(format!("{}: {what}: {e}", path.display())),
+    }
+}
+
+fn describe_with(py: Python<'_>, describe: &Bound<'_, PyAny>, e: &PyErr, path: &Path, what: &str, p: Option<&RewardParams>) -> TrainError {
+    let value = e.value(py);
+    let (line, text, msg) = describe
+        .call1((value, path.display().to_string()))
+        .and_then(|r| r.extract::<(Option<u32>, String, String)>())
+        .unwrap_or((None, String::new(), e.to_string()));
+    let mut s = format!("{}{}: {what}: {msg}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default());
+    if !text.is_empty() {
+        s.push_str(&format!("\n    {text}"));
+    }
+    if let Some(p) = p {
+        s.push_str(&format!("\nparams: {}", params_repr(p)));
+    }
+    TrainError::Reward(s)
+}
+
+/// The params as a Python-like dict literal (waypoints elided), for error messages.
+pub fn params_repr(p: &RewardParams) -> String {
+    let b = |v: bool| if v { "True" } else { "False" };
+    let objs = p.objects();
+    format!(
+        "{{'all_wheels_on_track': {}, 'x': {}, 'y': {}, 'heading': {}, 'distance_from_center': {}, 'is_left_of_center': {}, \
+         'is_offtrack': {}, 'is_crashed': {}, 'is_reversed': {}, 'progress': {}, 'speed': {}, 'steering_angle': {}, 'steps': {}, \
+         'track_width': {}, 'track_length': {}, 'waypoints': [...], 'closest_waypoints': [{}, {}], 'closest_objects': [{}, {}], \
+         'objects_location': {:?}, 'object_in_camera': {}, 'projection_distance': {}}}",
+        b(p.all_wheels_on_track),
+        p.x,
+        p.y,
+        p.heading,
+        p.distance_from_center,
+        b(p.is_left_of_center),
+        b(p.is_offtrack),
+        b(p.is_crashed),
+        b(p.is_reversed),
+        p.progress,
+        p.speed,
+        p.steering_angle,
+        p.steps,
+        p.track_width,
+        p.track_length,
+        p.closest_waypoints[0],
+        p.closest_waypoints[1],
+        p.closest_objects[0],
+        p.closest_objects[1],
+        objs.iter().map(|o| (o.location.x, o.location.y)).collect::<Vec<_>>(),
+        b(p.object_in_camera),
+        p.projection_distance
+    )
+}
+
+/// Call a reward source for a batch of params outside the simulator (for benchmarks and tools).
+pub fn preset_batch(preset: RewardPreset, ctx: &RewardContext, params: &[RewardParams], out: &mut [f32]) {
+    for (p, o) in params.iter().zip(out.iter_mut()) {
+        *o = preset.reward(p, ctx);
+    }
+}
