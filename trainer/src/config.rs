@@ -73,7 +73,10 @@ pub enum Activation {
 
 impl Default for NetworkSpec {
     fn default() -> Self {
-        NetworkSpec::Mlp { hidden: vec![64, 64], activation: Activation::Tanh }
+        NetworkSpec::Mlp {
+            hidden: vec![64, 64],
+            activation: Activation::Tanh,
+        }
     }
 }
 
@@ -81,7 +84,10 @@ impl NetworkSpec {
     pub fn name(&self) -> String {
         match self {
             NetworkSpec::Mlp { hidden, .. } => {
-                format!("MLP_{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("_"))
+                format!(
+                    "MLP_{}",
+                    hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("_")
+                )
             }
         }
     }
@@ -99,18 +105,20 @@ impl ActionSpaceConfig {
     pub fn to_space(&self) -> ActionSpace {
         match self {
             ActionSpaceConfig::Discrete { actions } => ActionSpace::Discrete(actions.clone()),
-            ActionSpaceConfig::Continuous { steering_angle, speed } => {
-                ActionSpace::Continuous { steering_angle: *steering_angle, speed: *speed }
-            }
+            ActionSpaceConfig::Continuous { steering_angle, speed } => ActionSpace::Continuous {
+                steering_angle: *steering_angle,
+                speed: *speed,
+            },
         }
     }
 
     pub fn from_space(s: &ActionSpace) -> Self {
         match s {
             ActionSpace::Discrete(a) => ActionSpaceConfig::Discrete { actions: a.clone() },
-            ActionSpace::Continuous { steering_angle, speed } => {
-                ActionSpaceConfig::Continuous { steering_angle: *steering_angle, speed: *speed }
-            }
+            ActionSpace::Continuous { steering_angle, speed } => ActionSpaceConfig::Continuous {
+                steering_angle: *steering_angle,
+                speed: *speed,
+            },
         }
     }
 }
@@ -142,7 +150,13 @@ pub struct GeneratedTracks {
 
 impl Default for GeneratedTracks {
     fn default() -> Self {
-        Self { count: 0, seed: 1, length: [15.0, 35.0], width: [0.6, 1.1], difficulty: [0.0, 1.0] }
+        Self {
+            count: 0,
+            seed: 1,
+            length: [15.0, 35.0],
+            width: [0.6, 1.1],
+            difficulty: [0.0, 1.0],
+        }
     }
 }
 
@@ -279,10 +293,18 @@ impl TrainConfig {
     /// Check every value; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         fn positive(field: &str, v: f64) -> Result<(), String> {
-            if v.is_finite() && v > 0.0 { Ok(()) } else { Err(format!("{field}: expected a positive number, got {v}")) }
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{field}: expected a positive number, got {v}"))
+            }
         }
         fn unit(field: &str, v: f64) -> Result<(), String> {
-            if v.is_finite() && (0.0..=1.0).contains(&v) { Ok(()) } else { Err(format!("{field}: expected a number in [0, 1], got {v}")) }
+            if v.is_finite() && (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{field}: expected a number in [0, 1], got {v}"))
+            }
         }
         if self.batch_size == 0 {
             return Err("batch_size: expected at least 1".into());
@@ -302,7 +324,10 @@ impl TrainConfig {
             return Err(format!("lr: {} is too large (expected at most 1)", self.lr));
         }
         if !(self.beta_entropy.is_finite() && self.beta_entropy >= 0.0) {
-            return Err(format!("beta_entropy: expected a non-negative number, got {}", self.beta_entropy));
+            return Err(format!(
+                "beta_entropy: expected a non-negative number, got {}",
+                self.beta_entropy
+            ));
         }
         unit("discount_factor", self.discount_factor)?;
         if self.num_episodes_between_training == Some(0) {
@@ -311,7 +336,9 @@ impl TrainConfig {
         if let Some(e) = &self.exploration_type
             && e != "categorical"
         {
-            return Err(format!("exploration_type: PPO explores by sampling its policy (\"categorical\"); {e:?} is not supported"));
+            return Err(format!(
+                "exploration_type: PPO explores by sampling its policy (\"categorical\"); {e:?} is not supported"
+            ));
         }
         if let Some(s) = self.stack_size
             && s != 1
@@ -332,7 +359,10 @@ impl TrainConfig {
             positive("target_kl", k)?;
         }
         if !(self.init_log_std.is_finite() && (-5.0..=2.0).contains(&self.init_log_std)) {
-            return Err(format!("init_log_std: expected a number in [-5, 2], got {}", self.init_log_std));
+            return Err(format!(
+                "init_log_std: expected a number in [-5, 2], got {}",
+                self.init_log_std
+            ));
         }
         if self.sim_threads > 256 {
             return Err(format!("sim_threads: expected 0–256, got {}", self.sim_threads));
@@ -347,19 +377,31 @@ impl TrainConfig {
                 }
             }
         }
-        self.action_space.to_space().validate(&self.car).map_err(|e| e.to_string())?;
+        self.action_space
+            .to_space()
+            .validate(&self.car)
+            .map_err(|e| e.to_string())?;
         self.car.validate().map_err(|(f, m)| format!("car.{f}: {m}"))?;
         self.sensor.validate().map_err(|e| e.to_string())?;
-        slipstream_sim::Mode::Train(self.episode.clone()).validate().map_err(|e| e.to_string())?;
+        slipstream_sim::Mode::Train(self.episode.clone())
+            .validate()
+            .map_err(|e| e.to_string())?;
         self.scenario.validate().map_err(|e| e.to_string())?;
         if !(1..=1000).contains(&self.physics_substeps) {
-            return Err(format!("physics_substeps: expected 1–1000, got {}", self.physics_substeps));
+            return Err(format!(
+                "physics_substeps: expected 1–1000, got {}",
+                self.physics_substeps
+            ));
         }
         let g = &self.generated;
         if g.count > 10_000 {
             return Err(format!("generated.count: expected at most 10000, got {}", g.count));
         }
-        for (name, r) in [("generated.length", g.length), ("generated.width", g.width), ("generated.difficulty", g.difficulty)] {
+        for (name, r) in [
+            ("generated.length", g.length),
+            ("generated.width", g.width),
+            ("generated.difficulty", g.difficulty),
+        ] {
             if !(r[0].is_finite() && r[1].is_finite() && r[0] <= r[1]) {
                 return Err(format!("{name}: expected [low, high] with low ≤ high, got {r:?}"));
             }
@@ -419,8 +461,14 @@ mod tests {
             ("loss_type = \"l1\"", "loss_type"),
             ("exploration_type = \"e-greedy\"", "exploration_type"),
             ("batch_size = 100000", "batch_size"),
-            ("[action_space]\ntype = \"continuous\"\nsteering_angle = { low = -45, high = 30 }\nspeed = { low = 1, high = 2 }", "steering_angle"),
-            ("[action_space]\ntype = \"discrete\"\nactions = [{ steering_angle = 0, speed = 9 }]", "action_space[0].speed"),
+            (
+                "[action_space]\ntype = \"continuous\"\nsteering_angle = { low = -45, high = 30 }\nspeed = { low = 1, high = 2 }",
+                "steering_angle",
+            ),
+            (
+                "[action_space]\ntype = \"discrete\"\nactions = [{ steering_angle = 0, speed = 9 }]",
+                "action_space[0].speed",
+            ),
             ("[network]\ntype = \"mlp\"\nhidden = [0]", "network.hidden[0]"),
             ("[sensor]\ntype = \"lidar\"\nrays = 0", "sensor.rays"),
             ("[car]\ngrip = -1", "car.grip"),

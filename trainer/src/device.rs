@@ -25,7 +25,10 @@ impl FromStr for DeviceChoice {
             "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
             _ => match s.strip_prefix("cuda:").map(str::parse::<usize>) {
                 Some(Ok(n)) => Ok(DeviceChoice::Cuda(n)),
-                _ => Err(TrainError::option("--device", format!("expected auto, cpu, cuda or cuda:N, got {s:?}"))),
+                _ => Err(TrainError::option(
+                    "--device",
+                    format!("expected auto, cpu, cuda or cuda:N, got {s:?}"),
+                )),
             },
         }
     }
@@ -46,7 +49,9 @@ impl DeviceChoice {
                 }
                 let count = tch::Cuda::device_count() as usize;
                 if n >= count {
-                    return Err(TrainError::Device(format!("cuda:{n} was requested but only {count} CUDA device(s) exist")));
+                    return Err(TrainError::Device(format!(
+                        "cuda:{n} was requested but only {count} CUDA device(s) exist"
+                    )));
                 }
                 Ok(Device::Cuda(n))
             }

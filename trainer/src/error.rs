@@ -28,12 +28,21 @@ pub enum TrainError {
 
 impl TrainError {
     pub fn file(file: &Path, message: impl Into<String>) -> Self {
-        TrainError::File { file: file.to_path_buf(), message: message.into() }
+        TrainError::File {
+            file: file.to_path_buf(),
+            message: message.into(),
+        }
     }
     pub fn model(file: &Path, message: impl Into<String>) -> Self {
-        TrainError::Model { file: file.to_path_buf(), message: message.into() }
+        TrainError::Model {
+            file: file.to_path_buf(),
+            message: message.into(),
+        }
     }
     pub fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
-        TrainError::Option { option: option.into(), message: message.into() }
+        TrainError::Option {
+            option: option.into(),
+            message: message.into(),
+        }
     }
 }

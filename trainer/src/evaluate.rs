@@ -51,7 +51,13 @@ pub struct LapReport {
 
 impl From<&LapResult> for LapReport {
     fn from(l: &LapResult) -> Self {
-        LapReport { time_s: l.time_s, penalty_s: l.penalty_s, off_track: l.off_track, collisions: l.collisions, completed: l.completed }
+        LapReport {
+            time_s: l.time_s,
+            penalty_s: l.penalty_s,
+            off_track: l.off_track,
+            collisions: l.collisions,
+            completed: l.completed,
+        }
     }
 }
 
@@ -88,7 +94,11 @@ impl EvalReport {
         EvalReport {
             track,
             completed_laps: laps.iter().filter(|l| l.completed).count(),
-            best_lap_s: laps.iter().filter(|l| l.completed).map(|l| l.time_s).min_by(f64::total_cmp),
+            best_lap_s: laps
+                .iter()
+                .filter(|l| l.completed)
+                .map(|l| l.time_s)
+                .min_by(f64::total_cmp),
             total_time_s: laps.iter().map(|l| l.time_s).sum(),
             off_track: laps.iter().map(|l| l.off_track).sum(),
             collisions: laps.iter().map(|l| l.collisions).sum(),
@@ -110,7 +120,11 @@ pub struct PolicyRunner {
 
 impl PolicyRunner {
     pub fn new(model: &Model) -> Self {
-        Self { obs: Vec::new(), inv_std: model.obs_norm.as_ref().map(|n| n.inv_std()).unwrap_or_default(), raw: Vec::new() }
+        Self {
+            obs: Vec::new(),
+            inv_std: model.obs_norm.as_ref().map(|n| n.inv_std()).unwrap_or_default(),
+            raw: Vec::new(),
+        }
     }
 
     /// Deterministic (greedy) actions for `obs` (rows of the model's observation size).
@@ -123,7 +137,9 @@ impl PolicyRunner {
             norm.normalize_with(&self.inv_std, &mut self.obs);
         }
         let device = model.policy.device();
-        let t = Tensor::from_slice(&self.obs).view([n as i64, d as i64]).to_device(device);
+        let t = Tensor::from_slice(&self.obs)
+            .view([n as i64, d as i64])
+            .to_device(device);
         let out = tch::no_grad(|| model.policy.act(&t, true));
         let action = out.action.to_device(Device::Cpu);
         if model.policy.is_discrete() {
@@ -144,7 +160,12 @@ impl PolicyRunner {
 }
 
 /// Race `model` round `track` with its deterministic policy.
-pub fn evaluate(model: &Model, track: Arc<Track>, track_name: &str, opts: &EvalOptions) -> Result<EvalReport, TrainError> {
+pub fn evaluate(
+    model: &Model,
+    track: Arc<Track>,
+    track_name: &str,
+    opts: &EvalOptions,
+) -> Result<EvalReport, TrainError> {
     if opts.laps == 0 {
         return Err(TrainError::option("--laps", "expected at least 1 lap"));
     }
@@ -171,7 +192,12 @@ pub fn evaluate(model: &Model, track: Arc<Track>, track_name: &str, opts: &EvalO
         Some(p) => Some(TraceWriter::create(p)?),
         None => None,
     };
-    let trace_err = |e: std::io::Error| TrainError::file(opts.trace.as_deref().unwrap_or(std::path::Path::new("trace")), e.to_string());
+    let trace_err = |e: std::io::Error| {
+        TrainError::file(
+            opts.trace.as_deref().unwrap_or(std::path::Path::new("trace")),
+            e.to_string(),
+        )
+    };
     if let Some(t) = &mut trace {
         t.record_reset(&out, 0).map_err(trace_err)?;
     }
@@ -199,8 +225,19 @@ mod tests {
 
     #[test]
     fn report_counts_runs_of_clean_laps() {
-        let lap = |completed, off_track| LapResult { time_s: 10.0, raw_time_s: 10.0, penalty_s: 0.0, off_track, collisions: 0, completed };
-        let r = EvalReport::from_laps("t".into(), &[lap(true, 0), lap(true, 1), lap(true, 0), lap(true, 0), lap(false, 0)], 5);
+        let lap = |completed, off_track| LapResult {
+            time_s: 10.0,
+            raw_time_s: 10.0,
+            penalty_s: 0.0,
+            off_track,
+            collisions: 0,
+            completed,
+        };
+        let r = EvalReport::from_laps(
+            "t".into(),
+            &[lap(true, 0), lap(true, 1), lap(true, 0), lap(true, 0), lap(false, 0)],
+            5,
+        );
         assert_eq!(r.completed_laps, 4);
         assert_eq!(r.consecutive_completed, 4);
         assert_eq!(r.consecutive_clean, 2);

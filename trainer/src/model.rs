@@ -63,7 +63,10 @@ impl ModelSpec {
             return Err(format!("agent_dt: expected (0, 1] s, got {}", self.agent_dt));
         }
         if !(1..=1000).contains(&self.physics_substeps) {
-            return Err(format!("physics_substeps: expected 1–1000, got {}", self.physics_substeps));
+            return Err(format!(
+                "physics_substeps: expected 1–1000, got {}",
+                self.physics_substeps
+            ));
         }
         Ok(())
     }
@@ -97,12 +100,23 @@ pub struct Policy {
     discrete: Option<i64>,
 }
 
-fn mlp(p: nn::Path<'_>, input: i64, hidden: &[usize], activation: Activation, out: i64, out_gain: f64) -> nn::Sequential {
+fn mlp(
+    p: nn::Path<'_>,
+    input: i64,
+    hidden: &[usize],
+    activation: Activation,
+    out: i64,
+    out_gain: f64,
+) -> nn::Sequential {
     let mut seq = nn::seq();
     let mut last = input;
     let gain = 2f64.sqrt();
     for (i, &h) in hidden.iter().enumerate() {
-        let cfg = nn::LinearConfig { ws_init: nn::Init::Orthogonal { gain }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
+        let cfg = nn::LinearConfig {
+            ws_init: nn::Init::Orthogonal { gain },
+            bs_init: Some(nn::Init::Const(0.0)),
+            bias: true,
+        };
         seq = seq.add(nn::linear(&p / format!("l{i}"), last, h as i64, cfg));
         seq = match activation {
             Activation::Tanh => seq.add_fn(|x| x.tanh()),
@@ -110,7 +124,11 @@ fn mlp(p: nn::Path<'_>, input: i64, hidden: &[usize], activation: Activation, ou
         };
         last = h as i64;
     }
-    let cfg = nn::LinearConfig { ws_init: nn::Init::Orthogonal { gain: out_gain }, bs_init: Some(nn::Init::Const(0.0)), bias: true };
+    let cfg = nn::LinearConfig {
+        ws_init: nn::Init::Orthogonal { gain: out_gain },
+        bs_init: Some(nn::Init::Const(0.0)),
+        bias: true,
+    };
     seq.add(nn::linear(&p / "out", last, out, cfg))
 }
 
@@ -139,8 +157,16 @@ impl Policy {
         let root = vs.root();
         let actor = mlp(&root / "actor", obs, hidden, *activation, out, 0.01);
         let critic = mlp(&root / "critic", obs, hidden, *activation, 1, 1.0);
-        let log_std = discrete.is_none().then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
-        Policy { vs, actor, critic, log_std, discrete }
+        let log_std = discrete
+            .is_none()
+            .then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
+        Policy {
+            vs,
+            actor,
+            critic,
+            log_std,
+            discrete,
+        }
     }
 
     pub fn is_discrete(&self) -> bool {
@@ -164,14 +190,30 @@ impl Policy {
         match (self.discrete, &self.log_std) {
             (Some(_), _) => {
                 let logp_all = out.log_softmax(-1, Kind::Float);
-                let action = if deterministic { logp_all.argmax(-1, false) } else { logp_all.exp().multinomial(1, true).squeeze_dim(-1) };
+                let action = if deterministic {
+                    logp_all.argmax(-1, false)
+                } else {
+                    logp_all.exp().multinomial(1, true).squeeze_dim(-1)
+                };
                 let log_prob = logp_all.gather(-1, &action.unsqueeze(-1), false).squeeze_dim(-1);
-                ActOutput { action, log_prob, value }
+                ActOutput {
+                    action,
+                    log_prob,
+                    value,
+                }
             }
             (None, Some(log_std)) => {
-                let action = if deterministic { out.shallow_clone() } else { &out + out.randn_like() * log_std.exp() };
+                let action = if deterministic {
+                    out.shallow_clone()
+                } else {
+                    &out + out.randn_like() * log_std.exp()
+                };
                 let log_prob = gaussian_log_prob(&out, log_std, &action);
-                ActOutput { action, log_prob, value }
+                ActOutput {
+                    action,
+                    log_prob,
+                    value,
+                }
             }
             (None, None) => unreachable!("continuous policies have a log-std"),
         }
@@ -190,7 +232,9 @@ impl Policy {
             }
             (None, Some(log_std)) => {
                 let log_prob = gaussian_log_prob(&out, log_std, action);
-                let entropy = (log_std + 0.5 * (1.0 + LOG_2PI)).sum(Kind::Float).expand([out.size()[0]], false);
+                let entropy = (log_std + 0.5 * (1.0 + LOG_2PI))
+                    .sum(Kind::Float)
+                    .expand([out.size()[0]], false);
                 (log_prob, entropy, value)
             }
             (None, None) => unreachable!("continuous policies have a log-std"),
@@ -206,9 +250,14 @@ fn gaussian_log_prob(mean: &Tensor, log_std: &Tensor, x: &Tensor) -> Tensor {
 /// Map raw policy outputs to environment actions (`[steering°, speed]` inside the ranges): a
 /// continuous sample in [-1, 1] per dimension is scaled into [low, high] (DeepRacer's scaling).
 pub fn scale_continuous(raw: &[f32], space: &ActionSpace) -> [f32; 2] {
-    let ActionSpace::Continuous { steering_angle, speed } = space else { unreachable!("continuous space") };
+    let ActionSpace::Continuous { steering_angle, speed } = space else {
+        unreachable!("continuous space")
+    };
     let s = |v: f32, lo: f64, hi: f64| (lo + (f64::from(v.clamp(-1.0, 1.0)) + 1.0) * 0.5 * (hi - lo)) as f32;
-    [s(raw[0], steering_angle.low, steering_angle.high), s(raw[1], speed.low, speed.high)]
+    [
+        s(raw[0], steering_angle.low, steering_angle.high),
+        s(raw[1], speed.low, speed.high),
+    ]
 }
 
 /// A trained (or training) model.
@@ -244,13 +293,23 @@ impl Model {
     pub fn new(spec: ModelSpec, init_log_std: f64, normalize: bool, device: Device) -> Self {
         let policy = Policy::new(&spec, init_log_std, device);
         let obs_norm = normalize.then(|| RunningMeanStd::new(spec.obs_dim()));
-        Model { spec, policy, obs_norm, info: TrainingInfo::default() }
+        Model {
+            spec,
+            policy,
+            obs_norm,
+            info: TrainingInfo::default(),
+        }
     }
 
     /// DeepRacer's `model_metadata.json` for this model.
     pub fn model_metadata(&self) -> ModelMetadata {
-        let mut m = ModelMetadata::new(self.spec.action_space(), vec![self.spec.sensor.sensor_name().to_string()], self.spec.network.name());
-        m.extra.insert("slipstream_format_version".into(), serde_json::json!(FORMAT_VERSION));
+        let mut m = ModelMetadata::new(
+            self.spec.action_space(),
+            vec![self.spec.sensor.sensor_name().to_string()],
+            self.spec.network.name(),
+        );
+        m.extra
+            .insert("slipstream_format_version".into(), serde_json::json!(FORMAT_VERSION));
         m
     }
 
@@ -280,13 +339,23 @@ impl Model {
         let metadata: HashMap<String, String> = [
             ("format".to_string(), FORMAT.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
-            ("spec".to_string(), serde_json::to_string(&self.spec).expect("serialisable")),
-            ("model_metadata".to_string(), self.model_metadata().to_json().to_string()),
-            ("training".to_string(), serde_json::to_string(&self.info).expect("serialisable")),
+            (
+                "spec".to_string(),
+                serde_json::to_string(&self.spec).expect("serialisable"),
+            ),
+            (
+                "model_metadata".to_string(),
+                self.model_metadata().to_json().to_string(),
+            ),
+            (
+                "training".to_string(),
+                serde_json::to_string(&self.info).expect("serialisable"),
+            ),
         ]
         .into_iter()
         .collect();
-        let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| TrainError::file(path, format!("cannot encode: {e}")))?;
+        let bytes = safetensors::serialize(views, Some(metadata))
+            .map_err(|e| TrainError::file(path, format!("cannot encode: {e}")))?;
         let tmp = path.with_extension("safetensors.tmp");
         std::fs::write(&tmp, bytes).map_err(|e| TrainError::file(&tmp, format!("cannot write: {e}")))?;
         std::fs::rename(&tmp, path).map_err(|e| TrainError::file(path, format!("cannot write: {e}")))?;
@@ -304,20 +373,33 @@ impl Model {
     /// Validate and load a model from bytes; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path, device: Device) -> Result<Model, TrainError> {
         let bad = |m: String| TrainError::model(path, m);
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let meta = header.metadata().clone().ok_or_else(|| bad("no metadata: not a Slipstream model".into()))?;
+        let (_, header) =
+            safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let st =
+            safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let meta = header
+            .metadata()
+            .clone()
+            .ok_or_else(|| bad("no metadata: not a Slipstream model".into()))?;
         let get = |k: &str| meta.get(k).ok_or_else(|| bad(format!("metadata '{k}' is missing")));
         if get("format")? != FORMAT {
-            return Err(bad(format!("metadata 'format' is {:?}, expected {FORMAT:?}", get("format")?)));
+            return Err(bad(format!(
+                "metadata 'format' is {:?}, expected {FORMAT:?}",
+                get("format")?
+            )));
         }
-        let version: u32 = get("format_version")?.parse().map_err(|_| bad("metadata 'format_version' is not a number".into()))?;
+        let version: u32 = get("format_version")?
+            .parse()
+            .map_err(|_| bad("metadata 'format_version' is not a number".into()))?;
         if version != FORMAT_VERSION {
-            return Err(bad(format!("format version {version} is not supported (this build reads version {FORMAT_VERSION})")));
+            return Err(bad(format!(
+                "format version {version} is not supported (this build reads version {FORMAT_VERSION})"
+            )));
         }
         let spec: ModelSpec = serde_json::from_str(get("spec")?).map_err(|e| bad(format!("metadata 'spec': {e}")))?;
         spec.validate().map_err(|e| bad(format!("metadata 'spec': {e}")))?;
-        let info: TrainingInfo = serde_json::from_str(get("training")?).map_err(|e| bad(format!("metadata 'training': {e}")))?;
+        let info: TrainingInfo =
+            serde_json::from_str(get("training")?).map_err(|e| bad(format!("metadata 'training': {e}")))?;
         ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
 
         let policy = Policy::new(&spec, 0.0, Device::Cpu);
@@ -329,12 +411,22 @@ impl Model {
             let view = st.tensor(&key).map_err(|_| bad(format!("tensor '{key}' is missing")))?;
             let shape: Vec<usize> = var.size().iter().map(|&d| d as usize).collect();
             if view.shape() != shape.as_slice() {
-                return Err(bad(format!("tensor '{key}' has shape {:?}, expected {shape:?}", view.shape())));
+                return Err(bad(format!(
+                    "tensor '{key}' has shape {:?}, expected {shape:?}",
+                    view.shape()
+                )));
             }
             if view.dtype() != Dtype::F32 {
-                return Err(bad(format!("tensor '{key}' has dtype {:?}, expected F32", view.dtype())));
+                return Err(bad(format!(
+                    "tensor '{key}' has dtype {:?}, expected F32",
+                    view.dtype()
+                )));
             }
-            let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
+            let values: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect();
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return Err(bad(format!("tensor '{key}' holds a non-finite value at element {i}")));
             }
@@ -350,9 +442,17 @@ impl Model {
                 let read = |k: &str, len: usize| -> Result<Vec<f64>, TrainError> {
                     let v = st.tensor(k).map_err(|_| bad(format!("tensor '{k}' is missing")))?;
                     if v.dtype() != Dtype::F64 || v.shape() != [len] {
-                        return Err(bad(format!("tensor '{k}' must be F64 of shape [{len}], is {:?} {:?}", v.dtype(), v.shape())));
+                        return Err(bad(format!(
+                            "tensor '{k}' must be F64 of shape [{len}], is {:?} {:?}",
+                            v.dtype(),
+                            v.shape()
+                        )));
                     }
-                    let vals: Vec<f64> = v.data().chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+                    let vals: Vec<f64> = v
+                        .data()
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                        .collect();
                     if let Some(i) = vals.iter().position(|x| !x.is_finite()) {
                         return Err(bad(format!("tensor '{k}' holds a non-finite value at element {i}")));
                     }
@@ -379,7 +479,12 @@ impl Model {
         if device != Device::Cpu {
             policy.vs.set_device(device);
         }
-        Ok(Model { spec, policy, obs_norm, info })
+        Ok(Model {
+            spec,
+            policy,
+            obs_norm,
+            info,
+        })
     }
 
     /// The normalised observation rows (a copy).

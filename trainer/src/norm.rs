@@ -15,7 +15,11 @@ const EPS: f64 = 1e-8;
 
 impl RunningMeanStd {
     pub fn new(dim: usize) -> Self {
-        Self { mean: vec![0.0; dim], var: vec![1.0; dim], count: 1e-4 }
+        Self {
+            mean: vec![0.0; dim],
+            var: vec![1.0; dim],
+            count: 1e-4,
+        }
     }
 
     pub fn dim(&self) -> usize {

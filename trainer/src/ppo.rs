@@ -73,7 +73,11 @@ pub fn gae(
         let mut last = 0.0f32;
         for t in (0..steps).rev() {
             let k = t * cars + i;
-            let next_value = if t + 1 == steps { last_values[i] } else { values[k + cars] };
+            let next_value = if t + 1 == steps {
+                last_values[i]
+            } else {
+                values[k + cars]
+            };
             let not_done = if dones[k] != 0 { 0.0 } else { 1.0 };
             let delta = rewards[k] + gamma * next_value * not_done - values[k];
             last = delta + gamma * lambda * not_done * last;
@@ -96,7 +100,13 @@ fn value_error(e: &Tensor, loss: LossType) -> Tensor {
 }
 
 /// Run the PPO epochs over `batch`.
-pub fn update(policy: &Policy, opt: &mut nn::Optimizer, batch: &Batch, cfg: &TrainConfig, rng: &mut Rng) -> UpdateStats {
+pub fn update(
+    policy: &Policy,
+    opt: &mut nn::Optimizer,
+    batch: &Batch,
+    cfg: &TrainConfig,
+    rng: &mut Rng,
+) -> UpdateStats {
     let n = batch.len();
     let mb = cfg.batch_size.min(n).max(1);
     let device = policy.device();
@@ -127,7 +137,12 @@ pub fn update(policy: &Policy, opt: &mut nn::Optimizer, batch: &Batch, cfg: &Tra
             let ratio = log_ratio.exp();
             let (approx_kl, clip_frac) = tch::no_grad(|| {
                 let kl = ((&ratio - 1.0) - &log_ratio).mean(Kind::Float).double_value(&[]);
-                let cf = (&ratio - 1.0).abs().gt(cfg.clip_epsilon).to_kind(Kind::Float).mean(Kind::Float).double_value(&[]);
+                let cf = (&ratio - 1.0)
+                    .abs()
+                    .gt(cfg.clip_epsilon)
+                    .to_kind(Kind::Float)
+                    .mean(Kind::Float)
+                    .double_value(&[]);
                 (kl, cf)
             });
             if cfg.normalize_advantages && chunk.len() > 1 {

@@ -42,7 +42,9 @@ impl RewardSource {
         if spec.ends_with(".py") || Path::new(spec).exists() {
             return Ok(RewardSource::Python(PythonReward::load(Path::new(spec), tracks)?));
         }
-        RewardPreset::from_str(spec).map(RewardSource::Preset).map_err(|m| TrainError::option("--reward", m))
+        RewardPreset::from_str(spec)
+            .map(RewardSource::Preset)
+            .map_err(|m| TrainError::option("--reward", m))
     }
 
     pub fn name(&self) -> String {
@@ -103,8 +105,8 @@ fn site_packages() -> Vec<PathBuf> {
 const HELPERS: &std::ffi::CStr = c"
 import traceback
 
-def describe(exc, filename):
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+def describe(exc, tb, filename):
+    frames = [f for f in traceback.extract_tb(tb) if f.filename == filename]
     line = frames[-1].lineno if frames else getattr(exc, 'lineno', None)
     text = frames[-1].line if frames else getattr(exc, 'text', None)
     return (line, (text or '').strip(), '%s: %s' % (type(exc).__name__, exc))
@@ -114,16 +116,27 @@ impl PythonReward {
     /// Load `path` and check it defines `reward_function`. `tracks` are the environment's tracks, in
     /// order (for their `waypoints`).
     pub fn load(path: &Path, tracks: &[Arc<Track>]) -> Result<Self, TrainError> {
-        let code = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, format!("cannot read the reward file: {e}")))?;
+        let code = std::fs::read_to_string(path)
+            .map_err(|e| TrainError::file(path, format!("cannot read the reward file: {e}")))?;
         let shown = path.display().to_string();
         let code_c = CString::new(code).map_err(|_| TrainError::file(path, "the reward file contains a NUL byte"))?;
         let file_c = CString::new(shown.clone()).map_err(|_| TrainError::file(path, "unusable file name"))?;
         Python::attach(|py| {
             let sys = py.import("sys").map_err(|e| TrainError::Reward(e.to_string()))?;
-            let sys_path = sys.getattr("path").and_then(|p| p.cast_into::<PyList>().map_err(PyErr::from)).map_err(|e| TrainError::Reward(e.to_string()))?;
+            let sys_path = sys
+                .getattr("path")
+                .and_then(|p| p.cast_into::<PyList>().map_err(PyErr::from))
+                .map_err(|e| TrainError::Reward(e.to_string()))?;
             let mut dirs: Vec<PathBuf> = site_packages();
             if let Some(parent) = path.parent() {
-                dirs.insert(0, if parent.as_os_str().is_empty() { PathBuf::from(".") } else { parent.to_path_buf() });
+                dirs.insert(
+                    0,
+                    if parent.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        parent.to_path_buf()
+                    },
+                );
             }
             for d in dirs {
                 let s = d.display().to_string();
@@ -131,10 +144,24 @@ impl PythonReward {
                     sys_path.append(s).map_err(|e| TrainError::Reward(e.to_string()))?;
                 }
             }
-            let helpers = PyModule::from_code(py, HELPERS, c"<slipstream>", c"slipstream_reward_helpers").map_err(|e| TrainError::Reward(e.to_string()))?;
-            let module = match PyModule::from_code(py, &code_c, &file_c, c"reward_function_module") {
+            let helpers = PyModule::from_code(py, HELPERS, c"<slipstream>", c"slipstream_reward_helpers")
+                .map_err(|e| TrainError::Reward(e.to_string()))?;
+            // A fresh module name per file: Python would otherwise reuse (and mix) a module of the same name.
+            static LOADED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = LOADED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let module_name = CString::new(format!("slipstream_reward_{n}")).expect("no NUL");
+            let module = match PyModule::from_code(py, &code_c, &file_c, &module_name) {
                 Ok(m) => m,
-                Err(e) => return Err(describe_error(py, &helpers, &e, path, "cannot load the reward file", None)),
+                Err(e) => {
+                    return Err(describe_error(
+                        py,
+                        &helpers,
+                        &e,
+                        path,
+                        "cannot load the reward file",
+                        None,
+                    ));
+                }
             };
             let func = module
                 .getattr("reward_function")
@@ -154,7 +181,12 @@ impl PythonReward {
                 })
                 .collect();
             let describe = helpers.getattr("describe").expect("defined above").unbind();
-            Ok(PythonReward { path: path.to_path_buf(), func: func.unbind(), waypoints, describe })
+            Ok(PythonReward {
+                path: path.to_path_buf(),
+                func: func.unbind(),
+                waypoints,
+                describe,
+            })
         })
     }
 
@@ -187,13 +219,22 @@ impl PythonReward {
         d.set_item("closest_waypoints", [p.closest_waypoints[0], p.closest_waypoints[1]])?;
         d.set_item("closest_objects", [p.closest_objects[0], p.closest_objects[1]])?;
         let objs = p.objects();
-        let loc: Vec<Bound<'py, PyTuple>> = objs.iter().map(|o| PyTuple::new(py, [o.location.x, o.location.y])).collect::<PyResult<_>>()?;
+        let loc: Vec<Bound<'py, PyTuple>> = objs
+            .iter()
+            .map(|o| PyTuple::new(py, [o.location.x, o.location.y]))
+            .collect::<PyResult<_>>()?;
         d.set_item("objects_location", loc)?;
-        d.set_item("objects_left_of_center", objs.iter().map(|o| o.left_of_center).collect::<Vec<_>>())?;
+        d.set_item(
+            "objects_left_of_center",
+            objs.iter().map(|o| o.left_of_center).collect::<Vec<_>>(),
+        )?;
         d.set_item("objects_speed", objs.iter().map(|o| o.speed).collect::<Vec<_>>())?;
         d.set_item("objects_heading", objs.iter().map(|o| o.heading).collect::<Vec<_>>())?;
         d.set_item("objects_distance", objs.iter().map(|o| o.distance).collect::<Vec<_>>())?;
-        d.set_item("objects_distance_from_center", objs.iter().map(|o| o.distance_from_center).collect::<Vec<_>>())?;
+        d.set_item(
+            "objects_distance_from_center",
+            objs.iter().map(|o| o.distance_from_center).collect::<Vec<_>>(),
+        )?;
         d.set_item("object_in_camera", p.object_in_camera)?;
         d.set_item("projection_distance", p.projection_distance)?;
         Ok(d)
@@ -216,12 +257,21 @@ impl PythonReward {
     }
 
     fn call_one(&self, py: Python<'_>, func: &Bound<'_, PyAny>, p: &RewardParams) -> Result<f32, TrainError> {
-        let d = self.params_dict(py, p).map_err(|e| TrainError::Reward(format!("cannot build params: {e}")))?;
+        let d = self
+            .params_dict(py, p)
+            .map_err(|e| TrainError::Reward(format!("cannot build params: {e}")))?;
         let result = match func.call1((d,)) {
             Ok(r) => r,
             Err(e) => {
                 let describe = self.describe.bind(py);
-                return Err(describe_with(py, describe, &e, &self.path, "reward_function raised an exception", Some(p)));
+                return Err(describe_with(
+                    py,
+                    describe,
+                    &e,
+                    &self.path,
+                    "reward_function raised an exception",
+                    Some(p),
+                ));
             }
         };
         let problem = if result.is_instance_of::<pyo3::types::PyBool>() {
@@ -229,7 +279,9 @@ impl PythonReward {
         } else {
             match result.extract::<f64>() {
                 Ok(v) if !v.is_finite() => Some(format!("returned {v}, expected a finite number")),
-                Ok(v) if v.abs() > REWARD_LIMIT => Some(format!("returned {v}, outside DeepRacer's limit of ±{REWARD_LIMIT:e}")),
+                Ok(v) if v.abs() > REWARD_LIMIT => {
+                    Some(format!("returned {v}, outside DeepRacer's limit of ±{REWARD_LIMIT:e}"))
+                }
                 Ok(v) => return Ok(v as f32),
                 Err(_) => Some(format!(
                     "returned {} of type {}, expected a float",
@@ -257,20 +309,39 @@ impl PythonReward {
     }
 }
 
-fn describe_error(py: Python<'_>, helpers: &Bound<'_, PyModule>, e: &PyErr, path: &Path, what: &str, p: Option<&RewardParams>) -> TrainError {
+fn describe_error(
+    py: Python<'_>,
+    helpers: &Bound<'_, PyModule>,
+    e: &PyErr,
+    path: &Path,
+    what: &str,
+    p: Option<&RewardParams>,
+) -> TrainError {
     match helpers.getattr("describe") {
         Ok(f) => describe_with(py, &f, e, path, what, p),
         Err(_) => TrainError::Reward(format!("{}: {what}: {e}", path.display())),
     }
 }
 
-fn describe_with(py: Python<'_>, describe: &Bound<'_, PyAny>, e: &PyErr, path: &Path, what: &str, p: Option<&RewardParams>) -> TrainError {
+fn describe_with(
+    py: Python<'_>,
+    describe: &Bound<'_, PyAny>,
+    e: &PyErr,
+    path: &Path,
+    what: &str,
+    p: Option<&RewardParams>,
+) -> TrainError {
     let value = e.value(py);
+    let tb = e.traceback(py);
     let (line, text, msg) = describe
-        .call1((value, path.display().to_string()))
+        .call1((value, tb, path.display().to_string()))
         .and_then(|r| r.extract::<(Option<u32>, String, String)>())
         .unwrap_or((None, String::new(), e.to_string()));
-    let mut s = format!("{}{}: {what}: {msg}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default());
+    let mut s = format!(
+        "{}{}: {what}: {msg}",
+        path.display(),
+        line.map(|l| format!(":{l}")).unwrap_or_default()
+    );
     if !text.is_empty() {
         s.push_str(&format!("\n    {text}"));
     }
@@ -285,10 +356,10 @@ pub fn params_repr(p: &RewardParams) -> String {
     let b = |v: bool| if v { "True" } else { "False" };
     let objs = p.objects();
     format!(
-        "{{'all_wheels_on_track': {}, 'x': {}, 'y': {}, 'heading': {}, 'distance_from_center': {}, 'is_left_of_center': {}, \
-         'is_offtrack': {}, 'is_crashed': {}, 'is_reversed': {}, 'progress': {}, 'speed': {}, 'steering_angle': {}, 'steps': {}, \
-         'track_width': {}, 'track_length': {}, 'waypoints': [...], 'closest_waypoints': [{}, {}], 'closest_objects': [{}, {}], \
-         'objects_location': {:?}, 'object_in_camera': {}, 'projection_distance': {}}}",
+        "{{'all_wheels_on_track': {}, 'x': {:?}, 'y': {:?}, 'heading': {:?}, 'distance_from_center': {:?}, 'is_left_of_center': {}, \
+         'is_offtrack': {}, 'is_crashed': {}, 'is_reversed': {}, 'progress': {:?}, 'speed': {:?}, 'steering_angle': {:?}, 'steps': {}, \
+         'track_width': {:?}, 'track_length': {:?}, 'waypoints': [...], 'closest_waypoints': [{}, {}], 'closest_objects': [{}, {}], \
+         'objects_location': {:?}, 'object_in_camera': {}, 'projection_distance': {:?}}}",
         b(p.all_wheels_on_track),
         p.x,
         p.y,

@@ -35,14 +35,22 @@ impl TrackSet {
                 seed: generated.seed.wrapping_add(k as u64),
                 length: rng.range(generated.length[0], generated.length[1].max(generated.length[0] + 1e-9)),
                 width: rng.range(generated.width[0], generated.width[1].max(generated.width[0] + 1e-9)),
-                difficulty: rng.range(generated.difficulty[0], generated.difficulty[1].max(generated.difficulty[0] + 1e-9)).min(1.0),
+                difficulty: rng
+                    .range(
+                        generated.difficulty[0],
+                        generated.difficulty[1].max(generated.difficulty[0] + 1e-9),
+                    )
+                    .min(1.0),
             };
             let t = generate(&req, &opts)?;
             names.push(t.name().to_string());
             tracks.push(t);
         }
         if tracks.is_empty() {
-            return Err(TrainError::option("--track", "no training track: give --track (repeatable) or generated tracks in the config"));
+            return Err(TrainError::option(
+                "--track",
+                "no training track: give --track (repeatable) or generated tracks in the config",
+            ));
         }
         if both_directions {
             let reversed: Vec<Track> = tracks.iter().map(Track::reversed).collect();
@@ -50,7 +58,10 @@ impl TrackSet {
             tracks.extend(reversed);
             names.extend(rnames);
         }
-        Ok(TrackSet { tracks: tracks.into_iter().map(Arc::new).collect(), names })
+        Ok(TrackSet {
+            tracks: tracks.into_iter().map(Arc::new).collect(),
+            names,
+        })
     }
 }
 
@@ -60,14 +71,21 @@ mod tests {
 
     #[test]
     fn named_generated_and_reversed() {
-        let g = GeneratedTracks { count: 2, ..Default::default() };
+        let g = GeneratedTracks {
+            count: 2,
+            ..Default::default()
+        };
         let s = TrackSet::build(&["oval".to_string()], &g, true).unwrap();
         assert_eq!(s.tracks.len(), 6);
         assert!(s.names[3].contains("reversed"));
         assert!(s.tracks[3].is_reversed());
-        let e = TrackSet::build(&[], &GeneratedTracks::default(), false).unwrap_err().to_string();
+        let e = TrackSet::build(&[], &GeneratedTracks::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--track"), "{e}");
-        let e = TrackSet::build(&["nope.npy".to_string()], &GeneratedTracks::default(), false).unwrap_err().to_string();
+        let e = TrackSet::build(&["nope.npy".to_string()], &GeneratedTracks::default(), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("nope.npy"), "{e}");
     }
 }

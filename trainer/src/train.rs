@@ -203,14 +203,21 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     cfg.validate().map_err(|m| TrainError::option("--config", m))?;
     match opts.budget {
         Budget::Steps(0) => return Err(TrainError::option("--steps", "expected at least 1 step")),
-        Budget::Minutes(m) if !(m.is_finite() && m > 0.0) => return Err(TrainError::option("--minutes", format!("expected a positive number, got {m}"))),
+        Budget::Minutes(m) if !(m.is_finite() && m > 0.0) => {
+            return Err(TrainError::option(
+                "--minutes",
+                format!("expected a positive number, got {m}"),
+            ));
+        }
         _ => {}
     }
-    let files = OutputFiles { dir: opts.out_dir.clone() };
-    prepare_out_dir(&opts.out_dir, opts.resume)?;
+    let files = OutputFiles {
+        dir: opts.out_dir.clone(),
+    };
     let set = TrackSet::build(&opts.tracks, &cfg.generated, cfg.both_directions)?;
     let reward = RewardSource::parse(&opts.reward, &set.tracks)?;
     let device = opts.device.resolve()?;
+    prepare_out_dir(&opts.out_dir, opts.resume)?;
     tch::manual_seed(opts.seed as i64);
 
     // The model: resumed, cloned, or new.
@@ -226,7 +233,8 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
         first_three_clean_laps_s: None,
     };
     let mut model = if opts.resume {
-        let text = std::fs::read_to_string(files.state()).map_err(|e| TrainError::file(&files.state(), format!("cannot read (nothing to resume?): {e}")))?;
+        let text = std::fs::read_to_string(files.state())
+            .map_err(|e| TrainError::file(&files.state(), format!("cannot read (nothing to resume?): {e}")))?;
         state = serde_json::from_str(&text).map_err(|e| TrainError::file(&files.state(), format!("invalid: {e}")))?;
         Model::load(&files.last(), device)?
     } else if let Some(init) = &opts.init_from {
@@ -239,7 +247,10 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     let spec = model.spec.clone();
     for (i, t) in set.tracks.iter().enumerate() {
         if t.width_min() < spec.car.width {
-            return Err(TrainError::option("--track", format!("{} is narrower ({:.3} m) than the car", set.names[i], t.width_min())));
+            return Err(TrainError::option(
+                "--track",
+                format!("{} is narrower ({:.3} m) than the car", set.names[i], t.width_min()),
+            ));
         }
     }
     let action_space: ActionSpace = spec.action_space();
@@ -251,7 +262,11 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
 
     // The environment.
     let cars = cfg.num_cars;
-    let threads = if cfg.sim_threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(cars) } else { cfg.sim_threads };
+    let threads = if cfg.sim_threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(cars)
+    } else {
+        cfg.sim_threads
+    };
     let mut env_cfg = EnvConfig::new((*set.tracks[0]).clone());
     env_cfg.tracks = set.tracks.clone();
     env_cfg.track_schedule = TrackSchedule::RoundRobin;
@@ -269,11 +284,15 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     let mut out = env.buffers(python);
     env.reset(opts.seed.wrapping_add(state.iteration), &mut out)?;
 
-    let mut opt = nn::Adam { eps: 1e-5, ..Default::default() }.build(&model.policy.vs, cfg.lr)?;
+    let mut opt = nn::Adam {
+        eps: 1e-5,
+        ..Default::default()
+    }
+    .build(&model.policy.vs, cfg.lr)?;
     let d = spec.obs_dim();
     let steps = cfg.rollout_steps;
     let mut ro = Rollout::new(steps, cars, d, discrete);
-    let mut rng = Rng::new(opts.seed ^ 0x5eed_0f_99);
+    let mut rng = Rng::new(opts.seed ^ 0x5eed_0f99);
     let mut actions = vec![Action::Discrete(0); cars];
     let mut step_rewards = vec![0.0f32; cars];
     let mut ep_return = vec![0.0f64; cars];
@@ -285,12 +304,20 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
 
     let metrics_csv = files.metrics_csv();
     let new_csv = !(opts.resume && metrics_csv.exists());
-    let mut csv = OpenOptions::new().create(true).append(true).open(&metrics_csv).map_err(|e| TrainError::file(&metrics_csv, e.to_string()))?;
+    let mut csv = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&metrics_csv)
+        .map_err(|e| TrainError::file(&metrics_csv, e.to_string()))?;
     if new_csv {
         writeln!(csv, "{}", CSV_COLUMNS.join(",")).map_err(|e| TrainError::file(&metrics_csv, e.to_string()))?;
     }
     let jsonl_path = files.metrics_jsonl();
-    let mut jsonl = OpenOptions::new().create(true).append(true).open(&jsonl_path).map_err(|e| TrainError::file(&jsonl_path, e.to_string()))?;
+    let mut jsonl = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&jsonl_path)
+        .map_err(|e| TrainError::file(&jsonl_path, e.to_string()))?;
 
     let start = Instant::now();
     let wall0 = state.wall_s;
@@ -310,12 +337,17 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             stop_reason = "budget reached".into();
             break;
         }
-        let lr = if cfg.anneal_lr { cfg.lr * (1.0 - done_frac).max(0.02) } else { cfg.lr };
+        let lr = if cfg.anneal_lr {
+            cfg.lr * (1.0 - done_frac).max(0.02)
+        } else {
+            cfg.lr
+        };
         opt.set_lr(lr);
 
         // ---- Rollout ----
         let t_iter = Instant::now();
-        let (mut ended, mut ret_sum, mut prog_sum, mut laps, mut len_sum, mut reward_sum) = (0u64, 0.0, 0.0, 0u64, 0.0, 0.0);
+        let (mut ended, mut ret_sum, mut prog_sum, mut laps, mut len_sum, mut reward_sum) =
+            (0u64, 0.0, 0.0, 0u64, 0.0, 0.0);
         let mut step_count = 0usize;
         loop {
             let t = step_count;
@@ -326,8 +358,10 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
                 }
                 // DeepRacer-style: keep collecting until enough episodes finished (buffers grow).
                 ro.obs.extend(std::iter::repeat_n(0.0, cars * d));
-                ro.actions_d.extend(std::iter::repeat_n(0, if discrete { cars } else { 0 }));
-                ro.actions_c.extend(std::iter::repeat_n(0.0, if discrete { 0 } else { 2 * cars }));
+                ro.actions_d
+                    .extend(std::iter::repeat_n(0, if discrete { cars } else { 0 }));
+                ro.actions_c
+                    .extend(std::iter::repeat_n(0.0, if discrete { 0 } else { 2 * cars }));
                 for v in [&mut ro.log_probs, &mut ro.values, &mut ro.rewards] {
                     v.extend(std::iter::repeat_n(0.0, cars));
                 }
@@ -351,7 +385,10 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
                     *a = Action::Discrete(*i as u32);
                 }
             } else {
-                act.action.to_device(Device::Cpu).to_kind(Kind::Float).copy_data(&mut raw_act, 2 * cars);
+                act.action
+                    .to_device(Device::Cpu)
+                    .to_kind(Kind::Float)
+                    .copy_data(&mut raw_act, 2 * cars);
                 ro.actions_c[t * 2 * cars..(t + 1) * 2 * cars].copy_from_slice(&raw_act);
                 for (k, a) in actions.iter_mut().enumerate() {
                     *a = Action::Continuous(scale_continuous(&raw_act[2 * k..2 * k + 2], &action_space));
@@ -365,11 +402,16 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             // A truncated episode would have gone on: bootstrap with the value of its last observation.
             let truncated: Vec<usize> = (0..cars).filter(|&i| out.truncated[i] != 0).collect();
             if !truncated.is_empty() {
-                let mut fin: Vec<f32> = truncated.iter().flat_map(|&i| out.final_obs[i * d..(i + 1) * d].iter().copied()).collect();
+                let mut fin: Vec<f32> = truncated
+                    .iter()
+                    .flat_map(|&i| out.final_obs[i * d..(i + 1) * d].iter().copied())
+                    .collect();
                 if let Some(norm) = &model.obs_norm {
                     norm.normalize(&mut fin);
                 }
-                let ft = Tensor::from_slice(&fin).view([truncated.len() as i64, d as i64]).to_device(device);
+                let ft = Tensor::from_slice(&fin)
+                    .view([truncated.len() as i64, d as i64])
+                    .to_device(device);
                 let v = tch::no_grad(|| model.policy.value(&ft));
                 let mut vals = vec![0.0f32; truncated.len()];
                 to_f32s(&v, &mut vals);
@@ -405,21 +447,37 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
         if let Some(norm) = &model.obs_norm {
             norm.normalize(&mut norm_obs);
         }
-        let last_t = Tensor::from_slice(&norm_obs).view([cars as i64, d as i64]).to_device(device);
+        let last_t = Tensor::from_slice(&norm_obs)
+            .view([cars as i64, d as i64])
+            .to_device(device);
         let last_v = tch::no_grad(|| model.policy.value(&last_t));
         to_f32s(&last_v, &mut tmp_f);
         let n = rollout_steps * cars;
         let mut adv = vec![0.0f32; n];
         let mut ret = vec![0.0f32; n];
-        ppo::gae(&ro.rewards[..n], &ro.values[..n], &ro.dones[..n], &tmp_f, cars, gamma, cfg.gae_lambda, &mut adv, &mut ret);
+        ppo::gae(
+            &ro.rewards[..n],
+            &ro.values[..n],
+            &ro.dones[..n],
+            &tmp_f,
+            cars,
+            gamma,
+            cfg.gae_lambda,
+            &mut adv,
+            &mut ret,
+        );
 
         // ---- Update ----
         let batch = Batch {
-            obs: Tensor::from_slice(&ro.obs[..n * d]).view([n as i64, d as i64]).to_device(device),
+            obs: Tensor::from_slice(&ro.obs[..n * d])
+                .view([n as i64, d as i64])
+                .to_device(device),
             actions: if discrete {
                 Tensor::from_slice(&ro.actions_d[..n]).to_device(device)
             } else {
-                Tensor::from_slice(&ro.actions_c[..2 * n]).view([n as i64, 2]).to_device(device)
+                Tensor::from_slice(&ro.actions_c[..2 * n])
+                    .view([n as i64, 2])
+                    .to_device(device)
             },
             log_probs: Tensor::from_slice(&ro.log_probs[..n]).to_device(device),
             advantages: Tensor::from_slice(&adv).to_device(device),
@@ -447,7 +505,11 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             episodes_ended: ended,
             mean_return: if ended > 0 { ret_sum / ended as f64 } else { f64::NAN },
             mean_progress: if ended > 0 { prog_sum / ended as f64 } else { f64::NAN },
-            lap_completion_rate: if ended > 0 { laps as f64 / ended as f64 } else { f64::NAN },
+            lap_completion_rate: if ended > 0 {
+                laps as f64 / ended as f64
+            } else {
+                f64::NAN
+            },
             mean_episode_steps: if ended > 0 { len_sum / ended as f64 } else { f64::NAN },
             policy_loss: stats.policy_loss,
             value_loss: stats.value_loss,
@@ -467,8 +529,12 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             Budget::Steps(s) => state.env_steps - steps0 + per_iter > s,
             Budget::Minutes(mins) => start.elapsed().as_secs_f64() >= 60.0 * mins,
         };
-        if cfg.eval_every > 0 && (state.iteration % cfg.eval_every as u64 == 0 || final_iter) {
-            let eval_opts = EvalOptions { laps: 3, seed: opts.seed, ..Default::default() };
+        if cfg.eval_every > 0 && (state.iteration.is_multiple_of(cfg.eval_every as u64) || final_iter) {
+            let eval_opts = EvalOptions {
+                laps: 3,
+                seed: opts.seed,
+                ..Default::default()
+            };
             let r = evaluate(&model, eval_track.clone(), &eval_name, &eval_opts)?;
             m.eval_completed_laps = Some(r.completed_laps);
             m.eval_clean_laps = Some(r.consecutive_clean);
@@ -486,8 +552,11 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             }
         }
         model.save(&files.last())?;
-        std::fs::write(files.state(), serde_json::to_string_pretty(&state).expect("serialisable"))
-            .map_err(|e| TrainError::file(&files.state(), e.to_string()))?;
+        std::fs::write(
+            files.state(),
+            serde_json::to_string_pretty(&state).expect("serialisable"),
+        )
+        .map_err(|e| TrainError::file(&files.state(), e.to_string()))?;
         write_metrics(&mut csv, &mut jsonl, &m, improved).map_err(|e| TrainError::file(&metrics_csv, e.to_string()))?;
         on_iteration(&m);
 
@@ -523,12 +592,18 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
 fn prepare_out_dir(dir: &Path, resume: bool) -> Result<(), TrainError> {
     if resume {
         if !dir.join("model_last.safetensors").exists() {
-            return Err(TrainError::file(dir, "--resume: no model_last.safetensors here to resume from"));
+            return Err(TrainError::file(
+                dir,
+                "--resume: no model_last.safetensors here to resume from",
+            ));
         }
         return Ok(());
     }
     if dir.join("model_last.safetensors").exists() || dir.join("metrics.csv").exists() {
-        return Err(TrainError::file(dir, "already holds a training run; use --resume to continue it or choose another --out"));
+        return Err(TrainError::file(
+            dir,
+            "already holds a training run; use --resume to continue it or choose another --out",
+        ));
     }
     std::fs::create_dir_all(dir).map_err(|e| TrainError::file(dir, format!("cannot create: {e}")))
 }
@@ -537,7 +612,12 @@ fn opt_num(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| format!("{x}"))
 }
 
-fn write_metrics(csv: &mut impl Write, jsonl: &mut impl Write, m: &IterationMetrics, best: bool) -> std::io::Result<()> {
+fn write_metrics(
+    csv: &mut impl Write,
+    jsonl: &mut impl Write,
+    m: &IterationMetrics,
+    best: bool,
+) -> std::io::Result<()> {
     writeln!(
         csv,
         "{},{},{},{:.3},{:.1},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",

@@ -78,13 +78,25 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
 }
 
 fn ppo_bench(a: PpoArgs) -> Result<()> {
-    let hidden: Vec<usize> = a.hidden.split(',').map(|s| s.trim().parse()).collect::<Result<_, _>>().map_err(|_| anyhow::anyhow!("--hidden: expected sizes like 64,64"))?;
+    let hidden: Vec<usize> = a
+        .hidden
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| anyhow::anyhow!("--hidden: expected sizes like 64,64"))?;
     if a.samples == 0 || a.minibatch == 0 || a.epochs == 0 || a.repeat == 0 {
         bail!("--samples, --minibatch, --epochs and --repeat must be at least 1");
     }
     let device = a.device.parse::<DeviceChoice>()?.resolve()?;
-    let mut cfg = TrainConfig { batch_size: a.minibatch, num_epochs: a.epochs, ..Default::default() };
-    cfg.network = NetworkSpec::Mlp { hidden, activation: slipstream_trainer::config::Activation::Tanh };
+    let mut cfg = TrainConfig {
+        batch_size: a.minibatch,
+        num_epochs: a.epochs,
+        ..Default::default()
+    };
+    cfg.network = NetworkSpec::Mlp {
+        hidden,
+        activation: slipstream_trainer::config::Activation::Tanh,
+    };
     let spec = ModelSpec {
         sensor: cfg.sensor.clone(),
         action_space: ActionSpaceConfig::default(),
@@ -106,7 +118,11 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
         returns: Tensor::randn([n], opts),
         values: Tensor::randn([n], opts),
     };
-    let mut opt = nn::Adam { eps: 1e-5, ..Default::default() }.build(&model.policy.vs, 3e-4)?;
+    let mut opt = nn::Adam {
+        eps: 1e-5,
+        ..Default::default()
+    }
+    .build(&model.policy.vs, 3e-4)?;
     let mut rng = Rng::new(1);
     ppo::update(&model.policy, &mut opt, &batch, &cfg, &mut rng);
     let mut rates = Vec::new();
@@ -154,9 +170,20 @@ fn reward_bench(a: RewardArgs) -> Result<()> {
     let mut env = VecEnv::new(cfg.clone(), a.cars)?;
     let mut out = env.buffers(true);
     env.reset(1, &mut out)?;
-    let python = if a.reward.ends_with(".py") { Some(PythonReward::load(&PathBuf::from(&a.reward), &[track.clone()])?) } else { None };
-    let preset: Option<RewardPreset> = if python.is_none() { Some(a.reward.parse().map_err(|m: String| anyhow::anyhow!("--reward: {m}"))?) } else { None };
-    let ctx = RewardContext { agent_dt: cfg.agent_dt, max_speed: cfg.car.max_speed };
+    let python = if a.reward.ends_with(".py") {
+        Some(PythonReward::load(&PathBuf::from(&a.reward), std::slice::from_ref(&track))?)
+    } else {
+        None
+    };
+    let preset: Option<RewardPreset> = if python.is_none() {
+        Some(a.reward.parse().map_err(|m: String| anyhow::anyhow!("--reward: {m}"))?)
+    } else {
+        None
+    };
+    let ctx = RewardContext {
+        agent_dt: cfg.agent_dt,
+        max_speed: cfg.car.max_speed,
+    };
     let mut rng = Rng::new(2);
     let mut rewards = vec![0.0f32; a.cars];
     let mut actions = vec![Action::Discrete(0); a.cars];
@@ -176,9 +203,16 @@ fn reward_bench(a: RewardArgs) -> Result<()> {
     }
     let calls = (a.cars * a.steps) as f64;
     if a.json {
-        println!("{}", json!({"reward": a.reward, "calls": calls, "seconds": timed, "calls_per_s": calls / timed}));
+        println!(
+            "{}",
+            json!({"reward": a.reward, "calls": calls, "seconds": timed, "calls_per_s": calls / timed})
+        );
     } else {
-        println!("{}: {calls} calls in {timed:.3} s: {:.0} reward calls/s", a.reward, calls / timed);
+        println!(
+            "{}: {calls} calls in {timed:.3} s: {:.0} reward calls/s",
+            a.reward,
+            calls / timed
+        );
     }
     Ok(())
 }

@@ -139,7 +139,11 @@ fn main() -> ExitCode {
 }
 
 fn fmt_opt(v: f64, digits: usize) -> String {
-    if v.is_finite() { format!("{v:.digits$}") } else { "-".into() }
+    if v.is_finite() {
+        format!("{v:.digits$}")
+    } else {
+        "-".into()
+    }
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
@@ -238,9 +242,15 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         track = track.reversed();
     }
     let scenario = if a.obstacles > 0 {
-        slipstream_sim::Scenario::ObjectAvoidance(ObstacleConfig { count: a.obstacles, ..Default::default() })
+        slipstream_sim::Scenario::ObjectAvoidance(ObstacleConfig {
+            count: a.obstacles,
+            ..Default::default()
+        })
     } else if a.bots > 0 {
-        slipstream_sim::Scenario::HeadToBot(BotConfig { count: a.bots, ..Default::default() })
+        slipstream_sim::Scenario::HeadToBot(BotConfig {
+            count: a.bots,
+            ..Default::default()
+        })
     } else {
         slipstream_sim::Scenario::TimeTrial
     };
@@ -253,7 +263,8 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         scenario,
         trace: a.trace.clone(),
     };
-    let r = evaluate(&model, Arc::new(track), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+    let r =
+        evaluate(&model, Arc::new(track), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
     if a.json {
         println!(
             "{}",
@@ -267,7 +278,11 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
     } else {
         println!("{} on {}, {} laps", a.model.display(), r.track, a.laps);
         for (i, l) in r.laps.iter().enumerate() {
-            let state = if l.completed { "" } else { "  (not completed: time limit)" };
+            let state = if l.completed {
+                ""
+            } else {
+                "  (not completed: time limit)"
+            };
             println!(
                 "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}, penalty {:.1} s){state}",
                 i + 1,
@@ -278,7 +293,10 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
             );
         }
         match r.best_lap_s {
-            Some(b) => println!("best lap {b:.3} s, total {:.3} s, {} completed", r.total_time_s, r.completed_laps),
+            Some(b) => println!(
+                "best lap {b:.3} s, total {:.3} s, {} completed",
+                r.total_time_s, r.completed_laps
+            ),
             None => println!("no lap completed"),
         }
     }

@@ -1,0 +1,259 @@
+//! The `trainer` binary, black-box: train → evaluate, JSON output, and clear errors for bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn trainer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trainer"))
+        .args(args)
+        .output()
+        .expect("the trainer binary runs")
+}
+
+fn ok_json(args: &[&str]) -> serde_json::Value {
+    let out = trainer(args);
+    assert!(
+        out.status.success(),
+        "trainer {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn fails_with(args: &[&str], needle: &str) {
+    let out = trainer(args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "trainer {args:?} should fail");
+    assert!(
+        err.contains(needle),
+        "trainer {args:?}: stderr does not mention {needle:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "trainer {args:?} panicked: {err}");
+}
+
+#[test]
+fn train_then_evaluate_with_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let cfg = dir.path().join("cfg.toml");
+    std::fs::write(
+        &cfg,
+        "num_cars = 64\nrollout_steps = 32\nbatch_size = 512\neval_every = 2\n",
+    )
+    .unwrap();
+    let o = out.to_str().unwrap();
+    let s = ok_json(&[
+        "train",
+        "--track",
+        "kidney",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--steps",
+        "20000",
+        "--out",
+        o,
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    assert!(s["env_steps"].as_u64().unwrap() >= 20000, "{s}");
+    for f in [
+        "model_last.safetensors",
+        "model_best.safetensors",
+        "model_metadata.json",
+        "metrics.csv",
+        "metrics.jsonl",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .starts_with("iteration,env_steps,episodes,wall_s,steps_per_s,mean_reward")
+    );
+    let jsonl = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert!(first.get("mean_progress").is_some() && first.get("lap_completion_rate").is_some());
+
+    let trace = dir.path().join("trace.csv");
+    let model = out.join("model_last.safetensors");
+    let r = ok_json(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--track",
+        "kidney",
+        "--laps",
+        "2",
+        "--trace",
+        trace.to_str().unwrap(),
+        "--json",
+    ]);
+    let laps = r["laps"].as_array().unwrap();
+    assert!(!laps.is_empty() && laps.len() <= 2);
+    for l in laps {
+        assert!(
+            l.get("time_s").is_some() && l.get("off_track").is_some() && l.get("completed").is_some(),
+            "{l}"
+        );
+    }
+    for k in ["completed_laps", "best_lap_s", "total_time_s"] {
+        assert!(r.get(k).is_some(), "{k} missing: {r}");
+    }
+    assert!(
+        std::fs::read_to_string(&trace)
+            .unwrap()
+            .starts_with("episode,steps,X,Y,yaw")
+    );
+    // Human output.
+    let out2 = trainer(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--track",
+        "kidney",
+        "--laps",
+        "1",
+    ]);
+    assert!(out2.status.success());
+    assert!(String::from_utf8_lossy(&out2.stdout).contains("lap  1"));
+}
+
+#[test]
+fn bad_input_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let out = d("out");
+    let o = out.to_str().unwrap();
+    let write = |name: &str, text: &str| {
+        std::fs::write(d(name), text).unwrap();
+        d(name).to_str().unwrap().to_string()
+    };
+    let unknown = write("unknown.toml", "batch_sise = 64\n");
+    fails_with(
+        &[
+            "train", "--track", "oval", "--config", &unknown, "--steps", "100", "--out", o,
+        ],
+        "batch_sise",
+    );
+    let range = write("range.toml", "discount_factor = 2.0\n");
+    fails_with(
+        &[
+            "train", "--track", "oval", "--config", &range, "--steps", "100", "--out", o,
+        ],
+        "discount_factor",
+    );
+    let space = write(
+        "space.toml",
+        "[action_space]\ntype = \"discrete\"\nactions = [{ steering_angle = 40, speed = 1 }]\n",
+    );
+    fails_with(
+        &[
+            "train", "--track", "oval", "--config", &space, "--steps", "100", "--out", o,
+        ],
+        "action_space[0].steering_angle",
+    );
+    fails_with(
+        &[
+            "train",
+            "--track",
+            "oval",
+            "--config",
+            d("missing.toml").to_str().unwrap(),
+            "--out",
+            o,
+        ],
+        "missing.toml",
+    );
+    fails_with(
+        &[
+            "train",
+            "--track",
+            "oval",
+            "--reward",
+            d("missing.py").to_str().unwrap(),
+            "--steps",
+            "100",
+            "--out",
+            o,
+        ],
+        "missing.py",
+    );
+    let broken = write("broken.py", "def reward_function(params)\n    return 1\n");
+    fails_with(
+        &[
+            "train", "--track", "oval", "--reward", &broken, "--steps", "100", "--out", o,
+        ],
+        "broken.py",
+    );
+    let raises = write("raises.py", "def reward_function(params):\n    return params['nope']\n");
+    fails_with(
+        &[
+            "train", "--track", "oval", "--reward", &raises, "--steps", "100", "--out", o,
+        ],
+        "raises.py:2",
+    );
+    fails_with(&["train", "--track", "oval", "--device", "tpu", "--out", o], "--device");
+    if !tch::Cuda::is_available() {
+        fails_with(
+            &[
+                "train", "--track", "oval", "--device", "cuda", "--steps", "100", "--out", o,
+            ],
+            "no CUDA device",
+        );
+    }
+    fails_with(
+        &["train", "--track", "nowhere.npy", "--steps", "100", "--out", o],
+        "nowhere.npy",
+    );
+    fails_with(&["train", "--steps", "100", "--out", o], "--track");
+    let model = write("model.safetensors", "garbage");
+    fails_with(&["evaluate", "--model", &model, "--track", "oval"], "model.safetensors");
+    fails_with(
+        &[
+            "evaluate",
+            "--model",
+            d("none.safetensors").to_str().unwrap(),
+            "--track",
+            "oval",
+        ],
+        "none.safetensors",
+    );
+    assert!(!Path::new(&out).join("model_last.safetensors").exists());
+}
+
+#[test]
+fn bench_commands_report_figures() {
+    let v = ok_json(&[
+        "bench",
+        "ppo",
+        "--samples",
+        "2048",
+        "--minibatch",
+        "512",
+        "--epochs",
+        "1",
+        "--repeat",
+        "1",
+        "--device",
+        "cpu",
+        "--json",
+    ]);
+    assert!(v["samples_epochs_per_s"].as_f64().unwrap() > 0.0);
+    let v = ok_json(&[
+        "bench",
+        "reward",
+        "--reward",
+        "centerline",
+        "--cars",
+        "8",
+        "--steps",
+        "5",
+        "--json",
+    ]);
+    assert!(v["calls_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["calls"].as_f64().unwrap(), 40.0);
+}
