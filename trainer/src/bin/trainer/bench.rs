@@ -171,7 +171,10 @@ fn reward_bench(a: RewardArgs) -> Result<()> {
     let mut out = env.buffers(true);
     env.reset(1, &mut out)?;
     let python = if a.reward.ends_with(".py") {
-        Some(PythonReward::load(&PathBuf::from(&a.reward), std::slice::from_ref(&track))?)
+        Some(PythonReward::load(
+            &PathBuf::from(&a.reward),
+            std::slice::from_ref(&track),
+        )?)
     } else {
         None
     };
