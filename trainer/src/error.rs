@@ -22,6 +22,8 @@ pub enum TrainError {
     Device(String),
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+    #[error("{0}")]
+    Timeout(String),
     #[error("invalid option {option}: {message}")]
     Option { option: String, message: String },
 }

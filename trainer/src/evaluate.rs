@@ -23,6 +23,8 @@ pub struct EvalOptions {
     pub scenario: Scenario,
     /// Write a SIM_TRACE_LOG CSV trace here.
     pub trace: Option<PathBuf>,
+    /// Give up (with [`TrainError::Timeout`]) if the race is still running at this wall-clock time.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for EvalOptions {
@@ -35,6 +37,7 @@ impl Default for EvalOptions {
             max_time_s: 180.0,
             scenario: Scenario::TimeTrial,
             trace: None,
+            deadline: None,
         }
     }
 }
@@ -205,6 +208,14 @@ pub fn evaluate(
     let mut actions = [Action::Discrete(0)];
     let mut steps = 0u64;
     while out.done[0] == 0 {
+        if let Some(d) = opts.deadline
+            && steps % 64 == 0
+            && std::time::Instant::now() > d
+        {
+            return Err(TrainError::Timeout(format!(
+                "the race was still running after its wall-clock limit ({steps} steps driven)"
+            )));
+        }
         runner.act(model, &out.obs, &mut actions);
         env.step(&actions, &mut out)?;
         steps += 1;

@@ -262,6 +262,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         max_time_s: 60.0 * f64::from(a.laps.max(1)),
         scenario,
         trace: a.trace.clone(),
+        deadline: None,
     };
     let r =
         evaluate(&model, Arc::new(track), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;

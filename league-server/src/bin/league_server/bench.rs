@@ -1,0 +1,324 @@
+//! `league-server bench`: the league's performance figures against an in-process server on a
+//! temporary SQLite database — evaluation CPU time, leaderboard latency under load, upload speed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use serde_json::json;
+use slipstream_league::races::{RaceRun, race_seed};
+use slipstream_league::store::{BoardRow, Role, Store};
+use slipstream_league::{Config, client, evaluation, serve};
+use slipstream_proto::v1 as pb;
+use slipstream_trainer::config::{NetworkSpec, TrainConfig};
+use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::{Budget, DeviceChoice, TrainOptions};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A model to evaluate (default: train one for 100,000 steps first).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Ranked entries on the benchmark leaderboard.
+    #[arg(long, default_value_t = 10_000)]
+    entries: usize,
+    /// Concurrent clients querying and submitting.
+    #[arg(long, default_value_t = 200)]
+    clients: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Size of the uploaded model, MiB.
+    #[arg(long, default_value_t = 50)]
+    upload_mib: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// CPU time (user + system) this process has used, seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct we pass it.
+    let u = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut u) != 0 {
+            return f64::NAN;
+        }
+        u
+    };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 * 1e-6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub async fn run(a: BenchArgs) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    // ---- 1. Evaluation CPU time ----
+    let model_path = match a.model {
+        Some(p) => p,
+        None => {
+            let out = dir.path().join("trained");
+            let opts = TrainOptions {
+                config: TrainConfig {
+                    eval_every: 0,
+                    ..Default::default()
+                },
+                tracks: vec!["oval".into()],
+                reward: "progress_speed".into(),
+                budget: Budget::Steps(100_000),
+                seed: 1,
+                device: DeviceChoice::Cpu,
+                out_dir: out.clone(),
+                init_from: None,
+                resume: false,
+            };
+            tokio::task::spawn_blocking(move || slipstream_trainer::train(opts, &mut |_| {})).await??;
+            out.join("model_last.safetensors")
+        }
+    };
+    let model_bytes = std::fs::read(&model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    tch::set_num_threads(1);
+    let run = RaceRun {
+        race_id: "bench".into(),
+        track_name: "oval".into(),
+        rows: vec![],
+        reverse: false,
+        scenario: slipstream_sim::Scenario::TimeTrial,
+        laps: 3,
+        off_track_penalty_s: 2.0,
+        collision_penalty_s: 5.0,
+        seed: race_seed("bench"),
+        max_sim_time_s: 360.0,
+    };
+    let mut eval_cpu = Vec::new();
+    let mut laps_done = 0;
+    for _ in 0..5 {
+        let c0 = cpu_seconds();
+        let o = evaluation::run(&model_bytes, &run, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
+        eval_cpu.push(cpu_seconds() - c0);
+        laps_done = o.laps.iter().filter(|l| l.completed).count();
+    }
+    eval_cpu.sort_by(f64::total_cmp);
+
+    // ---- 2. Leaderboard latency under load ----
+    let db = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&db).await?;
+    let admin = store.create_user("admin", Role::Admin).await?;
+    let token = "bench-admin-token-0123456789";
+    store
+        .ensure_token(&admin.id, &slipstream_league::util::secret_hash(token), "bench")
+        .await?;
+    let now = slipstream_league::util::now_ms();
+    let spec = slipstream_league::races::RaceSpec {
+        name: "bench".into(),
+        description: String::new(),
+        track: "oval".into(),
+        reverse: false,
+        race_type: slipstream_league::races::RaceType::TimeTrial,
+        obstacle_count: 0,
+        obstacle_positions: vec![],
+        bot_count: 0,
+        bot_speed_mps: 0.0,
+        bot_lane_change: false,
+        timing: slipstream_league::ranking::Timing::BestLap,
+        min_laps: 1,
+        laps: 3,
+        off_track_penalty_s: 2.0,
+        collision_penalty_s: 5.0,
+        opens_at_ms: now - 1000,
+        closes_at_ms: now + 86_400_000,
+        max_submissions_per_user: 0,
+        private: false,
+    };
+    let race = store.insert_race(&spec, &admin.id).await?;
+    let mut racers = Vec::new();
+    for i in 0..a.entries {
+        let u = store.create_user(&format!("racer{i}"), Role::Racer).await?;
+        let row = BoardRow {
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+            submission_id: format!("sub_seed_{i}"),
+            score_ms: 5000 + ((i * 7919) % 20000) as i64,
+            achieved_at: now - i as i64,
+            off_track: (i % 3) as i64,
+            best_lap_ms: 5000,
+            model_name: "seed".into(),
+        };
+        store.insert_board_row(&race.id, &row).await?;
+        if i < a.clients {
+            let t = format!("bench-racer-token-{i:06}-xxxxxxxx");
+            store
+                .ensure_token(&u.id, &slipstream_league::util::secret_hash(&t), "bench")
+                .await?;
+            racers.push(t);
+        }
+    }
+    store.close().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let cfg = Config {
+        workers: 0,
+        admin_token: Some(token.into()),
+        ..Config::default()
+    };
+    let db2 = db.clone();
+    let server = tokio::spawn(async move {
+        serve(listener, &db2, cfg, async {
+            let _ = stop_rx.await;
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Each racer uploads the small model once; the load loop then queries and submits.
+    let mut model_ids = Vec::new();
+    for t in &racers {
+        let mut c = client::connect(&addr, Some(t)).await.map_err(|e| anyhow!(e))?;
+        let id = upload(&mut c, &model_bytes, "bench").await?;
+        model_ids.push((c, id));
+    }
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let race_id = Arc::new(race.id.clone());
+    let mut tasks = Vec::new();
+    for (k, (mut c, model_id)) in model_ids.into_iter().enumerate() {
+        let race_id = race_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut submits = 0usize;
+            let mut i = k;
+            while Instant::now() < deadline {
+                i += 1;
+                if i % 10 == 0 {
+                    let r = c
+                        .submissions
+                        .submit(pb::SubmitRequest {
+                            race_id: (*race_id).clone(),
+                            model_id: model_id.clone(),
+                        })
+                        .await;
+                    if r.is_ok() {
+                        submits += 1;
+                    }
+                } else {
+                    let page = (i * 31) % 200;
+                    let t0 = Instant::now();
+                    let r = c
+                        .leaderboards
+                        .get_leaderboard(pb::GetLeaderboardRequest {
+                            race_id: (*race_id).clone(),
+                            page_size: 50,
+                            page_token: if page == 0 {
+                                String::new()
+                            } else {
+                                (page * 50).to_string()
+                            },
+                        })
+                        .await;
+                    if r.is_ok() {
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+            }
+            (lat, submits)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut submits = 0;
+    for t in tasks {
+        let (l, s) = t.await?;
+        lat.extend(l);
+        submits += s;
+    }
+    lat.sort_by(f64::total_cmp);
+
+    // ---- 3. A large upload over loopback ----
+    let big = big_model(a.upload_mib)?;
+    let mut c = client::connect(&addr, Some(token)).await.map_err(|e| anyhow!(e))?;
+    let t0 = Instant::now();
+    upload(&mut c, &big, "big").await?;
+    let upload_s = t0.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    server.await??;
+
+    let report = json!({
+        "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
+        "evaluation_laps": run.laps, "evaluation_completed_laps": laps_done,
+        "leaderboard_entries": a.entries, "clients": a.clients, "seconds": a.seconds,
+        "leaderboard_queries": lat.len(), "submissions": submits,
+        "leaderboard_p50_ms": percentile(&lat, 0.5), "leaderboard_p99_ms": percentile(&lat, 0.99), "leaderboard_max_ms": lat.last(),
+        "upload_mib": big.len() as f64 / (1 << 20) as f64, "upload_s": upload_s,
+    });
+    if a.json {
+        println!("{report}");
+    } else {
+        println!(
+            "3-lap time-trial evaluation: median {:.3} s of CPU ({} of {} laps completed)",
+            percentile(&eval_cpu, 0.5),
+            laps_done,
+            run.laps
+        );
+        println!(
+            "leaderboard with {} entries, {} clients querying and submitting for {} s: {} queries, {} submissions, p50 {:.2} ms, p99 {:.2} ms",
+            a.entries,
+            a.clients,
+            a.seconds,
+            lat.len(),
+            submits,
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99)
+        );
+        println!(
+            "upload of a {:.1} MiB model over loopback: {upload_s:.2} s",
+            big.len() as f64 / (1 << 20) as f64
+        );
+    }
+    Ok(())
+}
+
+async fn upload(c: &mut client::Clients, bytes: &[u8], name: &str) -> Result<String> {
+    let mut msgs = vec![pb::UploadModelRequest {
+        part: Some(pb::upload_model_request::Part::Metadata(pb::ModelUploadMetadata {
+            name: name.into(),
+            size_bytes: bytes.len() as u64,
+        })),
+    }];
+    for chunk in bytes.chunks(1 << 20) {
+        msgs.push(pb::UploadModelRequest {
+            part: Some(pb::upload_model_request::Part::Chunk(chunk.to_vec())),
+        });
+    }
+    let r = c.models.upload_model(futures::stream::iter(msgs)).await?;
+    Ok(r.into_inner().id)
+}
+
+/// A valid model of about `mib` MiB (a wide MLP).
+fn big_model(mib: usize) -> Result<Vec<u8>> {
+    // Two nets of width w: about 2·w² weights of 4 bytes.
+    let w = (((mib << 20) as f64 / 8.0).sqrt()) as usize;
+    let cfg = TrainConfig::default();
+    let spec = ModelSpec {
+        sensor: cfg.sensor.clone(),
+        action_space: cfg.action_space.clone(),
+        network: NetworkSpec::Mlp {
+            hidden: vec![w, w],
+            activation: slipstream_trainer::config::Activation::Tanh,
+        },
+        car: cfg.car.clone(),
+        agent_dt: 1.0 / 15.0,
+        physics_substeps: 4,
+    };
+    let m = Model::new(spec, -0.5, true, tch::Device::Cpu);
+    let dir = tempfile::tempdir()?;
+    let p = dir.path().join("big.safetensors");
+    m.save(&p)?;
+    Ok(std::fs::read(p)?)
+}

@@ -1,0 +1,68 @@
+//! Errors of the league library and their gRPC status codes.
+
+use tonic::{Code, Status};
+
+/// Anything a request can fail with. Each variant maps to one gRPC status code; messages are meant
+/// for people.
+#[derive(Debug, thiserror::Error)]
+pub enum LeagueError {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    ResourceExhausted(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl LeagueError {
+    pub fn invalid(m: impl Into<String>) -> Self {
+        LeagueError::InvalidArgument(m.into())
+    }
+    pub fn not_found(m: impl Into<String>) -> Self {
+        LeagueError::NotFound(m.into())
+    }
+    pub fn denied(m: impl Into<String>) -> Self {
+        LeagueError::PermissionDenied(m.into())
+    }
+    pub fn precondition(m: impl Into<String>) -> Self {
+        LeagueError::FailedPrecondition(m.into())
+    }
+    pub fn internal(m: impl Into<String>) -> Self {
+        LeagueError::Internal(m.into())
+    }
+}
+
+impl From<LeagueError> for Status {
+    fn from(e: LeagueError) -> Status {
+        let code = match &e {
+            LeagueError::InvalidArgument(_) => Code::InvalidArgument,
+            LeagueError::NotFound(_) => Code::NotFound,
+            LeagueError::PermissionDenied(_) => Code::PermissionDenied,
+            LeagueError::Unauthenticated(_) => Code::Unauthenticated,
+            LeagueError::FailedPrecondition(_) => Code::FailedPrecondition,
+            LeagueError::ResourceExhausted(_) => Code::ResourceExhausted,
+            LeagueError::AlreadyExists(_) => Code::AlreadyExists,
+            LeagueError::Database(_) | LeagueError::Migrate(_) | LeagueError::Internal(_) => Code::Internal,
+        };
+        if code == Code::Internal {
+            tracing::error!("internal error: {e}");
+        }
+        Status::new(code, e.to_string())
+    }
+}
+
+pub type Result<T, E = LeagueError> = std::result::Result<T, E>;

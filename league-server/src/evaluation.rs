@@ -1,0 +1,56 @@
+//! Racing a submission: the trainer's model loader and race-mode evaluation, on the CPU, with the
+//! race's fixed seed (so a re-evaluation repeats exactly) and a wall-clock limit.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slipstream_trainer::{EvalOptions, Model, TrainError, evaluate};
+
+use crate::races::RaceRun;
+use crate::ranking::{Lap, to_ms};
+
+/// The laps and the SIM_TRACE_LOG CSV of one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub laps: Vec<Lap>,
+    pub trace: Vec<u8>,
+}
+
+/// Validate model bytes as the trainer's loader does (format, metadata, tensors, action space).
+pub fn validate_model(bytes: &[u8], name: &str) -> Result<Model, TrainError> {
+    Model::from_bytes(bytes, Path::new(name), tch::Device::Cpu)
+}
+
+/// Race `model_bytes` as `run` describes. Blocking (call from a blocking thread).
+pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
+    let started = Instant::now();
+    let model = validate_model(model_bytes, "model").map_err(|e| e.to_string())?;
+    let track = run.track().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+    let trace_path = dir.path().join("trace.csv");
+    let opts = EvalOptions {
+        laps: run.laps,
+        seed: run.seed,
+        off_track_penalty_s: run.off_track_penalty_s,
+        collision_penalty_s: run.collision_penalty_s,
+        max_time_s: run.max_sim_time_s,
+        scenario: run.scenario.clone(),
+        trace: Some(trace_path.clone()),
+        deadline: Some(started + wall_limit),
+    };
+    let report = evaluate(&model, Arc::new(track), &run.track_name, &opts).map_err(|e| e.to_string())?;
+    let trace = std::fs::read(&trace_path).map_err(|e| format!("reading the trace: {e}"))?;
+    let laps = report
+        .laps
+        .iter()
+        .map(|l| Lap {
+            time_ms: to_ms(l.time_s),
+            penalty_ms: to_ms(l.penalty_s),
+            off_track: l.off_track,
+            collisions: l.collisions,
+            completed: l.completed,
+        })
+        .collect();
+    Ok(Outcome { laps, trace })
+}

@@ -1,0 +1,33 @@
+//! # slipstream-league
+//!
+//! The league server: admins create races, racers upload models and submit them over gRPC, an
+//! evaluation queue races them in the simulator, leaderboards rank them by lap time.
+//!
+//! * [`server`]: `serve(listener, db, config, shutdown)`.
+//! * [`service`]: the gRPC services (users, races, models, submissions and leaderboards, workers).
+//! * [`ranking`]: the ranking rules as pure functions.
+//! * [`store`]: sqlx persistence (SQLite or PostgreSQL) and the job queue.
+//! * [`queue`], [`evaluation`], [`remote`]: in-process and remote evaluation workers.
+//! * [`auth`], [`boards`], [`races`], [`convert`], [`ctx`]: tokens, cached leaderboards, race settings,
+//!   message conversions, shared state.
+//! * [`client`]: connecting to a server with a token (the `league` CLI and remote workers).
+
+pub mod auth;
+pub mod boards;
+pub mod client;
+pub mod convert;
+pub mod ctx;
+pub mod error;
+pub mod evaluation;
+pub mod queue;
+pub mod races;
+pub mod ranking;
+pub mod remote;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod util;
+
+pub use ctx::Config;
+pub use error::LeagueError;
+pub use server::serve;

@@ -1,0 +1,322 @@
+//! Races: their settings, validation, and what an evaluation of a submission needs.
+
+use serde::{Deserialize, Serialize};
+use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::track::builtin;
+use slipstream_sim::{Scenario, Track};
+
+use crate::error::{LeagueError, Result};
+use crate::ranking::Timing;
+
+/// The race types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RaceType {
+    TimeTrial,
+    ObjectAvoidance,
+    HeadToBot,
+}
+
+/// Fixed obstacle positions.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObstaclePosition {
+    pub lap_fraction: f64,
+    pub lane: f64,
+}
+
+/// A race's settings (the API's `RaceSpec`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceSpec {
+    pub name: String,
+    pub description: String,
+    /// A built-in name or `upload:<sha256>`.
+    pub track: String,
+    pub reverse: bool,
+    pub race_type: RaceType,
+    pub obstacle_count: u32,
+    pub obstacle_positions: Vec<ObstaclePosition>,
+    pub bot_count: u32,
+    pub bot_speed_mps: f64,
+    pub bot_lane_change: bool,
+    pub timing: Timing,
+    pub min_laps: u32,
+    pub laps: u32,
+    pub off_track_penalty_s: f64,
+    pub collision_penalty_s: f64,
+    pub opens_at_ms: i64,
+    pub closes_at_ms: i64,
+    pub max_submissions_per_user: u32,
+    pub private: bool,
+}
+
+/// Where a race is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaceState {
+    Upcoming,
+    Open,
+    Closed,
+}
+
+impl RaceSpec {
+    pub fn state(&self, now_ms: i64) -> RaceState {
+        if now_ms < self.opens_at_ms {
+            RaceState::Upcoming
+        } else if now_ms < self.closes_at_ms {
+            RaceState::Open
+        } else {
+            RaceState::Closed
+        }
+    }
+
+    /// The simulator's scenario for this race.
+    pub fn scenario(&self) -> Scenario {
+        match self.race_type {
+            RaceType::TimeTrial => Scenario::TimeTrial,
+            RaceType::ObjectAvoidance => Scenario::ObjectAvoidance(ObstacleConfig {
+                count: self.obstacle_count as usize,
+                positions: self
+                    .obstacle_positions
+                    .iter()
+                    .map(|p| [p.lap_fraction, p.lane])
+                    .collect(),
+                randomize_each_episode: false,
+                ..Default::default()
+            }),
+            RaceType::HeadToBot => Scenario::HeadToBot(BotConfig {
+                count: self.bot_count as usize,
+                speed: self.bot_speed_mps,
+                lane_change: self.bot_lane_change,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Check every field; `track_exists` says whether an uploaded track id is known. Errors name the
+    /// field as the API does (`spec.min_laps`, …).
+    pub fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()> {
+        let bad = |f: &str, m: String| Err(LeagueError::invalid(format!("spec.{f}: {m}")));
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return bad("name", "expected 1–100 characters".into());
+        }
+        if self.description.chars().count() > 2000 {
+            return bad("description", "at most 2000 characters".into());
+        }
+        if builtin::find(&self.track).is_none() && !track_exists(&self.track) {
+            return bad(
+                "track",
+                format!(
+                    "{:?} is neither a built-in track ({}) nor an uploaded track id",
+                    self.track,
+                    builtin::all().iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        if !(1..=100).contains(&self.laps) {
+            return bad("laps", format!("expected 1–100 laps, got {}", self.laps));
+        }
+        if self.min_laps < 1 || self.min_laps > self.laps {
+            return bad(
+                "min_laps",
+                format!("expected 1–{} (at most `laps`), got {}", self.laps, self.min_laps),
+            );
+        }
+        if self.timing == Timing::TotalTime && self.min_laps != self.laps {
+            return bad(
+                "min_laps",
+                format!(
+                    "total-time races need min_laps = laps ({}), got {}",
+                    self.laps, self.min_laps
+                ),
+            );
+        }
+        for (f, v) in [
+            ("off_track_penalty_s", self.off_track_penalty_s),
+            ("collision_penalty_s", self.collision_penalty_s),
+        ] {
+            if !(v.is_finite() && (0.0..=600.0).contains(&v)) {
+                return bad(f, format!("expected 0–600 seconds, got {v}"));
+            }
+        }
+        if self.opens_at_ms <= 0 || self.closes_at_ms <= self.opens_at_ms {
+            return bad(
+                "closes_at_ms",
+                "the window must open (opens_at_ms > 0) before it closes".into(),
+            );
+        }
+        match self.race_type {
+            RaceType::TimeTrial => {}
+            RaceType::ObjectAvoidance if self.obstacle_count == 0 => {
+                return bad("obstacles.count", "object avoidance needs 1–16 obstacles".into());
+            }
+            RaceType::HeadToBot if self.bot_count == 0 => {
+                return bad("bots.count", "head-to-bot needs 1–16 bot cars".into());
+            }
+            _ => {}
+        }
+        self.scenario().validate().map_err(|e| {
+            let m = e.to_string().replace(
+                "scenario.",
+                if self.race_type == RaceType::HeadToBot {
+                    "bots."
+                } else {
+                    "obstacles."
+                },
+            );
+            LeagueError::invalid(format!("spec.{}", m.trim_start_matches("invalid configuration: ")))
+        })?;
+        Ok(())
+    }
+}
+
+/// Everything an evaluation worker needs to race a submission (serialised into jobs for remote
+/// workers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RaceRun {
+    pub race_id: String,
+    pub track_name: String,
+    /// Waypoint rows (uploaded tracks) — or empty for a built-in, named by `track_name`.
+    pub rows: Vec<[f64; 6]>,
+    pub reverse: bool,
+    pub scenario: Scenario,
+    pub laps: u32,
+    pub off_track_penalty_s: f64,
+    pub collision_penalty_s: f64,
+    /// Fixed per race, so re-evaluations repeat exactly.
+    pub seed: u64,
+    /// Simulated-time limit, seconds.
+    pub max_sim_time_s: f64,
+}
+
+impl RaceRun {
+    /// The track, as the simulator loads it.
+    pub fn track(&self) -> Result<Track> {
+        let opts = slipstream_sim::track::ValidateOptions::default();
+        let t = if self.rows.is_empty() {
+            Track::resolve(&self.track_name, &opts)
+        } else {
+            Track::from_rows(self.track_name.clone(), &self.rows, &opts)
+        }
+        .map_err(|e| LeagueError::internal(format!("race track: {e}")))?;
+        Ok(if self.reverse { t.reversed() } else { t })
+    }
+}
+
+/// A race's seed: derived from its id, so every evaluation of the race sees the same layout.
+pub fn race_seed(race_id: &str) -> u64 {
+    let h = crate::util::sha256_hex(race_id.as_bytes());
+    u64::from_str_radix(&h[..16], 16).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn spec() -> RaceSpec {
+        RaceSpec {
+            name: "Sprint".into(),
+            description: String::new(),
+            track: "oval".into(),
+            reverse: false,
+            race_type: RaceType::TimeTrial,
+            obstacle_count: 0,
+            obstacle_positions: vec![],
+            bot_count: 0,
+            bot_speed_mps: 0.0,
+            bot_lane_change: false,
+            timing: Timing::BestLap,
+            min_laps: 1,
+            laps: 3,
+            off_track_penalty_s: 2.0,
+            collision_penalty_s: 5.0,
+            opens_at_ms: 1000,
+            closes_at_ms: 2000,
+            max_submissions_per_user: 0,
+            private: false,
+        }
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let none = |_: &str| false;
+        spec().validate(none).unwrap();
+        let cases: Vec<(RaceSpec, &str)> = vec![
+            (
+                RaceSpec {
+                    name: " ".into(),
+                    ..spec()
+                },
+                "spec.name",
+            ),
+            (
+                RaceSpec {
+                    track: "nowhere".into(),
+                    ..spec()
+                },
+                "spec.track",
+            ),
+            (RaceSpec { laps: 0, ..spec() }, "spec.laps"),
+            (RaceSpec { min_laps: 4, ..spec() }, "spec.min_laps"),
+            (
+                RaceSpec {
+                    timing: Timing::TotalTime,
+                    min_laps: 2,
+                    ..spec()
+                },
+                "total-time",
+            ),
+            (
+                RaceSpec {
+                    off_track_penalty_s: -1.0,
+                    ..spec()
+                },
+                "spec.off_track_penalty_s",
+            ),
+            (
+                RaceSpec {
+                    closes_at_ms: 500,
+                    ..spec()
+                },
+                "spec.closes_at_ms",
+            ),
+            (
+                RaceSpec {
+                    race_type: RaceType::ObjectAvoidance,
+                    ..spec()
+                },
+                "spec.obstacles.count",
+            ),
+            (
+                RaceSpec {
+                    race_type: RaceType::HeadToBot,
+                    bot_count: 2,
+                    bot_speed_mps: 9.0,
+                    ..spec()
+                },
+                "spec.bots.speed",
+            ),
+        ];
+        for (s, needle) in cases {
+            let e = s.validate(none).unwrap_err().to_string();
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+        assert!(
+            RaceSpec {
+                track: "upload:abc".into(),
+                ..spec()
+            }
+            .validate(|t| t == "upload:abc")
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn state_follows_the_window_and_seed_is_stable() {
+        let s = spec();
+        assert_eq!(s.state(999), RaceState::Upcoming);
+        assert_eq!(s.state(1000), RaceState::Open);
+        assert_eq!(s.state(2000), RaceState::Closed);
+        assert_eq!(race_seed("race_a"), race_seed("race_a"));
+        assert_ne!(race_seed("race_a"), race_seed("race_b"));
+    }
+}

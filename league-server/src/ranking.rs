@@ -1,0 +1,274 @@
+//! The league's ranking rules, as pure functions.
+//!
+//! * A lap counts when progress reaches 100 %; its penalties are part of its time. Times are
+//!   integer milliseconds (rounded from the simulator's seconds).
+//! * **Best lap**: the fastest completed lap. **Best average**: the lowest mean over any window of
+//!   `min_laps` consecutive completed laps (rounded to the millisecond). **Total time**: the sum of
+//!   all laps (it requires `min_laps == laps`, so a qualifying result completed every lap).
+//! * A result **qualifies** only if its longest run of consecutive completed laps is at least
+//!   `min_laps`.
+//! * One ranking row per user per race: their best-ever qualifying result, replaced only by a
+//!   strictly better one.
+//! * Results are ordered by the key (score, achieved at, off-tracks): **ties on score are broken by
+//!   the earlier achievement, then by fewer off-tracks**; rows equal in all three are ordered by
+//!   submission id for display. **Rank = 1 + the number of strictly better keys**, so only rows equal
+//!   in all three share a rank.
+
+use serde::{Deserialize, Serialize};
+
+/// How a race scores its laps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    BestLap,
+    BestAverage,
+    TotalTime,
+}
+
+/// One lap as the league stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lap {
+    /// Including penalties.
+    pub time_ms: i64,
+    pub penalty_ms: i64,
+    pub off_track: u32,
+    pub collisions: u32,
+    pub completed: bool,
+}
+
+/// Seconds → integer milliseconds (rounded half away from zero).
+pub fn to_ms(seconds: f64) -> i64 {
+    (seconds * 1000.0).round() as i64
+}
+
+/// The longest run of consecutive completed laps.
+pub fn longest_completed_run(laps: &[Lap]) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for l in laps {
+        cur = if l.completed { cur + 1 } else { 0 };
+        best = best.max(cur);
+    }
+    best
+}
+
+/// Whether a result qualifies.
+pub fn qualifies(laps: &[Lap], min_laps: usize) -> bool {
+    min_laps >= 1 && longest_completed_run(laps) >= min_laps
+}
+
+/// The fastest completed lap.
+pub fn best_lap(laps: &[Lap]) -> Option<i64> {
+    laps.iter().filter(|l| l.completed).map(|l| l.time_ms).min()
+}
+
+/// The lowest mean over any window of `n` consecutive completed laps, rounded to the millisecond.
+pub fn best_average(laps: &[Lap], n: usize) -> Option<i64> {
+    if n == 0 || laps.len() < n {
+        return None;
+    }
+    laps.windows(n)
+        .filter(|w| w.iter().all(|l| l.completed))
+        .map(|w| w.iter().map(|l| l.time_ms).sum::<i64>())
+        .min()
+        .map(|sum| (sum as f64 / n as f64).round() as i64)
+}
+
+/// The sum of all laps, if every lap was completed.
+pub fn total_time(laps: &[Lap]) -> Option<i64> {
+    if laps.is_empty() || !laps.iter().all(|l| l.completed) {
+        return None;
+    }
+    Some(laps.iter().map(|l| l.time_ms).sum())
+}
+
+/// A result's score, or `None` if it does not qualify.
+pub fn score(timing: Timing, min_laps: usize, laps: &[Lap]) -> Option<i64> {
+    if !qualifies(laps, min_laps) {
+        return None;
+    }
+    match timing {
+        Timing::BestLap => best_lap(laps),
+        Timing::BestAverage => best_average(laps, min_laps),
+        Timing::TotalTime => total_time(laps),
+    }
+}
+
+/// The ordering key of a leaderboard entry: lower is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub score_ms: i64,
+    pub achieved_at_ms: i64,
+    pub off_track: u32,
+}
+
+/// Whether `candidate` should replace a user's current best (`None` = no entry yet).
+pub fn replaces(candidate: Key, current: Option<Key>) -> bool {
+    current.is_none_or(|c| candidate < c)
+}
+
+/// Ranks for keys sorted ascending: 1 + the number of strictly better keys.
+pub fn ranks(sorted: &[Key]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(sorted.len());
+    for (i, k) in sorted.iter().enumerate() {
+        let r = if i > 0 && sorted[i - 1] == *k {
+            out[i - 1]
+        } else {
+            i as u32 + 1
+        };
+        out.push(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lap(ms: i64) -> Lap {
+        Lap {
+            time_ms: ms,
+            penalty_ms: 0,
+            off_track: 0,
+            collisions: 0,
+            completed: true,
+        }
+    }
+    fn dnf(ms: i64) -> Lap {
+        Lap {
+            completed: false,
+            ..lap(ms)
+        }
+    }
+
+    #[test]
+    fn milliseconds_round() {
+        assert_eq!(to_ms(5.9184), 5918);
+        assert_eq!(to_ms(5.9185), 5919);
+        assert_eq!(to_ms(0.0004), 0);
+    }
+
+    #[test]
+    fn best_lap_ignores_incomplete_laps() {
+        assert_eq!(best_lap(&[lap(9000), dnf(1000), lap(8000)]), Some(8000));
+        assert_eq!(best_lap(&[dnf(1000)]), None);
+    }
+
+    #[test]
+    fn best_average_uses_consecutive_completed_windows() {
+        let laps = [lap(10_000), lap(9_000), dnf(1), lap(8_000), lap(8_001), lap(20_000)];
+        // Windows of 2: (10000, 9000) = 9500; (8000, 8001) = 8000.5 → 8001 (rounded); windows with the
+        // incomplete lap never count.
+        assert_eq!(best_average(&laps, 2), Some(8001));
+        assert_eq!(best_average(&laps, 3), Some(12_000)); // (8000 + 8001 + 20000) / 3 = 12000.33
+        assert_eq!(best_average(&laps, 4), None);
+        assert_eq!(best_average(&laps, 0), None);
+    }
+
+    #[test]
+    fn total_time_needs_every_lap() {
+        assert_eq!(total_time(&[lap(1), lap(2), lap(3)]), Some(6));
+        assert_eq!(total_time(&[lap(1), dnf(2)]), None);
+        assert_eq!(total_time(&[]), None);
+    }
+
+    #[test]
+    fn qualification_needs_a_long_enough_run() {
+        let laps = [lap(1), dnf(2), lap(3), lap(4)];
+        assert_eq!(longest_completed_run(&laps), 2);
+        assert!(qualifies(&laps, 2));
+        assert!(!qualifies(&laps, 3));
+        assert!(!qualifies(&laps, 0));
+        assert_eq!(
+            score(Timing::BestLap, 3, &laps),
+            None,
+            "a fast lap does not count without qualifying"
+        );
+        assert_eq!(score(Timing::BestLap, 2, &laps), Some(1));
+        assert_eq!(score(Timing::BestAverage, 2, &laps), Some(4)); // (3 + 4) / 2 = 3.5 → 4
+        assert_eq!(score(Timing::TotalTime, 4, &laps), None);
+    }
+
+    #[test]
+    fn penalties_are_part_of_the_lap_time() {
+        // The simulator adds penalties to a lap's time; the rules use that time as given.
+        let penalised = Lap {
+            time_ms: 9_000 + 2_000,
+            penalty_ms: 2_000,
+            off_track: 1,
+            ..lap(0)
+        };
+        assert_eq!(best_lap(&[penalised, lap(10_000)]), Some(10_000));
+    }
+
+    #[test]
+    fn ties_break_on_earlier_achievement_then_fewer_off_tracks() {
+        let a = Key {
+            score_ms: 8000,
+            achieved_at_ms: 100,
+            off_track: 2,
+        };
+        let b = Key {
+            score_ms: 8000,
+            achieved_at_ms: 50,
+            off_track: 5,
+        };
+        let c = Key {
+            score_ms: 8000,
+            achieved_at_ms: 50,
+            off_track: 1,
+        };
+        let d = Key {
+            score_ms: 7999,
+            achieved_at_ms: 999,
+            off_track: 9,
+        };
+        let mut keys = vec![a, b, c, d];
+        keys.sort();
+        assert_eq!(keys, vec![d, c, b, a]);
+        assert_eq!(ranks(&keys), vec![1, 2, 3, 4]);
+        // Identical keys share a rank; the next rank counts them.
+        let e = Key {
+            score_ms: 9000,
+            achieved_at_ms: 1,
+            off_track: 0,
+        };
+        assert_eq!(ranks(&[d, e, e, a]), vec![1, 2, 2, 4]);
+    }
+
+    #[test]
+    fn a_best_is_replaced_only_by_a_strictly_better_result() {
+        let cur = Key {
+            score_ms: 8000,
+            achieved_at_ms: 100,
+            off_track: 0,
+        };
+        assert!(replaces(cur, None));
+        assert!(
+            !replaces(
+                Key {
+                    achieved_at_ms: 200,
+                    ..cur
+                },
+                Some(cur)
+            ),
+            "the same score later does not replace"
+        );
+        assert!(!replaces(cur, Some(cur)));
+        assert!(replaces(
+            Key {
+                score_ms: 7999,
+                achieved_at_ms: 300,
+                off_track: 3
+            },
+            Some(cur)
+        ));
+        assert!(!replaces(
+            Key {
+                score_ms: 8001,
+                achieved_at_ms: 1,
+                off_track: 0
+            },
+            Some(cur)
+        ));
+    }
+}

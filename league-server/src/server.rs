@@ -1,0 +1,100 @@
+//! The server: `serve(listener, config, shutdown)` in the style of mini-redis's `run` — bind
+//! outside, pass the listener in, stop when `shutdown` completes.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use slipstream_proto::v1::leaderboard_service_server::LeaderboardServiceServer;
+use slipstream_proto::v1::model_service_server::ModelServiceServer;
+use slipstream_proto::v1::race_service_server::RaceServiceServer;
+use slipstream_proto::v1::submission_service_server::SubmissionServiceServer;
+use slipstream_proto::v1::user_service_server::UserServiceServer;
+use slipstream_proto::v1::worker_service_server::WorkerServiceServer;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::ctx::{Config, Ctx};
+use crate::error::{LeagueError, Result};
+use crate::service::{
+    models::Models, races::Races, submissions::Leaderboards, submissions::Submissions, users::Users, worker::Workers,
+};
+use crate::store::{Backend, Role, Store};
+use crate::util::secret_hash;
+
+/// The name of the user the bootstrap admin token belongs to.
+pub const BOOTSTRAP_ADMIN: &str = "admin";
+
+/// Connect to the database, register the bootstrap admin token, recover jobs a killed process held,
+/// start the evaluation workers, and serve gRPC on `listener` until `shutdown` completes. Running
+/// evaluations then get `config.shutdown_grace` to finish before their jobs go back to the queue.
+pub async fn serve(
+    listener: TcpListener,
+    db_url: &str,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let store = Store::connect(db_url).await?;
+    if let Some(token) = &config.admin_token {
+        if token.len() < 16 {
+            return Err(LeagueError::invalid("--admin-token: use at least 16 characters"));
+        }
+        let admin = match store.user_by_name(BOOTSTRAP_ADMIN).await? {
+            Some(u) => u,
+            None => store.create_user(BOOTSTRAP_ADMIN, Role::Admin).await?,
+        };
+        store
+            .ensure_token(&admin.id, &secret_hash(token), "bootstrap admin token")
+            .await?;
+    }
+    let backoff = config.backoff.as_millis() as i64;
+    // A single SQLite server owns every in-process lease: ones held by an earlier run died with it.
+    let prefix = (store.backend() == Backend::Sqlite).then_some("local:");
+    let recovered = store.requeue_expired(prefix, config.max_attempts, backoff).await?;
+    if !recovered.is_empty() {
+        tracing::warn!(
+            count = recovered.len(),
+            "jobs of a stopped server failed for good after too many attempts"
+        );
+    }
+    // Evaluations are single-car forward passes: one libtorch thread each keeps them deterministic
+    // and lets several run side by side.
+    tch::set_num_threads(1);
+    let ctx = Arc::new(Ctx::new(store.clone(), config.clone()));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = crate::queue::start(ctx.clone(), config.workers, stop_rx);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<UserServiceServer<Users>>().await;
+    health.set_serving::<RaceServiceServer<Races>>().await;
+    health.set_serving::<ModelServiceServer<Models>>().await;
+    health.set_serving::<SubmissionServiceServer<Submissions>>().await;
+    health.set_serving::<LeaderboardServiceServer<Leaderboards>>().await;
+    health.set_serving::<WorkerServiceServer<Workers>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(slipstream_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| LeagueError::internal(format!("reflection: {e}")))?;
+
+    let addr = listener.local_addr().ok();
+    tracing::info!(?addr, db = db_url, workers = config.workers, "league server listening");
+    let result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(UserServiceServer::new(Users(ctx.clone())))
+        .add_service(RaceServiceServer::new(Races(ctx.clone())).max_decoding_message_size(2 << 20))
+        .add_service(ModelServiceServer::new(Models(ctx.clone())).max_decoding_message_size(8 << 20))
+        .add_service(SubmissionServiceServer::new(Submissions(ctx.clone())))
+        .add_service(LeaderboardServiceServer::new(Leaderboards(ctx.clone())))
+        .add_service(WorkerServiceServer::new(Workers(ctx.clone())).max_decoding_message_size(64 << 20))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await;
+    tracing::info!("shutting down: waiting for running evaluations");
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    store.close().await;
+    result.map_err(|e| LeagueError::internal(format!("server: {e}")))
+}

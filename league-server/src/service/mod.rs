@@ -1,0 +1,7 @@
+//! The gRPC services (one file each) over the shared [`crate::ctx::Ctx`].
+
+pub mod models;
+pub mod races;
+pub mod submissions;
+pub mod users;
+pub mod worker;

@@ -1,0 +1,167 @@
+//! ModelService: streamed uploads, validated with the trainer's loader.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use slipstream_proto::v1 as pb;
+use slipstream_proto::v1::model_service_server::ModelService;
+use slipstream_proto::v1::upload_model_request::Part;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::convert::model_to_pb;
+use crate::ctx::Ctx;
+use crate::error::LeagueError;
+use crate::evaluation::validate_model;
+use crate::store::{ModelRow, Role, User};
+use crate::util::{new_id, now_ms, page_size, parse_page_token};
+
+#[derive(Debug, Clone)]
+pub struct Models(pub Arc<Ctx>);
+
+const RACING: &[Role] = &[Role::Racer, Role::Facilitator, Role::Admin];
+
+/// The model if `user` owns it (admins see all); otherwise NotFound, so others' models stay hidden.
+async fn own_model(ctx: &Ctx, user: &User, id: &str) -> Result<ModelRow, LeagueError> {
+    match ctx.store.model(id).await? {
+        Some(m) if !m.deleted && (m.owner_id == user.id || user.role == Role::Admin) => Ok(m),
+        _ => Err(LeagueError::not_found(format!("model_id: you have no model {id:?}"))),
+    }
+}
+
+#[tonic::async_trait]
+impl ModelService for Models {
+    async fn upload_model(
+        &self,
+        req: Request<Streaming<pb::UploadModelRequest>>,
+    ) -> Result<Response<pb::ModelInfo>, Status> {
+        let user = self.0.auth.require(req.metadata(), RACING, "uploading models").await?;
+        let cap = self.0.cfg.max_model_bytes;
+        let mut stream = req.into_inner();
+        let meta = match stream.message().await? {
+            Some(pb::UploadModelRequest {
+                part: Some(Part::Metadata(m)),
+            }) => m,
+            Some(_) => return Err(LeagueError::invalid("the first message of an upload must be its metadata").into()),
+            None => {
+                return Err(LeagueError::invalid("empty upload: send the metadata, then the file in chunks").into());
+            }
+        };
+        let name = meta.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(LeagueError::invalid("metadata.name: expected 1–100 characters").into());
+        }
+        if meta.size_bytes as usize > cap {
+            return Err(LeagueError::ResourceExhausted(format!(
+                "the model is {} bytes; the limit is {cap} bytes",
+                meta.size_bytes
+            ))
+            .into());
+        }
+        let mut data: Vec<u8> = Vec::with_capacity((meta.size_bytes as usize).min(cap));
+        let mut hasher = Sha256::new();
+        while let Some(msg) = stream.message().await? {
+            match msg.part {
+                Some(Part::Chunk(c)) => {
+                    if data.len() + c.len() > cap {
+                        return Err(LeagueError::ResourceExhausted(format!(
+                            "the upload is over the {cap}-byte limit for models"
+                        ))
+                        .into());
+                    }
+                    hasher.update(&c);
+                    data.extend_from_slice(&c);
+                }
+                Some(Part::Metadata(_)) => {
+                    return Err(LeagueError::invalid("metadata may only be sent once, first").into());
+                }
+                None => {
+                    return Err(LeagueError::invalid("an upload message carried neither metadata nor a chunk").into());
+                }
+            }
+        }
+        if data.is_empty() {
+            return Err(LeagueError::invalid("the upload carried no file bytes").into());
+        }
+        if meta.size_bytes != 0 && data.len() as u64 != meta.size_bytes {
+            return Err(LeagueError::invalid(format!(
+                "truncated upload: received {} of the {} bytes announced",
+                data.len(),
+                meta.size_bytes
+            ))
+            .into());
+        }
+        let sha = hex::encode(hasher.finalize());
+        // Validate with the trainer's loader (format, metadata, shapes, dtypes, finite weights, action
+        // space within the car's limits) — off the async threads.
+        let shown = name.clone();
+        let (data, model) = tokio::task::spawn_blocking(move || {
+            let r = validate_model(&data, &shown).map(|m| {
+                (
+                    m.spec.sensor.kind().to_string(),
+                    m.spec.action_space.clone(),
+                    m.spec.network.name(),
+                )
+            });
+            (data, r)
+        })
+        .await
+        .map_err(|e| LeagueError::internal(format!("validation crashed: {e}")))?;
+        let (sensor, space, network) = model.map_err(|e| LeagueError::invalid(format!("model: {e}")))?;
+        let action_space_type = match space {
+            slipstream_trainer::config::ActionSpaceConfig::Discrete { .. } => "discrete",
+            slipstream_trainer::config::ActionSpaceConfig::Continuous { .. } => "continuous",
+        };
+        self.0.store.put_blob(&sha, &data).await?;
+        let row = ModelRow {
+            id: new_id("mdl"),
+            owner_id: user.id.clone(),
+            name,
+            sha256: sha,
+            size: data.len() as i64,
+            uploaded_at: now_ms(),
+            sensor,
+            action_space_type: action_space_type.into(),
+            network,
+            deleted: false,
+        };
+        let saved = self.0.store.upsert_model(&row).await?;
+        tracing::info!(model = %saved.id, owner = %user.id, bytes = saved.size, "model uploaded");
+        Ok(Response::new(model_to_pb(&saved)))
+    }
+
+    async fn list_models(
+        &self,
+        req: Request<pb::ListModelsRequest>,
+    ) -> Result<Response<pb::ListModelsResponse>, Status> {
+        let user = self.0.auth.require(req.metadata(), RACING, "listing models").await?;
+        let r = req.into_inner();
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 100, 1000);
+        let rows = self.0.store.list_models(&user.id, offset, n + 1).await?;
+        let next = if rows.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListModelsResponse {
+            models: rows.iter().take(n).map(model_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn get_model(&self, req: Request<pb::GetModelRequest>) -> Result<Response<pb::ModelInfo>, Status> {
+        let user = self.0.auth.require(req.metadata(), RACING, "reading models").await?;
+        let m = own_model(&self.0, &user, &req.into_inner().model_id).await?;
+        Ok(Response::new(model_to_pb(&m)))
+    }
+
+    async fn delete_model(
+        &self,
+        req: Request<pb::DeleteModelRequest>,
+    ) -> Result<Response<pb::DeleteModelResponse>, Status> {
+        let user = self.0.auth.require(req.metadata(), RACING, "deleting models").await?;
+        let m = own_model(&self.0, &user, &req.into_inner().model_id).await?;
+        self.0.store.delete_model(&m.id).await?;
+        Ok(Response::new(pb::DeleteModelResponse {}))
+    }
+}

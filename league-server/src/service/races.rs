@@ -1,0 +1,324 @@
+//! RaceService: races, tracks and invites.
+
+use std::sync::Arc;
+
+use slipstream_proto::v1 as pb;
+use slipstream_proto::v1::race_service_server::RaceService;
+use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
+use tonic::{Request, Response, Status};
+
+use crate::convert::{invite_to_pb, race_to_pb, spec_from_pb};
+use crate::ctx::{Ctx, StoredTrack, track_info_pb};
+use crate::error::{LeagueError, Result};
+use crate::races::RaceState;
+use crate::store::{RaceRow, Role, User};
+use crate::util::{new_secret, now_ms, page_size, parse_page_token, secret_hash, sha256_hex};
+
+#[derive(Debug, Clone)]
+pub struct Races(pub Arc<Ctx>);
+
+/// Largest track upload.
+pub const MAX_TRACK_BYTES: usize = 1 << 20;
+
+/// Whether `user` may see `race`: public races are open to all; private ones to their creator,
+/// admins and racers who joined with an invite.
+pub async fn can_see(ctx: &Ctx, user: Option<&User>, race: &RaceRow) -> Result<bool> {
+    if !race.spec.private {
+        return Ok(true);
+    }
+    let Some(u) = user else { return Ok(false) };
+    Ok(u.role == Role::Admin || u.id == race.created_by || ctx.store.is_member(&race.id, &u.id).await?)
+}
+
+/// The race, if it exists and `user` may see it (otherwise NotFound, so private races stay hidden).
+pub async fn visible_race(ctx: &Ctx, user: Option<&User>, race_id: &str) -> Result<RaceRow> {
+    let race = ctx
+        .store
+        .race(race_id)
+        .await?
+        .ok_or_else(|| LeagueError::not_found(format!("race_id: no race {race_id:?}")))?;
+    if !can_see(ctx, user, &race).await? {
+        return Err(LeagueError::not_found(format!("race_id: no race {race_id:?}")));
+    }
+    Ok(race)
+}
+
+fn can_manage(user: &User, race: &RaceRow) -> bool {
+    user.role == Role::Admin || user.id == race.created_by
+}
+
+impl Races {
+    async fn race_msg(&self, r: &RaceRow) -> Result<pb::Race> {
+        Ok(race_to_pb(r, self.0.track_info(&r.spec.track).await?))
+    }
+
+    async fn validated_spec(&self, spec: Option<pb::RaceSpec>) -> Result<crate::races::RaceSpec> {
+        let spec = spec.ok_or_else(|| LeagueError::invalid("spec: missing"))?;
+        let spec = spec_from_pb(&spec).map_err(LeagueError::invalid)?;
+        let uploaded = match crate::ctx::upload_sha(&spec.track) {
+            Some(_) => self.0.store.track(&spec.track).await?.is_some(),
+            None => false,
+        };
+        spec.validate(|_| uploaded)?;
+        Ok(spec)
+    }
+}
+
+#[tonic::async_trait]
+impl RaceService for Races {
+    async fn create_race(&self, req: Request<pb::CreateRaceRequest>) -> Result<Response<pb::Race>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "creating races")
+            .await?;
+        let spec = self.validated_spec(req.into_inner().spec).await?;
+        let race = self.0.store.insert_race(&spec, &user.id).await?;
+        tracing::info!(race = %race.id, name = %spec.name, "race created");
+        Ok(Response::new(self.race_msg(&race).await?))
+    }
+
+    async fn update_race(&self, req: Request<pb::UpdateRaceRequest>) -> Result<Response<pb::Race>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "editing races")
+            .await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
+        if !can_manage(&user, &race) {
+            return Err(LeagueError::denied("only the race's creator or an admin can edit it").into());
+        }
+        if race.spec.state(now_ms()) != RaceState::Upcoming {
+            return Err(LeagueError::precondition(
+                "the race's submission window has opened; it can no longer be edited",
+            )
+            .into());
+        }
+        let spec = self.validated_spec(r.spec).await?;
+        self.0.store.update_race(&race.id, &spec).await?;
+        let updated = RaceRow { spec, ..race };
+        Ok(Response::new(self.race_msg(&updated).await?))
+    }
+
+    async fn delete_race(
+        &self,
+        req: Request<pb::DeleteRaceRequest>,
+    ) -> Result<Response<pb::DeleteRaceResponse>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "deleting races")
+            .await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
+        if !can_manage(&user, &race) {
+            return Err(LeagueError::denied("only the race's creator or an admin can delete it").into());
+        }
+        if race.spec.state(now_ms()) == RaceState::Open {
+            return Err(LeagueError::precondition(
+                "the race is open; it can be deleted before it opens or after it closes",
+            )
+            .into());
+        }
+        self.0.store.delete_race(&race.id).await?;
+        self.0.boards.invalidate(&race.id);
+        Ok(Response::new(pb::DeleteRaceResponse {}))
+    }
+
+    async fn list_races(&self, req: Request<pb::ListRacesRequest>) -> Result<Response<pb::ListRacesResponse>, Status> {
+        let user = self.0.auth.user(req.metadata()).await?;
+        let r = req.into_inner();
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 50, 500);
+        let rows = self.0.store.list_races(user.as_ref(), offset, n + 1).await?;
+        let next = if rows.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        let mut races = Vec::new();
+        for row in rows.iter().take(n) {
+            races.push(self.race_msg(row).await?);
+        }
+        Ok(Response::new(pb::ListRacesResponse {
+            races,
+            next_page_token: next,
+        }))
+    }
+
+    async fn get_race(&self, req: Request<pb::GetRaceRequest>) -> Result<Response<pb::Race>, Status> {
+        let user = self.0.auth.user(req.metadata()).await?;
+        let race = visible_race(&self.0, user.as_ref(), &req.into_inner().race_id).await?;
+        Ok(Response::new(self.race_msg(&race).await?))
+    }
+
+    async fn upload_track(&self, req: Request<pb::UploadTrackRequest>) -> Result<Response<pb::TrackInfo>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "uploading tracks")
+            .await?;
+        let r = req.into_inner();
+        let name = r.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(LeagueError::invalid("name: expected 1–100 characters").into());
+        }
+        if r.npy.len() > MAX_TRACK_BYTES {
+            return Err(LeagueError::ResourceExhausted(format!(
+                "npy: {} bytes is over the {MAX_TRACK_BYTES}-byte limit for tracks",
+                r.npy.len()
+            ))
+            .into());
+        }
+        let a = npy::parse(&r.npy).map_err(|e| LeagueError::invalid(format!("npy: {e}")))?;
+        if a.cols != 6 {
+            return Err(LeagueError::invalid(format!(
+                "npy: expected 6 columns (center, inner, outer x/y), found {}",
+                a.cols
+            ))
+            .into());
+        }
+        let rows: Vec<[f64; 6]> = a
+            .data
+            .chunks_exact(6)
+            .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
+            .collect();
+        let track = Track::from_rows(name.to_string(), &rows, &ValidateOptions::default())
+            .map_err(|e| LeagueError::invalid(format!("npy: {}", e.kind)))?;
+        let sha = sha256_hex(&r.npy);
+        let id = format!("upload:{sha}");
+        self.0.store.put_blob(&sha, &r.npy).await?;
+        self.0
+            .store
+            .insert_track(
+                &id,
+                name,
+                &serde_json::to_string(&StoredTrack::of(&track)).expect("serialisable"),
+                &user.id,
+            )
+            .await?;
+        Ok(Response::new(track_info_pb(&id, name, &track, false)))
+    }
+
+    async fn list_tracks(
+        &self,
+        _req: Request<pb::ListTracksRequest>,
+    ) -> Result<Response<pb::ListTracksResponse>, Status> {
+        let mut tracks = Vec::new();
+        for b in builtin::all() {
+            if let Some(t) = self.0.track_info(b.name).await? {
+                tracks.push(t);
+            }
+        }
+        for row in self.0.store.list_tracks().await? {
+            if let Some(t) = self.0.track_info(&row.id).await? {
+                tracks.push(t);
+            }
+        }
+        Ok(Response::new(pb::ListTracksResponse { tracks }))
+    }
+
+    async fn create_invite(&self, req: Request<pb::CreateInviteRequest>) -> Result<Response<pb::Invite>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "inviting racers")
+            .await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
+        if !can_manage(&user, &race) {
+            return Err(LeagueError::denied("only the race's creator or an admin can invite racers").into());
+        }
+        if !race.spec.private {
+            return Err(LeagueError::precondition("the race is public: everyone may enter without an invite").into());
+        }
+        let expires = if r.expires_at_ms == 0 {
+            race.spec.closes_at_ms
+        } else {
+            r.expires_at_ms
+        };
+        if expires <= now_ms() {
+            return Err(LeagueError::invalid("expires_at_ms: must be in the future").into());
+        }
+        let token = new_secret("inv");
+        let inv = self
+            .0
+            .store
+            .insert_invite(&race.id, &secret_hash(&token), expires)
+            .await?;
+        Ok(Response::new(invite_to_pb(&inv, token)))
+    }
+
+    async fn list_invites(
+        &self,
+        req: Request<pb::ListInvitesRequest>,
+    ) -> Result<Response<pb::ListInvitesResponse>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "listing invites")
+            .await?;
+        let race = visible_race(&self.0, Some(&user), &req.into_inner().race_id).await?;
+        if !can_manage(&user, &race) {
+            return Err(LeagueError::denied("only the race's creator or an admin can list its invites").into());
+        }
+        let invites = self
+            .0
+            .store
+            .list_invites(&race.id)
+            .await?
+            .iter()
+            .map(|i| invite_to_pb(i, String::new()))
+            .collect();
+        Ok(Response::new(pb::ListInvitesResponse { invites }))
+    }
+
+    async fn revoke_invite(&self, req: Request<pb::RevokeInviteRequest>) -> Result<Response<pb::Invite>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "revoking invites")
+            .await?;
+        let id = req.into_inner().invite_id;
+        let inv = self
+            .0
+            .store
+            .invite(&id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("invite_id: no invite {id:?}")))?;
+        let race = visible_race(&self.0, Some(&user), &inv.race_id).await?;
+        if !can_manage(&user, &race) {
+            return Err(LeagueError::denied("only the race's creator or an admin can revoke its invites").into());
+        }
+        self.0.store.revoke_invite(&id).await?;
+        let inv = self.0.store.invite(&id).await?.expect("exists");
+        Ok(Response::new(invite_to_pb(&inv, String::new())))
+    }
+
+    async fn join_race(&self, req: Request<pb::JoinRaceRequest>) -> Result<Response<pb::Race>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let token = req.into_inner().invite_token;
+        let inv = self
+            .0
+            .store
+            .invite_by_hash(&secret_hash(token.trim()))
+            .await?
+            .ok_or_else(|| LeagueError::not_found("invite_token: unknown invite"))?;
+        if inv.revoked {
+            return Err(LeagueError::precondition("the invite was revoked").into());
+        }
+        if inv.expires_at <= now_ms() {
+            return Err(LeagueError::precondition("the invite has expired").into());
+        }
+        let race = self
+            .0
+            .store
+            .race(&inv.race_id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found("the invite's race no longer exists"))?;
+        self.0.store.add_member(&race.id, &user.id).await?;
+        self.0.store.use_invite(&inv.id).await?;
+        Ok(Response::new(self.race_msg(&race).await?))
+    }
+}

@@ -1,0 +1,252 @@
+//! SubmissionService and LeaderboardService.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::Stream;
+use slipstream_proto::v1 as pb;
+use slipstream_proto::v1::leaderboard_service_server::LeaderboardService;
+use slipstream_proto::v1::submission_service_server::SubmissionService;
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+
+use crate::convert::{submission_to_pb, timing_to_pb};
+use crate::ctx::Ctx;
+use crate::error::{LeagueError, Result};
+use crate::races::RaceState;
+use crate::service::races::visible_race;
+use crate::store::{Role, SubmissionRow, User};
+use crate::util::{now_ms, page_size, parse_page_token};
+
+#[derive(Debug, Clone)]
+pub struct Submissions(pub Arc<Ctx>);
+
+#[derive(Debug, Clone)]
+pub struct Leaderboards(pub Arc<Ctx>);
+
+const RACING: &[Role] = &[Role::Racer, Role::Facilitator, Role::Admin];
+const TRACE_CHUNK: usize = 64 << 10;
+
+async fn own_submission(ctx: &Ctx, user: &User, id: &str) -> Result<SubmissionRow> {
+    match ctx.store.submission(id).await? {
+        Some(s) if s.user_id == user.id || user.role == Role::Admin => Ok(s),
+        _ => Err(LeagueError::not_found(format!(
+            "submission_id: you have no submission {id:?}"
+        ))),
+    }
+}
+
+type TraceStream = Pin<Box<dyn Stream<Item = Result<pb::TraceChunk, Status>> + Send>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LeaderboardEvent, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl SubmissionService for Submissions {
+    async fn submit(&self, req: Request<pb::SubmitRequest>) -> Result<Response<pb::Submission>, Status> {
+        let user = self.0.auth.require(req.metadata(), RACING, "submitting models").await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
+        match race.spec.state(now_ms()) {
+            RaceState::Open => {}
+            RaceState::Upcoming => {
+                return Err(LeagueError::precondition(format!(
+                    "the race opens at {} (Unix ms); submissions are not accepted yet",
+                    race.spec.opens_at_ms
+                ))
+                .into());
+            }
+            RaceState::Closed => return Err(LeagueError::precondition("the race has closed").into()),
+        }
+        let model = match self.0.store.model(&r.model_id).await? {
+            Some(m) if !m.deleted && m.owner_id == user.id => m,
+            _ => return Err(LeagueError::not_found(format!("model_id: you have no model {:?}", r.model_id)).into()),
+        };
+        let sub = self
+            .0
+            .store
+            .insert_submission(&race.id, &model.id, &user.id, race.spec.max_submissions_per_user)
+            .await?;
+        self.0.job_ready.notify_waiters();
+        self.0.publish_submission(&sub);
+        tracing::info!(submission = %sub.id, race = %race.id, user = %user.id, "submitted");
+        Ok(Response::new(submission_to_pb(&sub)))
+    }
+
+    async fn get_submission(&self, req: Request<pb::GetSubmissionRequest>) -> Result<Response<pb::Submission>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let s = own_submission(&self.0, &user, &req.into_inner().submission_id).await?;
+        Ok(Response::new(submission_to_pb(&s)))
+    }
+
+    async fn list_submissions(
+        &self,
+        req: Request<pb::ListSubmissionsRequest>,
+    ) -> Result<Response<pb::ListSubmissionsResponse>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 50, 500);
+        let who = if user.role == Role::Admin {
+            None
+        } else {
+            Some(user.id.as_str())
+        };
+        let race = (!r.race_id.is_empty()).then_some(r.race_id.as_str());
+        let rows = self.0.store.list_submissions(who, race, offset, n + 1).await?;
+        let next = if rows.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSubmissionsResponse {
+            submissions: rows.iter().take(n).map(submission_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn cancel_submission(
+        &self,
+        req: Request<pb::CancelSubmissionRequest>,
+    ) -> Result<Response<pb::Submission>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let s = own_submission(&self.0, &user, &req.into_inner().submission_id).await?;
+        if !self.0.store.cancel_submission(&s.id).await? {
+            return Err(LeagueError::precondition(format!("the submission has already {}", s.status.as_str())).into());
+        }
+        let s = self.0.store.submission(&s.id).await?.expect("exists");
+        self.0.publish_submission(&s);
+        Ok(Response::new(submission_to_pb(&s)))
+    }
+
+    async fn reevaluate(&self, req: Request<pb::ReevaluateRequest>) -> Result<Response<pb::Submission>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), &[Role::Admin], "re-evaluating submissions")
+            .await?;
+        let id = req.into_inner().submission_id;
+        let s = self
+            .0
+            .store
+            .submission(&id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
+        if !self.0.store.requeue_submission(&s.id).await? {
+            return Err(LeagueError::precondition(format!(
+                "only completed or failed submissions can be re-evaluated; this one is {}",
+                s.status.as_str()
+            ))
+            .into());
+        }
+        self.0.job_ready.notify_waiters();
+        let s = self.0.store.submission(&s.id).await?.expect("exists");
+        self.0.publish_submission(&s);
+        Ok(Response::new(submission_to_pb(&s)))
+    }
+
+    type DownloadTraceStream = TraceStream;
+
+    async fn download_trace(&self, req: Request<pb::DownloadTraceRequest>) -> Result<Response<TraceStream>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let id = req.into_inner().submission_id;
+        let s = self
+            .0
+            .store
+            .submission(&id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
+        let race_creator = self.0.store.race(&s.race_id).await?.map(|r| r.created_by);
+        if !(s.user_id == user.id || user.role == Role::Admin || race_creator.as_deref() == Some(user.id.as_str())) {
+            return Err(LeagueError::not_found(format!("submission_id: you have no submission {id:?}")).into());
+        }
+        if s.trace_sha256.is_empty() {
+            return Err(LeagueError::precondition(format!(
+                "the submission is {}; a trace exists once it has completed",
+                s.status.as_str()
+            ))
+            .into());
+        }
+        let data = self
+            .0
+            .store
+            .blob(&s.trace_sha256)
+            .await?
+            .ok_or_else(|| LeagueError::internal("trace missing"))?;
+        let chunks: Vec<Result<pb::TraceChunk, Status>> = data
+            .chunks(TRACE_CHUNK)
+            .map(|c| Ok(pb::TraceChunk { data: c.to_vec() }))
+            .collect();
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+}
+
+/// A page of a race's ranking.
+pub async fn leaderboard_page(
+    ctx: &Ctx,
+    race_id: &str,
+    timing: crate::ranking::Timing,
+    offset: usize,
+    n: usize,
+) -> Result<pb::GetLeaderboardResponse> {
+    let board = ctx.boards.get(&ctx.store, race_id).await?;
+    let total = board.rows.len();
+    let end = (offset + n).min(total);
+    let rows = (offset.min(total)..end).map(|i| board.row(i)).collect();
+    Ok(pb::GetLeaderboardResponse {
+        rows,
+        next_page_token: if end < total { end.to_string() } else { String::new() },
+        total: total as u32,
+        timing: timing_to_pb(timing) as i32,
+    })
+}
+
+#[tonic::async_trait]
+impl LeaderboardService for Leaderboards {
+    async fn get_leaderboard(
+        &self,
+        req: Request<pb::GetLeaderboardRequest>,
+    ) -> Result<Response<pb::GetLeaderboardResponse>, Status> {
+        let user = self.0.auth.user(req.metadata()).await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 50, 1000);
+        Ok(Response::new(
+            leaderboard_page(&self.0, &race.id, race.spec.timing, offset, n).await?,
+        ))
+    }
+
+    type WatchLeaderboardStream = EventStream;
+
+    async fn watch_leaderboard(
+        &self,
+        req: Request<pb::WatchLeaderboardRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let user = self.0.auth.user(req.metadata()).await?;
+        let r = req.into_inner();
+        let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
+        let top = page_size(r.top, 50, 1000);
+        // Subscribe before the snapshot so that no change falls between them.
+        let mut rx = self.0.boards.subscribe();
+        let snapshot = leaderboard_page(&self.0, &race.id, race.spec.timing, 0, top).await?;
+        let ctx = self.0.clone();
+        let race_id = race.id.clone();
+        let timing = race.spec.timing;
+        let stream = async_stream::stream! {
+            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(snapshot)) });
+            loop {
+                match rx.recv().await {
+                    Ok(e) if e.race_id == race_id => yield Ok(e.event),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => {
+                        // Fell behind: start again from a fresh snapshot.
+                        match leaderboard_page(&ctx, &race_id, timing, 0, top).await {
+                            Ok(s) => yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(s)) }),
+                            Err(e) => { yield Err(Status::from(e)); break; }
+                        }
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        };
+        Ok(Response::new(Box::pin(stream)))
+    }
+}

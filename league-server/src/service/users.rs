@@ -1,0 +1,120 @@
+//! UserService: users and tokens.
+
+use std::sync::Arc;
+
+use slipstream_proto::v1 as pb;
+use slipstream_proto::v1::user_service_server::UserService;
+use tonic::{Request, Response, Status};
+
+use crate::convert::{role_from_pb, user_to_pb};
+use crate::ctx::Ctx;
+use crate::error::LeagueError;
+use crate::store::Role;
+use crate::util::{new_secret, now_ms, page_size, parse_page_token, secret_hash};
+
+#[derive(Debug, Clone)]
+pub struct Users(pub Arc<Ctx>);
+
+/// User names: 1–64 of letters, digits, '.', '_' and '-'.
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+#[tonic::async_trait]
+impl UserService for Users {
+    async fn create_user(&self, req: Request<pb::CreateUserRequest>) -> Result<Response<pb::User>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), &[Role::Admin], "creating users")
+            .await?;
+        let r = req.into_inner();
+        if !valid_name(&r.name) {
+            return Err(
+                LeagueError::invalid("name: expected 1–64 characters: letters, digits, '.', '_' or '-'").into(),
+            );
+        }
+        let role = role_from_pb(r.role)
+            .ok_or_else(|| LeagueError::invalid("role: expected racer, facilitator, admin or worker"))?;
+        let u = self.0.store.create_user(&r.name, role).await?;
+        tracing::info!(user = %u.id, name = %u.name, role = role.as_str(), "user created");
+        Ok(Response::new(user_to_pb(&u)))
+    }
+
+    async fn list_users(&self, req: Request<pb::ListUsersRequest>) -> Result<Response<pb::ListUsersResponse>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), &[Role::Admin], "listing users")
+            .await?;
+        let r = req.into_inner();
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 100, 1000);
+        let users = self.0.store.list_users(offset, n + 1).await?;
+        let next = if users.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListUsersResponse {
+            users: users.iter().take(n).map(user_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn issue_token(
+        &self,
+        req: Request<pb::IssueTokenRequest>,
+    ) -> Result<Response<pb::IssueTokenResponse>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), &[Role::Admin], "issuing tokens")
+            .await?;
+        let r = req.into_inner();
+        let user = self
+            .0
+            .store
+            .user(&r.user_id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("user_id: no user {:?}", r.user_id)))?;
+        if r.expires_at_ms < 0 || (r.expires_at_ms != 0 && r.expires_at_ms <= now_ms()) {
+            return Err(LeagueError::invalid("expires_at_ms: must be in the future (or 0 for never)").into());
+        }
+        if r.description.len() > 200 {
+            return Err(LeagueError::invalid("description: at most 200 characters").into());
+        }
+        let token = new_secret("slp");
+        let id = self
+            .0
+            .store
+            .insert_token(&user.id, &secret_hash(&token), &r.description, r.expires_at_ms)
+            .await?;
+        Ok(Response::new(pb::IssueTokenResponse {
+            token_id: id,
+            token,
+            expires_at_ms: r.expires_at_ms,
+        }))
+    }
+
+    async fn revoke_token(
+        &self,
+        req: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), &[Role::Admin], "revoking tokens")
+            .await?;
+        let r = req.into_inner();
+        if !self.0.store.revoke_token(&r.token_id).await? {
+            return Err(LeagueError::not_found(format!("token_id: no active token {:?}", r.token_id)).into());
+        }
+        self.0.auth.clear();
+        Ok(Response::new(pb::RevokeTokenResponse {}))
+    }
+
+    async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {
+        let u = self.0.auth.signed_in(req.metadata()).await?;
+        Ok(Response::new(user_to_pb(&u)))
+    }
+}

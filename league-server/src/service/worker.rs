@@ -1,0 +1,168 @@
+//! WorkerService: remote evaluation workers lease jobs, fetch models, heartbeat and report results.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use slipstream_proto::v1 as pb;
+use slipstream_proto::v1::worker_service_server::WorkerService;
+use tonic::{Request, Response, Status};
+
+use crate::convert::lap_from_pb;
+use crate::ctx::Ctx;
+use crate::error::LeagueError;
+use crate::evaluation::Outcome;
+use crate::store::Role;
+
+#[derive(Debug, Clone)]
+pub struct Workers(pub Arc<Ctx>);
+
+const WORKING: &[Role] = &[Role::Worker, Role::Admin];
+const CHUNK: usize = 1 << 20;
+
+fn lease_seconds(requested: u32) -> Result<Duration, LeagueError> {
+    match requested {
+        0 => Ok(Duration::from_secs(60)),
+        5..=600 => Ok(Duration::from_secs(u64::from(requested))),
+        s => Err(LeagueError::invalid(format!("lease_seconds: expected 5–600, got {s}"))),
+    }
+}
+
+type ModelStream = Pin<Box<dyn Stream<Item = Result<pb::ModelChunk, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl WorkerService for Workers {
+    async fn lease_job(&self, req: Request<pb::LeaseJobRequest>) -> Result<Response<pb::LeaseJobResponse>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), WORKING, "leasing evaluation jobs")
+            .await?;
+        let r = req.into_inner();
+        let lease = lease_seconds(r.lease_seconds)?;
+        let name: String = r
+            .worker_name
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(64)
+            .collect();
+        let owner = format!("remote:{}:{name}", user.id);
+        let Some(job) = self.0.store.lease_job(&owner, lease.as_millis() as i64).await? else {
+            return Ok(Response::new(pb::LeaseJobResponse { job: None }));
+        };
+        let (sub, race, model) = match self.0.job_inputs(&job).await {
+            Ok(x) => x,
+            Err(e) => {
+                self.0.fail_job(&job.job_id, &job.lease_token, &e.to_string()).await?;
+                return Ok(Response::new(pb::LeaseJobResponse { job: None }));
+            }
+        };
+        let run = self.0.race_run(&race).await?;
+        self.0
+            .publish_submission(&self.0.store.submission(&sub.id).await?.unwrap_or(sub.clone()));
+        Ok(Response::new(pb::LeaseJobResponse {
+            job: Some(pb::Job {
+                job_id: job.job_id,
+                submission_id: sub.id,
+                lease_token: job.lease_token,
+                lease_expires_at_ms: job.lease_expires_at,
+                race_json: serde_json::to_string(&run).expect("serialisable"),
+                model_sha256: crate::util::sha256_hex(&model),
+                model_size_bytes: model.len() as u64,
+            }),
+        }))
+    }
+
+    type FetchModelStream = ModelStream;
+
+    async fn fetch_model(&self, req: Request<pb::FetchModelRequest>) -> Result<Response<ModelStream>, Status> {
+        self.0.auth.require(req.metadata(), WORKING, "fetching models").await?;
+        let r = req.into_inner();
+        self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
+        let job = self.0.store.job_submission(&r.job_id).await?;
+        let sub = self
+            .0
+            .store
+            .submission(&job)
+            .await?
+            .ok_or_else(|| LeagueError::internal("job without submission"))?;
+        let model = self
+            .0
+            .store
+            .model(&sub.model_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal("submission without model"))?;
+        let data = self
+            .0
+            .store
+            .blob(&model.sha256)
+            .await?
+            .ok_or_else(|| LeagueError::internal("model file missing"))?;
+        let chunks: Vec<Result<pb::ModelChunk, Status>> = data
+            .chunks(CHUNK)
+            .map(|c| Ok(pb::ModelChunk { data: c.to_vec() }))
+            .collect();
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+
+    async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), WORKING, "heart-beating jobs")
+            .await?;
+        let r = req.into_inner();
+        let lease = lease_seconds(r.lease_seconds)?;
+        let until = self
+            .0
+            .store
+            .heartbeat(&r.job_id, &r.lease_token, lease.as_millis() as i64)
+            .await?;
+        Ok(Response::new(pb::HeartbeatResponse {
+            lease_expires_at_ms: until,
+        }))
+    }
+
+    async fn complete_job(
+        &self,
+        req: Request<pb::CompleteJobRequest>,
+    ) -> Result<Response<pb::CompleteJobResponse>, Status> {
+        self.0.auth.require(req.metadata(), WORKING, "completing jobs").await?;
+        let r = req.into_inner();
+        let sub_id = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
+        let sub = self
+            .0
+            .store
+            .submission(&sub_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal("job without submission"))?;
+        let race = self
+            .0
+            .store
+            .race(&sub.race_id)
+            .await?
+            .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
+        let outcome = match r.outcome {
+            Some(pb::complete_job_request::Outcome::Result(res)) => {
+                if res.laps.is_empty() || res.laps.len() > 1000 {
+                    return Err(LeagueError::invalid(format!(
+                        "result.laps: expected 1–1000 laps, got {}",
+                        res.laps.len()
+                    ))
+                    .into());
+                }
+                if let Some(l) = res.laps.iter().find(|l| l.time_ms < 0 || l.penalty_ms < 0) {
+                    return Err(LeagueError::invalid(format!("result.laps[{}]: negative time", l.lap)).into());
+                }
+                Ok(Outcome {
+                    laps: res.laps.iter().map(lap_from_pb).collect(),
+                    trace: res.trace,
+                })
+            }
+            Some(pb::complete_job_request::Outcome::Failure(reason)) => Err(reason.chars().take(2000).collect()),
+            None => return Err(LeagueError::invalid("outcome: send a result or a failure").into()),
+        };
+        self.0.finish_job(&r.job_id, &r.lease_token, &race, outcome).await?;
+        Ok(Response::new(pb::CompleteJobResponse {}))
+    }
+}

@@ -1,0 +1,74 @@
+//! Ids, secrets, hashes and time.
+
+use sha2::{Digest, Sha256};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A new random id with a readable prefix, e.g. `race_4f1c…` (128 random bits).
+pub fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// A new secret (256 random bits), e.g. a bearer token `slp_…`.
+pub fn new_secret(prefix: &str) -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// How secrets (tokens, invites) are stored: only their SHA-256.
+pub fn secret_hash(secret: &str) -> String {
+    sha256_hex(secret.as_bytes())
+}
+
+/// An offset page token ("" = start).
+pub fn parse_page_token(token: &str) -> Result<usize, crate::error::LeagueError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    token.parse().map_err(|_| {
+        crate::error::LeagueError::invalid(format!("page_token: {token:?} is not a page token from this server"))
+    })
+}
+
+/// Clamp a requested page size (0 = default).
+pub fn page_size(requested: u32, default: usize, max: usize) -> usize {
+    if requested == 0 {
+        default
+    } else {
+        (requested as usize).min(max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_secrets_are_unique_and_hashed() {
+        let a = new_id("race");
+        assert!(a.starts_with("race_") && a.len() == 5 + 32);
+        assert_ne!(a, new_id("race"));
+        let s = new_secret("slp");
+        assert_eq!(secret_hash(&s).len(), 64);
+        assert_ne!(secret_hash(&s), s);
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(parse_page_token("").unwrap(), 0);
+        assert!(parse_page_token("x").is_err());
+        assert_eq!(page_size(0, 50, 1000), 50);
+        assert_eq!(page_size(5000, 50, 1000), 1000);
+    }
+}
