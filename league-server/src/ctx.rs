@@ -61,6 +61,8 @@ pub struct Ctx {
     pub job_ready: Notify,
     /// Lease owner prefix of this process's workers.
     pub boot_id: String,
+    /// Turns true when the server begins to shut down: workers stop leasing, watch streams end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Uploaded tracks are named `upload:<sha256 of the .npy>`.
@@ -77,6 +79,7 @@ impl Ctx {
             cfg,
             job_ready: Notify::new(),
             boot_id: format!("local:{}:", crate::util::new_id("boot")),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 

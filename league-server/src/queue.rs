@@ -74,6 +74,7 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
     };
     tracing::info!(job = %job.job_id, submission = %sub.id, race = %race.id, attempt = job.attempts, "evaluating");
     let wall = ctx.cfg.eval_wall_limit;
+    let started = std::time::Instant::now();
     let mut eval = tokio::task::spawn_blocking(move || evaluation::run(&model, &run, wall));
     let lease_ms = ctx.cfg.lease.as_millis() as i64;
     let mut beat = tokio::time::interval(ctx.cfg.lease / 3);
@@ -100,6 +101,16 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
             }
         }
     };
+    match &outcome {
+        Ok(o) => tracing::info!(
+            job = %job.job_id,
+            submission = %sub.id,
+            laps_completed = o.laps.iter().filter(|l| l.completed).count(),
+            seconds = started.elapsed().as_secs_f64(),
+            "evaluated"
+        ),
+        Err(e) => tracing::warn!(job = %job.job_id, submission = %sub.id, "evaluation failed: {e}"),
+    }
     if let Err(e) = ctx.finish_job(&job.job_id, &job.lease_token, &race, outcome).await {
         tracing::error!(job = %job.job_id, "recording the result failed: {e}");
     }

@@ -11,7 +11,6 @@ use slipstream_proto::v1::submission_service_server::SubmissionServiceServer;
 use slipstream_proto::v1::user_service_server::UserServiceServer;
 use slipstream_proto::v1::worker_service_server::WorkerServiceServer;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::ctx::{Config, Ctx};
@@ -61,8 +60,17 @@ pub async fn serve(
     // and lets several run side by side.
     tch::set_num_threads(1);
     let ctx = Arc::new(Ctx::new(store.clone(), config.clone()));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = crate::queue::start(ctx.clone(), config.workers, stop_rx);
+    let workers = crate::queue::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
+    // On shutdown, tell the workers and end the watch streams at once: tonic's graceful shutdown
+    // waits for every open stream, and a leaderboard watch never ends by itself.
+    let signal = {
+        let ctx = ctx.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new jobs; running evaluations get the grace period");
+            ctx.stopping.send_replace(true);
+        }
+    };
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<UserServiceServer<Users>>().await;
@@ -88,10 +96,9 @@ pub async fn serve(
         .add_service(SubmissionServiceServer::new(Submissions(ctx.clone())))
         .add_service(LeaderboardServiceServer::new(Leaderboards(ctx.clone())))
         .add_service(WorkerServiceServer::new(Workers(ctx.clone())).max_decoding_message_size(64 << 20))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal)
         .await;
-    tracing::info!("shutting down: waiting for running evaluations");
-    let _ = stop_tx.send(true);
+    ctx.stopping.send_replace(true);
     for w in workers {
         let _ = w.await;
     }

@@ -319,6 +319,16 @@ impl Store {
         self.backend
     }
 
+    /// A transaction that will write. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails at once with "database is
+    /// locked" when another writer got in between, whatever the busy timeout.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -541,7 +551,7 @@ impl Store {
     /// Delete a race with its invites, members, leaderboard and queued jobs (submissions stay as
     /// records).
     pub async fn delete_race(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for sql in [
             "DELETE FROM invites WHERE race_id = $1",
             "DELETE FROM race_members WHERE race_id = $1",
@@ -787,8 +797,15 @@ impl Store {
         cap: u32,
     ) -> Result<SubmissionRow> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         if cap > 0 {
+            if self.backend == Backend::Postgres {
+                // Serialise one user's submissions so that concurrent ones cannot both pass the cap.
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
             let n: i64 = sqlx::query(
                 "SELECT COUNT(*) AS n FROM submissions WHERE race_id = $1 AND user_id = $2 AND status <> 'cancelled'",
             )
@@ -883,7 +900,7 @@ impl Store {
 
     /// Cancel a queued or running submission. Returns false if it had already finished.
     pub async fn cancel_submission(&self, id: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE submissions SET status = 'cancelled', finished_at = $1, failure_reason = 'cancelled' WHERE id = $2 AND status IN ('queued', 'running')",
         )
@@ -902,7 +919,7 @@ impl Store {
     /// Queue a finished submission for evaluation again.
     pub async fn requeue_submission(&self, id: &str) -> Result<bool> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE submissions SET status = 'queued', failure_reason = '', finished_at = 0, attempts = 0 WHERE id = $1 AND status IN ('completed', 'failed')",
         )
@@ -932,7 +949,7 @@ impl Store {
             "UPDATE jobs SET status = 'leased', lease_owner = $2, lease_token = $3, lease_expires_at = $4, attempts = attempts + 1 \
              WHERE status = 'queued' AND id = ({pick}) RETURNING id, submission_id, attempts"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(now)
             .bind(owner)
@@ -1005,7 +1022,7 @@ impl Store {
         let sha = crate::util::sha256_hex(trace);
         self.put_blob(&sha, trace).await?;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
             .bind(job_id)
             .bind(token)
@@ -1107,7 +1124,7 @@ impl Store {
         backoff_ms: i64,
     ) -> Result<Option<SubmissionRow>> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "SELECT submission_id, attempts FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
         )
@@ -1176,7 +1193,7 @@ impl Store {
             .bind(job_id)
             .execute(&mut **tx)
             .await?;
-            sqlx::query("UPDATE submissions SET status = 'queued' WHERE id = $1 AND status = 'running'")
+            sqlx::query("UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'")
                 .bind(sub_id)
                 .execute(&mut **tx)
                 .await?;
@@ -1208,7 +1225,7 @@ impl Store {
         for r in rows {
             let (job, sub, attempts): (String, String, i64) =
                 (r.try_get("id")?, r.try_get("submission_id")?, r.try_get("attempts")?);
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.write_tx().await?;
             // Only if still leased (another server may have handled it).
             let still: i64 = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE id = $1 AND status = 'leased'")
                 .bind(&job)
@@ -1240,7 +1257,7 @@ impl Store {
 
     /// Give a lease back without counting the attempt (graceful shutdown).
     pub async fn release_job(&self, job_id: &str, token: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row =
             sqlx::query("SELECT submission_id FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
                 .bind(job_id)
@@ -1255,7 +1272,7 @@ impl Store {
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE submissions SET status = 'queued' WHERE id = $1 AND status = 'running'")
+            sqlx::query("UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'")
                 .bind(&sub)
                 .execute(&mut *tx)
                 .await?;

@@ -178,6 +178,11 @@ impl SubmissionService for Submissions {
     }
 }
 
+/// Completes once the server starts shutting down.
+async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
 /// A page of a race's ranking.
 pub async fn leaderboard_page(
     ctx: &Ctx,
@@ -226,6 +231,7 @@ impl LeaderboardService for Leaderboards {
         let top = page_size(r.top, 50, 1000);
         // Subscribe before the snapshot so that no change falls between them.
         let mut rx = self.0.boards.subscribe();
+        let mut stopping = self.0.stopping.subscribe();
         let snapshot = leaderboard_page(&self.0, &race.id, race.spec.timing, 0, top).await?;
         let ctx = self.0.clone();
         let race_id = race.id.clone();
@@ -233,7 +239,15 @@ impl LeaderboardService for Leaderboards {
         let stream = async_stream::stream! {
             yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(snapshot)) });
             loop {
-                match rx.recv().await {
+                let next = tokio::select! {
+                    e = rx.recv() => Some(e),
+                    _ = stopped(&mut stopping) => None,
+                };
+                let Some(next) = next else {
+                    yield Err(Status::unavailable("the server is shutting down; watch again once it is back"));
+                    break;
+                };
+                match next {
                     Ok(e) if e.race_id == race_id => yield Ok(e.event),
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {

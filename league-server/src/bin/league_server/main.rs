@@ -55,6 +55,10 @@ struct ServeArgs {
     /// Seconds a worker's lease lasts without a heartbeat.
     #[arg(long, default_value_t = 60)]
     lease_s: u64,
+    /// On SIGTERM/Ctrl-C, seconds running evaluations get to finish before their jobs go back to
+    /// the queue (a later start picks them up).
+    #[arg(long, default_value_t = 20)]
+    shutdown_grace_s: u64,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Runtime::new() {
@@ -138,6 +143,7 @@ async fn run_serve(a: ServeArgs) -> Result<()> {
         lease: Duration::from_secs(a.lease_s),
         max_attempts: a.max_attempts,
         eval_wall_limit: Duration::from_secs(a.eval_timeout_s),
+        shutdown_grace: Duration::from_secs(a.shutdown_grace_s),
         admin_token: a.admin_token,
         ..Config::default()
     };

@@ -1,0 +1,800 @@
+//! Submissions, evaluation, leaderboards and the remote-worker queue, black-box over TCP.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use slipstream_league::client::Clients;
+use slipstream_proto::v1 as pb;
+use tonic::Code;
+
+fn lap(ms: i64, completed: bool) -> pb::LapTime {
+    pb::LapTime {
+        lap: 0,
+        time_ms: ms,
+        penalty_ms: 0,
+        off_track: 0,
+        collisions: 0,
+        completed,
+    }
+}
+
+/// Act as a remote worker: lease the next job and report `laps` for it.
+async fn work(w: &mut Clients, laps: Vec<pb::LapTime>) -> pb::Job {
+    for _ in 0..100 {
+        if let Some(job) = w
+            .workers
+            .lease_job(pb::LeaseJobRequest {
+                worker_name: "test".into(),
+                lease_seconds: 60,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .job
+        {
+            let outcome = pb::complete_job_request::Outcome::Result(pb::JobResult {
+                laps,
+                trace: b"episode,steps\n".to_vec(),
+            });
+            w.workers
+                .complete_job(pb::CompleteJobRequest {
+                    job_id: job.job_id.clone(),
+                    lease_token: job.lease_token.clone(),
+                    outcome: Some(outcome),
+                })
+                .await
+                .unwrap();
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no job to lease");
+}
+
+#[tokio::test]
+async fn a_trained_model_is_evaluated_and_ranked_with_a_trace() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(open_spec("Oval cup", "oval")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (alice, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    let trained = trained_model();
+    let model = upload(&mut a, &trained, "oval-ace", None).await.unwrap();
+    // Watch the race while the submission runs.
+    let mut anon = s.client(None).await;
+    let mut watch = anon
+        .leaderboards
+        .watch_leaderboard(pb::WatchLeaderboardRequest {
+            race_id: race.id.clone(),
+            top: 10,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert!(matches!(first.event, Some(pb::leaderboard_event::Event::Snapshot(ref b)) if b.total == 0));
+    let sub = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: race.id.clone(),
+            model_id: model.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sub.status, pb::SubmissionStatus::Queued as i32);
+    let done = wait_finished(&mut a, &sub.id).await;
+    assert_eq!(
+        done.status,
+        pb::SubmissionStatus::Completed as i32,
+        "{}",
+        done.failure_reason
+    );
+    assert_eq!(done.laps.len(), 3);
+    assert!(done.laps.iter().all(|l| l.completed), "{:?}", done.laps);
+    assert!(done.qualified);
+    let best = done.laps.iter().map(|l| l.time_ms).min().unwrap();
+    assert_eq!(done.score_ms, best);
+    assert!(best > 4000 && best < 30_000, "{best} ms");
+    // Watchers saw the status change and the new rank.
+    let mut saw_completed = false;
+    let mut saw_rank = false;
+    while !(saw_completed && saw_rank) {
+        let ev = tokio::time::timeout(Duration::from_secs(10), watch.message())
+            .await
+            .expect("an event")
+            .unwrap()
+            .unwrap();
+        match ev.event {
+            Some(pb::leaderboard_event::Event::Submission(x)) if x.status == pb::SubmissionStatus::Completed as i32 => {
+                saw_completed = true
+            }
+            Some(pb::leaderboard_event::Event::RankChange(r)) => {
+                assert_eq!((r.rank, r.user_id.as_str(), r.score_ms), (1, alice.id.as_str(), best));
+                saw_rank = true;
+            }
+            _ => {}
+        }
+    }
+    // The leaderboard, readable without a token.
+    let board = anon
+        .leaderboards
+        .get_leaderboard(pb::GetLeaderboardRequest {
+            race_id: race.id.clone(),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(board.total, 1);
+    assert_eq!(board.rows[0].score_ms, best);
+    assert_eq!(board.rows[0].model_name, "oval-ace");
+    // The trace, in DeepRacer's layout.
+    let mut stream = a
+        .submissions
+        .download_trace(pb::DownloadTraceRequest {
+            submission_id: sub.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut trace = Vec::new();
+    while let Some(c) = stream.message().await.unwrap() {
+        trace.extend(c.data);
+    }
+    let text = String::from_utf8(trace).unwrap();
+    assert!(text.starts_with("episode,steps,X,Y,yaw,steer,throttle,action,reward,done"));
+    assert_eq!(text.lines().filter(|l| l.ends_with(",lap_complete,0.0")).count(), 3);
+    let (_, _, mut b) = s.user("bob", pb::Role::Racer).await;
+    assert_eq!(
+        code(
+            b.submissions
+                .download_trace(pb::DownloadTraceRequest {
+                    submission_id: sub.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(
+            b.submissions
+                .get_submission(pb::GetSubmissionRequest {
+                    submission_id: sub.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+
+    // Re-evaluation (admins only) repeats the lap times exactly.
+    assert_eq!(
+        code(
+            a.submissions
+                .reevaluate(pb::ReevaluateRequest {
+                    submission_id: sub.id.clone()
+                })
+                .await
+        ),
+        Code::PermissionDenied
+    );
+    admin
+        .submissions
+        .reevaluate(pb::ReevaluateRequest {
+            submission_id: sub.id.clone(),
+        })
+        .await
+        .unwrap();
+    let again = wait_finished(&mut a, &sub.id).await;
+    assert_eq!(again.laps, done.laps, "a fixed seed: identical lap times");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn ranking_rules_ties_and_best_results() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let (_, _, mut w) = s.user("worker1", pb::Role::Worker).await;
+    let spec = pb::RaceSpec {
+        timing: pb::TimingMethod::BestAverage as i32,
+        min_laps: 2,
+        laps: 4,
+        ..open_spec("Averages", "oval")
+    };
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest { spec: Some(spec) })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut racers = Vec::new();
+    for name in ["ann", "ben", "cid", "dee"] {
+        let (u, _, mut c) = s.user(name, pb::Role::Racer).await;
+        let m = upload(&mut c, &random_model(u.name.len() as i64 + 10), name, None)
+            .await
+            .unwrap();
+        racers.push((u, c, m));
+    }
+    let submit = |c: &Clients, m: &pb::ModelInfo, race: &str| {
+        let req = pb::SubmitRequest {
+            race_id: race.to_string(),
+            model_id: m.id.clone(),
+        };
+        let mut c = c.clone();
+        async move { c.submissions.submit(req).await.unwrap().into_inner() }
+    };
+    // ann: best average over 2 consecutive completed laps = (9000 + 9500) / 2 = 9250.
+    let sa = submit(&racers[0].1, &racers[0].2, &race.id).await;
+    work(
+        &mut w,
+        vec![
+            lap(10_000, true),
+            lap(9_000, true),
+            lap(9_500, true),
+            lap(20_000, false),
+        ],
+    )
+    .await;
+    // ben: a fast lap but no two consecutive completed laps: does not qualify.
+    let sb = submit(&racers[1].1, &racers[1].2, &race.id).await;
+    work(
+        &mut w,
+        vec![lap(5_000, true), lap(1, false), lap(6_000, true), lap(1, false)],
+    )
+    .await;
+    // cid: the same 9250 as ann, achieved later: ranked after her.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let sc = submit(&racers[2].1, &racers[2].2, &race.id).await;
+    work(
+        &mut w,
+        vec![lap(9_250, true), lap(9_250, true), lap(30_000, true), lap(30_000, true)],
+    )
+    .await;
+    // dee: 8000.
+    let sd = submit(&racers[3].1, &racers[3].2, &race.id).await;
+    work(
+        &mut w,
+        vec![lap(8_000, true), lap(8_000, true), lap(8_000, true), lap(8_000, true)],
+    )
+    .await;
+
+    let a = wait_finished(&mut racers[0].1, &sa.id).await;
+    assert!(a.qualified && a.score_ms == 9250, "{a:?}");
+    let b = wait_finished(&mut racers[1].1, &sb.id).await;
+    assert!(!b.qualified && b.status == pb::SubmissionStatus::Completed as i32);
+    wait_finished(&mut racers[2].1, &sc.id).await;
+    wait_finished(&mut racers[3].1, &sd.id).await;
+    let board = |c: &mut Clients, size: u32, token: String| {
+        let mut c = c.clone();
+        let race_id = race.id.clone();
+        async move {
+            c.leaderboards
+                .get_leaderboard(pb::GetLeaderboardRequest {
+                    race_id,
+                    page_size: size,
+                    page_token: token,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let full = board(&mut admin, 50, String::new()).await;
+    let names: Vec<(u32, String, i64)> = full
+        .rows
+        .iter()
+        .map(|r| (r.rank, r.user_name.clone(), r.score_ms))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (1, "dee".into(), 8000),
+            (2, "ann".into(), 9250),
+            (3, "cid".into(), 9250)
+        ]
+    );
+    assert_eq!(full.timing, pb::TimingMethod::BestAverage as i32);
+    // Pages.
+    let p1 = board(&mut admin, 2, String::new()).await;
+    assert_eq!((p1.rows.len(), p1.total), (2, 3));
+    let p2 = board(&mut admin, 2, p1.next_page_token.clone()).await;
+    assert_eq!(p2.rows.len(), 1);
+    assert_eq!(p2.rows[0].user_name, "cid");
+    assert!(p2.next_page_token.is_empty());
+
+    // ann's best is replaced only by a strictly better result.
+    let worse = submit(&racers[0].1, &racers[0].2, &race.id).await;
+    work(
+        &mut w,
+        vec![lap(9_250, true), lap(9_250, true), lap(9_250, true), lap(9_250, true)],
+    )
+    .await; // equal, later: no change
+    wait_finished(&mut racers[0].1, &worse.id).await;
+    let b2 = board(&mut admin, 50, String::new()).await;
+    assert_eq!(
+        b2.rows[1].submission_id, sa.id,
+        "an equal score achieved later does not replace the best"
+    );
+    let better = submit(&racers[0].1, &racers[0].2, &race.id).await;
+    work(
+        &mut w,
+        vec![lap(7_000, true), lap(7_500, true), lap(9_000, true), lap(9_000, true)],
+    )
+    .await;
+    wait_finished(&mut racers[0].1, &better.id).await;
+    let b3 = board(&mut admin, 50, String::new()).await;
+    assert_eq!(
+        (
+            b3.rows[0].user_name.as_str(),
+            b3.rows[0].score_ms,
+            b3.rows[0].submission_id.as_str()
+        ),
+        ("ann", 7250, better.id.as_str())
+    );
+    assert_eq!(b3.total, 3, "one row per racer");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn submission_rules_caps_windows_and_cancellation() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    let (_, _, mut b) = s.user("bob", pb::Role::Racer).await;
+    let m = upload(&mut a, &random_model(5), "m", None).await.unwrap();
+    let capped = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                max_submissions_per_user: 3,
+                ..open_spec("Capped", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // A flood past the cap: exactly 3 get in.
+    let mut ok = 0;
+    let mut exhausted = 0;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let mut c = a.clone();
+        let req = pb::SubmitRequest {
+            race_id: capped.id.clone(),
+            model_id: m.id.clone(),
+        };
+        tasks.push(tokio::spawn(async move { c.submissions.submit(req).await }));
+    }
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) if e.code() == Code::ResourceExhausted => exhausted += 1,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!((ok, exhausted), (3, 9));
+    // Cancelling frees a slot.
+    let mine = a
+        .submissions
+        .list_submissions(pb::ListSubmissionsRequest {
+            race_id: capped.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.submissions.len(), 3);
+    let first = &mine.submissions[0];
+    assert_eq!(
+        code(
+            b.submissions
+                .cancel_submission(pb::CancelSubmissionRequest {
+                    submission_id: first.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    let c = a
+        .submissions
+        .cancel_submission(pb::CancelSubmissionRequest {
+            submission_id: first.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(c.status, pb::SubmissionStatus::Cancelled as i32);
+    assert_eq!(
+        code(
+            a.submissions
+                .cancel_submission(pb::CancelSubmissionRequest {
+                    submission_id: first.id.clone()
+                })
+                .await
+        ),
+        Code::FailedPrecondition
+    );
+    a.submissions
+        .submit(pb::SubmitRequest {
+            race_id: capped.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap();
+    // Other racers' models, unknown races, windows.
+    assert_eq!(
+        code(
+            b.submissions
+                .submit(pb::SubmitRequest {
+                    race_id: capped.id.clone(),
+                    model_id: m.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(
+            a.submissions
+                .submit(pb::SubmitRequest {
+                    race_id: "race_nope".into(),
+                    model_id: m.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    let now = slipstream_league::util::now_ms();
+    let later = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                opens_at_ms: now + 3_600_000,
+                closes_at_ms: now + 7_200_000,
+                ..open_spec("Later", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let e = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: later.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        e.code() == Code::FailedPrecondition && e.message().contains("opens"),
+        "{}",
+        e.message()
+    );
+    let closing = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                opens_at_ms: now - 2000,
+                closes_at_ms: now + 400,
+                ..open_spec("Closing", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let e = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: closing.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        e.code() == Code::FailedPrecondition && e.message().contains("closed"),
+        "{}",
+        e.message()
+    );
+    // Private races need an invite.
+    let private = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                private: true,
+                ..open_spec("Private", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        code(
+            a.submissions
+                .submit(pb::SubmitRequest {
+                    race_id: private.id.clone(),
+                    model_id: m.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    let inv = admin
+        .races
+        .create_invite(pb::CreateInviteRequest {
+            race_id: private.id.clone(),
+            expires_at_ms: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    a.races
+        .join_race(pb::JoinRaceRequest {
+            invite_token: inv.token,
+        })
+        .await
+        .unwrap();
+    a.submissions
+        .submit(pb::SubmitRequest {
+            race_id: private.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap();
+    // The private leaderboard is hidden from strangers.
+    let mut anon = s.client(None).await;
+    assert_eq!(
+        code(
+            anon.leaderboards
+                .get_leaderboard(pb::GetLeaderboardRequest {
+                    race_id: private.id.clone(),
+                    ..Default::default()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn worker_leases_retries_and_failures() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let (_, _, mut w) = s.user("worker1", pb::Role::Worker).await;
+    let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    assert_eq!(
+        code(a.workers.lease_job(pb::LeaseJobRequest::default()).await),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        code(
+            w.workers
+                .lease_job(pb::LeaseJobRequest {
+                    worker_name: "w".into(),
+                    lease_seconds: 1
+                })
+                .await
+        ),
+        Code::InvalidArgument
+    );
+    assert!(
+        w.workers
+            .lease_job(pb::LeaseJobRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .job
+            .is_none(),
+        "empty queue"
+    );
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(open_spec("Q", "oval")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let bytes = random_model(9);
+    let m = upload(&mut a, &bytes, "m", None).await.unwrap();
+    let sub = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: race.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Lease: the job carries the race and the model's hash; the model streams back intact.
+    let job = w
+        .workers
+        .lease_job(pb::LeaseJobRequest {
+            worker_name: "w".into(),
+            lease_seconds: 30,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .unwrap();
+    assert_eq!(job.submission_id, sub.id);
+    let run: slipstream_league::races::RaceRun = serde_json::from_str(&job.race_json).unwrap();
+    assert_eq!((run.laps, run.track_name.as_str()), (3, "oval"));
+    let mut stream = w
+        .workers
+        .fetch_model(pb::FetchModelRequest {
+            job_id: job.job_id.clone(),
+            lease_token: job.lease_token.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut got = Vec::new();
+    while let Some(c) = stream.message().await.unwrap() {
+        got.extend(c.data);
+    }
+    assert_eq!(got, bytes);
+    assert_eq!(
+        a.submissions
+            .get_submission(pb::GetSubmissionRequest {
+                submission_id: sub.id.clone()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status,
+        pb::SubmissionStatus::Running as i32
+    );
+    // A wrong lease token is refused; heartbeats extend the lease.
+    let bad = pb::HeartbeatRequest {
+        job_id: job.job_id.clone(),
+        lease_token: "lease_wrong".into(),
+        lease_seconds: 30,
+    };
+    assert_eq!(code(w.workers.heartbeat(bad).await), Code::FailedPrecondition);
+    let hb = w
+        .workers
+        .heartbeat(pb::HeartbeatRequest {
+            job_id: job.job_id.clone(),
+            lease_token: job.lease_token.clone(),
+            lease_seconds: 60,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(hb.lease_expires_at_ms > job.lease_expires_at_ms);
+    // Bad results are refused; failures are retried with back-off until the attempts run out.
+    let empty = pb::CompleteJobRequest {
+        job_id: job.job_id.clone(),
+        lease_token: job.lease_token.clone(),
+        outcome: Some(pb::complete_job_request::Outcome::Result(pb::JobResult::default())),
+    };
+    assert_eq!(code(w.workers.complete_job(empty).await), Code::InvalidArgument);
+    let mut job = job;
+    for attempt in 1..=3 {
+        let fail = pb::CompleteJobRequest {
+            job_id: job.job_id.clone(),
+            lease_token: job.lease_token.clone(),
+            outcome: Some(pb::complete_job_request::Outcome::Failure(format!("boom {attempt}"))),
+        };
+        w.workers.complete_job(fail).await.unwrap();
+        if attempt < 3 {
+            let status = a
+                .submissions
+                .get_submission(pb::GetSubmissionRequest {
+                    submission_id: sub.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(status.status, pb::SubmissionStatus::Queued as i32, "retried");
+            // Back-off: not due at once.
+            let mut next = None;
+            for _ in 0..100 {
+                if let Some(j) = w
+                    .workers
+                    .lease_job(pb::LeaseJobRequest {
+                        worker_name: "w".into(),
+                        lease_seconds: 30,
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .job
+                {
+                    next = Some(j);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            job = next.expect("the job comes back after its back-off");
+        }
+    }
+    let failed = a
+        .submissions
+        .get_submission(pb::GetSubmissionRequest {
+            submission_id: sub.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(failed.status, pb::SubmissionStatus::Failed as i32);
+    assert!(
+        failed.failure_reason.contains("boom 3") && failed.failure_reason.contains("3 attempt"),
+        "{}",
+        failed.failure_reason
+    );
+    assert_eq!(failed.attempts, 3);
+    // A stale lease cannot complete.
+    let stale = pb::CompleteJobRequest {
+        job_id: job.job_id.clone(),
+        lease_token: job.lease_token.clone(),
+        outcome: Some(pb::complete_job_request::Outcome::Result(pb::JobResult {
+            laps: vec![lap(1000, true)],
+            trace: vec![],
+        })),
+    };
+    assert_eq!(code(w.workers.complete_job(stale).await), Code::FailedPrecondition);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_remote_worker_process_loop_evaluates() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let (_, wtoken, _) = s.user("remote1", pb::Role::Worker).await;
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                laps: 1,
+                ..open_spec("Remote", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    let m = upload(&mut a, &trained_model(), "m", None).await.unwrap();
+    let sub = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: race.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let clients = s.client(Some(&wtoken)).await;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(slipstream_league::remote::run(
+        clients,
+        "remote".into(),
+        Duration::from_secs(60),
+        rx,
+    ));
+    let done = wait_finished(&mut a, &sub.id).await;
+    assert_eq!(
+        done.status,
+        pb::SubmissionStatus::Completed as i32,
+        "{}",
+        done.failure_reason
+    );
+    assert_eq!(done.laps.len(), 1);
+    assert!(done.laps[0].completed);
+    tx.send(true).unwrap();
+    worker.await.unwrap();
+    s.stop().await;
+}
