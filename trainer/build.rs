@@ -1,6 +1,9 @@
-//! Bake libtorch's location into every binary and test of this crate (an rpath), so they run
-//! without LD_LIBRARY_PATH. torch-sys (a direct dependency) exports the folder it linked against.
+//! Bake libtorch's location into every binary and test of a crate (an rpath), so they run without
+//! LD_LIBRARY_PATH. torch-sys (a direct dependency) exports the folder it linked against.
 //! Also record that PyTorch environment's site-packages, where reward functions find numpy.
+//!
+//! Shared by every crate that links libtorch (`build = "../trainer/build.rs"` in league-server and
+//! tests): each must depend on torch-sys directly to see `DEP_TCH_LIBTORCH_LIB`.
 use std::path::Path;
 
 fn main() {

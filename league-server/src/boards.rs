@@ -1,30 +1,69 @@
-//! Leaderboards: each race's ranking, cached in memory and rebuilt from the database when a result
-//! changes it; and the broadcast of submission and rank changes to watchers.
+//! Leaderboards: each race's ranking, cached in memory; and the broadcast of submission and rank
+//! changes to watchers.
+//!
+//! Reads never touch the database once a race's board is cached. A recorded result changes at
+//! most one racer's row: the store says which ([`BoardChange`]), and the cached board is updated
+//! in memory (one insertion into the sorted rows) instead of being read again. Recording results
+//! of one race is serialised with [`Boards::lock`], so the cache applies changes in commit order.
+//! With PostgreSQL, other servers may record results too: a board older than
+//! [`PG_BOARD_MAX_AGE`] is re-read by one request while the others keep reading the cached one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use slipstream_proto::v1::{LeaderboardEvent, LeaderboardRow};
-use tokio::sync::broadcast;
+use slipstream_proto::v1::LeaderboardRow;
+use tokio::sync::{OwnedMutexGuard, broadcast};
 
 use crate::error::Result;
 use crate::ranking;
-use crate::store::{BoardRow, Store};
+use crate::store::{Backend, BoardChange, BoardRow, Store};
+
+/// How old a cached board may get on PostgreSQL (where several servers can share a database).
+pub const PG_BOARD_MAX_AGE: Duration = Duration::from_secs(2);
 
 /// A race's ranked rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Board {
     pub rows: Vec<BoardRow>,
     pub ranks: Vec<u32>,
     by_user: HashMap<String, usize>,
+    built: Instant,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board::new(Vec::new())
+    }
+}
+
+/// Display order: the ranking key, then the submission id (as the store's query orders them).
+fn order(r: &BoardRow) -> (ranking::Key, &str) {
+    (r.key(), r.submission_id.as_str())
 }
 
 impl Board {
+    /// A board of rows already in display order.
     pub fn new(rows: Vec<BoardRow>) -> Self {
         let keys: Vec<ranking::Key> = rows.iter().map(BoardRow::key).collect();
         let ranks = ranking::ranks(&keys);
         let by_user = rows.iter().enumerate().map(|(i, r)| (r.user_id.clone(), i)).collect();
-        Board { rows, ranks, by_user }
+        Board {
+            rows,
+            ranks,
+            by_user,
+            built: Instant::now(),
+        }
+    }
+
+    /// This board with one racer's row replaced (`Some`) or removed (`None`).
+    pub fn with_row(&self, user_id: &str, row: Option<BoardRow>) -> Board {
+        let mut rows: Vec<BoardRow> = self.rows.iter().filter(|r| r.user_id != user_id).cloned().collect();
+        if let Some(row) = row {
+            let at = rows.partition_point(|r| order(r) < order(&row));
+            rows.insert(at, row);
+        }
+        Board::new(rows)
     }
 
     pub fn row(&self, i: usize) -> LeaderboardRow {
@@ -45,19 +84,60 @@ impl Board {
     pub fn of_user(&self, user_id: &str) -> Option<LeaderboardRow> {
         self.by_user.get(user_id).map(|&i| self.row(i))
     }
+
+    /// A racer's (rank, score), if ranked.
+    pub fn standing(&self, user_id: &str) -> Option<(u32, i64)> {
+        self.by_user
+            .get(user_id)
+            .map(|&i| (self.ranks[i], self.rows[i].score_ms))
+    }
+}
+
+/// What watchers of a race hear about.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A submission's status changed.
+    Submission(slipstream_proto::v1::Submission),
+    /// The board changed (one racer's row was set or removed). Each watcher works out the rank
+    /// changes within the part of the board it follows ([`Change::rank_changes`]).
+    Board { before: Arc<Board>, after: Arc<Board> },
+}
+
+impl Change {
+    /// The rows whose (rank, score) differ between `before` and `after` among the rows ranked in
+    /// the first `top` places of either: a racer who entered, moved or dropped out of the top
+    /// gets an event with their new row. (A racer removed from the board entirely is not sent:
+    /// the next snapshot shows it.)
+    pub fn rank_changes(before: &Board, after: &Board, top: usize) -> Vec<LeaderboardRow> {
+        let mut users: Vec<&str> = after.rows.iter().take(top).map(|r| r.user_id.as_str()).collect();
+        users.extend(
+            before
+                .rows
+                .iter()
+                .take(top)
+                .map(|r| r.user_id.as_str())
+                .filter(|u| after.standing(u).is_some_and(|(rank, _)| rank as usize > top)),
+        );
+        users
+            .into_iter()
+            .filter(|u| before.standing(u) != after.standing(u))
+            .filter_map(|u| after.of_user(u))
+            .collect()
+    }
 }
 
 /// An event for watchers of one race.
 #[derive(Clone, Debug)]
 pub struct RaceEvent {
     pub race_id: String,
-    pub event: LeaderboardEvent,
+    pub change: Change,
 }
 
 /// All races' boards.
 #[derive(Debug)]
 pub struct Boards {
     cache: Mutex<HashMap<String, Arc<Board>>>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<RaceEvent>,
 }
 
@@ -66,39 +146,203 @@ impl Default for Boards {
         let (events, _) = broadcast::channel(4096);
         Boards {
             cache: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
             events,
         }
     }
 }
 
+/// Held while a race's results are recorded and its board built or updated.
+#[derive(Debug)]
+pub struct RaceLock(#[allow(dead_code)] OwnedMutexGuard<()>);
+
 impl Boards {
-    /// The race's board (from the cache, or built from the database).
-    pub async fn get(&self, store: &Store, race_id: &str) -> Result<Arc<Board>> {
-        if let Some(b) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(race_id) {
-            return Ok(b.clone());
-        }
-        let b = Arc::new(Board::new(store.leaderboard(race_id).await?));
+    fn cached(&self, race_id: &str) -> Option<Arc<Board>> {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(race_id.to_string(), b.clone());
+            .get(race_id)
+            .cloned()
+    }
+
+    fn put(&self, race_id: &str, board: Arc<Board>) -> Option<Arc<Board>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(race_id.to_string(), board)
+    }
+
+    fn race_mutex(&self, race_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(race_id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Serialise work on a race's results and board (see the module's documentation).
+    pub async fn lock(&self, race_id: &str) -> RaceLock {
+        RaceLock(self.race_mutex(race_id).lock_owned().await)
+    }
+
+    async fn build(&self, store: &Store, race_id: &str) -> Result<Arc<Board>> {
+        let b = Arc::new(Board::new(store.leaderboard(race_id).await?));
+        self.put(race_id, b.clone());
         Ok(b)
     }
 
-    /// Drop the cached board (its results changed).
+    /// The race's board: from the cache, or built from the database once however many ask.
+    pub async fn get(&self, store: &Store, race_id: &str) -> Result<Arc<Board>> {
+        if let Some(b) = self.cached(race_id) {
+            if store.backend() == Backend::Postgres
+                && b.built.elapsed() > PG_BOARD_MAX_AGE
+                && let Ok(_lock) = self.race_mutex(race_id).try_lock_owned()
+            {
+                return self.build(store, race_id).await;
+            }
+            return Ok(b);
+        }
+        let _lock = self.lock(race_id).await;
+        match self.cached(race_id) {
+            Some(b) => Ok(b), // built while we waited
+            None => self.build(store, race_id).await,
+        }
+    }
+
+    /// The race's board while its lock is held (cached, or built from the database).
+    pub async fn get_locked(&self, _lock: &RaceLock, store: &Store, race_id: &str) -> Result<Arc<Board>> {
+        match self.cached(race_id) {
+            Some(b) => Ok(b),
+            None => self.build(store, race_id).await,
+        }
+    }
+
+    /// Apply a recorded result's change to the cached board. Returns the board before (if it was
+    /// cached) and after.
+    pub async fn apply(
+        &self,
+        lock: &RaceLock,
+        store: &Store,
+        race_id: &str,
+        user_id: &str,
+        change: BoardChange,
+    ) -> Result<(Option<Arc<Board>>, Arc<Board>)> {
+        let Some(before) = self.cached(race_id) else {
+            return Ok((None, self.get_locked(lock, store, race_id).await?));
+        };
+        let row = match change {
+            BoardChange::Unchanged => return Ok((Some(before.clone()), before)),
+            BoardChange::Removed => None,
+            BoardChange::Set(row) => Some(row),
+        };
+        // Copying a large board takes milliseconds: not on the threads that answer requests.
+        let (b, user) = (before.clone(), user_id.to_string());
+        let after = Arc::new(
+            tokio::task::spawn_blocking(move || b.with_row(&user, row))
+                .await
+                .map_err(|e| crate::error::LeagueError::internal(format!("updating the leaderboard: {e}")))?,
+        );
+        self.put(race_id, after.clone());
+        Ok((Some(before), after))
+    }
+
+    /// Drop the race's board (the race was deleted).
     pub fn invalidate(&self, race_id: &str) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(race_id);
     }
 
-    pub fn publish(&self, race_id: &str, event: LeaderboardEvent) {
+    pub fn publish(&self, race_id: &str, change: Change) {
         // No receivers is fine.
         let _ = self.events.send(RaceEvent {
             race_id: race_id.to_string(),
-            event,
+            change,
         });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<RaceEvent> {
         self.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user: &str, sub: &str, score: i64, at: i64) -> BoardRow {
+        BoardRow {
+            user_id: user.into(),
+            user_name: user.into(),
+            submission_id: sub.into(),
+            score_ms: score,
+            achieved_at: at,
+            off_track: 0,
+            best_lap_ms: score,
+            model_name: "m".into(),
+        }
+    }
+
+    #[test]
+    fn a_changed_row_moves_to_its_place_and_ranks_follow() {
+        let b = Board::new(vec![
+            row("a", "s1", 5000, 1),
+            row("b", "s2", 6000, 1),
+            row("c", "s3", 7000, 1),
+        ]);
+        // c improves past b; ties are broken by the earlier achievement.
+        let b2 = b.with_row("c", Some(row("c", "s4", 6000, 0)));
+        let users: Vec<&str> = b2.rows.iter().map(|r| r.user_id.as_str()).collect();
+        assert_eq!(users, ["a", "c", "b"]);
+        assert_eq!(b2.ranks, [1, 2, 3]);
+        assert_eq!(b2.standing("c"), Some((2, 6000)));
+        // An exact tie on the whole key shares the rank.
+        let b3 = b2.with_row("b", Some(row("b", "s5", 6000, 0)));
+        assert_eq!(b3.ranks, [1, 2, 2]);
+        // Removal.
+        let b4 = b3.with_row("a", None);
+        assert_eq!(b4.rows.len(), 2);
+        assert_eq!(b4.standing("a"), None);
+        assert_eq!(b4.ranks, [1, 1]);
+        // The original is untouched.
+        assert_eq!(b.standing("c"), Some((3, 7000)));
+    }
+
+    #[test]
+    fn a_new_racer_enters_in_order() {
+        let b = Board::new(vec![row("a", "s1", 5000, 1), row("b", "s2", 7000, 1)]);
+        let b2 = b.with_row("n", Some(row("n", "s9", 6000, 1)));
+        assert_eq!(b2.standing("n"), Some((2, 6000)));
+        assert_eq!(b2.standing("b"), Some((3, 7000)));
+        let b3 = b.with_row("z", Some(row("z", "s0", 9000, 1)));
+        assert_eq!(b3.standing("z"), Some((3, 9000)));
+    }
+
+    #[test]
+    fn watchers_hear_the_rank_changes_within_their_top() {
+        let rows: Vec<BoardRow> = (0..6)
+            .map(|i| row(&format!("u{i}"), &format!("s{i}"), 5000 + i * 100, 1))
+            .collect();
+        let before = Board::new(rows);
+        // u5 (6th) jumps to first: everyone above it moves down one place.
+        let after = before.with_row("u5", Some(row("u5", "s9", 4000, 2)));
+        let users = |v: Vec<LeaderboardRow>| v.into_iter().map(|r| (r.user_id, r.rank)).collect::<Vec<_>>();
+        assert_eq!(
+            users(Change::rank_changes(&before, &after, 3)),
+            [
+                ("u5".to_string(), 1),
+                ("u0".into(), 2),
+                ("u1".into(), 3),
+                ("u2".into(), 4)
+            ],
+            "the top 3 and the row that dropped out of it"
+        );
+        assert_eq!(users(Change::rank_changes(&before, &after, 100)).len(), 6);
+        // A change below the top is not heard by a top-3 watcher.
+        let after2 = before.with_row("u5", Some(row("u5", "s9", 5450, 2)));
+        assert!(Change::rank_changes(&before, &after2, 3).is_empty());
+        assert_eq!(
+            users(Change::rank_changes(&before, &after2, 6)),
+            [("u5".to_string(), 6)]
+        );
     }
 }

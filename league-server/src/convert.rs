@@ -65,7 +65,7 @@ pub fn spec_from_pb(s: &pb::RaceSpec) -> Result<RaceSpec, String> {
         pb::Direction::Unspecified | pb::Direction::Forward => false,
     };
     let obstacles = s.obstacles.clone().unwrap_or_default();
-    let bots = s.bots.clone().unwrap_or_default();
+    let bots = s.bots.unwrap_or_default();
     Ok(RaceSpec {
         name: s.name.trim().to_string(),
         description: s.description.clone(),
@@ -122,7 +122,7 @@ pub fn spec_to_pb(s: &RaceSpec) -> pb::RaceSpec {
                 })
                 .collect(),
         }),
-        bots: (s.race_type == RaceType::HeadToBot).then(|| pb::BotSettings {
+        bots: (s.race_type == RaceType::HeadToBot).then_some(pb::BotSettings {
             count: s.bot_count,
             speed_mps: s.bot_speed_mps,
             lane_change: s.bot_lane_change,

@@ -1,13 +1,15 @@
 //! The server's shared state and the operations services and workers share.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use slipstream_proto::v1 as pb;
 use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
 use tokio::sync::Notify;
 
 use crate::auth::Auth;
-use crate::boards::Boards;
+use crate::boards::{Boards, Change};
 use crate::convert::submission_to_pb;
 use crate::error::{LeagueError, Result};
 use crate::evaluation::Outcome;
@@ -63,7 +65,13 @@ pub struct Ctx {
     pub boot_id: String,
     /// Turns true when the server begins to shut down: workers stop leasing, watch streams end.
     pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Races read on hot paths (leaderboard queries), briefly cached; see [`Ctx::race`].
+    races: Mutex<HashMap<String, (RaceRow, Instant)>>,
 }
+
+/// How long a cached race is trusted. This server forgets a race at once when it changes one;
+/// other servers sharing a PostgreSQL database see the change within this time.
+const RACE_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Uploaded tracks are named `upload:<sha256 of the .npy>`.
 pub fn upload_sha(track: &str) -> Option<&str> {
@@ -80,7 +88,36 @@ impl Ctx {
             job_ready: Notify::new(),
             boot_id: format!("local:{}:", crate::util::new_id("boot")),
             stopping: tokio::sync::watch::Sender::new(false),
+            races: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A race by id, from a short-lived cache (leaderboard reads need it on every request).
+    pub async fn race(&self, id: &str) -> Result<Option<RaceRow>> {
+        if let Some((r, at)) = self.races.lock().unwrap_or_else(|e| e.into_inner()).get(id)
+            && at.elapsed() < RACE_CACHE_TTL
+        {
+            return Ok(Some(r.clone()));
+        }
+        let race = self.store.race(id).await?;
+        let mut cache = self.races.lock().unwrap_or_else(|e| e.into_inner());
+        match &race {
+            Some(r) => {
+                if cache.len() >= 10_000 {
+                    cache.retain(|_, (_, at)| at.elapsed() < RACE_CACHE_TTL);
+                }
+                cache.insert(id.to_string(), (r.clone(), Instant::now()));
+            }
+            None => {
+                cache.remove(id);
+            }
+        }
+        Ok(race)
+    }
+
+    /// Forget a cached race (it was edited or deleted).
+    pub fn forget_race(&self, id: &str) {
+        self.races.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
     /// Whether a track id names a known track (built-in or uploaded).
@@ -182,30 +219,26 @@ impl Ctx {
     ) -> Result<()> {
         match outcome {
             Ok(o) => {
-                let before = self.boards.get(&self.store, &race.id).await?;
+                // Results of one race are recorded one at a time, so the cached board follows the
+                // database's order of commits. The board is cached first, so that what changed is known.
+                let lock = self.boards.lock(&race.id).await;
+                self.boards.get_locked(&lock, &self.store, &race.id).await?;
                 match self
                     .store
                     .complete_job(job_id, lease_token, &o.laps, &o.trace, race)
                     .await?
                 {
-                    Completion::Recorded(sub) => {
-                        self.boards.invalidate(&race.id);
-                        self.publish_submission(&sub);
-                        let after = self.boards.get(&self.store, &race.id).await?;
-                        // Everyone whose rank moved (or who entered the board) gets a rank-change event.
-                        for i in 0..after.rows.len() {
-                            let row = after.row(i);
-                            if before.of_user(&row.user_id).map(|r| (r.rank, r.score_ms))
-                                != Some((row.rank, row.score_ms))
-                            {
-                                self.boards.publish(
-                                    &race.id,
-                                    pb::LeaderboardEvent {
-                                        event: Some(pb::leaderboard_event::Event::RankChange(row)),
-                                    },
-                                );
-                            }
+                    Completion::Recorded { submission, board } => {
+                        let user_id = submission.user_id.clone();
+                        let (before, after) = self.boards.apply(&lock, &self.store, &race.id, &user_id, board).await?;
+                        drop(lock);
+                        self.publish_submission(&submission);
+                        if before.as_ref().is_some_and(|b| Arc::ptr_eq(b, &after)) {
+                            return Ok(());
                         }
+                        // Watchers work out the rank changes in the part of the board they follow.
+                        let before = before.unwrap_or_default();
+                        self.boards.publish(&race.id, Change::Board { before, after });
                     }
                     Completion::Ignored => tracing::info!(
                         job_id,
@@ -233,12 +266,8 @@ impl Ctx {
     }
 
     pub fn publish_submission(&self, sub: &SubmissionRow) {
-        self.boards.publish(
-            &sub.race_id,
-            pb::LeaderboardEvent {
-                event: Some(pb::leaderboard_event::Event::Submission(submission_to_pb(sub))),
-            },
-        );
+        self.boards
+            .publish(&sub.race_id, Change::Submission(submission_to_pb(sub)));
     }
 }
 

@@ -22,6 +22,38 @@ pub fn validate_model(bytes: &[u8], name: &str) -> Result<Model, TrainError> {
     Model::from_bytes(bytes, Path::new(name), tch::Device::Cpu)
 }
 
+/// Race `model_bytes` as `run` describes, on a thread of its own at a lower CPU priority than the
+/// server's request handling (nice +10 on Linux): races are batch work, while leaderboard queries,
+/// uploads and submissions are interactive, and on a small machine they share the same cores.
+pub async fn run_in_background(model_bytes: Vec<u8>, run: RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("evaluation".into())
+        .spawn(move || {
+            lower_thread_priority();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self::run(&model_bytes, &run, wall_limit)
+            }))
+            .unwrap_or_else(|_| Err("the evaluation crashed (a bug: please report it)".into()));
+            // The receiver is gone if the server stopped waiting (shutdown): nothing to report then.
+            let _ = tx.send(r);
+        })
+        .map_err(|e| format!("cannot start an evaluation thread: {e}"))?;
+    rx.await
+        .map_err(|_| "the evaluation thread ended without a result".to_string())?
+}
+
+/// Make the calling thread yield the CPU to the rest of the process under contention.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; they only read and set the calling
+    // thread's scheduling priority. Failure (e.g. a seccomp filter) just leaves it unchanged.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 /// Race `model_bytes` as `run` describes. Blocking (call from a blocking thread).
 pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
     let started = Instant::now();

@@ -75,7 +75,7 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
     tracing::info!(job = %job.job_id, submission = %sub.id, race = %race.id, attempt = job.attempts, "evaluating");
     let wall = ctx.cfg.eval_wall_limit;
     let started = std::time::Instant::now();
-    let mut eval = tokio::task::spawn_blocking(move || evaluation::run(&model, &run, wall));
+    let mut eval = Box::pin(evaluation::run_in_background(model, run, wall));
     let lease_ms = ctx.cfg.lease.as_millis() as i64;
     let mut beat = tokio::time::interval(ctx.cfg.lease / 3);
     beat.tick().await;
@@ -83,7 +83,7 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
     let outcome = loop {
         let grace_left = stopping.map(|t| t.saturating_duration_since(tokio::time::Instant::now()));
         tokio::select! {
-            r = &mut eval => break r.map_err(|e| format!("the evaluation crashed: {e}")).and_then(|x| x),
+            r = &mut eval => break r,
             _ = beat.tick() => {
                 if let Err(e) = ctx.store.heartbeat(&job.job_id, &job.lease_token, lease_ms).await {
                     tracing::warn!(job = %job.job_id, "heartbeat failed: {e}");

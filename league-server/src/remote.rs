@@ -87,12 +87,12 @@ async fn evaluate_job(
     if crate::util::sha256_hex(&model) != job.model_sha256 {
         return Err("the model's bytes do not match its SHA-256".into());
     }
-    let mut eval = tokio::task::spawn_blocking(move || evaluation::run(&model, &run, wall_limit));
+    let mut eval = Box::pin(evaluation::run_in_background(model, run, wall_limit));
     let mut beat = tokio::time::interval(Duration::from_secs(u64::from(lease_s) / 3));
     beat.tick().await;
     loop {
         tokio::select! {
-            r = &mut eval => return r.map_err(|e| format!("the evaluation crashed: {e}")).and_then(|x| x),
+            r = &mut eval => return r,
             _ = beat.tick() => {
                 let hb = pb::HeartbeatRequest { job_id: job.job_id.clone(), lease_token: job.lease_token.clone(), lease_seconds: lease_s };
                 if let Err(e) = clients.workers.heartbeat(hb).await {

@@ -178,11 +178,24 @@ impl BoardRow {
     }
 }
 
+/// What recording a result did to the racer's leaderboard row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BoardChange {
+    Unchanged,
+    /// The racer has no qualifying result any more.
+    Removed,
+    /// The racer's row is now this one.
+    Set(BoardRow),
+}
+
 /// What finishing an evaluation changed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Completion {
-    /// The submission was updated (and the leaderboard, if it qualified).
-    Recorded(SubmissionRow),
+    /// The submission was updated, and what that did to its racer's leaderboard row.
+    Recorded {
+        submission: Box<SubmissionRow>,
+        board: BoardChange,
+    },
     /// The lease was stale or the submission was cancelled meanwhile: nothing recorded.
     Ignored,
 }
@@ -193,11 +206,39 @@ pub enum Backend {
     Postgres,
 }
 
+/// A write transaction; on SQLite it also holds the store's write lock until it ends.
+struct WriteTx {
+    // Field order matters: the transaction ends (commit or rollback) before the lock is released.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's single writer, in-process (see [`Store::write_tx`]).
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 const MIGRATION_SQL: &str = include_str!("../migrations/0001_init.sql");
@@ -312,7 +353,11 @@ impl Store {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
         migrator(backend).run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            write_gate: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -322,10 +367,23 @@ impl Store {
     /// A transaction that will write. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`): a deferred transaction that reads and then writes fails at once with "database is
     /// locked" when another writer got in between, whatever the busy timeout.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    ///
+    /// SQLite allows one writer at a time. Writers queue on an async lock here first, so a burst of
+    /// writes waits without holding pool connections (a connection spinning in SQLite's busy
+    /// handler is one that readers cannot use).
+    async fn write_tx(&self) -> Result<WriteTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: Some(gate),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _gate: None,
+            },
         })
     }
 
@@ -702,34 +760,13 @@ impl Store {
 
     // ---------------------------------------------------------------------------------- models
 
-    /// Record an uploaded model; the same bytes from the same owner give the same model (revived if
-    /// it had been deleted).
+    /// Record an uploaded model; the same bytes from the same owner give the same model (revived,
+    /// under the new name, if it had been deleted). Safe under concurrent uploads of the same bytes.
     pub async fn upsert_model(&self, m: &ModelRow) -> Result<ModelRow> {
-        let existing = sqlx::query(
-            "SELECT id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted FROM models WHERE owner_id = $1 AND sha256 = $2",
-        )
-        .bind(&m.owner_id)
-        .bind(&m.sha256)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = existing {
-            let mut old = model_of(&row)?;
-            if old.deleted {
-                sqlx::query("UPDATE models SET deleted = 0, name = $1, uploaded_at = $2 WHERE id = $3")
-                    .bind(&m.name)
-                    .bind(m.uploaded_at)
-                    .bind(&old.id)
-                    .execute(&self.pool)
-                    .await?;
-                old.deleted = false;
-                old.name = m.name.clone();
-                old.uploaded_at = m.uploaded_at;
-            }
-            return Ok(old);
-        }
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (owner_id, sha256) DO NOTHING",
         )
         .bind(&m.id)
         .bind(&m.owner_id)
@@ -740,9 +777,24 @@ impl Store {
         .bind(&m.sensor)
         .bind(&m.action_space_type)
         .bind(&m.network)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(m.clone())
+        sqlx::query("UPDATE models SET deleted = 0, name = $1, uploaded_at = $2 WHERE owner_id = $3 AND sha256 = $4 AND deleted = 1")
+            .bind(&m.name)
+            .bind(m.uploaded_at)
+            .bind(&m.owner_id)
+            .bind(&m.sha256)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted FROM models WHERE owner_id = $1 AND sha256 = $2",
+        )
+        .bind(&m.owner_id)
+        .bind(&m.sha256)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        model_of(&row)
     }
 
     pub async fn model(&self, id: &str) -> Result<Option<ModelRow>> {
@@ -853,7 +905,7 @@ impl Store {
         Ok(s)
     }
 
-    async fn insert_job(tx: &mut sqlx::Transaction<'_, sqlx::Any>, submission_id: &str, now: i64) -> Result<()> {
+    async fn insert_job(tx: &mut sqlx::AnyConnection, submission_id: &str, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO jobs (id, submission_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, created_at) \
              VALUES ($1, $2, 'queued', 0, $3, '', '', 0, '', $3)",
@@ -861,7 +913,7 @@ impl Store {
         .bind(new_id("job"))
         .bind(submission_id)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         Ok(())
     }
@@ -1066,14 +1118,36 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let sub = submission_of(&row)?;
-        Self::refresh_best(&mut tx, &sub.race_id, &sub.user_id).await?;
+        let board = Self::refresh_best(&mut tx, &sub.race_id, &sub.user_id).await?;
         tx.commit().await?;
-        Ok(Completion::Recorded(sub))
+        Ok(Completion::Recorded {
+            submission: Box::new(sub),
+            board,
+        })
     }
 
     /// Recompute a racer's leaderboard row as their best qualifying completed submission (by the
     /// ranking key: score, then earlier achievement, then fewer off-tracks).
-    async fn refresh_best(tx: &mut sqlx::Transaction<'_, sqlx::Any>, race_id: &str, user_id: &str) -> Result<()> {
+    /// Returns what changed.
+    async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, user_id: &str) -> Result<BoardChange> {
+        let current = sqlx::query(
+            "SELECT submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name FROM leaderboard              WHERE race_id = $1 AND user_id = $2",
+        )
+        .bind(race_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| -> Result<(String, i64, i64, i64, i64, String)> {
+            Ok((
+                r.try_get("submission_id")?,
+                r.try_get("score_ms")?,
+                r.try_get("achieved_at")?,
+                r.try_get("off_track")?,
+                r.try_get("best_lap_ms")?,
+                r.try_get("model_name")?,
+            ))
+        })
+        .transpose()?;
         let best = sqlx::query(
             "SELECT s.id, s.score_ms, s.finished_at, s.off_track, s.laps_json, m.name AS model_name FROM submissions s \
              JOIN models m ON m.id = s.model_id WHERE s.race_id = $1 AND s.user_id = $2 AND s.status = 'completed' AND s.qualified = 1 \
@@ -1081,18 +1155,32 @@ impl Store {
         )
         .bind(race_id)
         .bind(user_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
         match best {
             None => {
+                if current.is_none() {
+                    return Ok(BoardChange::Unchanged);
+                }
                 sqlx::query("DELETE FROM leaderboard WHERE race_id = $1 AND user_id = $2")
                     .bind(race_id)
                     .bind(user_id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
             }
             Some(b) => {
                 let laps: Vec<Lap> = serde_json::from_str(&b.try_get::<String, _>("laps_json")?).unwrap_or_default();
+                let new = (
+                    b.try_get::<String, _>("id")?,
+                    b.try_get::<i64, _>("score_ms")?,
+                    b.try_get::<i64, _>("finished_at")?,
+                    b.try_get::<i64, _>("off_track")?,
+                    ranking::best_lap(&laps).unwrap_or(0),
+                    b.try_get::<String, _>("model_name")?,
+                );
+                if current.as_ref() == Some(&new) {
+                    return Ok(BoardChange::Unchanged);
+                }
                 sqlx::query(
                     "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (race_id, user_id) DO UPDATE SET submission_id = $3, score_ms = $4, \
@@ -1100,17 +1188,31 @@ impl Store {
                 )
                 .bind(race_id)
                 .bind(user_id)
-                .bind(b.try_get::<String, _>("id")?)
-                .bind(b.try_get::<i64, _>("score_ms")?)
-                .bind(b.try_get::<i64, _>("finished_at")?)
-                .bind(b.try_get::<i64, _>("off_track")?)
-                .bind(ranking::best_lap(&laps).unwrap_or(0))
-                .bind(b.try_get::<String, _>("model_name")?)
-                .execute(&mut **tx)
+                .bind(&new.0)
+                .bind(new.1)
+                .bind(new.2)
+                .bind(new.3)
+                .bind(new.4)
+                .bind(&new.5)
+                .execute(&mut *tx)
                 .await?;
+                let user_name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(BoardChange::Set(BoardRow {
+                    user_id: user_id.to_string(),
+                    user_name,
+                    submission_id: new.0,
+                    score_ms: new.1,
+                    achieved_at: new.2,
+                    off_track: new.3,
+                    best_lap_ms: new.4,
+                    model_name: new.5,
+                }));
             }
         }
-        Ok(())
+        Ok(BoardChange::Removed)
     }
 
     /// Record a failed evaluation: retried after `2^attempts` × `backoff_ms` until `max_attempts`,
@@ -1159,7 +1261,7 @@ impl Store {
 
     #[allow(clippy::too_many_arguments)]
     async fn retry_or_fail(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tx: &mut sqlx::AnyConnection,
         job_id: &str,
         sub_id: &str,
         attempts: i64,
@@ -1172,7 +1274,7 @@ impl Store {
             sqlx::query("UPDATE jobs SET status = 'failed', last_error = $1, lease_expires_at = 0 WHERE id = $2")
                 .bind(reason)
                 .bind(job_id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             sqlx::query(
                 "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
@@ -1180,7 +1282,7 @@ impl Store {
             .bind(format!("evaluation failed after {attempts} attempt(s): {reason}"))
             .bind(now)
             .bind(sub_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             Ok(true)
         } else {
@@ -1191,11 +1293,11 @@ impl Store {
             .bind(reason)
             .bind(now + delay)
             .bind(job_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'")
                 .bind(sub_id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             Ok(false)
         }

@@ -209,7 +209,7 @@ pub fn evaluate(
     let mut steps = 0u64;
     while out.done[0] == 0 {
         if let Some(d) = opts.deadline
-            && steps % 64 == 0
+            && steps.is_multiple_of(64)
             && std::time::Instant::now() > d
         {
             return Err(TrainError::Timeout(format!(

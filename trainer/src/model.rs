@@ -100,6 +100,16 @@ pub struct Policy {
     discrete: Option<i64>,
 }
 
+/// How a new network's weights start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WeightInit {
+    /// Orthogonal, as in CleanRL's PPO: for training from scratch.
+    Orthogonal,
+    /// Zeros: the weights are about to be loaded (orthogonal init of a wide layer costs a QR
+    /// decomposition, most of the time of loading a large model).
+    Zeros,
+}
+
 fn mlp(
     p: nn::Path<'_>,
     input: i64,
@@ -107,13 +117,18 @@ fn mlp(
     activation: Activation,
     out: i64,
     out_gain: f64,
+    init: WeightInit,
 ) -> nn::Sequential {
+    let weights = |gain: f64| match init {
+        WeightInit::Orthogonal => nn::Init::Orthogonal { gain },
+        WeightInit::Zeros => nn::Init::Const(0.0),
+    };
     let mut seq = nn::seq();
     let mut last = input;
     let gain = 2f64.sqrt();
     for (i, &h) in hidden.iter().enumerate() {
         let cfg = nn::LinearConfig {
-            ws_init: nn::Init::Orthogonal { gain },
+            ws_init: weights(gain),
             bs_init: Some(nn::Init::Const(0.0)),
             bias: true,
         };
@@ -125,7 +140,7 @@ fn mlp(
         last = h as i64;
     }
     let cfg = nn::LinearConfig {
-        ws_init: nn::Init::Orthogonal { gain: out_gain },
+        ws_init: weights(out_gain),
         bs_init: Some(nn::Init::Const(0.0)),
         bias: true,
     };
@@ -146,6 +161,10 @@ const LOG_2PI: f64 = 1.837_877_066_409_345_3;
 impl Policy {
     /// A freshly initialised network (orthogonal weights, as in CleanRL's PPO).
     pub fn new(spec: &ModelSpec, init_log_std: f64, device: Device) -> Self {
+        Self::with_init(spec, init_log_std, device, WeightInit::Orthogonal)
+    }
+
+    fn with_init(spec: &ModelSpec, init_log_std: f64, device: Device, init: WeightInit) -> Self {
         let vs = nn::VarStore::new(device);
         let obs = spec.obs_dim() as i64;
         let NetworkSpec::Mlp { hidden, activation } = &spec.network;
@@ -155,8 +174,8 @@ impl Policy {
             ActionSpace::Continuous { .. } => (None, 2),
         };
         let root = vs.root();
-        let actor = mlp(&root / "actor", obs, hidden, *activation, out, 0.01);
-        let critic = mlp(&root / "critic", obs, hidden, *activation, 1, 1.0);
+        let actor = mlp(&root / "actor", obs, hidden, *activation, out, 0.01, init);
+        let critic = mlp(&root / "critic", obs, hidden, *activation, 1, 1.0, init);
         let log_std = discrete
             .is_none()
             .then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
@@ -402,7 +421,7 @@ impl Model {
             serde_json::from_str(get("training")?).map_err(|e| bad(format!("metadata 'training': {e}")))?;
         ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
 
-        let policy = Policy::new(&spec, 0.0, Device::Cpu);
+        let policy = Policy::with_init(&spec, 0.0, Device::Cpu, WeightInit::Zeros);
         let mut expected: Vec<(String, Tensor)> = policy.vs.variables().into_iter().collect();
         expected.sort_by(|a, b| a.0.cmp(&b.0));
         let mut seen = std::collections::HashSet::new();

@@ -57,6 +57,7 @@ impl ModelService for Models {
             ))
             .into());
         }
+        let started = std::time::Instant::now();
         let mut data: Vec<u8> = Vec::with_capacity((meta.size_bytes as usize).min(cap));
         let mut hasher = Sha256::new();
         while let Some(msg) = stream.message().await? {
@@ -91,6 +92,7 @@ impl ModelService for Models {
             .into());
         }
         let sha = hex::encode(hasher.finalize());
+        let received = started.elapsed();
         // Validate with the trainer's loader (format, metadata, shapes, dtypes, finite weights, action
         // space within the car's limits) — off the async threads.
         let shown = name.clone();
@@ -111,6 +113,7 @@ impl ModelService for Models {
             slipstream_trainer::config::ActionSpaceConfig::Discrete { .. } => "discrete",
             slipstream_trainer::config::ActionSpaceConfig::Continuous { .. } => "continuous",
         };
+        let validated = started.elapsed();
         self.0.store.put_blob(&sha, &data).await?;
         let row = ModelRow {
             id: new_id("mdl"),
@@ -125,7 +128,15 @@ impl ModelService for Models {
             deleted: false,
         };
         let saved = self.0.store.upsert_model(&row).await?;
-        tracing::info!(model = %saved.id, owner = %user.id, bytes = saved.size, "model uploaded");
+        tracing::info!(
+            model = %saved.id,
+            owner = %user.id,
+            bytes = saved.size,
+            received_s = received.as_secs_f64(),
+            validated_s = validated.as_secs_f64(),
+            stored_s = started.elapsed().as_secs_f64(),
+            "model uploaded"
+        );
         Ok(Response::new(model_to_pb(&saved)))
     }
 

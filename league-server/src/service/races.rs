@@ -33,7 +33,6 @@ pub async fn can_see(ctx: &Ctx, user: Option<&User>, race: &RaceRow) -> Result<b
 /// The race, if it exists and `user` may see it (otherwise NotFound, so private races stay hidden).
 pub async fn visible_race(ctx: &Ctx, user: Option<&User>, race_id: &str) -> Result<RaceRow> {
     let race = ctx
-        .store
         .race(race_id)
         .await?
         .ok_or_else(|| LeagueError::not_found(format!("race_id: no race {race_id:?}")))?;
@@ -85,6 +84,8 @@ impl RaceService for Races {
             .require(req.metadata(), &[Role::Facilitator, Role::Admin], "editing races")
             .await?;
         let r = req.into_inner();
+        // Changes are decided on the stored race, not a cached copy.
+        self.0.forget_race(&r.race_id);
         let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
         if !can_manage(&user, &race) {
             return Err(LeagueError::denied("only the race's creator or an admin can edit it").into());
@@ -97,6 +98,7 @@ impl RaceService for Races {
         }
         let spec = self.validated_spec(r.spec).await?;
         self.0.store.update_race(&race.id, &spec).await?;
+        self.0.forget_race(&race.id);
         let updated = RaceRow { spec, ..race };
         Ok(Response::new(self.race_msg(&updated).await?))
     }
@@ -111,6 +113,8 @@ impl RaceService for Races {
             .require(req.metadata(), &[Role::Facilitator, Role::Admin], "deleting races")
             .await?;
         let r = req.into_inner();
+        // Changes are decided on the stored race, not a cached copy.
+        self.0.forget_race(&r.race_id);
         let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
         if !can_manage(&user, &race) {
             return Err(LeagueError::denied("only the race's creator or an admin can delete it").into());
@@ -122,6 +126,7 @@ impl RaceService for Races {
             .into());
         }
         self.0.store.delete_race(&race.id).await?;
+        self.0.forget_race(&race.id);
         self.0.boards.invalidate(&race.id);
         Ok(Response::new(pb::DeleteRaceResponse {}))
     }

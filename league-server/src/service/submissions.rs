@@ -10,6 +10,7 @@ use slipstream_proto::v1::submission_service_server::SubmissionService;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
+use crate::boards::Change;
 use crate::convert::{submission_to_pb, timing_to_pb};
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
@@ -248,7 +249,16 @@ impl LeaderboardService for Leaderboards {
                     break;
                 };
                 match next {
-                    Ok(e) if e.race_id == race_id => yield Ok(e.event),
+                    Ok(e) if e.race_id == race_id => match e.change {
+                        Change::Submission(s) => {
+                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Submission(s)) });
+                        }
+                        Change::Board { before, after } => {
+                            for row in Change::rank_changes(&before, &after, top) {
+                                yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::RankChange(row)) });
+                            }
+                        }
+                    },
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
                         // Fell behind: start again from a fresh snapshot.

@@ -52,7 +52,9 @@ enum Command {
     Models(ModelsCmd),
     /// Submit one of your models to a race.
     Submit {
+        /// The race's id (see `league races list`).
         race: String,
+        /// One of your models' ids (see `league models list`).
         model: String,
         /// Wait for the evaluation to finish.
         #[arg(long)]
@@ -60,6 +62,7 @@ enum Command {
     },
     /// A submission's status and lap times.
     Status {
+        /// The submission's id (printed by `league submit`).
         submission: String,
         /// Wait for the evaluation to finish.
         #[arg(long)]
@@ -67,15 +70,23 @@ enum Command {
     },
     /// Your submissions (admins: everyone's).
     Submissions {
+        /// Only this race's.
         #[arg(long)]
         race: Option<String>,
     },
     /// Cancel a queued or running submission.
-    Cancel { submission: String },
+    Cancel {
+        /// The submission's id.
+        submission: String,
+    },
     /// Evaluate a submission again (admins).
-    Reevaluate { submission: String },
+    Reevaluate {
+        /// The submission's id.
+        submission: String,
+    },
     /// A race's leaderboard.
     Leaderboard {
+        /// The race's id.
         race: String,
         /// Rows per page.
         #[arg(long, default_value_t = 50)]
@@ -86,6 +97,7 @@ enum Command {
     },
     /// Download a submission's per-step trace (DeepRacer SIM_TRACE_LOG CSV).
     Trace {
+        /// The submission's id.
         submission: String,
         /// Write it here instead of standard output.
         #[arg(long)]
@@ -105,7 +117,10 @@ enum RoleArg {
 enum UsersCmd {
     /// Create a user.
     Create {
+        /// The user's display name (on leaderboards).
         name: String,
+        /// racer: uploads and submits models; facilitator: also runs races; admin: everything;
+        /// worker: a remote evaluation worker.
         #[arg(long, value_enum, default_value = "racer")]
         role: RoleArg,
     },
@@ -117,15 +132,20 @@ enum UsersCmd {
 enum TokensCmd {
     /// Issue a token for a user (printed once).
     Issue {
+        /// The user's id (printed by `league users create`).
         user_id: String,
         /// Expire after this many days (default: never).
         #[arg(long)]
         days: Option<f64>,
+        /// A note to recognise the token by (e.g. which machine uses it).
         #[arg(long, default_value = "")]
         description: String,
     },
     /// Revoke a token.
-    Revoke { token_id: String },
+    Revoke {
+        /// The token's id (not the token itself).
+        token_id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -134,7 +154,9 @@ enum TracksCmd {
     List,
     /// Upload a DeepRacer track file (.npy).
     Upload {
+        /// The .npy file: float64, shape (N, 6), DeepRacer's columns.
         file: PathBuf,
+        /// The track's name (default: the file name without its extension).
         #[arg(long)]
         name: Option<String>,
     },
@@ -156,8 +178,10 @@ enum TimingArg {
 
 #[derive(Args, Debug)]
 struct RaceArgs {
+    /// The race's name.
     #[arg(long)]
     name: String,
+    /// What racers read about it.
     #[arg(long, default_value = "")]
     description: String,
     /// A built-in track name or an uploaded track id (upload:…).
@@ -166,6 +190,7 @@ struct RaceArgs {
     /// Drive the track the other way round.
     #[arg(long)]
     reverse: bool,
+    /// What else is on the track.
     #[arg(long = "type", value_enum, default_value = "time-trial")]
     race_type: RaceTypeArg,
     /// Obstacles (object avoidance).
@@ -177,6 +202,8 @@ struct RaceArgs {
     /// Bot speed, m/s.
     #[arg(long, default_value_t = 0.6)]
     bot_speed: f64,
+    /// How a submission is scored: its fastest lap, its best mean over --min-laps consecutive
+    /// laps, or the sum of all laps (needs --min-laps = --laps).
     #[arg(long, value_enum, default_value = "best-lap")]
     timing: TimingArg,
     /// Laps each evaluation drives.
@@ -185,8 +212,10 @@ struct RaceArgs {
     /// Consecutive completed laps to qualify (default: 1; total time: all laps).
     #[arg(long)]
     min_laps: Option<u32>,
+    /// Seconds added to a lap for each time the car leaves the track.
     #[arg(long, default_value_t = 2.0)]
     off_track_penalty: f64,
+    /// Seconds added to a lap for each collision.
     #[arg(long, default_value_t = 5.0)]
     collision_penalty: f64,
     /// Minutes from now until the window opens.
@@ -210,32 +239,47 @@ enum RacesCmd {
     /// Races you may see.
     List,
     /// One race.
-    Show { race: String },
+    Show {
+        /// The race's id.
+        race: String,
+    },
     /// Delete a race (not while it is open).
-    Delete { race: String },
+    Delete {
+        /// The race's id.
+        race: String,
+    },
     /// Create an invite token for a private race.
     Invite {
+        /// The race's id.
         race: String,
         /// Hours until it expires (default: when the race closes).
         #[arg(long)]
         hours: Option<f64>,
     },
     /// Join a private race with an invite token.
-    Join { invite_token: String },
+    Join {
+        /// The invite token the race's facilitator gave you.
+        invite_token: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 enum ModelsCmd {
     /// Upload a model (.safetensors from `trainer train`).
     Upload {
+        /// The model file (e.g. model_best.safetensors).
         file: PathBuf,
+        /// The model's name (default: the file name without its extension).
         #[arg(long)]
         name: Option<String>,
     },
     /// Your models.
     List,
     /// Delete one of your models.
-    Delete { model: String },
+    Delete {
+        /// The model's id.
+        model: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -340,11 +384,67 @@ fn race_json(r: &pb::Race) -> Value {
     let s = r.spec.clone().unwrap_or_default();
     json!({"id": r.id, "name": s.name, "description": s.description, "track": s.track,
            "direction": if s.direction == pb::Direction::Reverse as i32 { "reverse" } else { "forward" },
-           "race_type": pb::RaceType::try_from(s.race_type).map(|t| t.as_str_name()).unwrap_or("?"),
+           "race_type": race_type_name(s.race_type),
+           "obstacles": s.obstacles.as_ref().map(|o| o.count), "bots": s.bots.as_ref().map(|b| json!({"count": b.count, "speed_mps": b.speed_mps, "lane_change": b.lane_change})),
            "timing": timing_name(s.timing), "laps": s.laps, "min_laps": s.min_laps,
            "off_track_penalty_s": s.off_track_penalty_s, "collision_penalty_s": s.collision_penalty_s,
            "opens_at_ms": s.opens_at_ms, "closes_at_ms": s.closes_at_ms, "state": state_name(r.state),
            "max_submissions_per_user": s.max_submissions_per_user, "private": s.private, "created_by": r.created_by})
+}
+
+fn race_type_name(t: i32) -> &'static str {
+    match pb::RaceType::try_from(t) {
+        Ok(pb::RaceType::ObjectAvoidance) => "object_avoidance",
+        Ok(pb::RaceType::HeadToBot) => "head_to_bot",
+        Ok(pb::RaceType::TimeTrial | pb::RaceType::Unspecified) => "time_trial",
+        Err(_) => "?",
+    }
+}
+
+/// A race, as a person reads it.
+fn print_race(r: &pb::Race) {
+    let s = r.spec.clone().unwrap_or_default();
+    let reverse = s.direction == pb::Direction::Reverse as i32;
+    println!("{}  ({}, {})", s.name, r.id, state_name(r.state));
+    if !s.description.is_empty() {
+        println!("  {}", s.description);
+    }
+    println!("track        {}{}", s.track, if reverse { " (reversed)" } else { "" });
+    let what = match (race_type_name(s.race_type), &s.obstacles, &s.bots) {
+        ("object_avoidance", Some(o), _) => format!("object avoidance, {} obstacles", o.count),
+        ("head_to_bot", _, Some(b)) => format!(
+            "head-to-bot, {} bots at {:.1} m/s{}",
+            b.count,
+            b.speed_mps,
+            if b.lane_change { ", changing lanes" } else { "" }
+        ),
+        (t, _, _) => t.replace('_', " "),
+    };
+    println!("race type    {what}");
+    println!(
+        "scoring      {} over {} laps (qualify with {} consecutive completed)",
+        timing_name(s.timing),
+        s.laps,
+        s.min_laps
+    );
+    println!(
+        "penalties    off-track {} s, collision {} s",
+        s.off_track_penalty_s, s.collision_penalty_s
+    );
+    println!(
+        "window       {} → {}",
+        fmt_time(s.opens_at_ms),
+        fmt_time(s.closes_at_ms)
+    );
+    let cap = match s.max_submissions_per_user {
+        0 => "unlimited".to_string(),
+        n => n.to_string(),
+    };
+    println!("submissions  {cap} per racer");
+    println!(
+        "entry        {}",
+        if s.private { "private (by invite)" } else { "public" }
+    );
 }
 
 fn lap_json(l: &pb::LapTime) -> Value {
@@ -706,10 +806,7 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 println!("{}", race_json(&r));
             } else {
-                let v = race_json(&r);
-                for (k, val) in v.as_object().expect("object") {
-                    println!("{k:<26} {val}");
-                }
+                print_race(&r);
             }
         }
         Command::Races(RacesCmd::Delete { race }) => {

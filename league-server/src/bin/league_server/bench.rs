@@ -30,6 +30,15 @@ pub struct BenchArgs {
     /// Seconds of load.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Requests per second each client sends (open loop: on a schedule, whatever the answers'
+    /// speed, like browsers polling a live board); 0 = each client sends its next request as soon
+    /// as the last is answered (closed loop: measures saturation throughput, not latency).
+    #[arg(long, default_value_t = 5.0)]
+    rate: f64,
+    /// In-process evaluation workers racing the submissions during the load (each finished race
+    /// rebuilds the leaderboard).
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
     /// Size of the uploaded model, MiB.
     #[arg(long, default_value_t = 50)]
     upload_mib: usize,
@@ -166,7 +175,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     let addr = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let cfg = Config {
-        workers: 0,
+        workers: a.workers,
         admin_token: Some(token.into()),
         ..Config::default()
     };
@@ -186,16 +195,40 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         let id = upload(&mut c, &model_bytes, "bench").await?;
         model_ids.push((c, id));
     }
+    // The first query after a start reads the board from the database (then it is cached):
+    // timed on its own, not part of the load's latencies.
+    let mut c = client::connect(&addr, Some(token)).await.map_err(|e| anyhow!(e))?;
+    let t0 = Instant::now();
+    c.leaderboards
+        .get_leaderboard(pb::GetLeaderboardRequest {
+            race_id: race.id.clone(),
+            page_size: 50,
+            page_token: String::new(),
+        })
+        .await?;
+    let cold_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let race_id = Arc::new(race.id.clone());
     let mut tasks = Vec::new();
+    let n_clients = model_ids.len().max(1);
     for (k, (mut c, model_id)) in model_ids.into_iter().enumerate() {
         let race_id = race_id.clone();
+        let mut ticks = (a.rate > 0.0).then(|| {
+            // Spread the clients' schedules evenly over one period.
+            let period = Duration::from_secs_f64(1.0 / a.rate);
+            let start = tokio::time::Instant::now() + period.mul_f64(k as f64 / n_clients as f64);
+            let mut t = tokio::time::interval_at(start, period);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut submits = 0usize;
             let mut i = k;
             while Instant::now() < deadline {
+                if let Some(t) = ticks.as_mut() {
+                    t.tick().await;
+                }
                 i += 1;
                 if i % 10 == 0 {
                     let r = c
@@ -239,10 +272,32 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         submits += s;
     }
     lat.sort_by(f64::total_cmp);
+    // How many of the submissions were raced while the load ran.
+    let mut evaluated = 0usize;
+    let mut page_token = String::new();
+    loop {
+        let page = c
+            .submissions
+            .list_submissions(pb::ListSubmissionsRequest {
+                race_id: (*race_id).clone(),
+                page_size: 500,
+                page_token,
+            })
+            .await?
+            .into_inner();
+        evaluated += page
+            .submissions
+            .iter()
+            .filter(|s| s.status == pb::SubmissionStatus::Completed as i32)
+            .count();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
 
     // ---- 3. A large upload over loopback ----
     let big = big_model(a.upload_mib)?;
-    let mut c = client::connect(&addr, Some(token)).await.map_err(|e| anyhow!(e))?;
     let t0 = Instant::now();
     upload(&mut c, &big, "big").await?;
     let upload_s = t0.elapsed().as_secs_f64();
@@ -252,8 +307,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     let report = json!({
         "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
         "evaluation_laps": run.laps, "evaluation_completed_laps": laps_done,
-        "leaderboard_entries": a.entries, "clients": a.clients, "seconds": a.seconds,
-        "leaderboard_queries": lat.len(), "submissions": submits,
+        "leaderboard_entries": a.entries, "clients": a.clients, "workers": a.workers, "seconds": a.seconds, "rate_per_client": a.rate,
+        "leaderboard_queries_per_s": lat.len() as f64 / a.seconds as f64,
+        "leaderboard_cold_query_ms": cold_ms, "leaderboard_queries": lat.len(), "submissions": submits, "evaluated_during_load": evaluated,
         "leaderboard_p50_ms": percentile(&lat, 0.5), "leaderboard_p99_ms": percentile(&lat, 0.99), "leaderboard_max_ms": lat.last(),
         "upload_mib": big.len() as f64 / (1 << 20) as f64, "upload_s": upload_s,
     });
@@ -266,15 +322,26 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             laps_done,
             run.laps
         );
+        let pace = if a.rate > 0.0 {
+            format!("{} requests/s each", a.rate)
+        } else {
+            "as fast as answered".into()
+        };
         println!(
-            "leaderboard with {} entries, {} clients querying and submitting for {} s: {} queries, {} submissions, p50 {:.2} ms, p99 {:.2} ms",
+            "leaderboard with {} entries, {} clients ({pace}) querying and submitting for {} s: {} queries, {} submissions ({} raced meanwhile by {} worker(s)), p50 {:.2} ms, p99 {:.2} ms",
             a.entries,
             a.clients,
             a.seconds,
             lat.len(),
             submits,
+            evaluated,
+            a.workers,
             percentile(&lat, 0.5),
             percentile(&lat, 0.99)
+        );
+        println!(
+            "first leaderboard query after the start (reads {} rows from the database): {cold_ms:.1} ms",
+            a.entries
         );
         println!(
             "upload of a {:.1} MiB model over loopback: {upload_s:.2} s",

@@ -1,0 +1,236 @@
+//! The `league` client binary against an in-process server: the admin's and the racer's paths with
+//! `--json` (what scripts rely on), the tables people read, and clear errors with a non-zero exit.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    fn json(&self) -> Value {
+        assert!(self.ok, "league failed: {}", self.stderr);
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Run `league` with `--server addr` and an optional token (never inherited from the environment).
+async fn league(addr: &str, token: Option<&str>, args: &[&str]) -> Out {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_league"));
+    cmd.arg("--server").arg(addr).args(args).env_remove("LEAGUE_TOKEN");
+    if let Some(t) = token {
+        cmd.env("LEAGUE_TOKEN", t);
+    }
+    let o = cmd.output().await.expect("the league binary runs");
+    Out {
+        ok: o.status.success(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_and_racers_run_a_race_from_the_command_line() {
+    let srv = TestServer::start(1).await;
+    let addr = srv.addr.as_str();
+    let dir = tempfile::tempdir().unwrap();
+
+    let me = league(addr, Some(ADMIN), &["--json", "whoami"]).await.json();
+    assert_eq!(s(&me, "role"), "admin");
+
+    // The admin: a racer, a token, a track file, a race.
+    let user = league(addr, Some(ADMIN), &["--json", "users", "create", "ada"])
+        .await
+        .json();
+    assert_eq!((s(&user, "name"), s(&user, "role")), ("ada", "racer"));
+    let token = league(
+        addr,
+        Some(ADMIN),
+        &["--json", "tokens", "issue", s(&user, "id"), "--days", "7"],
+    )
+    .await
+    .json();
+    let racer = s(&token, "token").to_string();
+    assert!(token["expires_at_ms"].as_i64().unwrap() > slipstream_league::util::now_ms());
+
+    let npy = dir.path().join("square.npy");
+    std::fs::write(&npy, npy_file(&square_rows(6.0, 1.0))).unwrap();
+    let track = league(
+        addr,
+        Some(ADMIN),
+        &["--json", "tracks", "upload", npy.to_str().unwrap()],
+    )
+    .await
+    .json();
+    assert!(s(&track, "id").starts_with("upload:"), "{track}");
+    assert_eq!(s(&track, "name"), "square");
+
+    let race = league(
+        addr,
+        Some(ADMIN),
+        &[
+            "--json",
+            "races",
+            "create",
+            "--name",
+            "CLI cup",
+            "--track",
+            "oval",
+            "--laps",
+            "2",
+            "--timing",
+            "total-time",
+            "--max-submissions",
+            "2",
+        ],
+    )
+    .await
+    .json();
+    let race_id = s(&race, "id").to_string();
+    assert_eq!((s(&race, "state"), s(&race, "timing")), ("open", "total time"));
+    assert_eq!(
+        race["min_laps"], 2,
+        "total time needs every lap: min_laps defaults to laps"
+    );
+    let shown = league(addr, None, &["races", "show", &race_id]).await;
+    assert!(shown.ok, "{}", shown.stderr);
+    assert!(shown.stdout.contains("track        oval"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("total time over 2 laps"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("2 per racer"), "{}", shown.stdout);
+
+    // The racer: upload, submit, wait, leaderboard, trace.
+    let model_file = dir.path().join("my_model.safetensors");
+    std::fs::write(&model_file, trained_model()).unwrap();
+    let model = league(
+        addr,
+        Some(&racer),
+        &["--json", "models", "upload", model_file.to_str().unwrap()],
+    )
+    .await
+    .json();
+    assert_eq!(s(&model, "name"), "my_model");
+    let models = league(addr, Some(&racer), &["--json", "models", "list"]).await.json();
+    assert_eq!(models["models"].as_array().unwrap().len(), 1, "{models}");
+
+    let sub = league(
+        addr,
+        Some(&racer),
+        &["--json", "submit", &race_id, s(&model, "id"), "--wait"],
+    )
+    .await
+    .json();
+    assert_eq!(s(&sub, "status"), "completed", "{sub}");
+    assert_eq!(sub["laps"].as_array().unwrap().len(), 2);
+    assert_eq!(sub["qualified"], true);
+    let total: i64 = sub["laps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["time_ms"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        sub["score_ms"].as_i64().unwrap(),
+        total,
+        "total time = the sum of the laps"
+    );
+
+    let board = league(addr, None, &["--json", "leaderboard", &race_id]).await.json();
+    let rows = board["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{board}");
+    assert_eq!((rows[0]["rank"].as_u64(), s(&rows[0], "user")), (Some(1), "ada"));
+    assert_eq!(rows[0]["score_ms"].as_i64(), Some(total));
+    let table = league(addr, None, &["leaderboard", &race_id]).await;
+    assert!(table.ok && table.stdout.contains("ada"), "{}", table.stdout);
+
+    let trace = dir.path().join("trace.csv");
+    let t = league(
+        addr,
+        Some(&racer),
+        &["trace", s(&sub, "id"), "--out", trace.to_str().unwrap()],
+    )
+    .await;
+    assert!(t.ok, "{}", t.stderr);
+    let csv = std::fs::read_to_string(&trace).unwrap();
+    assert!(
+        csv.starts_with("episode,steps,X,Y,yaw"),
+        "{}",
+        &csv[..80.min(csv.len())]
+    );
+
+    // The cap (2 per racer) is enforced: the third submit fails with a message and exit status 1.
+    league(addr, Some(&racer), &["--json", "submit", &race_id, s(&model, "id")])
+        .await
+        .json();
+    let third = league(addr, Some(&racer), &["submit", &race_id, s(&model, "id")]).await;
+    assert!(!third.ok);
+    assert!(third.stderr.contains("ResourceExhausted"), "{}", third.stderr);
+
+    // Racers cannot do admin things.
+    let denied = league(addr, Some(&racer), &["users", "list"]).await;
+    assert!(
+        !denied.ok && denied.stderr.contains("PermissionDenied"),
+        "{}",
+        denied.stderr
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_problem_and_exit_non_zero() {
+    let srv = TestServer::start(0).await;
+    let addr = srv.addr.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let check = |o: Out, needle: &str| {
+        assert!(!o.ok, "expected a failure, got: {}", o.stdout);
+        assert!(o.stderr.starts_with("error: "), "{}", o.stderr);
+        assert!(o.stderr.contains(needle), "expected {needle:?} in: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    };
+
+    check(
+        league(addr, Some("not-a-real-token"), &["whoami"]).await,
+        "Unauthenticated",
+    );
+    check(league(addr, None, &["models", "list"]).await, "Unauthenticated");
+    check(
+        league("http://127.0.0.1:1", None, &["races", "list"]).await,
+        "cannot connect to http://127.0.0.1:1",
+    );
+    check(league("not a url", None, &["races", "list"]).await, "--server");
+    check(league(addr, None, &["races", "show", "race_nope"]).await, "NotFound");
+    let missing = dir.path().join("nowhere.safetensors");
+    check(
+        league(addr, Some(ADMIN), &["models", "upload", missing.to_str().unwrap()]).await,
+        "nowhere.safetensors",
+    );
+    // A file that is not a model: refused by the server's validation, named in the message.
+    let junk = dir.path().join("junk.safetensors");
+    std::fs::write(&junk, b"definitely not safetensors").unwrap();
+    check(
+        league(addr, Some(ADMIN), &["models", "upload", junk.to_str().unwrap()]).await,
+        "InvalidArgument",
+    );
+    // Bad race settings: the field is named.
+    check(
+        league(
+            addr,
+            Some(ADMIN),
+            &["races", "create", "--name", "x", "--track", "no-such-track"],
+        )
+        .await,
+        "spec.track",
+    );
+    // clap's own usage errors also exit non-zero.
+    let usage = league(addr, None, &["races", "create"]).await;
+    assert!(!usage.ok && usage.stderr.contains("--name"), "{}", usage.stderr);
+    srv.stop().await;
+}

@@ -1,0 +1,646 @@
+//! The store, tested the same way against both backends: SQLite (always) and PostgreSQL (a real
+//! server named by `SLIPSTREAM_TEST_POSTGRES_URL`; `scripts/test` starts a throwaway cluster and sets
+//! it, together with `SLIPSTREAM_REQUIRE_POSTGRES=1`, which turns a missing server into a failure).
+//!
+//! Every test gets a fresh database: a new SQLite file, or a new PostgreSQL database.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use slipstream_league::LeagueError;
+use slipstream_league::races::{RaceSpec, RaceType};
+use slipstream_league::ranking::{Lap, Timing};
+use slipstream_league::store::{Backend, BoardChange, Completion, ModelRow, RaceRow, Role, Store, SubStatus};
+use slipstream_league::util::now_ms;
+use sqlx::Connection;
+
+/// A fresh, empty database of `backend`: (URL, the folder holding it for SQLite). `None` when
+/// PostgreSQL is not configured (and not required).
+async fn fresh(backend: Backend) -> Option<(String, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    match backend {
+        Backend::Sqlite => Some((format!("sqlite://{}", dir.path().join("league.db").display()), dir)),
+        Backend::Postgres => {
+            let Ok(base) = std::env::var("SLIPSTREAM_TEST_POSTGRES_URL") else {
+                assert!(
+                    std::env::var("SLIPSTREAM_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "SLIPSTREAM_REQUIRE_POSTGRES=1 but SLIPSTREAM_TEST_POSTGRES_URL is not set"
+                );
+                eprintln!("skipped: SLIPSTREAM_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+                return None;
+            };
+            sqlx::any::install_default_drivers();
+            let name = format!(
+                "slipstream_test_{}",
+                slipstream_league::util::new_id("db").trim_start_matches("db_")
+            );
+            let mut admin = sqlx::AnyConnection::connect(&base)
+                .await
+                .expect("the test PostgreSQL server answers");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let (head, tail) = base.split_once('?').map_or((base.as_str(), ""), |(h, t)| (h, t));
+            let (server, _) = head.rsplit_once('/').expect("a URL like postgres://user@host:port/db");
+            let url = if tail.is_empty() {
+                format!("{server}/{name}")
+            } else {
+                format!("{server}/{name}?{tail}")
+            };
+            Some((url, dir))
+        }
+    }
+}
+
+/// Define `name` once per backend: `name::sqlite` and `name::postgres`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (url, _dir) = fresh(Backend::Sqlite).await.unwrap();
+                super::$name(Store::connect(&url).await.unwrap()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some((url, _dir)) = fresh(Backend::Postgres).await {
+                    let store = Store::connect(&url).await.unwrap();
+                    assert_eq!(store.backend(), Backend::Postgres);
+                    super::$name(store).await;
+                }
+            }
+        }
+    )*};
+}
+
+on_both!(
+    users_and_tokens,
+    races_visibility_invites_and_deletion,
+    models_blobs_and_deduplication,
+    submission_caps_hold_under_concurrency,
+    the_queue_leases_retries_and_recovers,
+    concurrent_workers_never_share_a_job,
+    leaderboard_rows_are_each_racers_best,
+);
+
+fn spec(name: &str) -> RaceSpec {
+    let now = now_ms();
+    RaceSpec {
+        name: name.into(),
+        description: String::new(),
+        track: "oval".into(),
+        reverse: false,
+        race_type: RaceType::TimeTrial,
+        obstacle_count: 0,
+        obstacle_positions: vec![],
+        bot_count: 0,
+        bot_speed_mps: 0.0,
+        bot_lane_change: false,
+        timing: Timing::BestLap,
+        min_laps: 1,
+        laps: 3,
+        off_track_penalty_s: 2.0,
+        collision_penalty_s: 5.0,
+        opens_at_ms: now - 1000,
+        closes_at_ms: now + 3_600_000,
+        max_submissions_per_user: 0,
+        private: false,
+    }
+}
+
+fn model_row(owner: &str, name: &str, sha: &str) -> ModelRow {
+    ModelRow {
+        id: slipstream_league::util::new_id("mdl"),
+        owner_id: owner.into(),
+        name: name.into(),
+        sha256: sha.into(),
+        size: 3,
+        uploaded_at: now_ms(),
+        sensor: "lidar".into(),
+        action_space_type: "discrete".into(),
+        network: "mlp".into(),
+        deleted: false,
+    }
+}
+
+fn laps(ms: &[i64]) -> Vec<Lap> {
+    ms.iter()
+        .map(|&t| Lap {
+            time_ms: t,
+            penalty_ms: 0,
+            off_track: 0,
+            collisions: 0,
+            completed: true,
+        })
+        .collect()
+}
+
+/// A race, a racer with a model, ready to submit.
+async fn setup(store: &Store, racer: &str, race: Option<&RaceRow>) -> (RaceRow, String, String) {
+    let race = match race {
+        Some(r) => r.clone(),
+        None => {
+            let admin = store.create_user(&format!("admin-{racer}"), Role::Admin).await.unwrap();
+            store.insert_race(&spec("Cup"), &admin.id).await.unwrap()
+        }
+    };
+    let u = store.create_user(racer, Role::Racer).await.unwrap();
+    store.put_blob("abc", b"xyz").await.unwrap();
+    let m = store.upsert_model(&model_row(&u.id, "m", "abc")).await.unwrap();
+    (race, u.id, m.id)
+}
+
+async fn users_and_tokens(store: Store) {
+    let alice = store.create_user("alice", Role::Racer).await.unwrap();
+    assert!(matches!(
+        store.create_user("alice", Role::Admin).await,
+        Err(LeagueError::AlreadyExists(_))
+    ));
+    assert_eq!(store.user_by_name("alice").await.unwrap().unwrap(), alice);
+    assert_eq!(store.user(&alice.id).await.unwrap().unwrap().role, Role::Racer);
+    let now = now_ms();
+    let tok = store.insert_token(&alice.id, "hash-1", "laptop", 0).await.unwrap();
+    store
+        .insert_token(&alice.id, "hash-old", "expired", now - 1)
+        .await
+        .unwrap();
+    assert_eq!(store.user_for_token("hash-1", now).await.unwrap().unwrap().id, alice.id);
+    assert!(
+        store.user_for_token("hash-old", now).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(store.user_for_token("hash-nope", now).await.unwrap().is_none());
+    assert!(store.revoke_token(&tok).await.unwrap());
+    assert!(!store.revoke_token(&tok).await.unwrap(), "already revoked");
+    assert!(store.user_for_token("hash-1", now).await.unwrap().is_none(), "revoked");
+    // The bootstrap token is registered once, however often the server starts.
+    store.ensure_token(&alice.id, "boot", "bootstrap").await.unwrap();
+    store.ensure_token(&alice.id, "boot", "bootstrap").await.unwrap();
+    assert!(store.user_for_token("boot", now).await.unwrap().is_some());
+    for i in 0..5 {
+        store.create_user(&format!("u{i}"), Role::Racer).await.unwrap();
+    }
+    let page1 = store.list_users(0, 4).await.unwrap();
+    let page2 = store.list_users(4, 4).await.unwrap();
+    assert_eq!((page1.len(), page2.len()), (4, 2));
+    assert!(page1.iter().all(|u| !page2.contains(u)));
+}
+
+async fn races_visibility_invites_and_deletion(store: Store) {
+    let admin = store.create_user("root", Role::Admin).await.unwrap();
+    let racer = store.create_user("rita", Role::Racer).await.unwrap();
+    let public = store.insert_race(&spec("Public"), &admin.id).await.unwrap();
+    let private = store
+        .insert_race(
+            &RaceSpec {
+                private: true,
+                ..spec("Private")
+            },
+            &admin.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.race(&public.id).await.unwrap().unwrap(),
+        public,
+        "the spec round-trips"
+    );
+    let names = |v: Vec<RaceRow>| v.into_iter().map(|r| r.spec.name).collect::<Vec<_>>();
+    assert_eq!(names(store.list_races(None, 0, 10).await.unwrap()), ["Public"]);
+    assert_eq!(names(store.list_races(Some(&racer), 0, 10).await.unwrap()), ["Public"]);
+    assert_eq!(store.list_races(Some(&admin), 0, 10).await.unwrap().len(), 2);
+    // Invites: stored by hash, revocable; joining makes the race visible.
+    let inv = store
+        .insert_invite(&private.id, "inv-hash", now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(store.invite_by_hash("inv-hash").await.unwrap().unwrap(), inv);
+    store.use_invite(&inv.id).await.unwrap();
+    store.add_member(&private.id, &racer.id).await.unwrap();
+    store.add_member(&private.id, &racer.id).await.unwrap();
+    assert!(store.is_member(&private.id, &racer.id).await.unwrap());
+    assert_eq!(store.list_races(Some(&racer), 0, 10).await.unwrap().len(), 2);
+    store.revoke_invite(&inv.id).await.unwrap();
+    let inv2 = store.invite(&inv.id).await.unwrap().unwrap();
+    assert!(inv2.revoked && inv2.uses == 1);
+    assert_eq!(store.list_invites(&private.id).await.unwrap().len(), 1);
+    // Editing.
+    let mut edited = private.spec.clone();
+    edited.laps = 5;
+    store.update_race(&private.id, &edited).await.unwrap();
+    assert_eq!(store.race(&private.id).await.unwrap().unwrap().spec.laps, 5);
+    // Deleting cancels queued work and removes members and invites; submissions stay as records.
+    store.put_blob("abc", b"xyz").await.unwrap();
+    let m = store.upsert_model(&model_row(&racer.id, "m", "abc")).await.unwrap();
+    let sub = store.insert_submission(&private.id, &m.id, &racer.id, 0).await.unwrap();
+    store.delete_race(&private.id).await.unwrap();
+    assert!(store.race(&private.id).await.unwrap().is_none());
+    assert!(!store.is_member(&private.id, &racer.id).await.unwrap());
+    assert!(store.list_invites(&private.id).await.unwrap().is_empty());
+    let s = store.submission(&sub.id).await.unwrap().unwrap();
+    assert_eq!(s.status, SubStatus::Cancelled);
+    assert!(
+        store.lease_job("w", 60_000).await.unwrap().is_none(),
+        "its job was cancelled"
+    );
+    // Uploaded tracks.
+    store.insert_track("upload:ff", "mine", "{}", &admin.id).await.unwrap();
+    store.insert_track("upload:ff", "mine", "{}", &admin.id).await.unwrap();
+    assert_eq!(store.list_tracks().await.unwrap().len(), 1);
+    assert_eq!(store.track("upload:ff").await.unwrap().unwrap().name, "mine");
+}
+
+async fn models_blobs_and_deduplication(store: Store) {
+    let a = store.create_user("ann", Role::Racer).await.unwrap();
+    let b = store.create_user("ben", Role::Racer).await.unwrap();
+    // Blobs: binary-safe, large, stored once per hash.
+    let big: Vec<u8> = (0..5 << 20)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let sha = slipstream_league::util::sha256_hex(&big);
+    store.put_blob(&sha, &big).await.unwrap();
+    store.put_blob(&sha, &big).await.unwrap();
+    assert_eq!(store.blob(&sha).await.unwrap().unwrap(), big);
+    assert!(store.blob("missing").await.unwrap().is_none());
+    // The same bytes from the same owner are one model; another owner gets their own.
+    let m1 = store.upsert_model(&model_row(&a.id, "first", &sha)).await.unwrap();
+    let m2 = store.upsert_model(&model_row(&a.id, "again", &sha)).await.unwrap();
+    assert_eq!((m1.id.as_str(), m2.name.as_str()), (m2.id.as_str(), "first"));
+    let mb = store.upsert_model(&model_row(&b.id, "bens", &sha)).await.unwrap();
+    assert_ne!(mb.id, m1.id);
+    assert_eq!(store.list_models(&a.id, 0, 10).await.unwrap().len(), 1);
+    // Deleting hides it; uploading the bytes again revives it under the new name.
+    store.delete_model(&m1.id).await.unwrap();
+    assert!(store.list_models(&a.id, 0, 10).await.unwrap().is_empty());
+    assert!(store.model(&m1.id).await.unwrap().unwrap().deleted);
+    let back = store.upsert_model(&model_row(&a.id, "revived", &sha)).await.unwrap();
+    assert_eq!(
+        (back.id.as_str(), back.name.as_str(), back.deleted),
+        (m1.id.as_str(), "revived", false)
+    );
+    // Concurrent uploads of the same bytes agree on one model.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (store, owner) = (store.clone(), b.id.clone());
+        tasks.push(tokio::spawn(async move {
+            store.upsert_model(&model_row(&owner, &format!("c{i}"), "shared")).await
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+async fn submission_caps_hold_under_concurrency(store: Store) {
+    let (race, user, model) = setup(&store, "flood", None).await;
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (store, race, user, model) = (store.clone(), race.id.clone(), user.clone(), model.clone());
+        tasks.push(tokio::spawn(async move {
+            store.insert_submission(&race, &model, &user, 3).await
+        }));
+    }
+    let (mut ok, mut capped) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(LeagueError::ResourceExhausted(_)) => capped += 1,
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    assert_eq!((ok, capped), (3, 17));
+    assert_eq!(store.count_submissions(&race.id, &user).await.unwrap(), 3);
+    // Cancelling gives a slot back.
+    let mine = store
+        .list_submissions(Some(&user), Some(&race.id), 0, 10)
+        .await
+        .unwrap();
+    assert!(store.cancel_submission(&mine[0].id).await.unwrap());
+    assert!(
+        !store.cancel_submission(&mine[0].id).await.unwrap(),
+        "already cancelled"
+    );
+    store.insert_submission(&race.id, &model, &user, 3).await.unwrap();
+    assert!(matches!(
+        store.insert_submission(&race.id, &model, &user, 3).await,
+        Err(LeagueError::ResourceExhausted(_))
+    ));
+}
+
+async fn the_queue_leases_retries_and_recovers(store: Store) {
+    let (race, user, model) = setup(&store, "q", None).await;
+    assert!(store.lease_job("w", 60_000).await.unwrap().is_none(), "empty");
+    let s1 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3)).await;
+    let s2 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    // Oldest first.
+    let j1 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!((j1.submission_id.as_str(), j1.attempts), (s1.id.as_str(), 1));
+    assert_eq!(
+        store.submission(&s1.id).await.unwrap().unwrap().status,
+        SubStatus::Running
+    );
+    // Heartbeats need the token.
+    assert!(matches!(
+        store.heartbeat(&j1.job_id, "wrong", 60_000).await,
+        Err(LeagueError::FailedPrecondition(_))
+    ));
+    assert!(store.heartbeat(&j1.job_id, &j1.lease_token, 120_000).await.unwrap() > j1.lease_expires_at);
+    // Completing records the laps and the leaderboard row; a second completion is ignored.
+    let done = store
+        .complete_job(&j1.job_id, &j1.lease_token, &laps(&[9000, 8000, 8500]), b"trace", &race)
+        .await
+        .unwrap();
+    let Completion::Recorded { submission: sub, board } = done else {
+        panic!("not recorded")
+    };
+    let BoardChange::Set(row) = board else {
+        panic!("a first qualifying result enters the board: {board:?}")
+    };
+    assert_eq!((row.score_ms, row.submission_id.as_str()), (8000, sub.id.as_str()));
+    assert_eq!(row.user_name, store.user(&user).await.unwrap().unwrap().name);
+    assert_eq!(
+        (sub.status, sub.score_ms, sub.qualified),
+        (SubStatus::Completed, 8000, true)
+    );
+    assert_eq!(store.blob(&sub.trace_sha256).await.unwrap().unwrap(), b"trace");
+    assert_eq!(
+        store
+            .complete_job(&j1.job_id, &j1.lease_token, &laps(&[1]), b"", &race)
+            .await
+            .unwrap(),
+        Completion::Ignored
+    );
+    assert_eq!(store.leaderboard(&race.id).await.unwrap()[0].score_ms, 8000);
+
+    // Failures back off, then fail for good after max_attempts.
+    let j2 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!(j2.submission_id, s2.id);
+    assert!(
+        store
+            .fail_job(&j2.job_id, &j2.lease_token, "boom", 2, 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "retried"
+    );
+    assert_eq!(
+        store.submission(&s2.id).await.unwrap().unwrap().status,
+        SubStatus::Queued
+    );
+    assert!(
+        store.lease_job("w", 60_000).await.unwrap().is_none(),
+        "backing off for a minute"
+    );
+    // (A short back-off this time.)
+    let s3 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    let j3 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!(j3.submission_id, s3.id);
+    store
+        .fail_job(&j3.job_id, &j3.lease_token, "first", 2, 1)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let j3 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!((j3.submission_id.as_str(), j3.attempts), (s3.id.as_str(), 2));
+    let failed = store
+        .fail_job(&j3.job_id, &j3.lease_token, "second", 2, 1)
+        .await
+        .unwrap()
+        .expect("failed for good");
+    assert_eq!(failed.status, SubStatus::Failed);
+    assert!(
+        failed.failure_reason.contains("second") && failed.failure_reason.contains("2 attempt"),
+        "{}",
+        failed.failure_reason
+    );
+
+    // Expired leases go back to the queue (counting the attempt); released ones do not count.
+    let s4 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    let j4 = store.lease_job("local:boot1:0", 1).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(store.requeue_expired(None, 3, 0).await.unwrap().is_empty());
+    assert_eq!(
+        store.submission(&s4.id).await.unwrap().unwrap().status,
+        SubStatus::Queued
+    );
+    assert!(matches!(
+        store.heartbeat(&j4.job_id, &j4.lease_token, 60_000).await,
+        Err(LeagueError::FailedPrecondition(_))
+    ));
+    let j4b = store.lease_job("local:boot2:0", 60_000).await.unwrap().unwrap();
+    assert_eq!((j4b.job_id.as_str(), j4b.attempts), (j4.job_id.as_str(), 2));
+    store.release_job(&j4b.job_id, &j4b.lease_token).await.unwrap();
+    let s = store.submission(&s4.id).await.unwrap().unwrap();
+    assert_eq!((s.status, s.attempts), (SubStatus::Queued, 1));
+    // A restarted single server reclaims its own dead leases at once, expired or not.
+    let j4c = store.lease_job("local:boot3:0", 600_000).await.unwrap().unwrap();
+    assert!(store.requeue_expired(None, 3, 0).await.unwrap().is_empty());
+    assert_eq!(
+        store.submission(&s4.id).await.unwrap().unwrap().status,
+        SubStatus::Running,
+        "not expired yet"
+    );
+    store.requeue_expired(Some("local:"), 3, 0).await.unwrap();
+    assert_eq!(
+        store.submission(&s4.id).await.unwrap().unwrap().status,
+        SubStatus::Queued
+    );
+    assert_eq!(
+        store
+            .complete_job(&j4c.job_id, &j4c.lease_token, &laps(&[1]), b"", &race)
+            .await
+            .unwrap(),
+        Completion::Ignored
+    );
+
+    // Re-evaluation queues a finished submission again.
+    assert!(store.requeue_submission(&s1.id).await.unwrap());
+    assert!(
+        !store.requeue_submission(&s4.id).await.unwrap(),
+        "only finished submissions"
+    );
+    let counts = store.job_counts().await.unwrap();
+    assert!(counts.iter().any(|(s, n)| s == "queued" && *n >= 2), "{counts:?}");
+}
+
+async fn concurrent_workers_never_share_a_job(store: Store) {
+    let (race, user, model) = setup(&store, "many", None).await;
+    for _ in 0..24 {
+        store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut idle = 0;
+            while idle < 20 {
+                match store.lease_job(&format!("worker{w}"), 60_000).await.unwrap() {
+                    Some(j) => got.push(j.job_id),
+                    None => {
+                        idle += 1;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!((n, all.len()), (24, 24), "every job leased exactly once");
+}
+
+async fn leaderboard_rows_are_each_racers_best(store: Store) {
+    let (race, ann, m_ann) = setup(&store, "ann", None).await;
+    let (_, ben, m_ben) = setup(&store, "ben", Some(&race)).await;
+    let run = |user: String, model: String, t: Vec<i64>| {
+        let (store, race) = (store.clone(), race.clone());
+        async move {
+            let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+            let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
+            assert_eq!(j.submission_id, s.id);
+            let done = store
+                .complete_job(&j.job_id, &j.lease_token, &laps(&t), b"t", &race)
+                .await
+                .unwrap();
+            let Completion::Recorded { board, .. } = done else {
+                panic!("not recorded")
+            };
+            tokio::time::sleep(Duration::from_millis(3)).await;
+            (s.id, board)
+        }
+    };
+    let (a1, change) = run(ann.clone(), m_ann.clone(), vec![9000]).await;
+    assert!(matches!(change, BoardChange::Set(ref r) if r.submission_id == a1));
+    let _b1 = run(ben.clone(), m_ben.clone(), vec![9000]).await;
+    let board = store.leaderboard(&race.id).await.unwrap();
+    assert_eq!(
+        board.iter().map(|r| r.user_name.as_str()).collect::<Vec<_>>(),
+        ["ann", "ben"],
+        "a tie: earlier first"
+    );
+    // An equal score later does not replace ann's row; a better one does.
+    let (_, change) = run(ann.clone(), m_ann.clone(), vec![9000]).await;
+    assert_eq!(change, BoardChange::Unchanged);
+    assert_eq!(store.leaderboard(&race.id).await.unwrap()[0].submission_id, a1);
+    let (b2, change) = run(ben.clone(), m_ben.clone(), vec![7000, 7100]).await;
+    assert!(matches!(change, BoardChange::Set(ref r) if r.score_ms == 7000));
+    let board = store.leaderboard(&race.id).await.unwrap();
+    assert_eq!(
+        (
+            board[0].user_name.as_str(),
+            board[0].submission_id.as_str(),
+            board[0].best_lap_ms
+        ),
+        ("ben", b2.as_str(), 7000)
+    );
+    assert_eq!(board.len(), 2, "one row per racer");
+    // A worse result never lowers a row.
+    let (_, change) = run(ben.clone(), m_ben.clone(), vec![20_000]).await;
+    assert_eq!(change, BoardChange::Unchanged);
+    assert_eq!(store.leaderboard(&race.id).await.unwrap()[0].score_ms, 7000);
+    // A submission that does not qualify never enters the board.
+    let (_, cid, m_cid) = setup(&store, "cid", Some(&race)).await;
+    let s = store.insert_submission(&race.id, &m_cid, &cid, 0).await.unwrap();
+    let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!(j.submission_id, s.id);
+    let dnf = vec![Lap {
+        time_ms: 3000,
+        penalty_ms: 0,
+        off_track: 1,
+        collisions: 0,
+        completed: false,
+    }];
+    store
+        .complete_job(&j.job_id, &j.lease_token, &dnf, b"t", &race)
+        .await
+        .unwrap();
+    assert_eq!(store.leaderboard(&race.id).await.unwrap().len(), 2);
+}
+
+/// The whole server on PostgreSQL: evaluate, rank, restart, and the results are still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_postgres_evaluates_and_keeps_results_across_restarts() {
+    use common::*;
+    use slipstream_proto::v1 as pb;
+    let Some(db) = fresh(Backend::Postgres).await else {
+        return;
+    };
+    let s = TestServer::start_with(
+        slipstream_league::Config {
+            workers: 1,
+            ..test_config()
+        },
+        Some(db),
+    )
+    .await;
+    let mut admin = s.admin().await;
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                laps: 1,
+                ..open_spec("PG cup", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    let m = upload(&mut a, &trained_model(), "pg-model", None).await.unwrap();
+    let sub = a
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: race.id.clone(),
+            model_id: m.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let done = wait_finished(&mut a, &sub.id).await;
+    assert_eq!(
+        done.status,
+        pb::SubmissionStatus::Completed as i32,
+        "{}",
+        done.failure_reason
+    );
+    assert!(done.qualified, "{:?}", done.laps);
+    let db = s.stop().await;
+    let s = TestServer::start_with(
+        slipstream_league::Config {
+            workers: 0,
+            ..test_config()
+        },
+        Some(db),
+    )
+    .await;
+    let mut anon = s.client(None).await;
+    let board = anon
+        .leaderboards
+        .get_leaderboard(pb::GetLeaderboardRequest {
+            race_id: race.id.clone(),
+            page_size: 10,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((board.total, board.rows[0].score_ms), (1, done.score_ms));
+    s.stop().await;
+}

@@ -1,1 +1,0 @@
-//! Cross-crate end-to-end tests live in `e2e.rs`.
