@@ -18,9 +18,12 @@ use slipstream_trainer::{Budget, DeviceChoice, TrainOptions};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// A model to evaluate (default: train one for 100,000 steps first).
+    /// A model to evaluate (default: train one on --track for 100,000 steps first).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// The evaluation's track: a built-in name or a DeepRacer .npy file.
+    #[arg(long, default_value = "oval")]
+    track: String,
     /// Ranked entries on the benchmark leaderboard.
     #[arg(long, default_value_t = 10_000)]
     entries: usize,
@@ -80,7 +83,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
                     eval_every: 0,
                     ..Default::default()
                 },
-                tracks: vec!["oval".into()],
+                tracks: vec![a.track.clone()],
                 reward: "progress_speed".into(),
                 budget: Budget::Steps(100_000),
                 seed: 1,
@@ -95,10 +98,20 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     };
     let model_bytes = std::fs::read(&model_path).with_context(|| format!("reading {}", model_path.display()))?;
     tch::set_num_threads(1);
+    let (track_name, rows) = if slipstream_sim::track::builtin::find(&a.track).is_some() {
+        (a.track.clone(), vec![])
+    } else {
+        let path = std::path::Path::new(&a.track);
+        let t = slipstream_sim::track::Track::load(path, &Default::default())?;
+        let name = path
+            .file_stem()
+            .map_or("track".into(), |s| s.to_string_lossy().into_owned());
+        (name, t.rows())
+    };
     let run = RaceRun {
         race_id: "bench".into(),
-        track_name: "oval".into(),
-        rows: vec![],
+        track_name,
+        rows,
         reverse: false,
         scenario: slipstream_sim::Scenario::TimeTrial,
         laps: 3,
@@ -109,11 +122,13 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     };
     let mut eval_cpu = Vec::new();
     let mut laps_done = 0;
+    let mut race_s = 0.0;
     for _ in 0..5 {
         let c0 = cpu_seconds();
         let o = evaluation::run(&model_bytes, &run, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
         eval_cpu.push(cpu_seconds() - c0);
         laps_done = o.laps.iter().filter(|l| l.completed).count();
+        race_s = o.laps.iter().map(|l| l.time_ms).sum::<i64>() as f64 / 1000.0;
     }
     eval_cpu.sort_by(f64::total_cmp);
 
@@ -306,7 +321,8 @@ pub async fn run(a: BenchArgs) -> Result<()> {
 
     let report = json!({
         "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
-        "evaluation_laps": run.laps, "evaluation_completed_laps": laps_done,
+        "evaluation_track": run.track_name, "evaluation_laps": run.laps, "evaluation_completed_laps": laps_done,
+        "evaluation_race_time_s": race_s,
         "leaderboard_entries": a.entries, "clients": a.clients, "workers": a.workers, "seconds": a.seconds, "rate_per_client": a.rate,
         "leaderboard_queries_per_s": lat.len() as f64 / a.seconds as f64,
         "leaderboard_cold_query_ms": cold_ms, "leaderboard_queries": lat.len(), "submissions": submits, "evaluated_during_load": evaluated,
@@ -317,10 +333,12 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         println!("{report}");
     } else {
         println!(
-            "3-lap time-trial evaluation: median {:.3} s of CPU ({} of {} laps completed)",
+            "3-lap time-trial evaluation on {}: median {:.3} s of CPU ({} of {} laps completed, {:.1} s of racing)",
+            run.track_name,
             percentile(&eval_cpu, 0.5),
             laps_done,
-            run.laps
+            run.laps,
+            race_s
         );
         let pace = if a.rate > 0.0 {
             format!("{} requests/s each", a.rate)
