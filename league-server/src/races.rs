@@ -58,6 +58,33 @@ pub enum RaceState {
 }
 
 impl RaceSpec {
+    /// A public time trial on `track` (forward): 3 laps, best lap, 1 lap to qualify, penalties of
+    /// 2 s (off-track) and 5 s (collision) as DeepRacer's defaults, no submission cap, open from
+    /// `opens_at_ms` until `closes_at_ms`. Change fields with struct-update syntax.
+    pub fn time_trial(name: &str, track: &str, opens_at_ms: i64, closes_at_ms: i64) -> Self {
+        RaceSpec {
+            name: name.into(),
+            description: String::new(),
+            track: track.into(),
+            reverse: false,
+            race_type: RaceType::TimeTrial,
+            obstacle_count: 0,
+            obstacle_positions: vec![],
+            bot_count: 0,
+            bot_speed_mps: 0.0,
+            bot_lane_change: false,
+            timing: Timing::BestLap,
+            min_laps: 1,
+            laps: 3,
+            off_track_penalty_s: 2.0,
+            collision_penalty_s: 5.0,
+            opens_at_ms,
+            closes_at_ms,
+            max_submissions_per_user: 0,
+            private: false,
+        }
+    }
+
     pub fn state(&self, now_ms: i64) -> RaceState {
         if now_ms < self.opens_at_ms {
             RaceState::Upcoming
@@ -213,27 +240,7 @@ mod tests {
     use super::*;
 
     pub fn spec() -> RaceSpec {
-        RaceSpec {
-            name: "Sprint".into(),
-            description: String::new(),
-            track: "oval".into(),
-            reverse: false,
-            race_type: RaceType::TimeTrial,
-            obstacle_count: 0,
-            obstacle_positions: vec![],
-            bot_count: 0,
-            bot_speed_mps: 0.0,
-            bot_lane_change: false,
-            timing: Timing::BestLap,
-            min_laps: 1,
-            laps: 3,
-            off_track_penalty_s: 2.0,
-            collision_penalty_s: 5.0,
-            opens_at_ms: 1000,
-            closes_at_ms: 2000,
-            max_submissions_per_user: 0,
-            private: false,
-        }
+        RaceSpec::time_trial("Sprint", "oval", 1000, 2000)
     }
 
     #[test]

@@ -81,15 +81,7 @@ async fn a_trained_model_is_evaluated_and_ranked_with_a_trace() {
         .into_inner();
     let first = watch.message().await.unwrap().unwrap();
     assert!(matches!(first.event, Some(pb::leaderboard_event::Event::Snapshot(ref b)) if b.total == 0));
-    let sub = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: model.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let sub = submit(&mut a, &race.id, &model.id).await.unwrap().into_inner();
     assert_eq!(sub.status, pb::SubmissionStatus::Queued as i32);
     let done = wait_finished(&mut a, &sub.id).await;
     assert_eq!(
@@ -125,16 +117,7 @@ async fn a_trained_model_is_evaluated_and_ranked_with_a_trace() {
         }
     }
     // The leaderboard, readable without a token.
-    let board = anon
-        .leaderboards
-        .get_leaderboard(pb::GetLeaderboardRequest {
-            race_id: race.id.clone(),
-            page_size: 10,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let board = leaderboard(&mut anon, &race.id, 10, "").await.unwrap().into_inner();
     assert_eq!(board.total, 1);
     assert_eq!(board.rows[0].score_ms, best);
     assert_eq!(board.rows[0].model_name, "oval-ace");
@@ -423,36 +406,10 @@ async fn submission_rules_caps_windows_and_cancellation() {
         ),
         Code::FailedPrecondition
     );
-    a.submissions
-        .submit(pb::SubmitRequest {
-            race_id: capped.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap();
+    submit(&mut a, &capped.id, &m.id).await.unwrap();
     // Other racers' models, unknown races, windows.
-    assert_eq!(
-        code(
-            b.submissions
-                .submit(pb::SubmitRequest {
-                    race_id: capped.id.clone(),
-                    model_id: m.id.clone()
-                })
-                .await
-        ),
-        Code::NotFound
-    );
-    assert_eq!(
-        code(
-            a.submissions
-                .submit(pb::SubmitRequest {
-                    race_id: "race_nope".into(),
-                    model_id: m.id.clone()
-                })
-                .await
-        ),
-        Code::NotFound
-    );
+    assert_eq!(code(submit(&mut b, &capped.id, &m.id).await), Code::NotFound);
+    assert_eq!(code(submit(&mut a, "race_nope", &m.id).await), Code::NotFound);
     let now = slipstream_league::util::now_ms();
     let later = admin
         .races
@@ -466,14 +423,7 @@ async fn submission_rules_caps_windows_and_cancellation() {
         .await
         .unwrap()
         .into_inner();
-    let e = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: later.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap_err();
+    let e = submit(&mut a, &later.id, &m.id).await.unwrap_err();
     assert!(
         e.code() == Code::FailedPrecondition && e.message().contains("opens"),
         "{}",
@@ -492,14 +442,7 @@ async fn submission_rules_caps_windows_and_cancellation() {
         .unwrap()
         .into_inner();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let e = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: closing.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap_err();
+    let e = submit(&mut a, &closing.id, &m.id).await.unwrap_err();
     assert!(
         e.code() == Code::FailedPrecondition && e.message().contains("closed"),
         "{}",
@@ -517,17 +460,7 @@ async fn submission_rules_caps_windows_and_cancellation() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        code(
-            a.submissions
-                .submit(pb::SubmitRequest {
-                    race_id: private.id.clone(),
-                    model_id: m.id.clone()
-                })
-                .await
-        ),
-        Code::NotFound
-    );
+    assert_eq!(code(submit(&mut a, &private.id, &m.id).await), Code::NotFound);
     let inv = admin
         .races
         .create_invite(pb::CreateInviteRequest {
@@ -543,13 +476,7 @@ async fn submission_rules_caps_windows_and_cancellation() {
         })
         .await
         .unwrap();
-    a.submissions
-        .submit(pb::SubmitRequest {
-            race_id: private.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap();
+    submit(&mut a, &private.id, &m.id).await.unwrap();
     // The private leaderboard is hidden from strangers.
     let mut anon = s.client(None).await;
     assert_eq!(
@@ -607,15 +534,7 @@ async fn worker_leases_retries_and_failures() {
         .into_inner();
     let bytes = random_model(9);
     let m = upload(&mut a, &bytes, "m", None).await.unwrap();
-    let sub = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let sub = submit(&mut a, &race.id, &m.id).await.unwrap().into_inner();
 
     // Lease: the job carries the race and the model's hash; the model streams back intact.
     let job = w
@@ -768,15 +687,7 @@ async fn a_remote_worker_process_loop_evaluates() {
         .into_inner();
     let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
     let m = upload(&mut a, &trained_model(), "m", None).await.unwrap();
-    let sub = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let sub = submit(&mut a, &race.id, &m.id).await.unwrap().into_inner();
     let clients = s.client(Some(&wtoken)).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(slipstream_league::remote::run(

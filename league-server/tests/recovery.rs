@@ -170,15 +170,7 @@ async fn submit_long(server: &Server) -> (Clients, String) {
         .into_inner();
     let mut racer = server.client(Some(&t.token)).await;
     let model = upload(&mut racer, &random_model(21), "wobbly", None).await.unwrap();
-    let sub = racer
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: model.id,
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let sub = submit(&mut racer, &race.id, model.id).await.unwrap().into_inner();
     (racer, sub.id)
 }
 

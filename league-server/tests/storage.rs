@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use slipstream_league::LeagueError;
-use slipstream_league::races::{RaceSpec, RaceType};
-use slipstream_league::ranking::{Lap, Timing};
+use slipstream_league::races::RaceSpec;
+use slipstream_league::ranking::Lap;
 use slipstream_league::store::{Backend, BoardChange, Completion, ModelRow, RaceRow, Role, Store, SubStatus};
 use slipstream_league::util::now_ms;
 use sqlx::Connection;
@@ -90,27 +90,7 @@ on_both!(
 
 fn spec(name: &str) -> RaceSpec {
     let now = now_ms();
-    RaceSpec {
-        name: name.into(),
-        description: String::new(),
-        track: "oval".into(),
-        reverse: false,
-        race_type: RaceType::TimeTrial,
-        obstacle_count: 0,
-        obstacle_positions: vec![],
-        bot_count: 0,
-        bot_speed_mps: 0.0,
-        bot_lane_change: false,
-        timing: Timing::BestLap,
-        min_laps: 1,
-        laps: 3,
-        off_track_penalty_s: 2.0,
-        collision_penalty_s: 5.0,
-        opens_at_ms: now - 1000,
-        closes_at_ms: now + 3_600_000,
-        max_submissions_per_user: 0,
-        private: false,
-    }
+    RaceSpec::time_trial(name, "oval", now - 1000, now + 3_600_000)
 }
 
 fn model_row(owner: &str, name: &str, sha: &str) -> ModelRow {
@@ -604,15 +584,7 @@ async fn a_server_on_postgres_evaluates_and_keeps_results_across_restarts() {
         .into_inner();
     let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
     let m = upload(&mut a, &trained_model(), "pg-model", None).await.unwrap();
-    let sub = a
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: m.id.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let sub = submit(&mut a, &race.id, &m.id).await.unwrap().into_inner();
     let done = wait_finished(&mut a, &sub.id).await;
     assert_eq!(
         done.status,
@@ -631,16 +603,7 @@ async fn a_server_on_postgres_evaluates_and_keeps_results_across_restarts() {
     )
     .await;
     let mut anon = s.client(None).await;
-    let board = anon
-        .leaderboards
-        .get_leaderboard(pb::GetLeaderboardRequest {
-            race_id: race.id.clone(),
-            page_size: 10,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let board = leaderboard(&mut anon, &race.id, 10, "").await.unwrap().into_inner();
     assert_eq!((board.total, board.rows[0].score_ms), (1, done.score_ms));
     s.stop().await;
 }

@@ -212,6 +212,36 @@ pub fn futures_iter<T: Send + 'static>(v: Vec<T>) -> impl tokio_stream::Stream<I
     tokio_stream::iter(v)
 }
 
+/// Submit a model to a race.
+pub async fn submit(
+    c: &mut Clients,
+    race_id: impl Into<String>,
+    model_id: impl Into<String>,
+) -> Result<tonic::Response<pb::Submission>, tonic::Status> {
+    c.submissions
+        .submit(pb::SubmitRequest {
+            race_id: race_id.into(),
+            model_id: model_id.into(),
+        })
+        .await
+}
+
+/// One page of a race's leaderboard.
+pub async fn leaderboard(
+    c: &mut Clients,
+    race_id: impl Into<String>,
+    page_size: u32,
+    page_token: impl Into<String>,
+) -> Result<tonic::Response<pb::GetLeaderboardResponse>, tonic::Status> {
+    c.leaderboards
+        .get_leaderboard(pb::GetLeaderboardRequest {
+            race_id: race_id.into(),
+            page_size,
+            page_token: page_token.into(),
+        })
+        .await
+}
+
 /// Poll a submission until it has finished.
 pub async fn wait_finished(c: &mut Clients, id: &str) -> pb::Submission {
     for _ in 0..600 {

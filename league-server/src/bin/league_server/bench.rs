@@ -141,27 +141,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         .ensure_token(&admin.id, &slipstream_league::util::secret_hash(token), "bench")
         .await?;
     let now = slipstream_league::util::now_ms();
-    let spec = slipstream_league::races::RaceSpec {
-        name: "bench".into(),
-        description: String::new(),
-        track: "oval".into(),
-        reverse: false,
-        race_type: slipstream_league::races::RaceType::TimeTrial,
-        obstacle_count: 0,
-        obstacle_positions: vec![],
-        bot_count: 0,
-        bot_speed_mps: 0.0,
-        bot_lane_change: false,
-        timing: slipstream_league::ranking::Timing::BestLap,
-        min_laps: 1,
-        laps: 3,
-        off_track_penalty_s: 2.0,
-        collision_penalty_s: 5.0,
-        opens_at_ms: now - 1000,
-        closes_at_ms: now + 86_400_000,
-        max_submissions_per_user: 0,
-        private: false,
-    };
+    let spec = slipstream_league::races::RaceSpec::time_trial("bench", "oval", now - 1000, now + 86_400_000);
     let race = store.insert_race(&spec, &admin.id).await?;
     let mut racers = Vec::new();
     for i in 0..a.entries {
