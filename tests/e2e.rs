@@ -257,17 +257,25 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     let best = to_ms(local.best_lap_s.unwrap());
 
     // The leaderboard (public, no token): ada first with her best lap, ben behind her.
+    // (The board follows a result's commit by a moment: poll until both rows are there.)
     let mut anon = connect(&addr, None).await.unwrap();
-    let board = anon
-        .leaderboards
-        .get_leaderboard(pb::GetLeaderboardRequest {
-            race_id: race.id.clone(),
-            page_size: 10,
-            page_token: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut board = pb::GetLeaderboardResponse::default();
+    for _ in 0..100 {
+        board = anon
+            .leaderboards
+            .get_leaderboard(pb::GetLeaderboardRequest {
+                race_id: race.id.clone(),
+                page_size: 10,
+                page_token: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if board.total == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(board.total, 2, "{:?}", board.rows);
     let row = &board.rows[0];
     assert_eq!((row.rank, row.user_id.as_str()), (1, ada.id.as_str()));

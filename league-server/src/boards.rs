@@ -1,19 +1,24 @@
-//! Leaderboards: each race's ranking, cached in memory; and the broadcast of submission and rank
-//! changes to watchers.
+//! Leaderboards: each race's ranking, cached in memory; and what watchers hear.
 //!
 //! Reads never touch the database once a race's board is cached. A recorded result changes at
 //! most one racer's row: the store says which ([`BoardChange`]), and the cached board is updated
 //! in memory (one insertion into the sorted rows) instead of being read again. Recording results
 //! of one race is serialised with [`Boards::lock`], so the cache applies changes in commit order.
-//! With PostgreSQL, other servers may record results too: a board older than
-//! [`PG_BOARD_MAX_AGE`] is re-read by one request while the others keep reading the cached one.
+//! With PostgreSQL, other servers may record results too: a board whose last database read is
+//! older than [`PG_BOARD_MAX_AGE`] is read again (by one request; the others keep reading the
+//! cached one).
+//!
+//! Watchers: submission status changes go out on one broadcast channel (small messages); board
+//! changes through a per-race `watch` of the current board, from which each watcher computes the
+//! rank changes within the part of the board it follows ([`board_diff`]). A watcher that stops
+//! reading therefore holds on to nothing but its own last view of its top rows.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slipstream_proto::v1::LeaderboardRow;
-use tokio::sync::{OwnedMutexGuard, broadcast};
+use tokio::sync::{OwnedMutexGuard, broadcast, watch};
 
 use crate::error::Result;
 use crate::ranking;
@@ -28,7 +33,8 @@ pub struct Board {
     pub rows: Vec<BoardRow>,
     pub ranks: Vec<u32>,
     by_user: HashMap<String, usize>,
-    built: Instant,
+    /// When these rows were last read from the database (an in-memory update keeps it).
+    read_at: Instant,
 }
 
 impl Default for Board {
@@ -52,7 +58,7 @@ impl Board {
             rows,
             ranks,
             by_user,
-            built: Instant::now(),
+            read_at: Instant::now(),
         }
     }
 
@@ -63,7 +69,20 @@ impl Board {
             let at = rows.partition_point(|r| order(r) < order(&row));
             rows.insert(at, row);
         }
-        Board::new(rows)
+        Board {
+            read_at: self.read_at,
+            ..Board::new(rows)
+        }
+    }
+
+    /// A racer's place (0-based position in display order), if ranked.
+    pub fn position(&self, user_id: &str) -> Option<usize> {
+        self.by_user.get(user_id).copied()
+    }
+
+    /// The first `n` rows, as the API shows them.
+    pub fn top(&self, n: usize) -> Vec<LeaderboardRow> {
+        (0..n.min(self.rows.len())).map(|i| self.row(i)).collect()
     }
 
     pub fn row(&self, i: usize) -> LeaderboardRow {
@@ -93,44 +112,44 @@ impl Board {
     }
 }
 
-/// What watchers of a race hear about.
-#[derive(Clone, Debug)]
-pub enum Change {
-    /// A submission's status changed.
-    Submission(slipstream_proto::v1::Submission),
-    /// The board changed (one racer's row was set or removed). Each watcher works out the rank
-    /// changes within the part of the board it follows ([`Change::rank_changes`]).
-    Board { before: Arc<Board>, after: Arc<Board> },
+/// What a watcher of the first `top` places must be told after the board changed from what it
+/// last saw (`seen`, the rows it holds, in order) to `after`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Diff {
+    /// New rows of racers who entered, moved within, or dropped out of the first `top` places
+    /// (by position, so a tie at the edge counts), in the new order.
+    Rows(Vec<LeaderboardRow>),
+    /// A racer it holds left the board altogether: send a fresh snapshot instead.
+    Snapshot,
 }
 
-impl Change {
-    /// The rows whose (rank, score) differ between `before` and `after` among the rows ranked in
-    /// the first `top` places of either: a racer who entered, moved or dropped out of the top
-    /// gets an event with their new row. (A racer removed from the board entirely is not sent:
-    /// the next snapshot shows it.)
-    pub fn rank_changes(before: &Board, after: &Board, top: usize) -> Vec<LeaderboardRow> {
-        let mut users: Vec<&str> = after.rows.iter().take(top).map(|r| r.user_id.as_str()).collect();
-        users.extend(
-            before
-                .rows
-                .iter()
-                .take(top)
-                .map(|r| r.user_id.as_str())
-                .filter(|u| after.standing(u).is_some_and(|(rank, _)| rank as usize > top)),
-        );
-        users
-            .into_iter()
-            .filter(|u| before.standing(u) != after.standing(u))
-            .filter_map(|u| after.of_user(u))
-            .collect()
+/// See [`Diff`].
+pub fn board_diff(seen: &[LeaderboardRow], after: &Board, top: usize) -> Diff {
+    let mut out = Vec::new();
+    for r in seen {
+        match after.position(&r.user_id) {
+            None => return Diff::Snapshot,
+            Some(p) if p >= top || (after.ranks[p], after.rows[p].score_ms) != (r.rank, r.score_ms) => {
+                out.push((p, after.row(p)))
+            }
+            Some(_) => {}
+        }
     }
+    let held: std::collections::HashSet<&str> = seen.iter().map(|r| r.user_id.as_str()).collect();
+    for p in 0..top.min(after.rows.len()) {
+        if !held.contains(after.rows[p].user_id.as_str()) {
+            out.push((p, after.row(p)));
+        }
+    }
+    out.sort_by_key(|(p, _)| *p);
+    Diff::Rows(out.into_iter().map(|(_, r)| r).collect())
 }
 
-/// An event for watchers of one race.
+/// A submission's new status, for the watchers of its race.
 #[derive(Clone, Debug)]
 pub struct RaceEvent {
     pub race_id: String,
-    pub change: Change,
+    pub submission: slipstream_proto::v1::Submission,
 }
 
 /// All races' boards.
@@ -138,6 +157,8 @@ pub struct RaceEvent {
 pub struct Boards {
     cache: Mutex<HashMap<String, Arc<Board>>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Each watched race's current board.
+    watched: Mutex<HashMap<String, watch::Sender<Arc<Board>>>>,
     events: broadcast::Sender<RaceEvent>,
 }
 
@@ -147,9 +168,15 @@ impl Default for Boards {
         Boards {
             cache: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
+            watched: Mutex::new(HashMap::new()),
             events,
         }
     }
+}
+
+/// Whether a cached board must be read again: on PostgreSQL, other servers may have changed it.
+fn stale(store: &Store, b: &Board) -> bool {
+    store.backend() == Backend::Postgres && b.read_at.elapsed() > PG_BOARD_MAX_AGE
 }
 
 /// Held while a race's results are recorded and its board built or updated.
@@ -165,11 +192,25 @@ impl Boards {
             .cloned()
     }
 
-    fn put(&self, race_id: &str, board: Arc<Board>) -> Option<Arc<Board>> {
+    fn put(&self, race_id: &str, board: Arc<Board>) {
+        if let Some(w) = self.watched.lock().unwrap_or_else(|e| e.into_inner()).get(race_id) {
+            w.send_replace(board.clone());
+        }
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(race_id.to_string(), board)
+            .insert(race_id.to_string(), board);
+    }
+
+    /// Follow a race's board: the receiver sees every board that replaces the cached one.
+    pub fn watch_board(&self, race_id: &str) -> watch::Receiver<Arc<Board>> {
+        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget races nobody follows any more.
+        watched.retain(|_, w| w.receiver_count() > 0);
+        watched
+            .entry(race_id.to_string())
+            .or_insert_with(|| watch::Sender::new(self.cached(race_id).unwrap_or_default()))
+            .subscribe()
     }
 
     fn race_mutex(&self, race_id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -195,8 +236,7 @@ impl Boards {
     /// The race's board: from the cache, or built from the database once however many ask.
     pub async fn get(&self, store: &Store, race_id: &str) -> Result<Arc<Board>> {
         if let Some(b) = self.cached(race_id) {
-            if store.backend() == Backend::Postgres
-                && b.built.elapsed() > PG_BOARD_MAX_AGE
+            if stale(store, &b)
                 && let Ok(_lock) = self.race_mutex(race_id).try_lock_owned()
             {
                 return self.build(store, race_id).await;
@@ -213,13 +253,12 @@ impl Boards {
     /// The race's board while its lock is held (cached, or built from the database).
     pub async fn get_locked(&self, _lock: &RaceLock, store: &Store, race_id: &str) -> Result<Arc<Board>> {
         match self.cached(race_id) {
-            Some(b) => Ok(b),
-            None => self.build(store, race_id).await,
+            Some(b) if !stale(store, &b) => Ok(b),
+            _ => self.build(store, race_id).await,
         }
     }
 
-    /// Apply a recorded result's change to the cached board. Returns the board before (if it was
-    /// cached) and after.
+    /// Apply a recorded result's change to the cached board (and so to its watchers).
     pub async fn apply(
         &self,
         lock: &RaceLock,
@@ -227,36 +266,36 @@ impl Boards {
         race_id: &str,
         user_id: &str,
         change: BoardChange,
-    ) -> Result<(Option<Arc<Board>>, Arc<Board>)> {
+    ) -> Result<()> {
         let Some(before) = self.cached(race_id) else {
-            return Ok((None, self.get_locked(lock, store, race_id).await?));
+            self.get_locked(lock, store, race_id).await?;
+            return Ok(());
         };
         let row = match change {
-            BoardChange::Unchanged => return Ok((Some(before.clone()), before)),
+            BoardChange::Unchanged => return Ok(()),
             BoardChange::Removed => None,
             BoardChange::Set(row) => Some(row),
         };
         // Copying a large board takes milliseconds: not on the threads that answer requests.
-        let (b, user) = (before.clone(), user_id.to_string());
-        let after = Arc::new(
-            tokio::task::spawn_blocking(move || b.with_row(&user, row))
-                .await
-                .map_err(|e| crate::error::LeagueError::internal(format!("updating the leaderboard: {e}")))?,
-        );
-        self.put(race_id, after.clone());
-        Ok((Some(before), after))
+        let user = user_id.to_string();
+        let after = tokio::task::spawn_blocking(move || before.with_row(&user, row))
+            .await
+            .map_err(|e| crate::error::LeagueError::internal(format!("updating the leaderboard: {e}")))?;
+        self.put(race_id, Arc::new(after));
+        Ok(())
     }
 
-    /// Drop the race's board (the race was deleted).
+    /// Drop the race's cached board (the race was deleted, or the cache cannot be trusted).
     pub fn invalidate(&self, race_id: &str) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(race_id);
     }
 
-    pub fn publish(&self, race_id: &str, change: Change) {
+    /// Tell the race's watchers about a submission's new status.
+    pub fn publish(&self, race_id: &str, submission: slipstream_proto::v1::Submission) {
         // No receivers is fine.
         let _ = self.events.send(RaceEvent {
             race_id: race_id.to_string(),
-            change,
+            submission,
         });
     }
 
@@ -318,16 +357,19 @@ mod tests {
     }
 
     #[test]
-    fn watchers_hear_the_rank_changes_within_their_top() {
+    fn watchers_hear_the_changes_within_their_top() {
         let rows: Vec<BoardRow> = (0..6)
             .map(|i| row(&format!("u{i}"), &format!("s{i}"), 5000 + i * 100, 1))
             .collect();
         let before = Board::new(rows);
+        let users = |d: Diff| match d {
+            Diff::Rows(v) => v.into_iter().map(|r| (r.user_id, r.rank)).collect::<Vec<_>>(),
+            Diff::Snapshot => panic!("expected rows"),
+        };
         // u5 (6th) jumps to first: everyone above it moves down one place.
         let after = before.with_row("u5", Some(row("u5", "s9", 4000, 2)));
-        let users = |v: Vec<LeaderboardRow>| v.into_iter().map(|r| (r.user_id, r.rank)).collect::<Vec<_>>();
         assert_eq!(
-            users(Change::rank_changes(&before, &after, 3)),
+            users(board_diff(&before.top(3), &after, 3)),
             [
                 ("u5".to_string(), 1),
                 ("u0".into(), 2),
@@ -336,13 +378,39 @@ mod tests {
             ],
             "the top 3 and the row that dropped out of it"
         );
-        assert_eq!(users(Change::rank_changes(&before, &after, 100)).len(), 6);
+        assert_eq!(users(board_diff(&before.top(100), &after, 100)).len(), 6);
         // A change below the top is not heard by a top-3 watcher.
         let after2 = before.with_row("u5", Some(row("u5", "s9", 5450, 2)));
-        assert!(Change::rank_changes(&before, &after2, 3).is_empty());
-        assert_eq!(
-            users(Change::rank_changes(&before, &after2, 6)),
-            [("u5".to_string(), 6)]
-        );
+        assert_eq!(board_diff(&before.top(3), &after2, 3), Diff::Rows(vec![]));
+        assert_eq!(users(board_diff(&before.top(6), &after2, 6)), [("u5".to_string(), 6)]);
+        // A racer that leaves the board: a snapshot.
+        let after3 = before.with_row("u1", None);
+        assert_eq!(board_diff(&before.top(3), &after3, 3), Diff::Snapshot);
+    }
+
+    #[test]
+    fn a_tie_at_the_edge_of_the_top_counts_by_position() {
+        // A(1) B(2) X(2); N ties B and X and enters ahead of them (earlier submission id).
+        let before = Board::new(vec![
+            row("a", "s1", 5000, 1),
+            row("b", "s2", 6000, 1),
+            row("x", "s3", 6000, 1),
+        ]);
+        let after = before.with_row("n", Some(row("n", "s0", 6000, 1)));
+        let got = match board_diff(&before.top(3), &after, 3) {
+            Diff::Rows(v) => v.into_iter().map(|r| (r.user_id, r.rank)).collect::<Vec<_>>(),
+            Diff::Snapshot => panic!("rows"),
+        };
+        // n enters at place 2; x drops out of the top 3 (same rank, place 4): both are told.
+        assert!(got.contains(&("n".to_string(), 2)), "{got:?}");
+        assert!(got.iter().any(|(u, _)| u == "x"), "{got:?}");
+    }
+
+    #[test]
+    fn an_in_memory_update_keeps_the_time_of_the_last_database_read() {
+        let b = Board::new(vec![row("a", "s1", 5000, 1)]);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let b2 = b.with_row("z", Some(row("z", "s2", 6000, 1)));
+        assert_eq!(b2.read_at, b.read_at);
     }
 }

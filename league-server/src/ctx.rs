@@ -1,7 +1,7 @@
 //! The server's shared state and the operations services and workers share.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use slipstream_proto::v1 as pb;
@@ -9,7 +9,7 @@ use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
 use tokio::sync::Notify;
 
 use crate::auth::Auth;
-use crate::boards::{Boards, Change};
+use crate::boards::Boards;
 use crate::convert::submission_to_pb;
 use crate::error::{LeagueError, Result};
 use crate::evaluation::Outcome;
@@ -66,7 +66,14 @@ pub struct Ctx {
     /// Turns true when the server begins to shut down: workers stop leasing, watch streams end.
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Races read on hot paths (leaderboard queries), briefly cached; see [`Ctx::race`].
-    races: Mutex<HashMap<String, (RaceRow, Instant)>>,
+    races: Mutex<RaceCache>,
+}
+
+#[derive(Debug, Default)]
+struct RaceCache {
+    rows: HashMap<String, (RaceRow, Instant)>,
+    /// Bumped by every [`Ctx::forget_race`]: a read that started before one is not cached.
+    generation: u64,
 }
 
 /// How long a cached race is trusted. This server forgets a race at once when it changes one;
@@ -88,36 +95,39 @@ impl Ctx {
             job_ready: Notify::new(),
             boot_id: format!("local:{}:", crate::util::new_id("boot")),
             stopping: tokio::sync::watch::Sender::new(false),
-            races: Mutex::new(HashMap::new()),
+            races: Mutex::new(RaceCache::default()),
         }
     }
 
     /// A race by id, from a short-lived cache (leaderboard reads need it on every request).
     pub async fn race(&self, id: &str) -> Result<Option<RaceRow>> {
-        if let Some((r, at)) = self.races.lock().unwrap_or_else(|e| e.into_inner()).get(id)
-            && at.elapsed() < RACE_CACHE_TTL
-        {
-            return Ok(Some(r.clone()));
-        }
+        let generation = {
+            let cache = self.races.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((r, at)) = cache.rows.get(id)
+                && at.elapsed() < RACE_CACHE_TTL
+            {
+                return Ok(Some(r.clone()));
+            }
+            cache.generation
+        };
         let race = self.store.race(id).await?;
         let mut cache = self.races.lock().unwrap_or_else(|e| e.into_inner());
-        match &race {
-            Some(r) => {
-                if cache.len() >= 10_000 {
-                    cache.retain(|_, (_, at)| at.elapsed() < RACE_CACHE_TTL);
-                }
-                cache.insert(id.to_string(), (r.clone(), Instant::now()));
+        if let Some(r) = &race
+            && cache.generation == generation
+        {
+            if cache.rows.len() >= 10_000 {
+                cache.rows.retain(|_, (_, at)| at.elapsed() < RACE_CACHE_TTL);
             }
-            None => {
-                cache.remove(id);
-            }
+            cache.rows.insert(id.to_string(), (r.clone(), Instant::now()));
         }
         Ok(race)
     }
 
-    /// Forget a cached race (it was edited or deleted).
+    /// Forget a cached race (it is being edited or deleted).
     pub fn forget_race(&self, id: &str) {
-        self.races.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        let mut cache = self.races.lock().unwrap_or_else(|e| e.into_inner());
+        cache.rows.remove(id);
+        cache.generation += 1;
     }
 
     /// Whether a track id names a known track (built-in or uploaded).
@@ -229,16 +239,18 @@ impl Ctx {
                     .await?
                 {
                     Completion::Recorded { submission, board } => {
-                        let user_id = submission.user_id.clone();
-                        let (before, after) = self.boards.apply(&lock, &self.store, &race.id, &user_id, board).await?;
-                        drop(lock);
-                        self.publish_submission(&submission);
-                        if before.as_ref().is_some_and(|b| Arc::ptr_eq(b, &after)) {
-                            return Ok(());
+                        // Watchers of the board hear of it through the board's watch (see boards.rs).
+                        if let Err(e) = self
+                            .boards
+                            .apply(&lock, &self.store, &race.id, &submission.user_id, board)
+                            .await
+                        {
+                            // Committed but not applied: read the board again next time.
+                            self.boards.invalidate(&race.id);
+                            return Err(e);
                         }
-                        // Watchers work out the rank changes in the part of the board they follow.
-                        let before = before.unwrap_or_default();
-                        self.boards.publish(&race.id, Change::Board { before, after });
+                        self.publish_submission(&submission);
+                        drop(lock);
                     }
                     Completion::Ignored => tracing::info!(
                         job_id,
@@ -266,8 +278,7 @@ impl Ctx {
     }
 
     pub fn publish_submission(&self, sub: &SubmissionRow) {
-        self.boards
-            .publish(&sub.race_id, Change::Submission(submission_to_pb(sub)));
+        self.boards.publish(&sub.race_id, submission_to_pb(sub));
     }
 }
 

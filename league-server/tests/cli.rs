@@ -143,7 +143,15 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
         "total time = the sum of the laps"
     );
 
-    let board = league(addr, None, &["--json", "leaderboard", &race_id]).await.json();
+    // (The board follows a result's commit by a moment.)
+    let mut board = Value::Null;
+    for _ in 0..100 {
+        board = league(addr, None, &["--json", "leaderboard", &race_id]).await.json();
+        if board["total"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let rows = board["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{board}");
     assert_eq!((rows[0]["rank"].as_u64(), s(&rows[0], "user")), (Some(1), "ada"));

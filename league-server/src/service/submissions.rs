@@ -10,7 +10,7 @@ use slipstream_proto::v1::submission_service_server::SubmissionService;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
-use crate::boards::Change;
+use crate::boards::{Diff, board_diff};
 use crate::convert::{submission_to_pb, timing_to_pb};
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
@@ -231,43 +231,59 @@ impl LeaderboardService for Leaderboards {
         let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
         let top = page_size(r.top, 50, 1000);
         // Subscribe before the snapshot so that no change falls between them.
-        let mut rx = self.0.boards.subscribe();
+        let mut events = self.0.boards.subscribe();
+        let mut boards = self.0.boards.watch_board(&race.id);
         let mut stopping = self.0.stopping.subscribe();
+        // (A board put while the snapshot is taken shows up as a change: diffed, it is harmless.)
         let snapshot = leaderboard_page(&self.0, &race.id, race.spec.timing, 0, top).await?;
         let ctx = self.0.clone();
         let race_id = race.id.clone();
         let timing = race.spec.timing;
         let stream = async_stream::stream! {
+            // What this watcher last showed of the board's first `top` places.
+            let mut seen = snapshot.rows.clone();
             yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(snapshot)) });
             loop {
-                let next = tokio::select! {
-                    e = rx.recv() => Some(e),
-                    _ = stopped(&mut stopping) => None,
-                };
-                let Some(next) = next else {
-                    yield Err(Status::unavailable("the server is shutting down; watch again once it is back"));
-                    break;
-                };
-                match next {
-                    Ok(e) if e.race_id == race_id => match e.change {
-                        Change::Submission(s) => {
-                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Submission(s)) });
+                let resync = tokio::select! {
+                    e = events.recv() => match e {
+                        Ok(e) if e.race_id == race_id => {
+                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Submission(e.submission)) });
+                            false
                         }
-                        Change::Board { before, after } => {
-                            for row in Change::rank_changes(&before, &after, top) {
-                                yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::RankChange(row)) });
+                        Ok(_) => false,
+                        // Fell behind on submission events: start again from a fresh snapshot.
+                        Err(RecvError::Lagged(_)) => true,
+                        Err(RecvError::Closed) => break,
+                    },
+                    changed = boards.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        let board = boards.borrow_and_update().clone();
+                        match board_diff(&seen, &board, top) {
+                            Diff::Rows(rows) => {
+                                seen = board.top(top);
+                                for row in rows {
+                                    yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::RankChange(row)) });
+                                }
+                                false
                             }
+                            Diff::Snapshot => true,
                         }
                     },
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => {
-                        // Fell behind: start again from a fresh snapshot.
-                        match leaderboard_page(&ctx, &race_id, timing, 0, top).await {
-                            Ok(s) => yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(s)) }),
-                            Err(e) => { yield Err(Status::from(e)); break; }
-                        }
+                    _ = stopped(&mut stopping) => {
+                        yield Err(Status::unavailable("the server is shutting down; watch again once it is back"));
+                        break;
                     }
-                    Err(RecvError::Closed) => break,
+                };
+                if resync {
+                    match leaderboard_page(&ctx, &race_id, timing, 0, top).await {
+                        Ok(s) => {
+                            seen = s.rows.clone();
+                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Snapshot(s)) });
+                        }
+                        Err(e) => { yield Err(Status::from(e)); break; }
+                    }
                 }
             }
         };

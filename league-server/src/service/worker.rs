@@ -162,7 +162,12 @@ impl WorkerService for Workers {
             Some(pb::complete_job_request::Outcome::Failure(reason)) => Err(reason.chars().take(2000).collect()),
             None => return Err(LeagueError::invalid("outcome: send a result or a failure").into()),
         };
-        self.0.finish_job(&r.job_id, &r.lease_token, &race, outcome).await?;
+        // Recorded in a task of its own: a client that hangs up mid-way must not interrupt the
+        // commit-then-update-the-leaderboard sequence.
+        let ctx = self.0.clone();
+        tokio::spawn(async move { ctx.finish_job(&r.job_id, &r.lease_token, &race, outcome).await })
+            .await
+            .map_err(|e| LeagueError::internal(format!("recording the result: {e}")))??;
         Ok(Response::new(pb::CompleteJobResponse {}))
     }
 }

@@ -38,8 +38,8 @@ pub struct BenchArgs {
     /// as the last is answered (closed loop: measures saturation throughput, not latency).
     #[arg(long, default_value_t = 5.0)]
     rate: f64,
-    /// In-process evaluation workers racing the submissions during the load (each finished race
-    /// rebuilds the leaderboard).
+    /// In-process evaluation workers racing the submissions during the load (a racer's first
+    /// result changes the leaderboard).
     #[arg(long, default_value_t = 1)]
     workers: usize,
     /// Size of the uploaded model, MiB.
