@@ -14,7 +14,7 @@ use crate::convert::submission_to_pb;
 use crate::error::{LeagueError, Result};
 use crate::evaluation::Outcome;
 use crate::races::{RaceRun, race_seed};
-use crate::store::{Completion, LeasedJob, RaceRow, Store, SubmissionRow};
+use crate::store::{Completion, LeasedJob, ModelRow, RaceRow, Store, SubmissionRow};
 
 /// Server settings.
 #[derive(Clone, Debug)]
@@ -194,8 +194,8 @@ impl Ctx {
         })
     }
 
-    /// The submission, race and model bytes of a leased job.
-    pub async fn job_inputs(&self, job: &LeasedJob) -> Result<(SubmissionRow, RaceRow, Vec<u8>)> {
+    /// The submission, race and model of a leased job.
+    pub async fn job_inputs(&self, job: &LeasedJob) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
         let sub = self
             .store
             .submission(&job.submission_id)
@@ -206,17 +206,24 @@ impl Ctx {
             .race(&sub.race_id)
             .await?
             .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
-        let model = self
-            .store
+        let model = self.submission_model(&sub).await?;
+        Ok((sub, race, model))
+    }
+
+    /// The model a submission races.
+    pub async fn submission_model(&self, sub: &SubmissionRow) -> Result<ModelRow> {
+        self.store
             .model(&sub.model_id)
             .await?
-            .ok_or_else(|| LeagueError::internal("submission without model"))?;
-        let bytes = self
-            .store
+            .ok_or_else(|| LeagueError::internal("submission without model"))
+    }
+
+    /// A model's file.
+    pub async fn model_bytes(&self, model: &ModelRow) -> Result<Vec<u8>> {
+        self.store
             .blob(&model.sha256)
             .await?
-            .ok_or_else(|| LeagueError::internal("model file missing"))?;
-        Ok((sub, race, bytes))
+            .ok_or_else(|| LeagueError::internal("model file missing"))
     }
 
     /// Record an evaluation's outcome (success or failure), update the leaderboard and tell watchers.

@@ -20,10 +20,11 @@ pub enum LeagueError {
     ResourceExhausted(String),
     #[error("{0}")]
     AlreadyExists(String),
+    // These messages include their cause, so they report no `source()` (chains would repeat it).
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("{0}")]
     Internal(String),
 }
@@ -66,3 +67,15 @@ impl From<LeagueError> for Status {
 }
 
 pub type Result<T, E = LeagueError> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for LeagueError {
+    fn from(e: sqlx::Error) -> Self {
+        LeagueError::Database(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for LeagueError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        LeagueError::Migrate(e)
+    }
+}

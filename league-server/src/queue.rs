@@ -51,7 +51,11 @@ async fn worker(ctx: Arc<Ctx>, index: usize, mut shutdown: watch::Receiver<bool>
 }
 
 async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<bool>) {
-    let (sub, race, model) = match ctx.job_inputs(&job).await {
+    let inputs = match ctx.job_inputs(&job).await {
+        Ok((sub, race, model)) => ctx.model_bytes(&model).await.map(|bytes| (sub, race, bytes)),
+        Err(e) => Err(e),
+    };
+    let (sub, race, model) = match inputs {
         Ok(x) => x,
         Err(e) => {
             if let Err(e) = ctx.fail_job(&job.job_id, &job.lease_token, &e.to_string()).await {

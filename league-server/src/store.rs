@@ -232,6 +232,20 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// A database URL fit for messages: `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -348,7 +362,9 @@ impl Store {
                 })
             });
         }
-        let pool = opts.connect(&url).await?;
+        let pool = opts.connect(&url).await.map_err(|e| {
+            LeagueError::invalid(format!("--db {}: cannot open the database: {e}", redact_password(&url)))
+        })?;
         if backend == Backend::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
@@ -1450,5 +1466,23 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_password("postgres://ann:s3cret@db:5432/league"),
+            "postgres://ann:***@db:5432/league"
+        );
+        assert_eq!(redact_password("postgres://ann@db/league"), "postgres://ann@db/league");
+        assert_eq!(
+            redact_password("sqlite://league.db?mode=rwc"),
+            "sqlite://league.db?mode=rwc"
+        );
     }
 }

@@ -242,3 +242,36 @@ async fn errors_name_the_problem_and_exit_non_zero() {
     assert!(!usage.ok && usage.stderr.contains("--name"), "{}", usage.stderr);
     srv.stop().await;
 }
+
+/// `league-server` refuses bad settings with a message naming them, before doing any work.
+#[test]
+fn the_server_binary_names_bad_settings() {
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_league-server"))
+            .args(args)
+            .output()
+            .expect("the league-server binary runs");
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "expected a failure for {args:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/missing/folder/league.db", dir.path().display());
+    let e = run(&["serve", "--addr", "127.0.0.1:0", "--db", &db, "--admin-token", ADMIN]);
+    assert!(e.contains("--db") && e.contains("cannot open the database"), "{e}");
+    let e = run(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        "mysql://x/y",
+        "--admin-token",
+        ADMIN,
+    ]);
+    assert!(e.contains("--db"), "{e}");
+    let e = run(&["bench", "--rate", "inf"]);
+    assert!(e.contains("--rate"), "{e}");
+    let e = run(&["bench", "--clients", "0"]);
+    assert!(e.contains("--clients"), "{e}");
+}

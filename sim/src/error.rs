@@ -6,11 +6,13 @@ use std::path::PathBuf;
 ///
 /// Displays as `<source>: <what went wrong>`, where the source is a file path, a built-in name or
 /// `generated(seed=…)`, and the message names the waypoint index, line or field involved.
+///
+/// The message is complete on its own (it includes the underlying cause), so the error reports no
+/// `source()`: printing the chain (`{:#}` with anyhow) would repeat it.
 #[derive(Debug, thiserror::Error)]
 #[error("{source_name}: {kind}")]
 pub struct TrackError {
     pub source_name: String,
-    #[source]
     pub kind: TrackErrorKind,
 }
 
@@ -23,11 +25,17 @@ impl TrackError {
     }
 }
 
+impl From<std::io::Error> for TrackErrorKind {
+    fn from(e: std::io::Error) -> Self {
+        TrackErrorKind::Io(e)
+    }
+}
+
 /// What was wrong with a track.
 #[derive(Debug, thiserror::Error)]
 pub enum TrackErrorKind {
     #[error("cannot read the file: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("unsupported track file extension {0:?}: expected .npy or .csv")]
     Extension(String),
     #[error("not a valid .npy file: {0}")]

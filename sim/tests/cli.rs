@@ -163,6 +163,10 @@ fn bad_input_is_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.npy");
     fails_with(&["track", "info", missing.to_str().unwrap()], "missing.npy");
+    // The cause is said once, not repeated by the error chain.
+    let o = sim(&["track", "info", missing.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
     let broken = dir.path().join("broken.npy");
     std::fs::write(&broken, b"\x93NUMPY garbage").unwrap();
     fails_with(&["track", "info", broken.to_str().unwrap()], "broken.npy");

@@ -20,8 +20,9 @@ pub enum TrainError {
     Reward(String),
     #[error("device: {0}")]
     Device(String),
+    /// (Its message includes the cause, so it reports no `source()`: chains would repeat it.)
     #[error("libtorch: {0}")]
-    Torch(#[from] tch::TchError),
+    Torch(tch::TchError),
     #[error("{0}")]
     Timeout(String),
     #[error("invalid option {option}: {message}")]
@@ -46,5 +47,11 @@ impl TrainError {
             option: option.into(),
             message: message.into(),
         }
+    }
+}
+
+impl From<tch::TchError> for TrainError {
+    fn from(e: tch::TchError) -> Self {
+        TrainError::Torch(e)
     }
 }

@@ -68,8 +68,8 @@ impl WorkerService for Workers {
                 lease_token: job.lease_token,
                 lease_expires_at_ms: job.lease_expires_at,
                 race_json: serde_json::to_string(&run).expect("serialisable"),
-                model_sha256: crate::util::sha256_hex(&model),
-                model_size_bytes: model.len() as u64,
+                model_sha256: model.sha256,
+                model_size_bytes: model.size as u64,
             }),
         }))
     }
@@ -87,18 +87,7 @@ impl WorkerService for Workers {
             .submission(&job)
             .await?
             .ok_or_else(|| LeagueError::internal("job without submission"))?;
-        let model = self
-            .0
-            .store
-            .model(&sub.model_id)
-            .await?
-            .ok_or_else(|| LeagueError::internal("submission without model"))?;
-        let data = self
-            .0
-            .store
-            .blob(&model.sha256)
-            .await?
-            .ok_or_else(|| LeagueError::internal("model file missing"))?;
+        let data = self.0.model_bytes(&self.0.submission_model(&sub).await?).await?;
         let chunks: Vec<Result<pb::ModelChunk, Status>> = data
             .chunks(CHUNK)
             .map(|c| Ok(pb::ModelChunk { data: c.to_vec() }))

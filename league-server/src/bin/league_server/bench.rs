@@ -27,11 +27,11 @@ pub struct BenchArgs {
     /// Ranked entries on the benchmark leaderboard.
     #[arg(long, default_value_t = 10_000)]
     entries: usize,
-    /// Concurrent clients querying and submitting.
-    #[arg(long, default_value_t = 200)]
-    clients: usize,
+    /// Concurrent clients querying and submitting (each a racer, so at most --entries).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    clients: u64,
     /// Seconds of load.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     seconds: u64,
     /// Requests per second each client sends (open loop: on a schedule, whatever the answers'
     /// speed, like browsers polling a live board); 0 = each client sends its next request as soon
@@ -43,8 +43,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     workers: usize,
     /// Size of the uploaded model, MiB.
-    #[arg(long, default_value_t = 50)]
-    upload_mib: usize,
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    upload_mib: u64,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -72,6 +72,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub async fn run(a: BenchArgs) -> Result<()> {
+    if !(a.rate.is_finite() && (0.0..=1000.0).contains(&a.rate)) {
+        anyhow::bail!(
+            "--rate: expected requests per second per client from 0 to 1000, got {}",
+            a.rate
+        );
+    }
     let dir = tempfile::tempdir()?;
     // ---- 1. Evaluation CPU time ----
     let model_path = match a.model {
@@ -157,7 +163,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             model_name: "seed".into(),
         };
         store.insert_board_row(&race.id, &row).await?;
-        if i < a.clients {
+        if (i as u64) < a.clients {
             let t = format!("bench-racer-token-{i:06}-xxxxxxxx");
             store
                 .ensure_token(&u.id, &slipstream_league::util::secret_hash(&t), "bench")
@@ -292,7 +298,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
 
     // ---- 3. A large upload over loopback ----
-    let big = big_model(a.upload_mib)?;
+    let big = big_model(a.upload_mib as usize)?;
     let t0 = Instant::now();
     upload(&mut c, &big, "big").await?;
     let upload_s = t0.elapsed().as_secs_f64();
