@@ -30,36 +30,10 @@ use crate::action::Action;
 use crate::buffers::StepBuffers;
 use crate::car::CarState;
 use crate::config::EnvConfig;
-use crate::episode::{LapResult, Mode};
+use crate::episode::Mode;
 use crate::error::SimError;
+use crate::race::RaceResult;
 use crate::world::{self, Car, CarIndex, Race, Seed, ShardIo, SimReset};
-
-/// A car's race, as `race_results` reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RaceResult {
-    pub car: usize,
-    pub laps: Vec<LapResult>,
-    /// All laps driven or the time limit reached.
-    pub finished: bool,
-}
-
-impl RaceResult {
-    pub fn completed_laps(&self) -> usize {
-        self.laps.iter().filter(|l| l.completed).count()
-    }
-    /// Fastest completed lap (penalties included), seconds.
-    pub fn best_lap(&self) -> Option<f64> {
-        self.laps
-            .iter()
-            .filter(|l| l.completed)
-            .map(|l| l.time_s)
-            .min_by(f64::total_cmp)
-    }
-    /// Sum of all lap times (penalties included), seconds.
-    pub fn total_time(&self) -> f64 {
-        self.laps.iter().map(|l| l.time_s).sum()
-    }
-}
 
 /// A car's pose and motion (for drivers, viewers and debugging).
 #[derive(Clone, Copy, Debug, PartialEq)]

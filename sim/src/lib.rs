@@ -10,6 +10,7 @@
 //! * [`sensors`]: lidar and privileged state observations.
 //! * [`params`], [`reward`]: DeepRacer's reward parameters and built-in reward presets.
 //! * [`episode`], [`objects`]: episode and race rules; obstacles and bot cars.
+//! * [`race`]: a race's result, lap summaries and the lap table.
 //! * [`world`]: the bevy ECS world and its ordered systems.
 //! * [`env`]: [`VecEnv`], N cars in lockstep writing into caller-owned [`StepBuffers`].
 //! * [`trace`]: SIM_TRACE_LOG CSV traces. [`driver`]: a pure-pursuit baseline driver.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod math;
 pub mod objects;
 pub mod params;
+pub mod race;
 pub mod reward;
 pub mod rng;
 pub mod sensors;
@@ -42,11 +44,12 @@ pub use action::{Action, ActionSpace, ModelMetadata};
 pub use buffers::{StepBuffers, StepInfo};
 pub use car::CarParams;
 pub use config::{EnvConfig, TrackSchedule};
-pub use env::{RaceResult, VecEnv};
+pub use env::VecEnv;
 pub use episode::{EpisodeConfig, EpisodeStatus, LapResult, Mode, RaceConfig};
 pub use error::{SimError, TrackError};
 pub use objects::Scenario;
 pub use params::RewardParams;
+pub use race::{Lap, Laps, RaceResult};
 pub use reward::{RewardFn, RewardPreset};
 pub use sensors::ObsConfig;
 pub use track::Track;

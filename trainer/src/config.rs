@@ -182,7 +182,8 @@ pub struct TrainConfig {
     pub num_episodes_between_training: Option<usize>,
     /// Stop after this many episodes (DeepRacer: `term_cond_max_episodes`).
     pub term_cond_max_episodes: Option<u64>,
-    /// Stop once the mean episode return of an iteration reaches this (DeepRacer: `term_cond_avg_score`).
+    /// Stop once the mean episode return of an iteration reaches this (DeepRacer: `term_cond_avg_score`):
+    /// the mean over the episodes that ended in the iteration of the reward function's sums.
     pub term_cond_avg_score: Option<f64>,
     /// Only "categorical" is meaningful for PPO (DeepRacer: `exploration_type`).
     pub exploration_type: Option<String>,
@@ -204,7 +205,10 @@ pub struct TrainConfig {
     pub value_coef: f64,
     /// Global gradient-norm clip.
     pub max_grad_norm: f64,
-    /// Anneal the learning rate linearly to 0 over the step budget.
+    /// Anneal the learning rate linearly over the budget: each iteration's rate is
+    /// `lr · max(1 − f, 0.02)`, where `f` is the fraction of the budget used before the iteration —
+    /// of the steps under `--steps`, of the wall-clock time under `--minutes` (a resumed run's
+    /// budget is its own). The 2 % floor keeps the last iterations learning.
     pub anneal_lr: bool,
     /// Normalise advantages per minibatch.
     pub normalize_advantages: bool,
@@ -277,6 +281,18 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The model a training run with these settings builds.
+    pub fn model_spec(&self) -> crate::model::ModelSpec {
+        crate::model::ModelSpec {
+            sensor: self.sensor.clone(),
+            action_space: self.action_space.clone(),
+            network: self.network.clone(),
+            car: self.car.clone(),
+            agent_dt: 1.0 / 15.0,
+            physics_substeps: self.physics_substeps,
+        }
+    }
+
     /// Read and validate a TOML file. Errors name the file, the key and (for syntax) the line.
     pub fn load(path: &Path) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, format!("cannot read: {e}")))?;

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
+use slipstream_sim::race::LapTable;
 use slipstream_sim::trace::TraceWriter;
-use slipstream_sim::{Action, EnvConfig, LapResult, Mode, RaceConfig, RewardPreset, Scenario, Track, VecEnv};
-use tch::{Device, Kind, Tensor};
+use slipstream_sim::{Action, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, Track, VecEnv};
 
 use crate::error::TrainError;
-use crate::model::{Model, scale_continuous};
+use crate::model::Model;
+use crate::policy::PolicyRunner;
 
 /// How to race.
 #[derive(Clone, Debug)]
@@ -42,33 +43,11 @@ impl Default for EvalOptions {
     }
 }
 
-/// One lap, as `trainer evaluate --json` reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct LapReport {
-    pub time_s: f64,
-    pub penalty_s: f64,
-    pub off_track: u32,
-    pub collisions: u32,
-    pub completed: bool,
-}
-
-impl From<&LapResult> for LapReport {
-    fn from(l: &LapResult) -> Self {
-        LapReport {
-            time_s: l.time_s,
-            penalty_s: l.penalty_s,
-            off_track: l.off_track,
-            collisions: l.collisions,
-            completed: l.completed,
-        }
-    }
-}
-
 /// A race's result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EvalReport {
     pub track: String,
-    pub laps: Vec<LapReport>,
+    pub laps: Vec<LapResult>,
     pub completed_laps: usize,
     /// Fastest completed lap (penalties included), seconds.
     pub best_lap_s: Option<f64>,
@@ -84,81 +63,25 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
-    fn from_laps(track: String, laps: &[LapResult], steps: u64) -> Self {
-        let reports: Vec<LapReport> = laps.iter().map(LapReport::from).collect();
-        let run = |ok: &dyn Fn(&LapResult) -> bool| {
-            let (mut best, mut cur) = (0, 0);
-            for l in laps {
-                cur = if ok(l) { cur + 1 } else { 0 };
-                best = best.max(cur);
-            }
-            best
-        };
+    fn new(track: String, race: RaceResult, steps: u64) -> Self {
+        let laps = race.laps.as_slice();
         EvalReport {
             track,
-            completed_laps: laps.iter().filter(|l| l.completed).count(),
-            best_lap_s: laps
-                .iter()
-                .filter(|l| l.completed)
-                .map(|l| l.time_s)
-                .min_by(f64::total_cmp),
-            total_time_s: laps.iter().map(|l| l.time_s).sum(),
-            off_track: laps.iter().map(|l| l.off_track).sum(),
-            collisions: laps.iter().map(|l| l.collisions).sum(),
-            consecutive_completed: run(&|l| l.completed),
-            consecutive_clean: run(&|l| l.completed && l.off_track == 0 && l.collisions == 0),
-            laps: reports,
+            completed_laps: laps.completed_laps(),
+            best_lap_s: laps.best_lap(),
+            total_time_s: laps.total_time(),
+            off_track: laps.off_track(),
+            collisions: laps.collisions(),
+            consecutive_completed: laps.consecutive_completed(),
+            consecutive_clean: laps.consecutive_clean(),
+            laps: race.laps,
             steps,
         }
     }
-}
 
-/// Reusable buffers for running a model's policy on a batch of observations.
-#[derive(Debug, Default)]
-pub struct PolicyRunner {
-    obs: Vec<f32>,
-    inv_std: Vec<f64>,
-    raw: Vec<f32>,
-}
-
-impl PolicyRunner {
-    pub fn new(model: &Model) -> Self {
-        Self {
-            obs: Vec::new(),
-            inv_std: model.obs_norm.as_ref().map(|n| n.inv_std()).unwrap_or_default(),
-            raw: Vec::new(),
-        }
-    }
-
-    /// Deterministic (greedy) actions for `obs` (rows of the model's observation size).
-    pub fn act(&mut self, model: &Model, obs: &[f32], actions: &mut [Action]) {
-        let d = model.spec.obs_dim();
-        let n = obs.len() / d;
-        self.obs.clear();
-        self.obs.extend_from_slice(obs);
-        if let Some(norm) = &model.obs_norm {
-            norm.normalize_with(&self.inv_std, &mut self.obs);
-        }
-        let device = model.policy.device();
-        let t = Tensor::from_slice(&self.obs)
-            .view([n as i64, d as i64])
-            .to_device(device);
-        let out = tch::no_grad(|| model.policy.act(&t, true));
-        let action = out.action.to_device(Device::Cpu);
-        if model.policy.is_discrete() {
-            let mut idx = vec![0i64; n];
-            action.copy_data(&mut idx, n);
-            for (a, i) in actions.iter_mut().zip(idx) {
-                *a = Action::Discrete(i as u32);
-            }
-        } else {
-            self.raw.resize(2 * n, 0.0);
-            action.to_kind(Kind::Float).copy_data(&mut self.raw, 2 * n);
-            let space = model.spec.action_space();
-            for (k, a) in actions.iter_mut().enumerate() {
-                *a = Action::Continuous(scale_continuous(&self.raw[2 * k..2 * k + 2], &space));
-            }
-        }
+    /// The lap table (`trainer evaluate`'s output, the same as `sim drive`'s).
+    pub fn table(&self) -> LapTable<'_> {
+        LapTable(&self.laps)
     }
 }
 
@@ -172,22 +95,16 @@ pub fn evaluate(
     if opts.laps == 0 {
         return Err(TrainError::option("--laps", "expected at least 1 lap"));
     }
-    let mut cfg = EnvConfig::new((*track).clone());
-    cfg.tracks = vec![track];
-    cfg.car = model.spec.car.clone();
-    cfg.action_space = model.spec.action_space();
-    cfg.obs = model.spec.sensor.clone();
-    cfg.agent_dt = model.spec.agent_dt;
-    cfg.physics_substeps = model.spec.physics_substeps;
-    cfg.reward = Arc::new(RewardPreset::Zero);
-    cfg.scenario = opts.scenario.clone();
-    cfg.mode = Mode::Race(RaceConfig {
+    let mode = Mode::Race(RaceConfig {
         laps: opts.laps,
         off_track_penalty_s: opts.off_track_penalty_s,
         collision_penalty_s: opts.collision_penalty_s,
         max_time_s: opts.max_time_s,
         ..Default::default()
     });
+    let mut cfg = model.spec.env_config(&[track], mode);
+    cfg.reward = Arc::new(RewardPreset::Zero);
+    cfg.scenario = opts.scenario.clone();
     let mut env = VecEnv::new(cfg, 1)?;
     let mut out = env.buffers(opts.trace.is_some());
     env.reset(opts.seed, &mut out)?;
@@ -226,8 +143,8 @@ pub fn evaluate(
     if let Some(t) = &mut trace {
         t.flush().map_err(trace_err)?;
     }
-    let result = env.race_results()?.remove(0);
-    Ok(EvalReport::from_laps(track_name.to_string(), &result.laps, steps))
+    let race = env.race_results()?.remove(0);
+    Ok(EvalReport::new(track_name.to_string(), race, steps))
 }
 
 #[cfg(test)]
@@ -244,15 +161,17 @@ mod tests {
             collisions: 0,
             completed,
         };
-        let r = EvalReport::from_laps(
-            "t".into(),
-            &[lap(true, 0), lap(true, 1), lap(true, 0), lap(true, 0), lap(false, 0)],
-            5,
-        );
+        let race = RaceResult {
+            car: 0,
+            laps: vec![lap(true, 0), lap(true, 1), lap(true, 0), lap(true, 0), lap(false, 0)],
+            finished: true,
+        };
+        let r = EvalReport::new("t".into(), race, 5);
         assert_eq!(r.completed_laps, 4);
         assert_eq!(r.consecutive_completed, 4);
         assert_eq!(r.consecutive_clean, 2);
         assert_eq!(r.off_track, 1);
         assert_eq!(r.best_lap_s, Some(10.0));
+        assert_eq!(r.table().to_string().lines().count(), 6);
     }
 }

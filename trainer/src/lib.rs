@@ -4,21 +4,31 @@
 //! there is one, the CPU otherwise.
 //!
 //! * [`config`]: the TOML training configuration (DeepRacer's hyperparameter names).
-//! * [`model`]: the actor-critic network and the self-describing `.safetensors` model file.
-//! * [`ppo`]: GAE and the clipped-surrogate update, readable next to the paper.
-//! * [`train`]: rollouts from `slipstream_sim::VecEnv`, metrics, evaluation, checkpoints.
+//! * [`model`]: the model's spec (and the environment it drives in) and the self-describing
+//!   `.safetensors` model file.
+//! * [`policy`]: the actor-critic network, its action distribution, and network output → actions.
+//! * [`train`]: the training loop in named steps; [`rollout`]: collecting experience and GAE;
+//!   [`ppo`]: the clipped-surrogate update, readable next to the paper; [`optim`]: Adam with its
+//!   state in the open; [`metrics`]: one row per iteration; [`checkpoint`]: what `--resume` reads.
 //! * [`evaluate`]: racing a model in the simulator's race mode.
-//! * [`reward`]: built-in presets and DeepRacer `reward_function(params)` files (embedded Python).
+//! * [`reward`]: built-in presets and DeepRacer `reward_function(params)` files (embedded Python,
+//!   the default `python` feature).
 //! * [`tracks`], [`device`], [`norm`]: training tracks, device choice, observation normalisation.
 
+pub mod checkpoint;
 pub mod config;
 pub mod device;
 pub mod error;
 pub mod evaluate;
+pub mod metrics;
 pub mod model;
 pub mod norm;
+pub mod optim;
+pub mod policy;
 pub mod ppo;
 pub mod reward;
+pub mod rollout;
+mod tensors;
 pub mod tracks;
 pub mod train;
 

@@ -10,14 +10,15 @@
 //!    * value loss = ½·mean(max(ℓ(V − R), ℓ(V_clipped − R))) with V_clipped = V_old + clip(V − V_old, ±ε)
 //!      and ℓ squared error or Huber (DeepRacer's `loss_type`);
 //!    * loss = policy loss − β·entropy + c_v·value loss; Adam step after clipping the global
-//!      gradient norm;
+//!      gradient norm (`crate::optim`);
 //!    * optionally stop the epochs early when the approximate KL exceeds `target_kl`.
 
 use slipstream_sim::rng::Rng;
-use tch::{Kind, Tensor, nn};
+use tch::{Kind, Tensor};
 
 use crate::config::{LossType, TrainConfig};
-use crate::model::Policy;
+use crate::optim::Adam;
+use crate::policy::Policy;
 
 /// One rollout, flattened over (step, car), on the learner's device.
 #[derive(Debug)]
@@ -100,13 +101,7 @@ fn value_error(e: &Tensor, loss: LossType) -> Tensor {
 }
 
 /// Run the PPO epochs over `batch`.
-pub fn update(
-    policy: &Policy,
-    opt: &mut nn::Optimizer,
-    batch: &Batch,
-    cfg: &TrainConfig,
-    rng: &mut Rng,
-) -> UpdateStats {
+pub fn update(policy: &Policy, opt: &mut Adam, batch: &Batch, cfg: &TrainConfig, rng: &mut Rng) -> UpdateStats {
     let n = batch.len();
     let mb = cfg.batch_size.min(n).max(1);
     let device = policy.device();
@@ -163,8 +158,7 @@ pub fn update(
             let loss = &pg_loss - &ent * cfg.beta_entropy + &v_loss * cfg.value_coef;
             opt.zero_grad();
             loss.backward();
-            opt.clip_grad_norm(cfg.max_grad_norm);
-            opt.step();
+            opt.clip_and_step(cfg.max_grad_norm);
 
             sum_pl += pg_loss.double_value(&[]);
             sum_vl += v_loss.double_value(&[]);

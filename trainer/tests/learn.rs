@@ -35,9 +35,9 @@ fn continuous_policy_learns_to_lap_the_oval() {
     let mut first_progress = None;
     let mut last_progress = 0.0;
     let summary = train(options(dir.path(), TrainConfig::default(), 160_000), &mut |m| {
-        if m.mean_progress.is_finite() {
-            first_progress.get_or_insert(m.mean_progress);
-            last_progress = m.mean_progress;
+        if let Some(progress) = m.mean_progress {
+            first_progress.get_or_insert(progress);
+            last_progress = progress;
         }
     })
     .unwrap();

@@ -124,7 +124,6 @@ pub fn run(a: DriveArgs) -> Result<()> {
         t.flush()?;
     }
     let result = env.race_results()?.remove(0);
-    let best = result.best_lap();
     if a.json {
         let laps: Vec<_> = result
             .laps
@@ -138,29 +137,11 @@ pub fn run(a: DriveArgs) -> Result<()> {
         println!(
             "{}",
             json!({"track": track_name, "laps": laps, "completed_laps": result.completed_laps(),
-                   "best_lap_s": best, "total_time_s": result.total_time()})
+                   "best_lap_s": result.best_lap(), "total_time_s": result.total_time()})
         );
     } else {
         println!("track {track_name}, {} laps, pure-pursuit driver", a.laps);
-        for (i, l) in result.laps.iter().enumerate() {
-            let state = if l.completed {
-                ""
-            } else {
-                "  (not completed: time limit)"
-            };
-            println!(
-                "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}, penalty {:.1} s){state}",
-                i + 1,
-                l.time_s,
-                l.off_track,
-                l.collisions,
-                l.penalty_s
-            );
-        }
-        match best {
-            Some(b) => println!("best lap {b:.3} s, total {:.3} s", result.total_time()),
-            None => println!("no lap completed"),
-        }
+        println!("{}", result.table());
     }
     Ok(())
 }

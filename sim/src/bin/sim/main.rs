@@ -33,22 +33,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    slipstream_cli::init_tracing("warn");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Track(c) => track_cmd::run(c),
         Command::Drive(a) => drive::run(a),
         Command::Bench(a) => bench::run(a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    slipstream_cli::exit(result)
 }

@@ -13,10 +13,11 @@ use slipstream_sim::track::ValidateOptions;
 use slipstream_sim::{Action, EnvConfig, RewardPreset, Track, VecEnv};
 use slipstream_trainer::config::{ActionSpaceConfig, NetworkSpec, TrainConfig};
 use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::optim::{Adam, AdamConfig};
 use slipstream_trainer::ppo::{self, Batch};
 use slipstream_trainer::reward::{PythonReward, preset_batch};
 use slipstream_trainer::{DeviceChoice, device::device_name};
-use tch::{Kind, Tensor, nn, nn::OptimizerConfig};
+use tch::{Kind, Tensor};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
@@ -98,12 +99,8 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
         activation: slipstream_trainer::config::Activation::Tanh,
     };
     let spec = ModelSpec {
-        sensor: cfg.sensor.clone(),
         action_space: ActionSpaceConfig::default(),
-        network: cfg.network.clone(),
-        car: cfg.car.clone(),
-        agent_dt: 1.0 / 15.0,
-        physics_substeps: 4,
+        ..cfg.model_spec()
     };
     tch::manual_seed(0);
     let model = Model::new(spec, -0.5, true, device);
@@ -118,11 +115,7 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
         returns: Tensor::randn([n], opts),
         values: Tensor::randn([n], opts),
     };
-    let mut opt = nn::Adam {
-        eps: 1e-5,
-        ..Default::default()
-    }
-    .build(&model.policy.vs, 3e-4)?;
+    let mut opt = Adam::new(&model.policy.vs, 3e-4, AdamConfig::default());
     let mut rng = Rng::new(1);
     ppo::update(&model.policy, &mut opt, &batch, &cfg, &mut rng);
     let mut rates = Vec::new();

@@ -13,7 +13,7 @@ use serde_json::json;
 use slipstream_sim::Track;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
 use slipstream_sim::track::ValidateOptions;
-use slipstream_trainer::train::IterationMetrics;
+use slipstream_trainer::metrics::IterationMetrics;
 use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, Model, TrainConfig, TrainOptions, evaluate, train};
 
 /// Train autonomous race-car models with PPO in Slipstream's simulator, and race them.
@@ -119,32 +119,18 @@ struct EvalArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    slipstream_cli::init_tracing("warn");
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => run_train(a),
         Command::Evaluate(a) => run_evaluate(a),
         Command::Bench(b) => bench::run(b),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    slipstream_cli::exit(result)
 }
 
-fn fmt_opt(v: f64, digits: usize) -> String {
-    if v.is_finite() {
-        format!("{v:.digits$}")
-    } else {
-        "-".into()
-    }
+fn fmt_opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
@@ -200,9 +186,9 @@ fn run_train(a: TrainArgs) -> Result<()> {
         bar.set_message(format!(
             "{:.0} steps/s  reward {}  progress {}%  laps {}%{eval}",
             m.steps_per_s,
-            fmt_opt(m.mean_reward, 3),
+            fmt_opt(Some(m.mean_reward), 3),
             fmt_opt(m.mean_progress, 1),
-            fmt_opt(100.0 * m.lap_completion_rate, 0),
+            fmt_opt(m.lap_completion_rate.map(|r| 100.0 * r), 0),
         ));
     };
     let s = train(opts, &mut on_iter)?;
@@ -279,28 +265,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         );
     } else {
         println!("{} on {}, {} laps", a.model.display(), r.track, a.laps);
-        for (i, l) in r.laps.iter().enumerate() {
-            let state = if l.completed {
-                ""
-            } else {
-                "  (not completed: time limit)"
-            };
-            println!(
-                "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}, penalty {:.1} s){state}",
-                i + 1,
-                l.time_s,
-                l.off_track,
-                l.collisions,
-                l.penalty_s
-            );
-        }
-        match r.best_lap_s {
-            Some(b) => println!(
-                "best lap {b:.3} s, total {:.3} s, {} completed",
-                r.total_time_s, r.completed_laps
-            ),
-            None => println!("no lap completed"),
-        }
+        println!("{}", r.table());
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! Reward functions: the simulator's built-in presets (fast, in Rust) or a student's DeepRacer
-//! `reward_function.py`, run unchanged in an embedded Python interpreter.
+//! DeepRacer `reward_function(params)` files, run unchanged in an embedded Python interpreter
+//! (pyo3; the trainer's `python` feature).
 //!
 //! The Python function receives DeepRacer's `params` dict with DeepRacer's names and types:
 //! floats, bools, `steps` as an int, `waypoints` as a list of `(x, y)` tuples, `closest_waypoints`
@@ -13,55 +13,15 @@
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
+use slipstream_sim::Track;
 use slipstream_sim::params::RewardParams;
-use slipstream_sim::reward::{RewardContext, RewardFn};
-use slipstream_sim::{RewardPreset, Track};
 
+use super::REWARD_LIMIT;
 use crate::error::TrainError;
-
-/// DeepRacer rejects rewards outside this range.
-pub const REWARD_LIMIT: f64 = 1e5;
-
-/// Where rewards come from.
-#[derive(Debug)]
-pub enum RewardSource {
-    /// Computed inside the simulator's step.
-    Preset(RewardPreset),
-    /// A Python `reward_function(params)`, called from the training loop.
-    Python(PythonReward),
-}
-
-impl RewardSource {
-    /// `--reward`: a preset name, or a path to a `.py` file.
-    pub fn parse(spec: &str, tracks: &[Arc<Track>]) -> Result<Self, TrainError> {
-        if spec.ends_with(".py") || Path::new(spec).exists() {
-            return Ok(RewardSource::Python(PythonReward::load(Path::new(spec), tracks)?));
-        }
-        RewardPreset::from_str(spec)
-            .map(RewardSource::Preset)
-            .map_err(|m| TrainError::option("--reward", m))
-    }
-
-    pub fn name(&self) -> String {
-        match self {
-            RewardSource::Preset(p) => p.name().to_string(),
-            RewardSource::Python(p) => p.path.display().to_string(),
-        }
-    }
-
-    /// The reward the simulator should compute itself.
-    pub fn in_sim(&self) -> Arc<dyn RewardFn> {
-        match self {
-            RewardSource::Preset(p) => Arc::new(*p),
-            RewardSource::Python(_) => Arc::new(RewardPreset::Zero),
-        }
-    }
-}
 
 /// A loaded DeepRacer reward file.
 #[derive(Debug)]
@@ -383,11 +343,4 @@ pub fn params_repr(p: &RewardParams) -> String {
         b(p.object_in_camera),
         p.projection_distance
     )
-}
-
-/// Call a reward source for a batch of params outside the simulator (for benchmarks and tools).
-pub fn preset_batch(preset: RewardPreset, ctx: &RewardContext, params: &[RewardParams], out: &mut [f32]) {
-    for (p, o) in params.iter().zip(out.iter_mut()) {
-        *o = preset.reward(p, ctx);
-    }
 }

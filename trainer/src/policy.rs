@@ -1,0 +1,373 @@
+//! The actor-critic network, its action distribution, and the one path from a batch of
+//! observations to the simulator's [`Action`]s.
+//!
+//! * [`Policy`]: an actor and a critic (separate MLPs). The actor's output parameterises a
+//!   [`Distribution`] — categorical over a discrete action space, or a diagonal Gaussian over the
+//!   two continuous dimensions with a learned, state-independent log-std (CleanRL's
+//!   `ppo_continuous_action.py`). Acting samples from it; the PPO update evaluates log-probabilities
+//!   and entropies of stored actions under it: one head, used both ways.
+//! * [`ActionDecoder`]: copies a batch of sampled actions to the host (as the rollout stores them)
+//!   and turns them into environment actions; training and racing both use it.
+//! * [`PolicyRunner`]: normalise observations, run the policy, decode: what racing (and the league)
+//!   calls per step.
+
+use slipstream_sim::{Action, ActionSpace};
+use tch::nn::{self, Module};
+use tch::{Device, Kind, Tensor};
+
+use crate::config::{Activation, NetworkSpec};
+use crate::model::{Model, ModelSpec};
+
+/// How a new network's weights start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WeightInit {
+    /// Orthogonal, as in CleanRL's PPO: for training from scratch.
+    Orthogonal,
+    /// Zeros: the weights are about to be loaded (orthogonal init of a wide layer costs a QR
+    /// decomposition, most of the time of loading a large model).
+    Zeros,
+}
+
+fn mlp(
+    p: nn::Path<'_>,
+    input: i64,
+    hidden: &[usize],
+    activation: Activation,
+    out: i64,
+    out_gain: f64,
+    init: WeightInit,
+) -> nn::Sequential {
+    let weights = |gain: f64| match init {
+        WeightInit::Orthogonal => nn::Init::Orthogonal { gain },
+        WeightInit::Zeros => nn::Init::Const(0.0),
+    };
+    let layer = |gain: f64| nn::LinearConfig {
+        ws_init: weights(gain),
+        bs_init: Some(nn::Init::Const(0.0)),
+        bias: true,
+    };
+    let mut seq = nn::seq();
+    let mut last = input;
+    for (i, &h) in hidden.iter().enumerate() {
+        seq = seq.add(nn::linear(&p / format!("l{i}"), last, h as i64, layer(2f64.sqrt())));
+        seq = match activation {
+            Activation::Tanh => seq.add_fn(|x| x.tanh()),
+            Activation::Relu => seq.add_fn(|x| x.relu()),
+        };
+        last = h as i64;
+    }
+    seq.add(nn::linear(&p / "out", last, out, layer(out_gain)))
+}
+
+const LOG_2PI: f64 = 1.837_877_066_409_345_3;
+
+/// The policy's action distribution for a batch of observations.
+#[derive(Debug)]
+pub enum Distribution {
+    /// Log-probabilities of every discrete action, [B, n].
+    Categorical { log_probs: Tensor },
+    /// Mean [B, 2] and log-std [2] of a diagonal Gaussian over raw (unclipped) actions.
+    Gaussian { mean: Tensor, log_std: Tensor },
+}
+
+impl Distribution {
+    /// A sample per row, or the most likely action when `deterministic`. Discrete: [B] int64
+    /// indices. Continuous: [B, 2] raw values (the simulator clips them into the action ranges).
+    pub fn sample(&self, deterministic: bool) -> Tensor {
+        match self {
+            Distribution::Categorical { log_probs } if deterministic => log_probs.argmax(-1, false),
+            Distribution::Categorical { log_probs } => log_probs.exp().multinomial(1, true).squeeze_dim(-1),
+            Distribution::Gaussian { mean, .. } if deterministic => mean.shallow_clone(),
+            Distribution::Gaussian { mean, log_std } => mean + mean.randn_like() * log_std.exp(),
+        }
+    }
+
+    /// Log-probability of each row's action, [B].
+    pub fn log_prob(&self, action: &Tensor) -> Tensor {
+        match self {
+            Distribution::Categorical { log_probs } => {
+                log_probs.gather(-1, &action.unsqueeze(-1), false).squeeze_dim(-1)
+            }
+            Distribution::Gaussian { mean, log_std } => {
+                let z = (action - mean) * (-log_std).exp();
+                (-(z.square()) * 0.5 - log_std - 0.5 * LOG_2PI).sum_dim_intlist(-1, false, Kind::Float)
+            }
+        }
+    }
+
+    /// Entropy of each row's distribution, [B].
+    pub fn entropy(&self) -> Tensor {
+        match self {
+            Distribution::Categorical { log_probs } => {
+                -(log_probs.exp() * log_probs).sum_dim_intlist(-1, false, Kind::Float)
+            }
+            Distribution::Gaussian { mean, log_std } => (log_std + 0.5 * (1.0 + LOG_2PI))
+                .sum(Kind::Float)
+                .expand([mean.size()[0]], false),
+        }
+    }
+}
+
+/// One step's policy output for a batch.
+#[derive(Debug)]
+pub struct ActOutput {
+    /// Discrete: [B] int64 indices. Continuous: [B, 2] raw Gaussian samples (before clipping).
+    pub action: Tensor,
+    pub log_prob: Tensor,
+    pub value: Tensor,
+}
+
+/// The actor-critic network.
+#[derive(Debug)]
+pub struct Policy {
+    pub vs: nn::VarStore,
+    actor: nn::Sequential,
+    critic: nn::Sequential,
+    /// Continuous spaces: the Gaussian's learned log-std.
+    log_std: Option<Tensor>,
+}
+
+impl Policy {
+    /// A freshly initialised network (orthogonal weights, as in CleanRL's PPO).
+    pub fn new(spec: &ModelSpec, init_log_std: f64, device: Device) -> Self {
+        Self::with_init(spec, init_log_std, device, WeightInit::Orthogonal)
+    }
+
+    pub(crate) fn with_init(spec: &ModelSpec, init_log_std: f64, device: Device, init: WeightInit) -> Self {
+        let vs = nn::VarStore::new(device);
+        let obs = spec.obs_dim() as i64;
+        let NetworkSpec::Mlp { hidden, activation } = &spec.network;
+        let outputs = match spec.action_space() {
+            ActionSpace::Discrete(v) => v.len() as i64,
+            ActionSpace::Continuous { .. } => 2,
+        };
+        let root = vs.root();
+        let actor = mlp(&root / "actor", obs, hidden, *activation, outputs, 0.01, init);
+        let critic = mlp(&root / "critic", obs, hidden, *activation, 1, 1.0, init);
+        let log_std = matches!(spec.action_space(), ActionSpace::Continuous { .. })
+            .then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
+        Policy {
+            vs,
+            actor,
+            critic,
+            log_std,
+        }
+    }
+
+    pub fn is_discrete(&self) -> bool {
+        self.log_std.is_none()
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// State values, [B].
+    pub fn value(&self, obs: &Tensor) -> Tensor {
+        self.critic.forward(obs).squeeze_dim(-1)
+    }
+
+    /// The action distribution for a batch of (normalised) observations.
+    pub fn distribution(&self, obs: &Tensor) -> Distribution {
+        let out = self.actor.forward(obs);
+        match &self.log_std {
+            None => Distribution::Categorical {
+                log_probs: out.log_softmax(-1, Kind::Float),
+            },
+            Some(log_std) => Distribution::Gaussian {
+                mean: out,
+                log_std: log_std.shallow_clone(),
+            },
+        }
+    }
+
+    /// Sample actions (or take the most likely one when `deterministic`), with log-probabilities
+    /// and values.
+    pub fn act(&self, obs: &Tensor, deterministic: bool) -> ActOutput {
+        let dist = self.distribution(obs);
+        let action = dist.sample(deterministic);
+        ActOutput {
+            log_prob: dist.log_prob(&action),
+            action,
+            value: self.value(obs),
+        }
+    }
+
+    /// Log-probabilities, entropies and values of given actions (the PPO update).
+    pub fn evaluate(&self, obs: &Tensor, action: &Tensor) -> (Tensor, Tensor, Tensor) {
+        let dist = self.distribution(obs);
+        (dist.log_prob(action), dist.entropy(), self.value(obs))
+    }
+}
+
+/// Map raw policy outputs to environment actions (`[steering°, speed]` inside the ranges): a
+/// continuous sample in [-1, 1] per dimension is scaled into [low, high] (DeepRacer's scaling).
+pub fn scale_continuous(raw: &[f32], space: &ActionSpace) -> [f32; 2] {
+    let ActionSpace::Continuous { steering_angle, speed } = space else {
+        unreachable!("continuous space")
+    };
+    let s = |v: f32, lo: f64, hi: f64| (lo + (f64::from(v.clamp(-1.0, 1.0)) + 1.0) * 0.5 * (hi - lo)) as f32;
+    [
+        s(raw[0], steering_angle.low, steering_angle.high),
+        s(raw[1], speed.low, speed.high),
+    ]
+}
+
+/// A batch of sampled actions on the host, as the rollout stores them.
+#[derive(Debug)]
+pub enum RawActions<'a> {
+    /// One index per car.
+    Discrete(&'a mut [i64]),
+    /// Two raw values per car.
+    Continuous(&'a mut [f32]),
+}
+
+/// Turns the policy's sampled actions into the simulator's actions: the one place that knows how
+/// network output maps onto an action space.
+#[derive(Clone, Debug)]
+pub struct ActionDecoder {
+    space: ActionSpace,
+}
+
+impl ActionDecoder {
+    pub fn new(space: ActionSpace) -> Self {
+        Self { space }
+    }
+
+    pub fn space(&self) -> &ActionSpace {
+        &self.space
+    }
+
+    /// Copy `action` (the output of [`Distribution::sample`] for `out.len()` cars) into `raw` and
+    /// write the matching environment actions into `out`.
+    pub fn decode(&self, action: &Tensor, raw: RawActions<'_>, out: &mut [Action]) {
+        let action = action.to_device(Device::Cpu);
+        match raw {
+            RawActions::Discrete(idx) => {
+                action.copy_data(idx, out.len());
+                for (a, &i) in out.iter_mut().zip(idx.iter()) {
+                    *a = Action::Discrete(i as u32);
+                }
+            }
+            RawActions::Continuous(values) => {
+                action.to_kind(Kind::Float).copy_data(values, 2 * out.len());
+                for (k, a) in out.iter_mut().enumerate() {
+                    *a = Action::Continuous(scale_continuous(&values[2 * k..2 * k + 2], &self.space));
+                }
+            }
+        }
+    }
+}
+
+/// Reusable buffers for running a model's deterministic policy on a batch of observations (racing).
+#[derive(Debug)]
+pub struct PolicyRunner {
+    obs: Vec<f32>,
+    inv_std: Vec<f64>,
+    idx: Vec<i64>,
+    raw: Vec<f32>,
+    decoder: ActionDecoder,
+}
+
+impl PolicyRunner {
+    pub fn new(model: &Model) -> Self {
+        Self {
+            obs: Vec::new(),
+            inv_std: model.obs_norm.as_ref().map(|n| n.inv_std()).unwrap_or_default(),
+            idx: Vec::new(),
+            raw: Vec::new(),
+            decoder: ActionDecoder::new(model.spec.action_space()),
+        }
+    }
+
+    /// Deterministic (greedy) actions for `obs` (rows of the model's observation size).
+    pub fn act(&mut self, model: &Model, obs: &[f32], actions: &mut [Action]) {
+        let d = model.spec.obs_dim();
+        let n = obs.len() / d;
+        self.obs.clear();
+        self.obs.extend_from_slice(obs);
+        if let Some(norm) = &model.obs_norm {
+            norm.normalize_with(&self.inv_std, &mut self.obs);
+        }
+        let t = Tensor::from_slice(&self.obs)
+            .view([n as i64, d as i64])
+            .to_device(model.policy.device());
+        let action = tch::no_grad(|| model.policy.distribution(&t).sample(true));
+        let raw = if model.policy.is_discrete() {
+            self.idx.resize(n, 0);
+            RawActions::Discrete(&mut self.idx)
+        } else {
+            self.raw.resize(2 * n, 0.0);
+            RawActions::Continuous(&mut self.raw)
+        };
+        self.decoder.decode(&action, raw, &mut actions[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ActionSpaceConfig, TrainConfig};
+
+    fn three_actions() -> ActionSpaceConfig {
+        let a = |steering_angle, speed| slipstream_sim::action::DiscreteAction { steering_angle, speed };
+        ActionSpaceConfig::Discrete {
+            actions: vec![a(-20.0, 1.0), a(0.0, 2.0), a(20.0, 1.0)],
+        }
+    }
+
+    fn spec(action_space: ActionSpaceConfig) -> ModelSpec {
+        ModelSpec {
+            action_space,
+            ..TrainConfig::default().model_spec()
+        }
+    }
+
+    #[test]
+    fn acting_and_evaluating_agree_on_log_probabilities() {
+        tch::manual_seed(3);
+        for s in [spec(ActionSpaceConfig::default()), spec(three_actions())] {
+            let p = Policy::new(&s, -0.5, Device::Cpu);
+            let obs = Tensor::randn([5, s.obs_dim() as i64], (Kind::Float, Device::Cpu));
+            let out = tch::no_grad(|| p.act(&obs, false));
+            let (logp, entropy, value) = tch::no_grad(|| p.evaluate(&obs, &out.action));
+            assert!((&logp - &out.log_prob).abs().max().double_value(&[]) < 1e-6);
+            assert!((&value - &out.value).abs().max().double_value(&[]) < 1e-6);
+            assert_eq!(entropy.size(), [5]);
+            assert!(entropy.min().double_value(&[]) > 0.0);
+        }
+    }
+
+    #[test]
+    fn the_decoder_maps_raw_actions_into_the_space() {
+        let d = ActionDecoder::new(ActionSpaceConfig::default().to_space());
+        let mut raw = [0.0f32; 4];
+        let mut out = [Action::Discrete(0); 2];
+        d.decode(
+            &Tensor::from_slice(&[-1.0f32, 1.0, 5.0, 0.0]).view([2, 2]),
+            RawActions::Continuous(&mut raw),
+            &mut out,
+        );
+        assert_eq!(raw, [-1.0, 1.0, 5.0, 0.0], "the rollout keeps the unclipped sample");
+        let ActionSpace::Continuous { steering_angle, speed } = d.space() else {
+            unreachable!()
+        };
+        assert_eq!(
+            out[0],
+            Action::Continuous([steering_angle.low as f32, speed.high as f32])
+        );
+        let Action::Continuous([s, v]) = out[1] else {
+            unreachable!()
+        };
+        assert_eq!(s, steering_angle.high as f32, "clipped to the range");
+        assert!((f64::from(v) - (speed.low + speed.high) / 2.0).abs() < 1e-6);
+        let mut idx = [0i64; 3];
+        let mut out = [Action::Discrete(0); 3];
+        ActionDecoder::new(three_actions().to_space()).decode(
+            &Tensor::from_slice(&[2i64, 0, 1]),
+            RawActions::Discrete(&mut idx),
+            &mut out,
+        );
+        assert_eq!(out, [Action::Discrete(2), Action::Discrete(0), Action::Discrete(1)]);
+    }
+}
