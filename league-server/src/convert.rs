@@ -43,27 +43,73 @@ pub fn timing_to_pb(t: Timing) -> pb::TimingMethod {
     }
 }
 
-/// The API's spec → ours; errors name the field.
-pub fn spec_from_pb(s: &pb::RaceSpec) -> Result<RaceSpec, String> {
-    let race_type = match pb::RaceType::try_from(s.race_type)
-        .map_err(|_| format!("spec.race_type: unknown value {}", s.race_type))?
-    {
+/// `TIMING_METHOD_UNSPECIFIED` is the default, best lap; `None` for a value this version does not know.
+pub fn timing_from_pb(t: i32) -> Option<Timing> {
+    Some(match pb::TimingMethod::try_from(t).ok()? {
+        pb::TimingMethod::Unspecified | pb::TimingMethod::BestLap => Timing::BestLap,
+        pb::TimingMethod::BestAverage => Timing::BestAverage,
+        pb::TimingMethod::TotalTime => Timing::TotalTime,
+    })
+}
+
+pub fn race_type_to_pb(t: RaceType) -> pb::RaceType {
+    match t {
+        RaceType::TimeTrial => pb::RaceType::TimeTrial,
+        RaceType::ObjectAvoidance => pb::RaceType::ObjectAvoidance,
+        RaceType::HeadToBot => pb::RaceType::HeadToBot,
+    }
+}
+
+/// `RACE_TYPE_UNSPECIFIED` is the default, a time trial; `None` for a value this version does not know.
+pub fn race_type_from_pb(t: i32) -> Option<RaceType> {
+    Some(match pb::RaceType::try_from(t).ok()? {
         pb::RaceType::Unspecified | pb::RaceType::TimeTrial => RaceType::TimeTrial,
         pb::RaceType::ObjectAvoidance => RaceType::ObjectAvoidance,
         pb::RaceType::HeadToBot => RaceType::HeadToBot,
-    };
-    let timing =
-        match pb::TimingMethod::try_from(s.timing).map_err(|_| format!("spec.timing: unknown value {}", s.timing))? {
-            pb::TimingMethod::Unspecified | pb::TimingMethod::BestLap => Timing::BestLap,
-            pb::TimingMethod::BestAverage => Timing::BestAverage,
-            pb::TimingMethod::TotalTime => Timing::TotalTime,
-        };
-    let reverse = match pb::Direction::try_from(s.direction)
-        .map_err(|_| format!("spec.direction: unknown value {}", s.direction))?
-    {
+    })
+}
+
+pub fn direction_to_pb(reverse: bool) -> pb::Direction {
+    if reverse {
+        pb::Direction::Reverse
+    } else {
+        pb::Direction::Forward
+    }
+}
+
+/// Whether the track is driven in reverse (`DIRECTION_UNSPECIFIED`: forward); `None` for a value this
+/// version does not know.
+pub fn reverse_from_pb(d: i32) -> Option<bool> {
+    Some(match pb::Direction::try_from(d).ok()? {
         pb::Direction::Reverse => true,
         pb::Direction::Unspecified | pb::Direction::Forward => false,
-    };
+    })
+}
+
+pub fn race_state_to_pb(s: RaceState) -> pb::RaceState {
+    match s {
+        RaceState::Upcoming => pb::RaceState::Upcoming,
+        RaceState::Open => pb::RaceState::Open,
+        RaceState::Closed => pb::RaceState::Closed,
+    }
+}
+
+pub fn race_state_from_pb(s: i32) -> Option<RaceState> {
+    match pb::RaceState::try_from(s).ok()? {
+        pb::RaceState::Upcoming => Some(RaceState::Upcoming),
+        pb::RaceState::Open => Some(RaceState::Open),
+        pb::RaceState::Closed => Some(RaceState::Closed),
+        pb::RaceState::Unspecified => None,
+    }
+}
+
+/// The API's spec → ours; errors name the field.
+pub fn spec_from_pb(s: &pb::RaceSpec) -> Result<RaceSpec, String> {
+    let race_type =
+        race_type_from_pb(s.race_type).ok_or_else(|| format!("spec.race_type: unknown value {}", s.race_type))?;
+    let timing = timing_from_pb(s.timing).ok_or_else(|| format!("spec.timing: unknown value {}", s.timing))?;
+    let reverse =
+        reverse_from_pb(s.direction).ok_or_else(|| format!("spec.direction: unknown value {}", s.direction))?;
     let obstacles = s.obstacles.clone().unwrap_or_default();
     let bots = s.bots.unwrap_or_default();
     Ok(RaceSpec {
@@ -101,16 +147,8 @@ pub fn spec_to_pb(s: &RaceSpec) -> pb::RaceSpec {
         name: s.name.clone(),
         description: s.description.clone(),
         track: s.track.clone(),
-        direction: if s.reverse {
-            pb::Direction::Reverse
-        } else {
-            pb::Direction::Forward
-        } as i32,
-        race_type: match s.race_type {
-            RaceType::TimeTrial => pb::RaceType::TimeTrial,
-            RaceType::ObjectAvoidance => pb::RaceType::ObjectAvoidance,
-            RaceType::HeadToBot => pb::RaceType::HeadToBot,
-        } as i32,
+        direction: direction_to_pb(s.reverse) as i32,
+        race_type: race_type_to_pb(s.race_type) as i32,
         obstacles: (s.race_type == RaceType::ObjectAvoidance).then(|| pb::ObstacleSettings {
             count: s.obstacle_count,
             positions: s
@@ -140,15 +178,10 @@ pub fn spec_to_pb(s: &RaceSpec) -> pb::RaceSpec {
 }
 
 pub fn race_to_pb(r: &RaceRow, track: Option<pb::TrackInfo>) -> pb::Race {
-    let state = match r.spec.state(now_ms()) {
-        RaceState::Upcoming => pb::RaceState::Upcoming,
-        RaceState::Open => pb::RaceState::Open,
-        RaceState::Closed => pb::RaceState::Closed,
-    };
     pb::Race {
         id: r.id.clone(),
         spec: Some(spec_to_pb(&r.spec)),
-        state: state as i32,
+        state: race_state_to_pb(r.spec.state(now_ms())) as i32,
         created_by: r.created_by.clone(),
         created_at_ms: r.created_at,
         track,
@@ -176,6 +209,17 @@ pub fn status_to_pb(s: SubStatus) -> pb::SubmissionStatus {
         SubStatus::Completed => pb::SubmissionStatus::Completed,
         SubStatus::Failed => pb::SubmissionStatus::Failed,
         SubStatus::Cancelled => pb::SubmissionStatus::Cancelled,
+    }
+}
+
+pub fn status_from_pb(s: i32) -> Option<SubStatus> {
+    match pb::SubmissionStatus::try_from(s).ok()? {
+        pb::SubmissionStatus::Queued => Some(SubStatus::Queued),
+        pb::SubmissionStatus::Running => Some(SubStatus::Running),
+        pb::SubmissionStatus::Completed => Some(SubStatus::Completed),
+        pb::SubmissionStatus::Failed => Some(SubStatus::Failed),
+        pb::SubmissionStatus::Cancelled => Some(SubStatus::Cancelled),
+        pb::SubmissionStatus::Unspecified => None,
     }
 }
 
@@ -227,5 +271,156 @@ pub fn invite_to_pb(i: &InviteRow, token: String) -> pb::Invite {
         expires_at_ms: i.expires_at,
         revoked: i.revoked,
         uses: i.uses as u32,
+    }
+}
+
+// The names people read for the API's enum fields (the `league` CLI's tables and `--json`): each is
+// the name of our enum (`Role::as_str`, `Timing::as_str`, …), so a value is called the same in the
+// server's messages, its database and its clients. `"?"` for a value this version does not know.
+
+pub fn role_name(role: i32) -> &'static str {
+    role_from_pb(role).map_or("?", Role::as_str)
+}
+
+pub fn status_name(status: i32) -> &'static str {
+    status_from_pb(status).map_or("?", SubStatus::as_str)
+}
+
+pub fn race_state_name(state: i32) -> &'static str {
+    race_state_from_pb(state).map_or("?", RaceState::as_str)
+}
+
+pub fn race_type_name(race_type: i32) -> &'static str {
+    race_type_from_pb(race_type).map_or("?", RaceType::as_str)
+}
+
+pub fn timing_name(timing: i32) -> &'static str {
+    timing_from_pb(timing).map_or("?", Timing::as_str)
+}
+
+/// `forward` or `reverse`.
+pub fn direction_name(direction: i32) -> &'static str {
+    match reverse_from_pb(direction) {
+        Some(true) => "reverse",
+        Some(false) => "forward",
+        None => "?",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_api_enum_value_has_one_name() {
+        let role = |r: pb::Role| role_name(r as i32);
+        assert_eq!(
+            [
+                pb::Role::Racer,
+                pb::Role::Facilitator,
+                pb::Role::Admin,
+                pb::Role::Worker
+            ]
+            .map(role),
+            ["racer", "facilitator", "admin", "worker"]
+        );
+        assert_eq!(role(pb::Role::Unspecified), "?");
+        let status = |s: pb::SubmissionStatus| status_name(s as i32);
+        assert_eq!(
+            [
+                pb::SubmissionStatus::Queued,
+                pb::SubmissionStatus::Running,
+                pb::SubmissionStatus::Completed,
+                pb::SubmissionStatus::Failed,
+                pb::SubmissionStatus::Cancelled,
+                pb::SubmissionStatus::Unspecified
+            ]
+            .map(status),
+            ["queued", "running", "completed", "failed", "cancelled", "?"]
+        );
+        let state = |s: pb::RaceState| race_state_name(s as i32);
+        assert_eq!(
+            [
+                pb::RaceState::Upcoming,
+                pb::RaceState::Open,
+                pb::RaceState::Closed,
+                pb::RaceState::Unspecified
+            ]
+            .map(state),
+            ["upcoming", "open", "closed", "?"]
+        );
+        // Unspecified race types, timings and directions are the defaults the server applies.
+        let race_type = |t: pb::RaceType| race_type_name(t as i32);
+        assert_eq!(
+            [
+                pb::RaceType::TimeTrial,
+                pb::RaceType::ObjectAvoidance,
+                pb::RaceType::HeadToBot,
+                pb::RaceType::Unspecified
+            ]
+            .map(race_type),
+            ["time_trial", "object_avoidance", "head_to_bot", "time_trial"]
+        );
+        let timing = |t: pb::TimingMethod| timing_name(t as i32);
+        assert_eq!(
+            [
+                pb::TimingMethod::BestLap,
+                pb::TimingMethod::BestAverage,
+                pb::TimingMethod::TotalTime,
+                pb::TimingMethod::Unspecified
+            ]
+            .map(timing),
+            ["best lap", "best average", "total time", "best lap"]
+        );
+        let direction = |d: pb::Direction| direction_name(d as i32);
+        assert_eq!(
+            [
+                pb::Direction::Forward,
+                pb::Direction::Reverse,
+                pb::Direction::Unspecified
+            ]
+            .map(direction),
+            ["forward", "reverse", "forward"]
+        );
+        for name in [
+            role_name,
+            status_name,
+            race_state_name,
+            race_type_name,
+            timing_name,
+            direction_name,
+        ] {
+            assert_eq!(name(99), "?", "a value from a newer server");
+        }
+    }
+
+    #[test]
+    fn enums_survive_the_api() {
+        for r in [Role::Racer, Role::Facilitator, Role::Admin, Role::Worker] {
+            assert_eq!(role_from_pb(role_to_pb(r) as i32), Some(r));
+        }
+        for s in [
+            SubStatus::Queued,
+            SubStatus::Running,
+            SubStatus::Completed,
+            SubStatus::Failed,
+            SubStatus::Cancelled,
+        ] {
+            assert_eq!(status_from_pb(status_to_pb(s) as i32), Some(s));
+        }
+        for s in [RaceState::Upcoming, RaceState::Open, RaceState::Closed] {
+            assert_eq!(race_state_from_pb(race_state_to_pb(s) as i32), Some(s));
+        }
+        for t in [RaceType::TimeTrial, RaceType::ObjectAvoidance, RaceType::HeadToBot] {
+            assert_eq!(race_type_from_pb(race_type_to_pb(t) as i32), Some(t));
+            // The name people read is the one serde stores.
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        for t in [Timing::BestLap, Timing::BestAverage, Timing::TotalTime] {
+            assert_eq!(timing_from_pb(timing_to_pb(t) as i32), Some(t));
+        }
+        for reverse in [false, true] {
+            assert_eq!(reverse_from_pb(direction_to_pb(reverse) as i32), Some(reverse));
+        }
     }
 }

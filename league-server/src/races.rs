@@ -17,6 +17,17 @@ pub enum RaceType {
     HeadToBot,
 }
 
+impl RaceType {
+    /// The name people read (and serde's): `time_trial`, `object_avoidance`, `head_to_bot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RaceType::TimeTrial => "time_trial",
+            RaceType::ObjectAvoidance => "object_avoidance",
+            RaceType::HeadToBot => "head_to_bot",
+        }
+    }
+}
+
 /// Fixed obstacle positions.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ObstaclePosition {
@@ -55,6 +66,16 @@ pub enum RaceState {
     Upcoming,
     Open,
     Closed,
+}
+
+impl RaceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RaceState::Upcoming => "upcoming",
+            RaceState::Open => "open",
+            RaceState::Closed => "closed",
+        }
+    }
 }
 
 impl RaceSpec {

@@ -25,6 +25,17 @@ pub enum Timing {
     TotalTime,
 }
 
+impl Timing {
+    /// The name people read: `best lap`, `best average`, `total time` (serde stores snake_case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timing::BestLap => "best lap",
+            Timing::BestAverage => "best average",
+            Timing::TotalTime => "total time",
+        }
+    }
+}
+
 /// One lap as the league stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lap {

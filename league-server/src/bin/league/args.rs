@@ -1,0 +1,313 @@
+//! The command line: every command, argument and default (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use slipstream_league::races::RaceType;
+use slipstream_league::ranking::Timing;
+use slipstream_league::store::Role;
+
+/// The Slipstream league client: races, models, submissions and leaderboards.
+///
+/// The server and token come from --server/--token or LEAGUE_SERVER/LEAGUE_TOKEN. Output is a table
+/// for people; --json prints one JSON document for scripts.
+#[derive(Parser, Debug)]
+#[command(name = "league", version, about, long_about = None)]
+pub struct Cli {
+    /// The league server.
+    #[arg(long, env = "LEAGUE_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// Your token (public races and leaderboards need none).
+    #[arg(long, env = "LEAGUE_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Who the token belongs to.
+    Whoami,
+    /// Users (admins).
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Tokens (admins).
+    #[command(subcommand)]
+    Tokens(TokensCmd),
+    /// Tracks: list the built-in and uploaded ones, upload a DeepRacer .npy.
+    #[command(subcommand)]
+    Tracks(TracksCmd),
+    /// Races: create, list, show, delete, invite, join.
+    #[command(subcommand)]
+    Races(RacesCmd),
+    /// Your models: upload, list, delete.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Submit one of your models to a race.
+    Submit {
+        /// The race's id (see `league races list`).
+        race: String,
+        /// One of your models' ids (see `league models list`).
+        model: String,
+        /// Wait for the evaluation to finish.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// A submission's status and lap times.
+    Status {
+        /// The submission's id (printed by `league submit`).
+        submission: String,
+        /// Wait for the evaluation to finish.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Your submissions (admins: everyone's).
+    Submissions {
+        /// Only this race's.
+        #[arg(long)]
+        race: Option<String>,
+    },
+    /// Cancel a queued or running submission.
+    Cancel {
+        /// The submission's id.
+        submission: String,
+    },
+    /// Evaluate a submission again (admins).
+    Reevaluate {
+        /// The submission's id.
+        submission: String,
+    },
+    /// A race's leaderboard.
+    Leaderboard {
+        /// The race's id.
+        race: String,
+        /// Rows per page.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Keep watching: print submission and rank changes as they happen.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Download a submission's per-step trace (DeepRacer SIM_TRACE_LOG CSV).
+    Trace {
+        /// The submission's id.
+        submission: String,
+        /// Write it here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCmd {
+    /// Create a user.
+    Create {
+        /// The user's display name (on leaderboards).
+        name: String,
+        /// racer: uploads and submits models; facilitator: also runs races; admin: everything;
+        /// worker: a remote evaluation worker.
+        #[arg(long, value_enum, default_value = "racer")]
+        role: RoleArg,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCmd {
+    /// Issue a token for a user (printed once).
+    Issue {
+        /// The user's id (printed by `league users create`).
+        user_id: String,
+        /// Expire after this many days (default: never).
+        #[arg(long)]
+        days: Option<f64>,
+        /// A note to recognise the token by (e.g. which machine uses it).
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// The token's id (not the token itself).
+        token_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TracksCmd {
+    /// Built-in and uploaded tracks.
+    List,
+    /// Upload a DeepRacer track file (.npy).
+    Upload {
+        /// The .npy file: float64, shape (N, 6), DeepRacer's columns.
+        file: PathBuf,
+        /// The track's name (default: the file name without its extension).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RaceArgs {
+    /// The race's name.
+    #[arg(long)]
+    pub name: String,
+    /// What racers read about it.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A built-in track name or an uploaded track id (upload:…).
+    #[arg(long)]
+    pub track: String,
+    /// Drive the track the other way round.
+    #[arg(long)]
+    pub reverse: bool,
+    /// What else is on the track.
+    #[arg(long = "type", value_enum, default_value = "time-trial")]
+    pub race_type: RaceTypeArg,
+    /// Obstacles (object avoidance).
+    #[arg(long, default_value_t = 3)]
+    pub obstacles: u32,
+    /// Bot cars (head-to-bot).
+    #[arg(long, default_value_t = 3)]
+    pub bots: u32,
+    /// Bot speed, m/s.
+    #[arg(long, default_value_t = 0.6)]
+    pub bot_speed: f64,
+    /// How a submission is scored: its fastest lap, its best mean over --min-laps consecutive
+    /// laps, or the sum of all laps (needs --min-laps = --laps).
+    #[arg(long, value_enum, default_value = "best-lap")]
+    pub timing: TimingArg,
+    /// Laps each evaluation drives.
+    #[arg(long, default_value_t = 3)]
+    pub laps: u32,
+    /// Consecutive completed laps to qualify (default: 1; total time: all laps).
+    #[arg(long)]
+    pub min_laps: Option<u32>,
+    /// Seconds added to a lap for each time the car leaves the track.
+    #[arg(long, default_value_t = 2.0)]
+    pub off_track_penalty: f64,
+    /// Seconds added to a lap for each collision.
+    #[arg(long, default_value_t = 5.0)]
+    pub collision_penalty: f64,
+    /// Minutes from now until the window opens.
+    #[arg(long, default_value_t = 0.0)]
+    pub opens_in_minutes: f64,
+    /// Hours the window stays open.
+    #[arg(long, default_value_t = 24.0)]
+    pub hours: f64,
+    /// Submissions per racer (0 = unlimited).
+    #[arg(long, default_value_t = 0)]
+    pub max_submissions: u32,
+    /// Only invited racers may enter.
+    #[arg(long)]
+    pub private: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RacesCmd {
+    /// Create a race (facilitators and admins).
+    Create(RaceArgs),
+    /// Races you may see.
+    List,
+    /// One race.
+    Show {
+        /// The race's id.
+        race: String,
+    },
+    /// Delete a race (not while it is open).
+    Delete {
+        /// The race's id.
+        race: String,
+    },
+    /// Create an invite token for a private race.
+    Invite {
+        /// The race's id.
+        race: String,
+        /// Hours until it expires (default: when the race closes).
+        #[arg(long)]
+        hours: Option<f64>,
+    },
+    /// Join a private race with an invite token.
+    Join {
+        /// The invite token the race's facilitator gave you.
+        invite_token: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCmd {
+    /// Upload a model (.safetensors from `trainer train`).
+    Upload {
+        /// The model file (e.g. model_best.safetensors).
+        file: PathBuf,
+        /// The model's name (default: the file name without its extension).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Your models.
+    List,
+    /// Delete one of your models.
+    Delete {
+        /// The model's id.
+        model: String,
+    },
+}
+
+// The choices of `--role`, `--type` and `--timing`, spelled the command line's way (kebab-case);
+// each is one of the library's enums.
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Racer,
+    Facilitator,
+    Admin,
+    Worker,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Racer => Role::Racer,
+            RoleArg::Facilitator => Role::Facilitator,
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Worker => Role::Worker,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RaceTypeArg {
+    TimeTrial,
+    ObjectAvoidance,
+    HeadToBot,
+}
+
+impl From<RaceTypeArg> for RaceType {
+    fn from(t: RaceTypeArg) -> RaceType {
+        match t {
+            RaceTypeArg::TimeTrial => RaceType::TimeTrial,
+            RaceTypeArg::ObjectAvoidance => RaceType::ObjectAvoidance,
+            RaceTypeArg::HeadToBot => RaceType::HeadToBot,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TimingArg {
+    BestLap,
+    BestAverage,
+    TotalTime,
+}
+
+impl From<TimingArg> for Timing {
+    fn from(t: TimingArg) -> Timing {
+        match t {
+            TimingArg::BestLap => Timing::BestLap,
+            TimingArg::BestAverage => Timing::BestAverage,
+            TimingArg::TotalTime => Timing::TotalTime,
+        }
+    }
+}
