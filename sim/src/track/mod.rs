@@ -9,7 +9,9 @@
 pub mod builtin;
 pub mod csv;
 pub mod generate;
+mod grid;
 pub mod npy;
+mod query;
 pub mod raycast;
 pub mod spline;
 mod validate;
@@ -130,7 +132,7 @@ pub struct Track {
     left_is_inner: bool,
     /// Merged road quads for the lidar's corridor walk, and the grid fallback.
     corridor: raycast::Corridor,
-    grid: raycast::Grid,
+    grid: grid::Grid,
     /// Per waypoint: signed curvature (1/m, positive turning left).
     curvature: Vec<f64>,
     width_min: f64,
@@ -304,7 +306,7 @@ impl Track {
             }
         }
         let corridor = raycast::Corridor::build(&left, &right, closed);
-        let grid = raycast::Grid::build(&left, &right);
+        let grid = grid::Grid::build(&left, &right);
         let center: Vec<Vec2> = waypoints.iter().map(|w| w.center).collect();
         let seg_vec: Vec<Vec2> = center.windows(2).map(|w| w[1] - w[0]).collect();
         let inv_len2: Vec<f64> = seg_vec
@@ -431,276 +433,14 @@ impl Track {
     pub fn rows(&self) -> Vec<[f64; 6]> {
         self.waypoints.iter().map(|w| w.to_row()).collect()
     }
-
-    /// Next segment index in the driving direction (wraps on a closed track, saturates on an open one).
-    #[inline]
-    pub fn next_seg(&self, seg: usize) -> usize {
-        let m = self.num_segments();
-        if seg + 1 < m {
-            seg + 1
-        } else if self.closed {
-            0
-        } else {
-            m - 1
-        }
-    }
-
-    /// Previous segment index.
-    #[inline]
-    pub fn prev_seg(&self, seg: usize) -> usize {
-        if seg > 0 {
-            seg - 1
-        } else if self.closed {
-            self.num_segments() - 1
-        } else {
-            0
-        }
-    }
-
-    /// Project `p` onto segment `seg`: the parameter in [0, 1] and the squared distance.
-    #[inline]
-    fn project_seg(&self, p: Vec2, seg: usize) -> (f64, f64) {
-        let a = self.center[seg];
-        let v = self.seg_vec[seg];
-        let ap = p - a;
-        let t = (ap.dot(v) * self.inv_len2[seg]).clamp(0.0, 1.0);
-        (t, (ap - v * t).length_sq())
-    }
-
-    fn make_projection(&self, p: Vec2, seg: usize, t: f64, d2: f64) -> Projection {
-        let a = self.center[seg];
-        let q = a + self.seg_vec[seg] * t;
-        let distance = d2.sqrt();
-        let side = self.dir[seg].cross(p - q);
-        let side = if side == 0.0 { self.dir[seg].cross(p - a) } else { side };
-        let lateral = if side < 0.0 { -distance } else { distance };
-        Projection {
-            seg,
-            t,
-            s: self.s[seg] + t * self.seg_len[seg],
-            lateral,
-            distance,
-        }
-    }
-
-    /// Project a point onto the centre line by searching outwards from segment `hint` (the previous
-    /// step's segment): the nearest local minimum of the distance, walking forwards and backwards
-    /// while it keeps falling (zero-length segments are stepped over). Cheap and continuous: a car
-    /// never jumps to another leg of the track that happens to pass nearby.
-    pub fn project_near(&self, p: Vec2, hint: usize) -> Projection {
-        let m = self.num_segments();
-        if m <= 4 {
-            return self.project_global(p);
-        }
-        let hint = hint.min(m - 1);
-        let mut best_seg = hint;
-        let (mut best_t, mut best_d) = self.project_seg(p, hint);
-        for forward in [true, false] {
-            let mut seg = hint;
-            for _ in 0..m {
-                let next = if forward {
-                    self.next_seg(seg)
-                } else {
-                    self.prev_seg(seg)
-                };
-                if next == seg {
-                    break;
-                }
-                seg = next;
-                let (t, d) = self.project_seg(p, seg);
-                if d < best_d {
-                    best_d = d;
-                    best_t = t;
-                    best_seg = seg;
-                } else if !(d == best_d && self.inv_len2[seg] == 0.0) {
-                    break;
-                }
-            }
-        }
-        self.make_projection(p, best_seg, best_t, best_d)
-    }
-
-    /// Project a point onto the nearest part of the whole centre line (used on reset, not per step).
-    pub fn project_global(&self, p: Vec2) -> Projection {
-        let mut best = (0usize, 0.0, f64::INFINITY);
-        for seg in 0..self.num_segments() {
-            let (t, d) = self.project_seg(p, seg);
-            if d < best.2 {
-                best = (seg, t, d);
-            }
-        }
-        self.make_projection(p, best.0, best.1, best.2)
-    }
-
-    /// Half-widths (left, right) of the track at a projected position.
-    #[inline]
-    pub fn half_widths(&self, seg: usize, t: f64) -> (f64, f64) {
-        let l = self.half_left[seg] + (self.half_left[seg + 1] - self.half_left[seg]) * t;
-        let r = self.half_right[seg] + (self.half_right[seg + 1] - self.half_right[seg]) * t;
-        (l, r)
-    }
-
-    /// Whether a projected point is between the borders.
-    #[inline]
-    pub fn is_on_track(&self, pr: &Projection) -> bool {
-        let (l, r) = self.half_widths(pr.seg, pr.t);
-        pr.lateral <= l && pr.lateral >= -r
-    }
-
-    /// Signed curvature (1/m, positive turning left) at a projected position.
-    #[inline]
-    pub fn curvature_at(&self, seg: usize, t: f64) -> f64 {
-        self.curvature[seg] + (self.curvature[seg + 1] - self.curvature[seg]) * t
-    }
-
-    /// Curvature at waypoint `i`.
-    pub fn curvature_at_waypoint(&self, i: usize) -> f64 {
-        self.curvature[i]
-    }
-
-    /// Track heading (radians) along segment `seg`.
-    #[inline]
-    pub fn heading_at(&self, seg: usize) -> f64 {
-        self.dir[seg].angle()
-    }
-
-    /// Wrap an arc length into [0, length) on a closed track; clamp it on an open one.
-    #[inline]
-    pub fn wrap_s(&self, s: f64) -> f64 {
-        if self.closed {
-            let r = s % self.length;
-            if r < 0.0 { r + self.length } else { r }
-        } else {
-            s.clamp(0.0, self.length)
-        }
-    }
-
-    /// Signed change of arc length from `s0` to `s1`, taking the short way round a closed track.
-    #[inline]
-    pub fn delta_s(&self, s0: f64, s1: f64) -> f64 {
-        let d = s1 - s0;
-        if self.closed {
-            let half = 0.5 * self.length;
-            if d > half {
-                d - self.length
-            } else if d < -half {
-                d + self.length
-            } else {
-                d
-            }
-        } else {
-            d
-        }
-    }
-
-    /// Segment containing arc length `s` (already wrapped): checks `hint` and its neighbours first
-    /// (the common case when stepping along), then falls back to a binary search.
-    pub fn seg_at_s(&self, s: f64, hint: usize) -> usize {
-        let m = self.num_segments();
-        let hint = hint.min(m - 1);
-        let inside = |seg: usize| s >= self.s[seg] && s <= self.s[seg + 1];
-        if inside(hint) {
-            return hint;
-        }
-        let next = self.next_seg(hint);
-        if inside(next) {
-            return next;
-        }
-        let next2 = self.next_seg(next);
-        if inside(next2) {
-            return next2;
-        }
-        let prev = self.prev_seg(hint);
-        if inside(prev) {
-            return prev;
-        }
-        // First waypoint beyond s, minus one.
-        let k = self.s.partition_point(|&x| x <= s);
-        k.saturating_sub(1).min(m - 1)
-    }
-
-    /// Point on the centre line at arc length `s` (wrapped), with its segment; searching from `hint`.
-    pub fn point_at_s(&self, s: f64, hint: usize) -> (Vec2, usize, f64) {
-        let s = self.wrap_s(s);
-        let seg = self.seg_at_s(s, hint);
-        let len = self.seg_len[seg];
-        let t = if len > 0.0 {
-            ((s - self.s[seg]) / len).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        (self.center[seg] + self.seg_vec[seg] * t, seg, t)
-    }
-
-    /// Centre-line points at arc lengths `s0 + offsets[k]` (offsets ascending), walking forwards from
-    /// segment `seg0`; calls `f(k, point)` for each. On an open track points beyond the end are the
-    /// end point. Cheaper than repeated [`Track::point_at_s`] calls: one pass, no search.
-    #[inline]
-    pub fn points_ahead(&self, s0: f64, seg0: usize, offsets: &[f64], mut f: impl FnMut(usize, Vec2)) {
-        let m = self.num_segments();
-        let mut seg = seg0.min(m - 1);
-        let mut base = 0.0; // whole laps added while wrapping round a closed track
-        for (k, d) in offsets.iter().enumerate() {
-            let target = s0 + d;
-            loop {
-                let end = base + self.s[seg + 1];
-                if target <= end {
-                    break;
-                }
-                if seg + 1 < m {
-                    seg += 1;
-                } else if self.closed {
-                    seg = 0;
-                    base += self.length;
-                } else {
-                    break;
-                }
-            }
-            let len = self.seg_len[seg];
-            let local = target - base - self.s[seg];
-            let t = if len > 0.0 { (local / len).clamp(0.0, 1.0) } else { 0.0 };
-            f(k, self.center[seg] + self.seg_vec[seg] * t);
-        }
-    }
-
-    /// A point offset sideways from the centre line at arc length `s`: `offset` is a fraction of the
-    /// half-width, positive to the left (−1 = right border, +1 = left border). Returns the point, the
-    /// track heading there and the segment (searched from `hint`).
-    pub fn lane_point(&self, s: f64, offset: f64, hint: usize) -> (Vec2, f64, usize) {
-        let (p, seg, t) = self.point_at_s(s, hint);
-        let (l, r) = self.half_widths(seg, t);
-        let n = self.dir[seg].perp();
-        let d = if offset >= 0.0 { offset * l } else { offset * r };
-        (p + n * d, self.heading_at(seg), seg)
-    }
-
-    /// DeepRacer's `closest_waypoints`: the waypoint behind and the waypoint ahead of the projection
-    /// along the driving direction, `[previous, next]`. As in DeepRacer, on a closed loop the last index
-    /// (the repeated first waypoint) is used as "next" on the final segment.
-    #[inline]
-    pub fn closest_waypoints(&self, pr: &Projection) -> [usize; 2] {
-        [pr.seg, pr.seg + 1]
-    }
-
-    /// The single closest waypoint as in DeepRacer's trace column `closest_waypoint`: the nearer of
-    /// `[previous, next]` to the point.
-    #[inline]
-    pub fn closest_waypoint(&self, p: Vec2, pr: &Projection) -> usize {
-        let [a, b] = self.closest_waypoints(pr);
-        if p.distance(self.waypoints[b].center) < p.distance(self.waypoints[a].center) {
-            b
-        } else {
-            a
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn square(size: f64, width: f64) -> Vec<[f64; 6]> {
-        // A counter-clockwise square loop of side `size`, 4 points per side.
+    /// A counter-clockwise square loop of side `size`, 4 points per side (shared by the track's tests).
+    pub(crate) fn square(size: f64, width: f64) -> Vec<[f64; 6]> {
         let mut rows = Vec::new();
         let h = width / 2.0;
         let corners = [(0.0, 0.0), (size, 0.0), (size, size), (0.0, size)];
@@ -737,42 +477,5 @@ mod tests {
         assert_eq!(r.direction(), Some(Direction::Clockwise));
         let pr = r.project_global(Vec2::new(2.0, 0.1));
         assert!(pr.lateral < 0.0);
-    }
-
-    #[test]
-    fn local_projection_matches_global_and_wraps() {
-        let t = Track::from_rows("square", &square(4.0, 0.6), &ValidateOptions::default()).unwrap();
-        for k in 0..200 {
-            let s = k as f64 * 0.08;
-            let (p, _, _) = t.point_at_s(s, 0);
-            let q = p + Vec2::new(0.05, -0.03);
-            let g = t.project_global(q);
-            let l = t.project_near(q, t.seg_at_s(t.wrap_s(s - 0.5), 0));
-            assert!((g.distance - l.distance).abs() < 1e-12, "s={s}");
-        }
-        assert!((t.delta_s(15.9, 0.1) - 0.2).abs() < 1e-9);
-        assert!((t.delta_s(0.1, 15.9) + 0.2).abs() < 1e-9);
-        assert!((t.wrap_s(-1.0) - 15.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn points_ahead_match_point_at_s_across_the_start_line() {
-        let t = Track::from_rows("square", &square(4.0, 0.6), &ValidateOptions::default()).unwrap();
-        let offsets = [0.1, 0.5, 1.0, 2.5, 4.0];
-        for s0 in [0.0, 3.9, 14.5, 15.95] {
-            let seg0 = t.seg_at_s(s0, 0);
-            t.points_ahead(s0, seg0, &offsets, |k, p| {
-                let (q, _, _) = t.point_at_s(s0 + offsets[k], 0);
-                assert!(p.distance(q) < 1e-9, "s0 {s0} offset {}: {p:?} vs {q:?}", offsets[k]);
-            });
-        }
-    }
-
-    #[test]
-    fn closest_waypoints_wrap_to_zero() {
-        let t = Track::from_rows("square", &square(4.0, 0.6), &ValidateOptions::default()).unwrap();
-        let pr = t.project_global(Vec2::new(0.0, 0.2));
-        assert_eq!(t.closest_waypoints(&pr), [15, 16]);
-        assert_eq!(t.closest_waypoint(Vec2::new(0.0, 0.2), &pr), 16);
     }
 }
