@@ -1,8 +1,8 @@
-//! Leaderboard rows: each racer's best qualifying result in a race.
+//! Leaderboard rows: each racer's best qualifying result in a race, as [`ranking::best`] picks it.
 
 use super::Store;
 use crate::error::Result;
-use crate::ranking::{self, Key, Lap};
+use crate::ranking::{self, Key, Lap, Ranked};
 
 /// One leaderboard row (a user's best qualifying result in a race).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -17,13 +17,16 @@ pub struct BoardRow {
     pub model_name: String,
 }
 
-impl BoardRow {
-    pub fn key(&self) -> Key {
+impl Ranked for BoardRow {
+    fn key(&self) -> Key {
         Key {
             score_ms: self.score_ms,
             achieved_at_ms: self.achieved_at,
             off_track: self.off_track as u32,
         }
+    }
+    fn submission_id(&self) -> &str {
+        &self.submission_id
     }
 }
 
@@ -48,7 +51,7 @@ struct Entry {
     model_name: String,
 }
 
-/// A racer's best qualifying result.
+/// One of a racer's qualifying results: a candidate for their row.
 #[derive(Debug, sqlx::FromRow)]
 struct Qualifying {
     id: String,
@@ -59,9 +62,21 @@ struct Qualifying {
     model_name: String,
 }
 
-/// Recompute a racer's leaderboard row as their best qualifying completed submission (by the
-/// ranking key: score, then earlier achievement, then fewer off-tracks).
-/// Returns what changed.
+impl Ranked for Qualifying {
+    fn key(&self) -> Key {
+        Key {
+            score_ms: self.score_ms,
+            achieved_at_ms: self.finished_at,
+            off_track: self.off_track as u32,
+        }
+    }
+    fn submission_id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Recompute a racer's leaderboard row as their best qualifying completed submission
+/// ([`ranking::best`]). Returns what changed.
 pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, user_id: &str) -> Result<BoardChange> {
     let current: Option<Entry> = sqlx::query_as(
         "SELECT submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name FROM leaderboard \
@@ -71,16 +86,15 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
     .bind(user_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let best: Option<Qualifying> = sqlx::query_as(
+    let results: Vec<Qualifying> = sqlx::query_as(
         "SELECT s.id, s.score_ms, s.finished_at, s.off_track, s.laps_json, m.name AS model_name FROM submissions s \
-         JOIN models m ON m.id = s.model_id WHERE s.race_id = $1 AND s.user_id = $2 AND s.status = 'completed' AND s.qualified = 1 \
-         ORDER BY s.score_ms, s.finished_at, s.off_track, s.id LIMIT 1",
+         JOIN models m ON m.id = s.model_id WHERE s.race_id = $1 AND s.user_id = $2 AND s.status = 'completed' AND s.qualified = 1",
     )
     .bind(race_id)
     .bind(user_id)
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    let Some(best) = best else {
+    let Some(best) = ranking::best(results) else {
         if current.is_none() {
             return Ok(BoardChange::Unchanged);
         }
@@ -135,7 +149,9 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
 }
 
 impl Store {
-    /// A race's leaderboard rows, best first (by the ranking key, then submission id).
+    /// A race's leaderboard rows in [`ranking::order`]. The `ORDER BY` says the same (the
+    /// `leaderboard_rank` index serves it) only so that [`crate::boards::Board::new`]'s sort by
+    /// [`ranking::order`] finds the rows sorted already; `tests/storage.rs` pins the two together.
     pub async fn leaderboard(&self, race_id: &str) -> Result<Vec<BoardRow>> {
         Ok(sqlx::query_as(
             "SELECT l.user_id, u.name AS user_name, l.submission_id, l.score_ms, l.achieved_at, l.off_track, l.best_lap_ms, l.model_name \
