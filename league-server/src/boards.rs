@@ -21,7 +21,7 @@ use slipstream_proto::v1::LeaderboardRow;
 use tokio::sync::{OwnedMutexGuard, broadcast, watch};
 
 use crate::error::Result;
-use crate::ranking;
+use crate::ranking::{self, Ranked};
 use crate::store::{Backend, BoardChange, BoardRow, Store};
 
 /// How old a cached board may get on PostgreSQL (where several servers can share a database).
@@ -43,15 +43,18 @@ impl Default for Board {
     }
 }
 
-/// Display order: the ranking key, then the submission id (as the store's query orders them).
-fn order(r: &BoardRow) -> (ranking::Key, &str) {
-    (r.key(), r.submission_id.as_str())
-}
-
 impl Board {
-    /// A board of rows already in display order.
-    pub fn new(rows: Vec<BoardRow>) -> Self {
-        let keys: Vec<ranking::Key> = rows.iter().map(BoardRow::key).collect();
+    /// A board of these rows, in [`ranking::order`] (quick when they come sorted, as the store reads
+    /// them).
+    pub fn new(mut rows: Vec<BoardRow>) -> Self {
+        ranking::sort(&mut rows);
+        Board::sorted(rows)
+    }
+
+    /// A board of rows already in [`ranking::order`].
+    fn sorted(rows: Vec<BoardRow>) -> Self {
+        debug_assert!(rows.is_sorted_by(|a, b| ranking::order(a, b).is_le()));
+        let keys: Vec<ranking::Key> = rows.iter().map(Ranked::key).collect();
         let ranks = ranking::ranks(&keys);
         let by_user = rows.iter().enumerate().map(|(i, r)| (r.user_id.clone(), i)).collect();
         Board {
@@ -66,12 +69,12 @@ impl Board {
     pub fn with_row(&self, user_id: &str, row: Option<BoardRow>) -> Board {
         let mut rows: Vec<BoardRow> = self.rows.iter().filter(|r| r.user_id != user_id).cloned().collect();
         if let Some(row) = row {
-            let at = rows.partition_point(|r| order(r) < order(&row));
+            let at = rows.partition_point(|r| ranking::order(r, &row).is_lt());
             rows.insert(at, row);
         }
         Board {
             read_at: self.read_at,
-            ..Board::new(rows)
+            ..Board::sorted(rows)
         }
     }
 

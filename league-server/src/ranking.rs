@@ -7,12 +7,19 @@
 //!   all laps (it requires `min_laps == laps`, so a qualifying result completed every lap).
 //! * A result **qualifies** only if its longest run of consecutive completed laps is at least
 //!   `min_laps`.
-//! * One ranking row per user per race: their best-ever qualifying result, replaced only by a
-//!   strictly better one.
 //! * Results are ordered by the key (score, achieved at, off-tracks): **ties on score are broken by
-//!   the earlier achievement, then by fewer off-tracks**; rows equal in all three are ordered by
-//!   submission id for display. **Rank = 1 + the number of strictly better keys**, so only rows equal
-//!   in all three share a rank.
+//!   the earlier achievement, then by fewer off-tracks**; results equal in all three are ordered by
+//!   submission id (so the order is total: for display, and for which one is a racer's best).
+//!   **Rank = 1 + the number of strictly better keys**, so only rows equal in all three share a rank.
+//! * One ranking row per user per race: their best qualifying result, the first of them in that
+//!   order ([`best`]). So a new result replaces it only when it comes first: an equal score achieved
+//!   later never does.
+//!
+//! [`order`] is the one place the order is decided: the store picks a racer's row with [`best`],
+//! and leaderboards are sorted and updated with it. (The leaderboard query's `ORDER BY` only
+//! pre-sorts; `tests/storage.rs` pins it to this order on both backends.)
+
+use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +111,7 @@ pub fn score(timing: Timing, min_laps: usize, laps: &[Lap]) -> Option<i64> {
     }
 }
 
-/// The ordering key of a leaderboard entry: lower is better.
+/// The ordering key of a result: lower is better. Compared field by field, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     pub score_ms: i64,
@@ -112,9 +119,28 @@ pub struct Key {
     pub off_track: u32,
 }
 
-/// Whether `candidate` should replace a user's current best (`None` = no entry yet).
-pub fn replaces(candidate: Key, current: Option<Key>) -> bool {
-    current.is_none_or(|c| candidate < c)
+/// A result with a place in the order: a leaderboard row, or one of a racer's qualifying results.
+pub trait Ranked {
+    fn key(&self) -> Key;
+    /// Orders results with equal keys; it never changes a rank.
+    fn submission_id(&self) -> &str;
+}
+
+/// The order of results, best first: by [`Key`], then by submission id.
+pub fn order<R: Ranked + ?Sized>(a: &R, b: &R) -> Ordering {
+    a.key()
+        .cmp(&b.key())
+        .then_with(|| a.submission_id().cmp(b.submission_id()))
+}
+
+/// A racer's best result: the first in [`order`] (`None` if they have none).
+pub fn best<R: Ranked>(results: impl IntoIterator<Item = R>) -> Option<R> {
+    results.into_iter().min_by(|a, b| order(a, b))
+}
+
+/// Sort results into [`order`] (quick on rows that are sorted already).
+pub fn sort<R: Ranked>(rows: &mut [R]) {
+    rows.sort_by(|a, b| order(a, b));
 }
 
 /// Ranks for keys sorted ascending: 1 + the number of strictly better keys.
@@ -246,40 +272,117 @@ mod tests {
         assert_eq!(ranks(&[d, e, e, a]), vec![1, 2, 2, 4]);
     }
 
+    /// A result for the order's tests.
+    #[derive(Clone, Debug, PartialEq)]
+    struct R(Key, String);
+
+    impl Ranked for R {
+        fn key(&self) -> Key {
+            self.0
+        }
+        fn submission_id(&self) -> &str {
+            &self.1
+        }
+    }
+
+    fn r(score_ms: i64, achieved_at_ms: i64, off_track: u32, id: &str) -> R {
+        R(
+            Key {
+                score_ms,
+                achieved_at_ms,
+                off_track,
+            },
+            id.to_string(),
+        )
+    }
+
     #[test]
-    fn a_best_is_replaced_only_by_a_strictly_better_result() {
-        let cur = Key {
-            score_ms: 8000,
-            achieved_at_ms: 100,
-            off_track: 0,
+    fn the_order_is_the_key_then_the_submission_id() {
+        let expected = vec![
+            r(7999, 999, 9, "s_z"),
+            r(8000, 50, 1, "s_1"),
+            r(8000, 50, 1, "s_9"), // an exact tie on the key: the submission id decides
+            r(8000, 50, 2, "s_0"), // more off-tracks
+            r(8000, 50, 1 << 31, "s_0"),
+            r(8000, 50, u32::MAX, "s_0"),
+            r(8000, 51, 0, "s_0"), // later
+            r(8001, 0, 0, "s_0"),  // a worse score, whatever else
+        ];
+        let mut rows: Vec<R> = expected.iter().rev().cloned().collect();
+        rows.swap(1, 5);
+        sort(&mut rows);
+        assert_eq!(rows, expected);
+        assert_eq!(best(expected.iter().rev().cloned()), Some(expected[0].clone()));
+        assert_eq!(best(Vec::<R>::new()), None);
+        // Ranks follow the key alone.
+        let keys: Vec<Key> = rows.iter().map(Ranked::key).collect();
+        assert_eq!(ranks(&keys), vec![1, 2, 2, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn the_order_is_the_columns_compared_in_turn() {
+        // Many results with few distinct values (so that every kind of tie occurs): the order is the
+        // lexicographic order of (score, achieved at, off-tracks, submission id), which is what the
+        // leaderboard query's ORDER BY says.
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
         };
-        assert!(replaces(cur, None));
-        assert!(
-            !replaces(
-                Key {
-                    achieved_at_ms: 200,
-                    ..cur
-                },
-                Some(cur)
-            ),
+        let mut rows: Vec<R> = (0..500)
+            .map(|_| {
+                r(
+                    8000 + next(3) as i64,
+                    next(3) as i64,
+                    next(3) as u32,
+                    &format!("sub_{:02x}", next(40)),
+                )
+            })
+            .collect();
+        let mut by_columns = rows.clone();
+        by_columns.sort_by(|a, b| {
+            (a.0.score_ms, a.0.achieved_at_ms, a.0.off_track, &a.1).cmp(&(
+                b.0.score_ms,
+                b.0.achieved_at_ms,
+                b.0.off_track,
+                &b.1,
+            ))
+        });
+        sort(&mut rows);
+        assert_eq!(rows, by_columns);
+        assert_eq!(best(rows.iter().rev().cloned()).as_ref(), rows.first());
+    }
+
+    #[test]
+    fn a_best_is_replaced_only_by_a_result_that_comes_first() {
+        let cur = r(8000, 100, 0, "sub_5");
+        let with = |new: R| best([cur.clone(), new]).unwrap();
+        assert_eq!(best([cur.clone()]), Some(cur.clone()));
+        assert_eq!(
+            with(r(8000, 200, 0, "sub_1")),
+            cur,
             "the same score later does not replace"
         );
-        assert!(!replaces(cur, Some(cur)));
-        assert!(replaces(
-            Key {
-                score_ms: 7999,
-                achieved_at_ms: 300,
-                off_track: 3
-            },
-            Some(cur)
-        ));
-        assert!(!replaces(
-            Key {
-                score_ms: 8001,
-                achieved_at_ms: 1,
-                off_track: 0
-            },
-            Some(cur)
-        ));
+        assert_eq!(with(r(8000, 100, 1, "sub_1")), cur, "nor does it with more off-tracks");
+        assert_eq!(with(r(8001, 1, 0, "sub_1")), cur, "nor a worse score achieved earlier");
+        assert_eq!(
+            with(r(8000, 100, 0, "sub_9")),
+            cur,
+            "an exact tie with a later id does not"
+        );
+        // An exact tie (the same millisecond) with an earlier id does: the order is total.
+        assert_eq!(with(r(8000, 100, 0, "sub_1")).1, "sub_1");
+        assert_eq!(
+            with(r(7999, 300, 3, "sub_9")).1,
+            "sub_9",
+            "a better score does, whenever"
+        );
+        assert_eq!(
+            with(r(8000, 99, 9, "sub_9")).1,
+            "sub_9",
+            "as does the same score earlier"
+        );
     }
 }

@@ -1,0 +1,25 @@
+//! Content-addressed bytes: model files and traces, stored once per SHA-256.
+
+use super::Store;
+use crate::error::Result;
+use crate::util::now_ms;
+
+impl Store {
+    pub async fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
+        sqlx::query("INSERT INTO blobs (sha256, data, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha256)
+            .bind(data)
+            .bind(data.len() as i64)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar("SELECT data FROM blobs WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

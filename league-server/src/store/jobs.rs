@@ -1,0 +1,366 @@
+//! The evaluation queue: the `jobs` table. A job is leased (with an expiry and a secret lease
+//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue, a
+//! failure is retried with exponential back-off until `max_attempts`. Each change of a job moves its
+//! submission's status along in the same transaction.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Backend, BoardChange, RaceRow, Store, SubmissionRow};
+use crate::error::{LeagueError, Result};
+use crate::ranking::{self, Lap};
+use crate::util::{new_id, now_ms};
+
+/// A job handed to a worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeasedJob {
+    pub job_id: String,
+    pub submission_id: String,
+    pub lease_token: String,
+    pub lease_expires_at: i64,
+    pub attempts: i64,
+}
+
+/// What finishing an evaluation changed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Completion {
+    /// The submission was updated, and what that did to its racer's leaderboard row.
+    Recorded {
+        submission: Box<SubmissionRow>,
+        board: BoardChange,
+    },
+    /// The lease was stale or the submission was cancelled meanwhile: nothing recorded.
+    Ignored,
+}
+
+/// Queue a submission's evaluation (inside the transaction that creates or requeues it).
+pub(super) async fn insert_job(tx: &mut sqlx::AnyConnection, submission_id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, submission_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, created_at) \
+         VALUES ($1, $2, 'queued', 0, $3, '', '', 0, '', $3)",
+    )
+    .bind(new_id("job"))
+    .bind(submission_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// After a failed attempt: queue the job again after a back-off, or fail it (and its submission)
+/// for good. Returns whether it failed for good.
+#[allow(clippy::too_many_arguments)]
+async fn retry_or_fail(
+    tx: &mut sqlx::AnyConnection,
+    job_id: &str,
+    sub_id: &str,
+    attempts: i64,
+    reason: &str,
+    max_attempts: i64,
+    backoff_ms: i64,
+    now: i64,
+) -> Result<bool> {
+    if attempts >= max_attempts {
+        sqlx::query("UPDATE jobs SET status = 'failed', last_error = $1, lease_expires_at = 0 WHERE id = $2")
+            .bind(reason)
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
+        )
+        .bind(format!("evaluation failed after {attempts} attempt(s): {reason}"))
+        .bind(now)
+        .bind(sub_id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(true)
+    } else {
+        let delay = backoff_ms.saturating_mul(1 << (attempts - 1).clamp(0, 20));
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', last_error = $1, next_attempt_at = $2, lease_owner = '', lease_token = '', lease_expires_at = 0 WHERE id = $3",
+        )
+        .bind(reason)
+        .bind(now + delay)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
+        )
+        .bind(sub_id)
+        .execute(&mut *tx)
+        .await?;
+        Ok(false)
+    }
+}
+
+impl Store {
+    /// Lease the oldest due job to `owner` for `lease_ms`.
+    pub async fn lease_job(&self, owner: &str, lease_ms: i64) -> Result<Option<LeasedJob>> {
+        let now = now_ms();
+        let token = crate::util::new_secret("lease");
+        let pick = if self.backend == Backend::Postgres {
+            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        } else {
+            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at, id LIMIT 1"
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'leased', lease_owner = $2, lease_token = $3, lease_expires_at = $4, attempts = attempts + 1 \
+             WHERE status = 'queued' AND id = ({pick}) RETURNING id, submission_id, attempts"
+        );
+        let mut tx = self.write_tx().await?;
+        let row: Option<(String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(now)
+            .bind(owner)
+            .bind(&token)
+            .bind(now + lease_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((job_id, submission_id, attempts)) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let job = LeasedJob {
+            job_id,
+            submission_id,
+            lease_token: token,
+            lease_expires_at: now + lease_ms,
+            attempts,
+        };
+        sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
+            .bind(job.attempts)
+            .bind(&job.submission_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    /// A lease is valid if the token matches and it has not run out.
+    pub async fn check_lease(&self, job_id: &str, token: &str) -> Result<String> {
+        let (sub_id, t, exp, status): (String, String, i64, String) =
+            sqlx::query_as("SELECT submission_id, lease_token, lease_expires_at, status FROM jobs WHERE id = $1")
+                .bind(job_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
+        if status != "leased" || t != token || exp < now_ms() {
+            return Err(LeagueError::precondition(format!(
+                "the lease on job {job_id} is no longer held (it expired or the job was cancelled)"
+            )));
+        }
+        Ok(sub_id)
+    }
+
+    pub async fn heartbeat(&self, job_id: &str, token: &str, lease_ms: i64) -> Result<i64> {
+        self.check_lease(job_id, token).await?;
+        let until = now_ms() + lease_ms;
+        sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_token = $3 AND status = 'leased'")
+            .bind(until)
+            .bind(job_id)
+            .bind(token)
+            .execute(&self.pool)
+            .await?;
+        Ok(until)
+    }
+
+    /// Record a successful evaluation and refresh the racer's leaderboard row. Ignored when the lease
+    /// is stale or the submission was cancelled meanwhile.
+    pub async fn complete_job(
+        &self,
+        job_id: &str,
+        token: &str,
+        laps: &[Lap],
+        trace: &[u8],
+        race: &RaceRow,
+    ) -> Result<Completion> {
+        let sha = crate::util::sha256_hex(trace);
+        self.put_blob(&sha, trace).await?;
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
+            .bind(job_id)
+            .bind(token)
+            .execute(&mut *tx)
+            .await?;
+        if r.rows_affected() == 0 {
+            tx.commit().await?;
+            return Ok(Completion::Ignored);
+        }
+        let sub_id: String = sqlx::query_scalar("SELECT submission_id FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let spec = &race.spec;
+        let score = ranking::score(spec.timing, spec.min_laps as usize, laps);
+        let off_track: i64 = laps.iter().map(|l| i64::from(l.off_track)).sum();
+        let collisions: i64 = laps.iter().map(|l| i64::from(l.collisions)).sum();
+        let r = sqlx::query(
+            "UPDATE submissions SET status = 'completed', laps_json = $1, qualified = $2, score_ms = $3, off_track = $4, collisions = $5, \
+             failure_reason = '', finished_at = $6, trace_sha256 = $7 WHERE id = $8 AND status IN ('running', 'queued')",
+        )
+        .bind(serde_json::to_string(laps).expect("serialisable"))
+        .bind(i64::from(score.is_some()))
+        .bind(score.unwrap_or(0))
+        .bind(off_track)
+        .bind(collisions)
+        .bind(now)
+        .bind(&sha)
+        .bind(&sub_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            tx.commit().await?;
+            return Ok(Completion::Ignored);
+        }
+        let sub = super::submissions::fetch(&mut tx, &sub_id).await?;
+        let board = super::leaderboards::refresh_best(&mut tx, &sub.race_id, &sub.user_id).await?;
+        tx.commit().await?;
+        Ok(Completion::Recorded {
+            submission: Box::new(sub),
+            board,
+        })
+    }
+
+    /// Record a failed evaluation: retried after `2^attempts` × `backoff_ms` until `max_attempts`,
+    /// then the submission fails with the reason. Returns the submission if it is now failed.
+    pub async fn fail_job(
+        &self,
+        job_id: &str,
+        token: &str,
+        reason: &str,
+        max_attempts: i64,
+        backoff_ms: i64,
+    ) -> Result<Option<SubmissionRow>> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT submission_id, attempts FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
+        )
+        .bind(job_id)
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((sub_id, attempts)) = row else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let failed = retry_or_fail(
+            &mut tx,
+            job_id,
+            &sub_id,
+            attempts,
+            reason,
+            max_attempts,
+            backoff_ms,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        if failed {
+            self.submission(&sub_id).await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Return expired leases to the queue (or fail them after too many attempts). Also used at start
+    /// to recover jobs a killed process held (`owner_prefix` = its local owners, regardless of
+    /// expiry). Returns the submissions that failed for good.
+    pub async fn requeue_expired(
+        &self,
+        owner_prefix: Option<&str>,
+        max_attempts: i64,
+        backoff_ms: i64,
+    ) -> Result<Vec<SubmissionRow>> {
+        let now = now_ms();
+        let rows: Vec<(String, String, i64)> = match owner_prefix {
+            Some(p) => {
+                sqlx::query_as("SELECT id, submission_id, attempts FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
+                    .bind(now)
+                    .bind(format!("{p}%"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as("SELECT id, submission_id, attempts FROM jobs WHERE status = 'leased' AND lease_expires_at < $1")
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        let mut failed = Vec::new();
+        for (job, sub, attempts) in rows {
+            let mut tx = self.write_tx().await?;
+            // Only if still leased (another server may have handled it).
+            let still: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM jobs WHERE id = $1 AND status = 'leased'")
+                .bind(&job)
+                .fetch_one(&mut *tx)
+                .await?;
+            if still == 0 {
+                tx.commit().await?;
+                continue;
+            }
+            let gone = retry_or_fail(
+                &mut tx,
+                &job,
+                &sub,
+                attempts,
+                "the worker stopped (its lease expired)",
+                max_attempts,
+                backoff_ms,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            if gone && let Some(s) = self.submission(&sub).await? {
+                failed.push(s);
+            }
+        }
+        Ok(failed)
+    }
+
+    /// Give a lease back without counting the attempt (graceful shutdown).
+    pub async fn release_job(&self, job_id: &str, token: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let sub: Option<String> = sqlx::query_scalar(
+            "SELECT submission_id FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
+        )
+        .bind(job_id)
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(sub) = sub {
+            sqlx::query(
+                "UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = '', lease_token = '', lease_expires_at = 0 WHERE id = $1",
+            )
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'")
+                .bind(&sub)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The submission a job evaluates.
+    pub async fn job_submission(&self, job_id: &str) -> Result<String> {
+        sqlx::query_scalar("SELECT submission_id FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))
+    }
+
+    /// Jobs by status (for tests and operators).
+    pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(
+            sqlx::query_as("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}

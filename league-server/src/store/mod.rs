@@ -1,0 +1,235 @@
+//! Persistence: sqlx over SQLite (a file in WAL mode, the embedded default) or PostgreSQL, through
+//! sqlx's `Any` driver with portable SQL. The schema lives in `migrations/` and is applied at start.
+//!
+//! This module holds the [`Store`] (connecting, migrations, write transactions) and the column
+//! adapters rows are read with; each resource's rows and SQL live in their own file, as the gRPC
+//! services do in `service/`:
+//!
+//! | resource | file |
+//! |---|---|
+//! | users and roles | `users.rs` |
+//! | bearer tokens | `tokens.rs` |
+//! | content-addressed bytes (model files, traces) | `blobs.rs` |
+//! | uploaded tracks | `tracks.rs` |
+//! | races and their members | `races.rs` |
+//! | invites to private races | `invites.rs` |
+//! | models | `models.rs` |
+//! | submissions | `submissions.rs` |
+//! | the evaluation queue (`jobs`) | `jobs.rs` |
+//! | leaderboard rows | `leaderboards.rs` |
+//!
+//! The evaluation queue is the `jobs` table: a job is leased (with an expiry and a secret lease
+//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue, a
+//! failure is retried with exponential back-off until `max_attempts`.
+
+use std::borrow::Cow;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
+
+use crate::error::{LeagueError, Result};
+
+mod blobs;
+mod invites;
+mod jobs;
+mod leaderboards;
+mod models;
+mod races;
+mod submissions;
+mod tokens;
+mod tracks;
+mod users;
+
+pub use invites::InviteRow;
+pub use jobs::{Completion, LeasedJob};
+pub use leaderboards::{BoardChange, BoardRow};
+pub use models::ModelRow;
+pub use races::RaceRow;
+pub use submissions::{SubStatus, SubmissionRow};
+pub use tracks::TrackRow;
+pub use users::{Role, User};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite's single writer, in-process (see [`Store::write_tx`]).
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds the store's write lock until it ends.
+struct WriteTx {
+    // Field order matters: the transaction ends (commit or rollback) before the lock is released.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// A database URL fit for messages: `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+const MIGRATION_SQL: &str = include_str!("../../migrations/0001_init.sql");
+
+fn migrator(backend: Backend) -> Migrator {
+    let blob = if backend == Backend::Postgres { "BYTEA" } else { "BLOB" };
+    let sql = MIGRATION_SQL.replace("{BLOB}", blob);
+    Migrator::with_migrations(vec![Migration::new(
+        1,
+        Cow::Borrowed("init"),
+        MigrationType::Simple,
+        AssertSqlSafe(sql).into_sql_str(),
+        false,
+    )])
+}
+
+impl Store {
+    /// Connect (`sqlite://file.db` or `postgres://…`), creating an SQLite file if needed, and apply
+    /// the schema.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            let u = if url.contains('?') {
+                url.to_string()
+            } else {
+                format!("{url}?mode=rwc")
+            };
+            (Backend::Sqlite, u)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(LeagueError::invalid(format!(
+                "--db: expected sqlite://FILE or postgres://…, got {url:?}"
+            )));
+        };
+        let mut opts = AnyPoolOptions::new().max_connections(if backend == Backend::Sqlite { 8 } else { 16 });
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA busy_timeout = 15000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(&url).await.map_err(|e| {
+            LeagueError::invalid(format!("--db {}: cannot open the database: {e}", redact_password(&url)))
+        })?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        migrator(backend).run(&pool).await?;
+        Ok(Store {
+            pool,
+            backend,
+            write_gate: Default::default(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails at once with "database is
+    /// locked" when another writer got in between, whatever the busy timeout.
+    ///
+    /// SQLite allows one writer at a time. Writers queue on an async lock here first, so a burst of
+    /// writes waits without holding pool connections (a connection spinning in SQLite's busy
+    /// handler is one that readers cannot use).
+    async fn write_tx(&self) -> Result<WriteTx> {
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                let gate = self.write_gate.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: Some(gate),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _gate: None,
+            },
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+// ------------------------------------------------------------------------------ column adapters
+//
+// Rows are read with `#[derive(sqlx::FromRow)]`. A field whose Rust type is not what its column
+// holds is read through one of these with `#[sqlx(try_from = "…")]`.
+
+/// A BIGINT 0/1 flag column, for a `bool` field (sqlx's `Any` driver reads no SQLite booleans, so
+/// the schema stores flags as integers).
+#[derive(Debug, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Flag(i64);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0 != 0
+    }
+}
+
+/// A TEXT column holding JSON, for a field of the type it serialises (a race's settings, laps).
+#[derive(Debug, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct JsonText(String);
+
+#[cfg(test)]
+mod url_tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_password("postgres://ann:s3cret@db:5432/league"),
+            "postgres://ann:***@db:5432/league"
+        );
+        assert_eq!(redact_password("postgres://ann@db/league"), "postgres://ann@db/league");
+        assert_eq!(
+            redact_password("sqlite://league.db?mode=rwc"),
+            "sqlite://league.db?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Models: one per owner and file (SHA-256); the bytes themselves are blobs.
+
+use super::{Flag, Store};
+use crate::error::Result;
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ModelRow {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub sha256: String,
+    pub size: i64,
+    pub uploaded_at: i64,
+    pub sensor: String,
+    pub action_space_type: String,
+    pub network: String,
+    #[sqlx(try_from = "Flag")]
+    pub deleted: bool,
+}
+
+const MODEL_COLS: &str = "id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted";
+
+impl Store {
+    /// Record an uploaded model; the same bytes from the same owner give the same model (revived,
+    /// under the new name, if it had been deleted). Safe under concurrent uploads of the same bytes.
+    pub async fn upsert_model(&self, m: &ModelRow) -> Result<ModelRow> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (owner_id, sha256) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.owner_id)
+        .bind(&m.name)
+        .bind(&m.sha256)
+        .bind(m.size)
+        .bind(m.uploaded_at)
+        .bind(&m.sensor)
+        .bind(&m.action_space_type)
+        .bind(&m.network)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE models SET deleted = 0, name = $1, uploaded_at = $2 WHERE owner_id = $3 AND sha256 = $4 AND deleted = 1")
+            .bind(&m.name)
+            .bind(m.uploaded_at)
+            .bind(&m.owner_id)
+            .bind(&m.sha256)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLS} FROM models WHERE owner_id = $1 AND sha256 = $2"
+        )))
+        .bind(&m.owner_id)
+        .bind(&m.sha256)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn model(&self, id: &str) -> Result<Option<ModelRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLS} FROM models WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn list_models(&self, owner: &str, offset: usize, limit: usize) -> Result<Vec<ModelRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLS} FROM models WHERE owner_id = $1 AND deleted = 0 ORDER BY uploaded_at, id LIMIT $2 OFFSET $3"
+        )))
+        .bind(owner)
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_model(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE models SET deleted = 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! Users and their roles.
+
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::error::{LeagueError, Result};
+use crate::util::{new_id, now_ms};
+
+/// Roles, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Racer,
+    Facilitator,
+    Admin,
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Racer => "racer",
+            Role::Facilitator => "facilitator",
+            Role::Admin => "admin",
+            Role::Worker => "worker",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "racer" => Role::Racer,
+            "facilitator" => Role::Facilitator,
+            "admin" => Role::Admin,
+            "worker" => Role::Worker,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored role (the `role` column).
+impl TryFrom<String> for Role {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Role, String> {
+        Role::parse(&s).ok_or_else(|| format!("unknown role {s:?} in the database"))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn create_user(&self, name: &str, role: Role) -> Result<User> {
+        let u = User {
+            id: new_id("usr"),
+            name: name.to_string(),
+            role,
+            created_at: now_ms(),
+        };
+        let r = sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&u.id)
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.created_at)
+            .execute(&self.pool)
+            .await;
+        match r {
+            Ok(_) => Ok(u),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(LeagueError::AlreadyExists(format!(
+                "a user named {name:?} already exists"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn user(&self, id: &str) -> Result<Option<User>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> Result<Option<User>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, role, created_at FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn list_users(&self, offset: usize, limit: usize) -> Result<Vec<User>> {
+        Ok(
+            sqlx::query_as("SELECT id, name, role, created_at FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2")
+                .bind(limit as i64)
+                .bind(offset as i64)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+}
