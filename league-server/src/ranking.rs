@@ -22,6 +22,7 @@
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
+use slipstream_sim::Laps;
 
 /// How a race scores its laps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,14 +60,29 @@ pub fn to_ms(seconds: f64) -> i64 {
     (seconds * 1000.0).round() as i64
 }
 
+impl slipstream_sim::Lap for Lap {
+    type Time = i64;
+    fn time(&self) -> i64 {
+        self.time_ms
+    }
+    fn completed(&self) -> bool {
+        self.completed
+    }
+    fn off_track(&self) -> u32 {
+        self.off_track
+    }
+    fn collisions(&self) -> u32 {
+        self.collisions
+    }
+}
+
+// The lap summaries themselves (best lap, runs of completed laps, windows) are the simulator's
+// (`slipstream_sim::Laps`), over the league's integer milliseconds; the functions below are the
+// league's scoring on top of them.
+
 /// The longest run of consecutive completed laps.
 pub fn longest_completed_run(laps: &[Lap]) -> usize {
-    let (mut best, mut cur) = (0, 0);
-    for l in laps {
-        cur = if l.completed { cur + 1 } else { 0 };
-        best = best.max(cur);
-    }
-    best
+    laps.consecutive_completed()
 }
 
 /// Whether a result qualifies.
@@ -76,27 +92,18 @@ pub fn qualifies(laps: &[Lap], min_laps: usize) -> bool {
 
 /// The fastest completed lap.
 pub fn best_lap(laps: &[Lap]) -> Option<i64> {
-    laps.iter().filter(|l| l.completed).map(|l| l.time_ms).min()
+    laps.best_lap()
 }
 
 /// The lowest mean over any window of `n` consecutive completed laps, rounded to the millisecond.
 pub fn best_average(laps: &[Lap], n: usize) -> Option<i64> {
-    if n == 0 || laps.len() < n {
-        return None;
-    }
-    laps.windows(n)
-        .filter(|w| w.iter().all(|l| l.completed))
-        .map(|w| w.iter().map(|l| l.time_ms).sum::<i64>())
-        .min()
+    laps.best_window_sum(n)
         .map(|sum| (sum as f64 / n as f64).round() as i64)
 }
 
 /// The sum of all laps, if every lap was completed.
 pub fn total_time(laps: &[Lap]) -> Option<i64> {
-    if laps.is_empty() || !laps.iter().all(|l| l.completed) {
-        return None;
-    }
-    Some(laps.iter().map(|l| l.time_ms).sum())
+    (!laps.is_empty() && laps.completed_laps() == laps.len()).then(|| laps.total_time())
 }
 
 /// A result's score, or `None` if it does not qualify.

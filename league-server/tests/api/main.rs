@@ -1,0 +1,260 @@
+//! Black-box tests over TCP: users and tokens, races, tracks, invites, models, health and reflection.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::*;
+use slipstream_proto::v1 as pb;
+use tonic::Code;
+
+mod races;
+mod uploads;
+
+#[tokio::test]
+async fn tokens_roles_and_users() {
+    let s = TestServer::start(0).await;
+    let mut anon = s.client(None).await;
+    assert_eq!(
+        code(anon.users.who_am_i(pb::WhoAmIRequest {}).await),
+        Code::Unauthenticated
+    );
+    let mut bad = s.client(Some("slp_not_a_real_token")).await;
+    assert_eq!(
+        code(bad.users.who_am_i(pb::WhoAmIRequest {}).await),
+        Code::Unauthenticated
+    );
+    let mut admin = s.admin().await;
+    let me = admin.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner();
+    assert_eq!((me.name.as_str(), me.role), ("admin", pb::Role::Admin as i32));
+
+    let (alice, alice_token, mut alice_c) = s.user("alice", pb::Role::Racer).await;
+    assert_eq!(
+        alice_c
+            .users
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .id,
+        alice.id
+    );
+    // Racers cannot do admin things.
+    let r = alice_c
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: "mallory".into(),
+            role: pb::Role::Admin as i32,
+        })
+        .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    assert!(e.message().contains("admin"), "{}", e.message());
+    assert_eq!(
+        code(alice_c.users.list_users(pb::ListUsersRequest::default()).await),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        code(
+            alice_c
+                .users
+                .issue_token(pb::IssueTokenRequest {
+                    user_id: alice.id.clone(),
+                    ..Default::default()
+                })
+                .await
+        ),
+        Code::PermissionDenied
+    );
+    // Bad input.
+    let e = admin
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: "alice".into(),
+            role: pb::Role::Racer as i32,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists);
+    let e = admin
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: "no spaces".into(),
+            role: pb::Role::Racer as i32,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.code() == Code::InvalidArgument && e.message().contains("name"));
+    let e = admin
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: "bob".into(),
+            role: 0,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.code() == Code::InvalidArgument && e.message().contains("role"));
+    assert_eq!(
+        code(
+            admin
+                .users
+                .issue_token(pb::IssueTokenRequest {
+                    user_id: "usr_nope".into(),
+                    ..Default::default()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    let past = pb::IssueTokenRequest {
+        user_id: alice.id.clone(),
+        expires_at_ms: 1,
+        description: String::new(),
+    };
+    assert_eq!(code(admin.users.issue_token(past).await), Code::InvalidArgument);
+    // Listing pages.
+    let all = admin
+        .users
+        .list_users(pb::ListUsersRequest {
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.users.len(), 1);
+    assert!(!all.next_page_token.is_empty());
+    assert_eq!(
+        code(
+            admin
+                .users
+                .list_users(pb::ListUsersRequest {
+                    page_size: 1,
+                    page_token: "x".into()
+                })
+                .await
+        ),
+        Code::InvalidArgument
+    );
+
+    // Revoking a token stops it at once; a short-lived one expires.
+    let t2 = admin
+        .users
+        .issue_token(pb::IssueTokenRequest {
+            user_id: alice.id.clone(),
+            expires_at_ms: slipstream_league::util::now_ms() + 1500,
+            description: "short".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut short = s.client(Some(&t2.token)).await;
+    assert!(short.users.who_am_i(pb::WhoAmIRequest {}).await.is_ok());
+    let list = admin
+        .users
+        .list_users(pb::ListUsersRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.users.iter().any(|u| u.name == "alice"));
+    let first_token_id = {
+        // Issue a third token just to revoke it.
+        let t3 = admin
+            .users
+            .issue_token(pb::IssueTokenRequest {
+                user_id: alice.id.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut c3 = s.client(Some(&t3.token)).await;
+        assert!(c3.users.who_am_i(pb::WhoAmIRequest {}).await.is_ok());
+        admin
+            .users
+            .revoke_token(pb::RevokeTokenRequest {
+                token_id: t3.token_id.clone(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            code(c3.users.who_am_i(pb::WhoAmIRequest {}).await),
+            Code::Unauthenticated
+        );
+        t3.token_id
+    };
+    assert_eq!(
+        code(
+            admin
+                .users
+                .revoke_token(pb::RevokeTokenRequest {
+                    token_id: first_token_id
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert!(
+        s.client(Some(&alice_token))
+            .await
+            .users
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .is_ok()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(6600)).await;
+    assert_eq!(
+        code(short.users.who_am_i(pb::WhoAmIRequest {}).await),
+        Code::Unauthenticated,
+        "expired tokens stop working"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn health_and_reflection_answer() {
+    let s = TestServer::start(0).await;
+    let channel = tonic::transport::Endpoint::from_shared(s.addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let r = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "slipstream.league.v1.LeaderboardService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        r.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+    let mut refl = tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient::new(channel);
+    let req = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            tonic_reflection::pb::v1::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut stream = refl
+        .server_reflection_info(futures_iter(vec![req]))
+        .await
+        .unwrap()
+        .into_inner();
+    let resp = stream.message().await.unwrap().unwrap();
+    let Some(tonic_reflection::pb::v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        resp.message_response
+    else {
+        panic!("unexpected reflection answer")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for svc in [
+        "slipstream.league.v1.RaceService",
+        "slipstream.league.v1.ModelService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(names.iter().any(|n| n == svc), "{svc} missing from {names:?}");
+    }
+    s.stop().await;
+}

@@ -1,0 +1,332 @@
+//! Races: creation, validation, windows, visibility, invites and deletion.
+
+use super::*;
+
+#[tokio::test]
+async fn races_lifecycle_and_validation() {
+    let s = TestServer::start(0).await;
+    let (_, _, mut fac) = s.user("fiona", pb::Role::Facilitator).await;
+    let (_, _, mut racer) = s.user("rick", pb::Role::Racer).await;
+    let mut anon = s.client(None).await;
+    // Racers cannot create races.
+    let r = racer
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(open_spec("x", "oval")),
+        })
+        .await;
+    assert_eq!(code(r), Code::PermissionDenied);
+    // Validation names the field.
+    for (spec, field) in [
+        (
+            pb::RaceSpec {
+                track: "nowhere".into(),
+                ..open_spec("x", "oval")
+            },
+            "spec.track",
+        ),
+        (
+            pb::RaceSpec {
+                min_laps: 5,
+                ..open_spec("x", "oval")
+            },
+            "spec.min_laps",
+        ),
+        (
+            pb::RaceSpec {
+                timing: pb::TimingMethod::TotalTime as i32,
+                min_laps: 1,
+                ..open_spec("x", "oval")
+            },
+            "total-time",
+        ),
+        (
+            pb::RaceSpec {
+                laps: 0,
+                min_laps: 0,
+                ..open_spec("x", "oval")
+            },
+            "spec.laps",
+        ),
+        (
+            pb::RaceSpec {
+                name: String::new(),
+                ..open_spec("x", "oval")
+            },
+            "spec.name",
+        ),
+        (
+            pb::RaceSpec {
+                closes_at_ms: 1,
+                ..open_spec("x", "oval")
+            },
+            "spec.closes_at_ms",
+        ),
+        (
+            pb::RaceSpec {
+                race_type: pb::RaceType::ObjectAvoidance as i32,
+                ..open_spec("x", "oval")
+            },
+            "spec.obstacles.count",
+        ),
+        (
+            pb::RaceSpec {
+                race_type: 99,
+                ..open_spec("x", "oval")
+            },
+            "spec.race_type",
+        ),
+    ] {
+        let e = fac
+            .races
+            .create_race(pb::CreateRaceRequest { spec: Some(spec) })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{field}: {}", e.message());
+        assert!(e.message().contains(field), "{field}: {}", e.message());
+    }
+    assert_eq!(
+        code(fac.races.create_race(pb::CreateRaceRequest { spec: None }).await),
+        Code::InvalidArgument
+    );
+
+    // An open race: anyone can read it; it cannot be edited or deleted while open.
+    let open = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(open_spec("Open race", "kidney")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(open.state, pb::RaceState::Open as i32);
+    assert!((open.track.as_ref().unwrap().length_m - 21.8).abs() < 0.1);
+    let got = anon
+        .races
+        .get_race(pb::GetRaceRequest {
+            race_id: open.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.spec.unwrap().name, "Open race");
+    let e = fac
+        .races
+        .update_race(pb::UpdateRaceRequest {
+            race_id: open.id.clone(),
+            spec: Some(open_spec("New", "oval")),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert_eq!(
+        code(
+            fac.races
+                .delete_race(pb::DeleteRaceRequest {
+                    race_id: open.id.clone()
+                })
+                .await
+        ),
+        Code::FailedPrecondition
+    );
+    assert_eq!(
+        code(
+            racer
+                .races
+                .delete_race(pb::DeleteRaceRequest {
+                    race_id: open.id.clone()
+                })
+                .await
+        ),
+        Code::PermissionDenied
+    );
+
+    // An upcoming race can be edited and deleted.
+    let now = slipstream_league::util::now_ms();
+    let later = pb::RaceSpec {
+        opens_at_ms: now + 3_600_000,
+        closes_at_ms: now + 7_200_000,
+        ..open_spec("Later", "oval")
+    };
+    let up = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(later.clone()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(up.state, pb::RaceState::Upcoming as i32);
+    let edited = fac
+        .races
+        .update_race(pb::UpdateRaceRequest {
+            race_id: up.id.clone(),
+            spec: Some(pb::RaceSpec { laps: 5, ..later }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(edited.spec.unwrap().laps, 5);
+    let (_, _, mut other_fac) = s.user("oscar", pb::Role::Facilitator).await;
+    assert_eq!(
+        code(
+            other_fac
+                .races
+                .delete_race(pb::DeleteRaceRequest { race_id: up.id.clone() })
+                .await
+        ),
+        Code::PermissionDenied
+    );
+    fac.races
+        .delete_race(pb::DeleteRaceRequest { race_id: up.id.clone() })
+        .await
+        .unwrap();
+    assert_eq!(
+        code(anon.races.get_race(pb::GetRaceRequest { race_id: up.id.clone() }).await),
+        Code::NotFound
+    );
+
+    // Private races are invisible until joined with a valid invite.
+    let private = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                private: true,
+                ..open_spec("Secret", "oval")
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        code(
+            racer
+                .races
+                .get_race(pb::GetRaceRequest {
+                    race_id: private.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(
+            anon.races
+                .get_race(pb::GetRaceRequest {
+                    race_id: private.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    let listed = racer
+        .races
+        .list_races(pb::ListRacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!listed.races.iter().any(|r| r.id == private.id));
+    assert!(listed.races.iter().any(|r| r.id == open.id));
+    let anon_list = anon
+        .races
+        .list_races(pb::ListRacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!anon_list.races.iter().any(|r| r.id == private.id));
+    assert_eq!(
+        code(
+            racer
+                .races
+                .create_invite(pb::CreateInviteRequest {
+                    race_id: private.id.clone(),
+                    expires_at_ms: 0
+                })
+                .await
+        ),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        code(
+            fac.races
+                .create_invite(pb::CreateInviteRequest {
+                    race_id: open.id.clone(),
+                    expires_at_ms: 0
+                })
+                .await
+        ),
+        Code::FailedPrecondition
+    );
+    let inv = fac
+        .races
+        .create_invite(pb::CreateInviteRequest {
+            race_id: private.id.clone(),
+            expires_at_ms: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!inv.token.is_empty());
+    assert_eq!(
+        code(
+            racer
+                .races
+                .join_race(pb::JoinRaceRequest {
+                    invite_token: "inv_bogus".into()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    racer
+        .races
+        .join_race(pb::JoinRaceRequest {
+            invite_token: inv.token.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        racer
+            .races
+            .get_race(pb::GetRaceRequest {
+                race_id: private.id.clone()
+            })
+            .await
+            .is_ok()
+    );
+    let invites = fac
+        .races
+        .list_invites(pb::ListInvitesRequest {
+            race_id: private.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(invites.invites.len(), 1);
+    assert_eq!(invites.invites[0].uses, 1);
+    assert!(invites.invites[0].token.is_empty(), "secrets are never listed");
+    fac.races
+        .revoke_invite(pb::RevokeInviteRequest {
+            invite_id: inv.id.clone(),
+        })
+        .await
+        .unwrap();
+    let (_, _, mut late) = s.user("lena", pb::Role::Racer).await;
+    let e = late
+        .races
+        .join_race(pb::JoinRaceRequest {
+            invite_token: inv.token.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(e.code() == Code::FailedPrecondition && e.message().contains("revoked"));
+    let past = fac
+        .races
+        .create_invite(pb::CreateInviteRequest {
+            race_id: private.id.clone(),
+            expires_at_ms: 5,
+        })
+        .await;
+    assert_eq!(code(past), Code::InvalidArgument);
+    s.stop().await;
+}
