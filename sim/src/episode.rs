@@ -298,6 +298,17 @@ impl RaceState {
             ..Default::default()
         }
     }
+
+    /// Start the race over: everything as in a fresh state, keeping the laps' storage (so a
+    /// restart does not allocate).
+    pub fn restart(&mut self) {
+        let mut laps = std::mem::take(&mut self.laps);
+        laps.clear();
+        *self = Self {
+            laps,
+            ..Self::default()
+        };
+    }
 }
 
 /// What happened to a car on the track this step (computed by the simulator).
@@ -560,6 +571,32 @@ mod tests {
         assert!(ep.done && race.finished);
         assert_eq!(race.laps.len(), 2);
         assert!(!race.laps[1].completed);
+    }
+
+    #[test]
+    fn restart_is_a_fresh_race_with_the_same_lap_storage() {
+        // Every field set (a literal without `..`: a new field must be added here too).
+        let mut race = RaceState {
+            laps: Vec::with_capacity(3),
+            lap_start: 1.0,
+            lap_penalty: 2.0,
+            lap_off_track: 3,
+            lap_collisions: 4,
+            elapsed: 5.0,
+            finished: true,
+        };
+        race.laps.push(LapResult {
+            time_s: 1.0,
+            raw_time_s: 1.0,
+            penalty_s: 0.0,
+            off_track: 0,
+            collisions: 0,
+            completed: true,
+        });
+        let storage = (race.laps.as_ptr(), race.laps.capacity());
+        race.restart();
+        assert_eq!(race, RaceState::with_capacity(2));
+        assert_eq!((race.laps.as_ptr(), race.laps.capacity()), storage);
     }
 
     #[test]

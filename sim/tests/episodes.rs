@@ -132,6 +132,10 @@ fn leaving_the_track_ends_the_episode_and_the_next_start_moves_on() {
     let next = &out.reset_params[0];
     assert_eq!(out.reset_info[0].episode, 1);
     assert_eq!(next.steps, 1);
+    // The prepare step has no action yet (the last episode's full-speed right turn is gone).
+    assert_eq!((next.speed, next.steering_angle), (0.0, 0.0));
+    assert_eq!(out.reset_info[0].action, Action::Discrete(0));
+    assert_eq!(out.reset_info[0].episode_return, 0.0);
     let expected = 0.05 * length + 0.14;
     assert!(
         (next.projection_distance - expected).abs() < 1e-3,
@@ -221,6 +225,36 @@ fn a_box_in_the_way_crashes_the_car_and_costs_a_race_penalty() {
     assert_eq!(r.completed_laps(), 1);
     assert_eq!(r.laps[0].collisions, 1, "{:?}", r.laps);
     assert_eq!(r.laps[0].penalty_s, 5.0);
+}
+
+#[test]
+fn a_reset_starts_a_finished_race_again_from_scratch() {
+    let mut cfg = EnvConfig::new(common::builtin("oval"));
+    continuous(&mut cfg);
+    cfg.mode = Mode::Race(RaceConfig {
+        laps: 2,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg, 2).unwrap();
+    let mut out = env.buffers(true);
+    let race = |env: &mut VecEnv, out: &mut StepBuffers| {
+        env.reset(4, out).unwrap();
+        let start = (out.obs.clone(), out.info.clone(), out.params.clone());
+        let fresh = env.race_results().unwrap();
+        assert!(fresh.iter().all(|r| r.laps.is_empty() && !r.finished), "{fresh:?}");
+        drive(env, out, 3000, |_| {});
+        (start, env.race_results().unwrap())
+    };
+    let first = race(&mut env, &mut out);
+    assert!(
+        first.1.iter().all(|r| r.finished && r.completed_laps() == 2),
+        "{:?}",
+        first.1
+    );
+    assert!(
+        first == race(&mut env, &mut out),
+        "the same seed races the same race again"
+    );
 }
 
 #[test]

@@ -7,24 +7,35 @@
 //! nothing in the results: every car's computation reads only its own entities, which is why
 //! trajectories are bit-identical whatever the thread count.
 //!
-//! # System order ([`SimStep`] schedule, one agent step)
+//! # One step ([`SimStep`])
 //!
-//! | set | system | what it does |
-//! |---|---|---|
-//! | `Act` | [`systems::apply_actions`] | read this step's actions into each car's [`Controls`] |
-//! | `Objects` | [`systems::move_bots`] | bot cars drive on and change lanes |
-//! | `Drive` | [`systems::drive`] | integrate the car dynamics with fixed sub-steps |
-//! | `Gather` | [`systems::gather_objects`] | copy each car's object footprints into [`Nearby`] |
-//! | `Locate` | [`systems::locate`] | project onto the centre line, wheels on/off the road |
-//! | `Judge` | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
-//! | `Score` | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
-//! | `Output` | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
-//! | `Final` | [`systems::sense_final`] | terminal observations of finished episodes |
-//! | `Reset` | [`systems::begin_episodes`] | auto-reset finished cars (new start, new layout) |
-//! | `Reset` | [`systems::place_objects`], [`systems::gather_fresh`], [`systems::score_fresh`], [`systems::write_reset_outputs`] | the new episode's prepare state |
-//! | `Sense` | [`systems::sense`] | observations of every car |
+//! One chain of systems, in the order of ARCHITECTURE.md's "One step":
 //!
-//! [`SimReset`] runs the `Reset` and `Sense` sets for all cars after a seeded reset.
+//! | # | phase | system | what it does |
+//! |---|---|---|---|
+//! | 1 | Act | [`systems::apply_actions`] | read this step's actions into each car's [`Controls`] |
+//! | 2 | Objects | [`systems::move_bots`] | bot cars drive on and change lanes |
+//! | 3 | Drive | [`systems::drive`] | integrate the car dynamics with fixed sub-steps |
+//! | 4 | Gather | [`systems::gather_objects`] | copy each car's object footprints into [`Nearby`] |
+//! | 5 | Locate | [`systems::locate`] | project onto the centre line, wheels on/off the road |
+//! | 6 | Judge | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
+//! | 7 | Score | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
+//! | 8 | Output | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
+//! | 9 | Final | [`systems::sense_final`] | terminal observations of truncated episodes |
+//! | 10 | Reset | [`systems::begin_episodes`], [`systems::place_objects`] | finished training episodes start again, objects re-laid |
+//! | | | [`systems::gather_objects`], [`systems::score`], [`systems::write_outputs`] | … and their prepare step, for the [`NewEpisodes`] only |
+//! | 11 | Sense | [`systems::sense`] | observations of every car |
+//!
+//! Gather, Score and Output take a [`CarFilter`]: in the step they visit [`AllCars`], and after
+//! episodes begin they run again for the [`NewEpisodes`], so a prepare step is described by the same
+//! code as any other step (a new episode's [`Controls`] read "no action": steering 0, speed 0; its
+//! reward is 0 and its records go to the `reset_*` buffers).
+//!
+//! [`SimReset`] (a seeded reset) marks every car's episode [`Stage::Restart`], then runs phases 10
+//! and 11.
+//!
+//! A camera's render system goes at the start of phase 11, chained before `sense` in `observe`
+//! (both schedules end with it): by then every car's pose is final for the step.
 
 pub mod systems;
 
@@ -32,8 +43,8 @@ use std::sync::{Arc, Mutex};
 
 use bevy_app::SubApp;
 use bevy_ecs::prelude::*;
-use bevy_ecs::schedule::ScheduleLabel;
-use bevy_ecs::schedule::SingleThreadedExecutor;
+use bevy_ecs::schedule::{ScheduleConfigs, ScheduleLabel, SingleThreadedExecutor};
+use bevy_ecs::system::ScheduleSystem;
 
 use crate::action::Action;
 use crate::buffers::StepInfo;
@@ -56,20 +67,31 @@ pub struct SimStep;
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SimReset;
 
-/// The ordered phases of a step.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SimSet {
-    Act,
-    Objects,
-    Drive,
-    Gather,
-    Locate,
-    Judge,
-    Score,
-    Output,
-    Final,
-    Reset,
-    Sense,
+/// Which cars a system visits (see the module docs).
+pub trait CarFilter: Send + Sync + 'static {
+    fn visits(ep: &Episode) -> bool;
+}
+
+/// Every car: the step's phases.
+#[derive(Debug)]
+pub struct AllCars;
+
+impl CarFilter for AllCars {
+    #[inline]
+    fn visits(_: &Episode) -> bool {
+        true
+    }
+}
+
+/// Cars whose episode began in this update ([`Stage::Fresh`]): their prepare step.
+#[derive(Debug)]
+pub struct NewEpisodes;
+
+impl CarFilter for NewEpisodes {
+    #[inline]
+    fn visits(ep: &Episode) -> bool {
+        ep.stage == Stage::Fresh
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,6 +123,16 @@ pub struct Controls {
     pub command: Command,
 }
 
+impl Controls {
+    /// No action yet: a new episode's prepare step (steering 0, speed 0, as DeepRacer reports it).
+    pub const PREPARE: Self = Self {
+        action: Action::Discrete(0),
+        steer_deg: 0.0,
+        speed: 0.0,
+        command: Command { steer: 0.0, speed: 0.0 },
+    };
+}
+
 /// Where the car is relative to the track.
 #[derive(Component, Clone, Copy, Debug, Default)]
 pub struct TrackPose {
@@ -128,8 +160,18 @@ impl TrackPose {
 #[derive(Component, Clone, Debug)]
 pub struct Episode {
     pub state: EpisodeState,
-    /// The episode began in this update (its first observation still has to be computed).
-    pub fresh: bool,
+    pub stage: Stage,
+}
+
+/// Where a car's episode is within an update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Under way (every car, between updates).
+    Running,
+    /// To start again from scratch (a seeded reset): episode 0, clock 0, the race restarted.
+    Restart,
+    /// Began in this update: its prepare step is scored, written and observed, then it runs.
+    Fresh,
 }
 
 /// Race bookkeeping (race mode only).
@@ -299,42 +341,27 @@ pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize,
 
     let mut step = Schedule::new(SimStep);
     step.set_executor(SingleThreadedExecutor::new());
-    step.configure_sets(
+    step.add_systems(
         (
-            SimSet::Act,
-            SimSet::Objects,
-            SimSet::Drive,
-            SimSet::Gather,
-            SimSet::Locate,
-            SimSet::Judge,
-            SimSet::Score,
-            SimSet::Output,
-            SimSet::Final,
-            SimSet::Reset,
-            SimSet::Sense,
+            systems::apply_actions,             // 1. Act
+            systems::move_bots,                 // 2. Objects
+            systems::drive,                     // 3. Drive
+            systems::gather_objects::<AllCars>, // 4. Gather
+            systems::locate,                    // 5. Locate
+            systems::judge,                     // 6. Judge
+            systems::score::<AllCars>,          // 7. Score
+            systems::write_outputs::<AllCars>,  // 8. Output
+            systems::sense_final,               // 9. Final
+            new_episodes(),                     // 10. Reset
+            observe(),                          // 11. Sense
         )
             .chain(),
     );
-    step.add_systems((
-        systems::apply_actions.in_set(SimSet::Act),
-        systems::move_bots.in_set(SimSet::Objects),
-        systems::drive.in_set(SimSet::Drive),
-        systems::gather_objects.in_set(SimSet::Gather),
-        systems::locate.in_set(SimSet::Locate),
-        systems::judge.in_set(SimSet::Judge),
-        systems::score.in_set(SimSet::Score),
-        systems::write_outputs.in_set(SimSet::Output),
-        systems::sense_final.in_set(SimSet::Final),
-    ));
-    step.add_systems(reset_tail().in_set(SimSet::Reset));
-    step.add_systems(systems::sense.in_set(SimSet::Sense));
     app.add_schedule(step);
 
     let mut reset = Schedule::new(SimReset);
     reset.set_executor(SingleThreadedExecutor::new());
-    reset.configure_sets((SimSet::Reset, SimSet::Sense).chain());
-    reset.add_systems((systems::mark_all_done, reset_tail()).chain().in_set(SimSet::Reset));
-    reset.add_systems(systems::sense.in_set(SimSet::Sense));
+    reset.add_systems((systems::restart_all, new_episodes(), observe()).chain());
     app.add_schedule(reset);
     app.update_schedule = Some(SimStep.intern());
 
@@ -342,16 +369,23 @@ pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize,
     app
 }
 
-/// The systems that start new episodes for finished cars, in order.
-fn reset_tail() -> bevy_ecs::schedule::ScheduleConfigs<bevy_ecs::system::ScheduleSystem> {
+/// Phase 10, Reset: new episodes begin, and their prepare step is described.
+fn new_episodes() -> ScheduleConfigs<ScheduleSystem> {
     (
         systems::begin_episodes,
         systems::place_objects,
-        systems::gather_fresh,
-        systems::score_fresh,
-        systems::write_reset_outputs,
+        systems::gather_objects::<NewEpisodes>,
+        systems::score::<NewEpisodes>,
+        systems::write_outputs::<NewEpisodes>,
     )
         .chain()
+}
+
+/// Phase 11, Sense: every car's pose is final for the step. A camera's render system goes here,
+/// chained before `sense` (Final's terminal observations of truncated episodes would need their
+/// image before phase 10 moves the car).
+fn observe() -> ScheduleConfigs<ScheduleSystem> {
+    systems::sense.into_configs()
 }
 
 fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
@@ -372,16 +406,11 @@ fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
                 state: CarState::at_rest(Vec2::ZERO, 0.0),
                 track: 0,
             },
-            Controls {
-                action: Action::Discrete(0),
-                steer_deg: 0.0,
-                speed: 0.0,
-                command: Command::default(),
-            },
+            Controls::PREPARE,
             TrackPose::default(),
             Episode {
                 state: EpisodeState::new(0),
-                fresh: false,
+                stage: Stage::Running,
             },
             Score::default(),
         ));

@@ -4,8 +4,8 @@
 use bevy_ecs::prelude::*;
 
 use super::{
-    Car, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed, SenseScratch, Settings,
-    SimObject, TrackPose,
+    Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed, SenseScratch,
+    Settings, SimObject, Stage, TrackPose,
 };
 use crate::action::{Action, ActionSpace};
 use crate::buffers::StepInfo;
@@ -72,45 +72,30 @@ pub fn drive(settings: Res<Settings>, mut cars: Query<(&Controls, &mut Car, Opti
     }
 }
 
-fn gather_one(objs: &CarObjects, objects: &Query<&SimObject>, near: &mut Nearby, is_bot: bool) {
-    let mut n = 0;
-    for &e in objs.entities() {
-        if let Ok(o) = objects.get(e) {
-            let k = o.slot as usize;
-            if k < MAX_OBJECTS {
-                near.states[k] = o.state;
-                near.obbs[k] = o.state.obb;
-                n = n.max(k + 1);
-            }
-        }
-    }
-    near.n = n;
-    near.is_bot = is_bot;
-}
-
 /// Copy each car's object footprints for this step.
-pub fn gather_objects(
-    settings: Res<Settings>,
-    mut cars: Query<(&CarObjects, &mut Nearby)>,
-    objects: Query<&SimObject>,
-) {
-    let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_));
-    for (objs, mut near) in &mut cars {
-        gather_one(objs, &objects, &mut near, is_bot);
-    }
-}
-
-/// [`gather_objects`] for cars whose episode just began.
-pub fn gather_fresh(
+pub fn gather_objects<F: CarFilter>(
     settings: Res<Settings>,
     mut cars: Query<(&CarObjects, &Episode, &mut Nearby)>,
     objects: Query<&SimObject>,
 ) {
     let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_));
     for (objs, ep, mut near) in &mut cars {
-        if ep.fresh {
-            gather_one(objs, &objects, &mut near, is_bot);
+        if !F::visits(ep) {
+            continue;
         }
+        let mut n = 0;
+        for &e in objs.entities() {
+            if let Ok(o) = objects.get(e) {
+                let k = o.slot as usize;
+                if k < MAX_OBJECTS {
+                    near.states[k] = o.state;
+                    near.obbs[k] = o.state.obb;
+                    n = n.max(k + 1);
+                }
+            }
+        }
+        near.n = n;
+        near.is_bot = is_bot;
     }
 }
 
@@ -300,13 +285,16 @@ fn fill_params(
     };
 }
 
-/// DeepRacer parameters and the in-simulator reward.
-#[allow(clippy::type_complexity)]
-pub fn score(
+/// DeepRacer parameters and the in-simulator reward (0 for a new episode's prepare step, as in
+/// DeepRacer).
+pub fn score<F: CarFilter>(
     settings: Res<Settings>,
     mut cars: Query<(&Car, &Controls, &TrackPose, &mut Episode, Option<&Nearby>, &mut Score)>,
 ) {
     for (car, c, pose, mut ep, near, mut score) in &mut cars {
+        if !F::visits(&ep) {
+            continue;
+        }
         let track = &settings.tracks[car.track as usize];
         let score = &mut *score;
         fill_params(
@@ -320,31 +308,11 @@ pub fn score(
             &ep.state,
             near.unwrap_or(&NO_OBJECTS),
         );
-        score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
-        ep.state.episode_return += f64::from(score.reward);
-    }
-}
-
-/// Parameters of the prepare step of cars whose episode just began (reward 0, as in DeepRacer).
-pub fn score_fresh(
-    settings: Res<Settings>,
-    mut cars: Query<(&Car, &TrackPose, &Episode, Option<&Nearby>, &mut Score)>,
-) {
-    for (car, pose, ep, near, mut score) in &mut cars {
-        if ep.fresh {
-            let track = &settings.tracks[car.track as usize];
-            fill_params(
-                &mut score.params,
-                track,
-                car.track,
-                &car.state,
-                0.0,
-                0.0,
-                pose,
-                &ep.state,
-                near.unwrap_or(&NO_OBJECTS),
-            );
+        if ep.stage == Stage::Fresh {
             score.reward = 0.0;
+        } else {
+            score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
+            ep.state.episode_return += f64::from(score.reward);
         }
     }
 }
@@ -372,8 +340,9 @@ fn info_of(
     }
 }
 
-/// Rewards, flags, info and parameters into the shard's buffers.
-pub fn write_outputs(
+/// Rewards, flags, info and parameters into the shard's buffers; a new episode's prepare step into
+/// the `reset_*` records (after a seeded reset they are also the step's outputs).
+pub fn write_outputs<F: CarFilter>(
     settings: Res<Settings>,
     io: Res<Io>,
     cars: Query<(&CarIndex, &Car, &Controls, &TrackPose, &Episode, Option<&Race>, &Score)>,
@@ -381,14 +350,25 @@ pub fn write_outputs(
     let mut io = io.lock();
     let io = &mut *io;
     for (idx, car, c, pose, ep, race, score) in &cars {
+        if !F::visits(ep) {
+            continue;
+        }
         let l = idx.local as usize;
         let track = &settings.tracks[car.track as usize];
-        io.reward[l] = score.reward;
-        io.done[l] = u8::from(ep.state.done);
-        io.truncated[l] = u8::from(ep.state.truncated);
-        io.info[l] = info_of(&ep.state, c.action, track, pose, race, car.track);
-        if io.want_params {
-            io.params[l] = score.params;
+        let info = info_of(&ep.state, c.action, track, pose, race, car.track);
+        if ep.stage == Stage::Fresh {
+            io.reset_info[l] = info;
+            if io.want_params {
+                io.reset_params[l] = score.params;
+            }
+        } else {
+            io.reward[l] = score.reward;
+            io.done[l] = u8::from(ep.state.done);
+            io.truncated[l] = u8::from(ep.state.truncated);
+            io.info[l] = info;
+            if io.want_params {
+                io.params[l] = score.params;
+            }
         }
     }
 }
@@ -448,7 +428,7 @@ pub fn sense_final(
     }
 }
 
-/// Observations of every car (after auto-resets), and the end of "fresh".
+/// Observations of every car (after auto-resets); new episodes are under way from here.
 pub fn sense(
     settings: Res<Settings>,
     io: Res<Io>,
@@ -467,17 +447,14 @@ pub fn sense(
             &mut scratch.0,
             &mut io.obs[l * dim..(l + 1) * dim],
         );
-        if ep.fresh {
-            ep.fresh = false;
-        }
+        ep.stage = Stage::Running;
     }
 }
 
-/// Mark every car for a full reset (the [`super::SimReset`] schedule).
-pub fn mark_all_done(mut cars: Query<&mut Episode>) {
+/// Every car starts again from scratch (the [`super::SimReset`] schedule, before [`begin_episodes`]).
+pub fn restart_all(mut cars: Query<&mut Episode>) {
     for mut ep in &mut cars {
-        ep.state.number = u64::MAX;
-        ep.state.done = true;
+        ep.stage = Stage::Restart;
     }
 }
 
@@ -485,18 +462,25 @@ pub fn mark_all_done(mut cars: Query<&mut Episode>) {
 pub fn begin_episodes(
     settings: Res<Settings>,
     seed: Res<Seed>,
-    mut cars: Query<(&CarIndex, &mut Car, &mut TrackPose, &mut Episode, Option<&mut Race>)>,
+    mut cars: Query<(
+        &CarIndex,
+        &mut Car,
+        &mut Controls,
+        &mut TrackPose,
+        &mut Episode,
+        Option<&mut Race>,
+    )>,
 ) {
     let need_quad = settings.lidar.is_some();
     let num_tracks = settings.tracks.len() as u64;
-    for (idx, mut car, mut pose, mut ep, race) in &mut cars {
-        let full = ep.state.number == u64::MAX;
-        let train = matches!(settings.mode, Mode::Train(_));
-        if !full && !(train && (ep.state.done || ep.state.truncated)) {
+    let train = matches!(settings.mode, Mode::Train(_));
+    for (idx, mut car, mut controls, mut pose, mut ep, race) in &mut cars {
+        let restart = ep.stage == Stage::Restart;
+        if !restart && !(train && (ep.state.done || ep.state.truncated)) {
             continue;
         }
-        let number = if full { 0 } else { ep.state.number + 1 };
-        let clock = if full { 0.0 } else { ep.state.clock };
+        let number = if restart { 0 } else { ep.state.number + 1 };
+        let clock = if restart { 0.0 } else { ep.state.clock };
         let g = u64::from(idx.global);
         let ti = match settings.track_schedule {
             TrackSchedule::RoundRobin => (g + number) % num_tracks,
@@ -542,15 +526,11 @@ pub fn begin_episodes(
         st.progress = st.along / span * 100.0;
         st.prev_progress = st.progress;
         ep.state = st;
-        ep.fresh = true;
+        ep.stage = Stage::Fresh;
+        *controls = Controls::PREPARE;
         if let Some(mut race) = race {
-            if full {
-                race.0.laps.clear();
-                race.0.finished = false;
-                race.0.elapsed = 0.0;
-                race.0.lap_penalty = 0.0;
-                race.0.lap_off_track = 0;
-                race.0.lap_collisions = 0;
+            if restart {
+                race.0.restart();
             }
             race.0.lap_start = clock;
         }
@@ -571,7 +551,7 @@ pub fn place_objects(
     };
     let p = &settings.model.params;
     for (idx, car, ep, objs) in &cars {
-        if !ep.fresh {
+        if ep.stage != Stage::Fresh {
             continue;
         }
         let track = &settings.tracks[car.track as usize];
@@ -599,28 +579,6 @@ pub fn place_objects(
                     o.rng = Rng::new(mix_seed(&[seed.0, g, ep.state.number, 2, k as u64]));
                 }
             }
-        }
-    }
-}
-
-/// Prepare-step records of fresh episodes; after a full reset they are also the step outputs.
-pub fn write_reset_outputs(
-    settings: Res<Settings>,
-    io: Res<Io>,
-    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, Option<&Race>, &Score)>,
-) {
-    let mut io = io.lock();
-    let io = &mut *io;
-    for (idx, car, pose, ep, race, score) in &cars {
-        if !ep.fresh {
-            continue;
-        }
-        let l = idx.local as usize;
-        let track = &settings.tracks[car.track as usize];
-        let info = info_of(&ep.state, Action::Discrete(0), track, pose, race, car.track);
-        io.reset_info[l] = info;
-        if io.want_params {
-            io.reset_params[l] = score.params;
         }
     }
 }
