@@ -11,7 +11,7 @@ use slipstream_proto::v1 as pb;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub const ADMIN: &str = "test-admin-token-0123456789";
+pub const ADMIN: &str = "test-admin-token-0123456789abcdefghij";
 
 pub struct TestServer {
     pub addr: String,
