@@ -46,7 +46,10 @@ pub async fn register_bootstrap(store: &Store, token: &str) -> Result<()> {
     };
     let retired = store.set_bootstrap_token(&admin.id, &secret_hash(token)).await?;
     if retired > 0 {
-        tracing::warn!(retired, "started with a new --admin-token: the previous bootstrap token no longer works");
+        tracing::warn!(
+            retired,
+            "started with a new --admin-token: the previous bootstrap token no longer works"
+        );
     }
     Ok(())
 }
@@ -240,10 +243,12 @@ mod tests {
     async fn a_tokens_last_use_is_recorded() {
         let (store, _dir) = store().await;
         let u = store.create_user("cid", Role::Racer).await.unwrap();
-        store.insert_token(&u.id, &secret_hash("slp_used"), "", 0).await.unwrap();
-        let last_use = async |store: &Store| {
-            store.list_tokens(Some(&u.id), false, now_ms(), 0, 10).await.unwrap()[0].last_used_at
-        };
+        store
+            .insert_token(&u.id, &secret_hash("slp_used"), "", 0)
+            .await
+            .unwrap();
+        let last_use =
+            async |store: &Store| store.list_tokens(Some(&u.id), false, now_ms(), 0, 10).await.unwrap()[0].last_used_at;
         assert_eq!(last_use(&store).await, 0, "never used");
         let before = now_ms();
         Auth::new(store.clone()).user(&bearer("slp_used")).await.unwrap();

@@ -99,7 +99,11 @@ mod tests {
         ));
         let st = Status::from(e);
         assert_eq!(st.code(), Code::Internal);
-        assert!(!st.message().contains("tokens") && !st.message().contains("/srv"), "{}", st.message());
+        assert!(
+            !st.message().contains("tokens") && !st.message().contains("/srv"),
+            "{}",
+            st.message()
+        );
         let id = st
             .message()
             .split_whitespace()
@@ -111,6 +115,9 @@ mod tests {
         assert_ne!(other.message(), st.message(), "each error gets its own id");
         // Everything else keeps its message: it is meant for the client.
         let st = Status::from(LeagueError::invalid("name: expected 1–100 characters"));
-        assert_eq!((st.code(), st.message()), (Code::InvalidArgument, "name: expected 1–100 characters"));
+        assert_eq!(
+            (st.code(), st.message()),
+            (Code::InvalidArgument, "name: expected 1–100 characters")
+        );
     }
 }

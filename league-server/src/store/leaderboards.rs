@@ -159,7 +159,8 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
 impl Store {
     /// A race's leaderboard rows in [`ranking::order`]. The `ORDER BY` says the same (the
     /// `leaderboard_rank` index serves it) only so that [`crate::boards::Board::new`]'s sort by
-    /// [`ranking::order`] finds the rows sorted already; `tests/storage.rs` pins the two together.
+    /// [`ranking::order`] finds the rows sorted already; `tests/storage/ranking_order.rs` pins the
+    /// two together.
     pub async fn leaderboard(&self, race_id: &str) -> Result<Vec<BoardRow>> {
         Ok(sqlx::query_as(
             "SELECT l.user_id, u.name AS user_name, l.submission_id, l.score_ms, l.submitted_at, l.achieved_at, l.off_track, \
@@ -185,7 +186,10 @@ impl Store {
             tx.commit().await?;
         }
         if !stale.is_empty() {
-            tracing::info!(rows = stale.len(), "leaderboard rows recomputed: ties are ordered by submission time");
+            tracing::info!(
+                rows = stale.len(),
+                "leaderboard rows recomputed: ties are ordered by submission time"
+            );
         }
         Ok(())
     }

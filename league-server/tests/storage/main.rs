@@ -164,7 +164,10 @@ async fn users_and_tokens(store: Store) {
         .insert_token(&alice.id, "hash-old", "expired", now - 1)
         .await
         .unwrap();
-    assert_eq!(store.user_for_token("hash-1", now).await.unwrap().unwrap().user.id, alice.id);
+    assert_eq!(
+        store.user_for_token("hash-1", now).await.unwrap().unwrap().user.id,
+        alice.id
+    );
     assert!(
         store.user_for_token("hash-old", now).await.unwrap().is_none(),
         "expired"
@@ -580,7 +583,10 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     let sb = store.insert_submission(&race.id, &m_ben, &ben, 0).await.unwrap();
     let ja = store.lease_job("w1", 60_000).await.unwrap().unwrap();
     let jb = store.lease_job("w2", 60_000).await.unwrap().unwrap();
-    assert_eq!((ja.submission_id.as_str(), jb.submission_id.as_str()), (sa.id.as_str(), sb.id.as_str()));
+    assert_eq!(
+        (ja.submission_id.as_str(), jb.submission_id.as_str()),
+        (sa.id.as_str(), sb.id.as_str())
+    );
     // ben's evaluation finishes first.
     store
         .complete_job(&jb.job_id, &jb.lease_token, &laps(&[9000]), b"t", &race)
@@ -598,7 +604,10 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
         (board[0].submitted_at, board[1].submitted_at),
         (sa.submitted_at, sb.submitted_at)
     );
-    assert!(board[0].achieved_at > board[1].achieved_at, "ann's evaluation finished later");
+    assert!(
+        board[0].achieved_at > board[1].achieved_at,
+        "ann's evaluation finished later"
+    );
     let cached = slipstream_league::boards::Board::new(board);
     assert_eq!(cached.ranks, [1, 1], "an equal score shares the rank");
     // An admin re-evaluates ann's result: it finishes last of all, and changes nothing.
@@ -610,7 +619,13 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
         .await
         .unwrap();
     assert!(
-        matches!(done, Completion::Recorded { board: BoardChange::Set(_) | BoardChange::Unchanged, .. }),
+        matches!(
+            done,
+            Completion::Recorded {
+                board: BoardChange::Set(_) | BoardChange::Unchanged,
+                ..
+            }
+        ),
         "{done:?}"
     );
     assert_eq!(order(store.leaderboard(&race.id).await.unwrap()), ["ann", "ben"]);
@@ -623,7 +638,11 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     let (race, user, model) = setup(&store, "iris", None).await;
     let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     for boot in 0..3 {
-        let j = store.lease_job(&format!("local:boot{boot}:0"), 600_000).await.unwrap().unwrap();
+        let j = store
+            .lease_job(&format!("local:boot{boot}:0"), 600_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(j.attempts, 1, "interruptions are not attempts");
         // A restart reclaims the dead server's lease; an expired lease (a remote worker) likewise.
         assert!(store.requeue_expired(Some("local:")).await.unwrap().is_empty());
@@ -654,14 +673,22 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     }
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].status, SubStatus::Failed);
-    assert!(failed[0].failure_reason.contains("interrupted"), "{}", failed[0].failure_reason);
+    assert!(
+        failed[0].failure_reason.contains("interrupted"),
+        "{}",
+        failed[0].failure_reason
+    );
 }
 
 async fn a_new_bootstrap_token_retires_the_old_one(store: Store) {
     let admin = store.create_user("admin", Role::Admin).await.unwrap();
     let now = now_ms();
     assert_eq!(store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(), 0);
-    assert_eq!(store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(), 0, "the same again");
+    assert_eq!(
+        store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(),
+        0,
+        "the same again"
+    );
     assert!(store.user_for_token("boot-a", now).await.unwrap().is_some());
     // Another admin token issued through the API is not a bootstrap token: it stays.
     store.insert_token(&admin.id, "issued", "laptop", 0).await.unwrap();
@@ -680,7 +707,10 @@ async fn a_new_bootstrap_token_retires_the_old_one(store: Store) {
         store.set_bootstrap_token(&admin.id, "ritas").await,
         Err(LeagueError::InvalidArgument(_))
     ));
-    assert!(store.user_for_token("boot-a", now).await.unwrap().is_some(), "nothing changed");
+    assert!(
+        store.user_for_token("boot-a", now).await.unwrap().is_some(),
+        "nothing changed"
+    );
 }
 
 async fn tokens_are_listed_without_secrets(store: Store) {
@@ -695,7 +725,10 @@ async fn tokens_are_listed_without_secrets(store: Store) {
     store.revoke_token(&t3).await.unwrap();
     let tb = store.insert_token(&ben.id, "hb", "", now + 60_000).await.unwrap();
     let ids = |v: Vec<slipstream_league::store::TokenRow>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.list_tokens(Some(&ann.id), false, now, 0, 10).await.unwrap()), [t1.clone()]);
+    assert_eq!(
+        ids(store.list_tokens(Some(&ann.id), false, now, 0, 10).await.unwrap()),
+        [t1.clone()]
+    );
     assert_eq!(
         ids(store.list_tokens(Some(&ann.id), true, now, 0, 10).await.unwrap()),
         [t1.clone(), t2, t3.clone()]
@@ -721,9 +754,14 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
     let race = old.insert_race(&spec("Old cup"), &admin.id).await.unwrap();
     old.put_blob("abc", b"xyz").await.unwrap();
     let m = old.upsert_model(&model_row(&ann.id, "m", "abc")).await.unwrap();
-    old.insert_token(&admin.id, &slipstream_league::util::secret_hash("old-boot"), "bootstrap admin token", 0)
-        .await
-        .unwrap();
+    old.insert_token(
+        &admin.id,
+        &slipstream_league::util::secret_hash("old-boot"),
+        "bootstrap admin token",
+        0,
+    )
+    .await
+    .unwrap();
     old.close().await;
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
     let t = 1_700_000_000_000_i64;
@@ -762,11 +800,19 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
     let board = store.leaderboard(&race.id).await.unwrap();
     assert_eq!(board.len(), 1);
     assert_eq!(
-        (board[0].submission_id.as_str(), board[0].submitted_at, board[0].achieved_at, board[0].best_lap_ms),
+        (
+            board[0].submission_id.as_str(),
+            board[0].submitted_at,
+            board[0].achieved_at,
+            board[0].best_lap_ms
+        ),
         ("sub_1", t, t + 500, 9000)
     );
     for id in ["sub_1", "sub_2"] {
-        assert_eq!(store.submission(id).await.unwrap().unwrap().status, SubStatus::Completed);
+        assert_eq!(
+            store.submission(id).await.unwrap().unwrap().status,
+            SubStatus::Completed
+        );
     }
     assert_eq!(store.model(&m.id).await.unwrap().unwrap().name, "m");
     let tokens = store.list_tokens(None, false, now_ms(), 0, 10).await.unwrap();

@@ -43,8 +43,16 @@ pub fn tokens(tokens: &[pb::TokenInfo], now: i64) -> String {
             description,
             super::json::token_state(t, now),
             time(t.created_at_ms),
-            if t.expires_at_ms == 0 { "never".to_string() } else { time(t.expires_at_ms) },
-            if t.last_used_at_ms == 0 { "never".to_string() } else { time(t.last_used_at_ms) },
+            if t.expires_at_ms == 0 {
+                "never".to_string()
+            } else {
+                time(t.expires_at_ms)
+            },
+            if t.last_used_at_ms == 0 {
+                "never".to_string()
+            } else {
+                time(t.last_used_at_ms)
+            },
         )
     }));
     lines.join("\n")
@@ -244,7 +252,6 @@ pub fn board(b: &pb::GetLeaderboardResponse) -> String {
     lines.join("\n")
 }
 
-
 /// `--watch`: a submission to the race changed status.
 pub fn submission_event(s: &pb::Submission) -> String {
     format!("submission {} by {}: {}", s.id, s.user_id, status_name(s.status))
@@ -303,7 +310,10 @@ mod tests {
             last_used_at_ms: 0,
             bootstrap: false,
         };
-        let table = tokens(&[t("tok_1", 0, 0), t("tok_2", MAY_1 + 1, 0), t("tok_3", 0, MAY_1)], MAY_1 + 10);
+        let table = tokens(
+            &[t("tok_1", 0, 0), t("tok_2", MAY_1 + 1, 0), t("tok_3", 0, MAY_1)],
+            MAY_1 + 10,
+        );
         let states: Vec<Vec<&str>> = table
             .lines()
             .skip(1)
