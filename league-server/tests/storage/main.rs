@@ -727,7 +727,7 @@ async fn tokens_are_listed_without_secrets(store: Store) {
     let ids = |v: Vec<slipstream_league::store::TokenRow>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
     assert_eq!(
         ids(store.list_tokens(Some(&ann.id), false, now, 0, 10).await.unwrap()),
-        [t1.clone()]
+        std::slice::from_ref(&t1)
     );
     assert_eq!(
         ids(store.list_tokens(Some(&ann.id), true, now, 0, 10).await.unwrap()),
