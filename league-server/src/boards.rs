@@ -100,6 +100,7 @@ impl Board {
             achieved_at_ms: r.achieved_at,
             off_track: r.off_track as u32,
             best_lap_ms: r.best_lap_ms,
+            submitted_at_ms: r.submitted_at,
         }
     }
 
@@ -317,6 +318,7 @@ mod tests {
             user_name: user.into(),
             submission_id: sub.into(),
             score_ms: score,
+            submitted_at: at,
             achieved_at: at,
             off_track: 0,
             best_lap_ms: score,
@@ -331,17 +333,19 @@ mod tests {
             row("b", "s2", 6000, 1),
             row("c", "s3", 7000, 1),
         ]);
-        // c improves past b; ties are broken by the earlier achievement.
+        // c ties b with a submission made earlier: listed first, sharing b's rank.
         let b2 = b.with_row("c", Some(row("c", "s4", 6000, 0)));
         let users: Vec<&str> = b2.rows.iter().map(|r| r.user_id.as_str()).collect();
         assert_eq!(users, ["a", "c", "b"]);
-        assert_eq!(b2.ranks, [1, 2, 3]);
+        assert_eq!(b2.ranks, [1, 2, 2]);
         assert_eq!(b2.standing("c"), Some((2, 6000)));
-        // An exact tie on the whole key shares the rank.
-        let b3 = b2.with_row("b", Some(row("b", "s5", 6000, 0)));
-        assert_eq!(b3.ranks, [1, 2, 2]);
+        assert_eq!(b2.standing("b"), Some((2, 6000)));
+        // b improves past c.
+        let b3 = b2.with_row("b", Some(row("b", "s5", 5500, 5)));
+        assert_eq!(b3.ranks, [1, 2, 3]);
+        assert_eq!(b3.standing("b"), Some((2, 5500)));
         // Removal.
-        let b4 = b3.with_row("a", None);
+        let b4 = b2.with_row("a", None);
         assert_eq!(b4.rows.len(), 2);
         assert_eq!(b4.standing("a"), None);
         assert_eq!(b4.ranks, [1, 1]);

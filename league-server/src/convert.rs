@@ -4,7 +4,7 @@ use slipstream_proto::v1 as pb;
 
 use crate::races::{ObstaclePosition, RaceSpec, RaceState, RaceType};
 use crate::ranking::{Lap, Timing};
-use crate::store::{InviteRow, ModelRow, RaceRow, Role, SubStatus, SubmissionRow, User};
+use crate::store::{InviteRow, ModelRow, RaceRow, Role, SubStatus, SubmissionRow, TokenRow, User};
 use crate::util::now_ms;
 
 pub fn role_to_pb(r: Role) -> pb::Role {
@@ -23,6 +23,36 @@ pub fn role_from_pb(r: i32) -> Option<Role> {
         pb::Role::Admin => Some(Role::Admin),
         pb::Role::Worker => Some(Role::Worker),
         pb::Role::Unspecified => None,
+    }
+}
+
+/// A token as listed: never its secret (the store has only its hash, and does not give that).
+pub fn token_to_pb(t: &TokenRow) -> pb::TokenInfo {
+    pb::TokenInfo {
+        token_id: t.id.clone(),
+        user_id: t.user_id.clone(),
+        user_name: t.user_name.clone(),
+        description: t.description.clone(),
+        created_at_ms: t.created_at,
+        expires_at_ms: t.expires_at,
+        revoked_at_ms: t.revoked_at,
+        last_used_at_ms: t.last_used_at,
+        bootstrap: t.bootstrap,
+    }
+}
+
+/// What watchers of a race who are not the submission's owner, the race's creator or an admin see
+/// of a submission: what the public leaderboard shows (no model, laps, score, attempts or failure
+/// reason).
+pub fn public_submission(s: &pb::Submission) -> pb::Submission {
+    pb::Submission {
+        id: s.id.clone(),
+        race_id: s.race_id.clone(),
+        user_id: s.user_id.clone(),
+        status: s.status,
+        submitted_at_ms: s.submitted_at_ms,
+        finished_at_ms: s.finished_at_ms,
+        ..Default::default()
     }
 }
 

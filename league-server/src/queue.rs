@@ -121,9 +121,8 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
 }
 
 async fn reaper(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
-    let backoff = ctx.cfg.backoff.as_millis() as i64;
     loop {
-        match ctx.store.requeue_expired(None, ctx.cfg.max_attempts, backoff).await {
+        match ctx.store.requeue_expired(None).await {
             Ok(failed) => {
                 for s in failed {
                     ctx.publish_submission(&s);

@@ -7,17 +7,20 @@
 //!   all laps (it requires `min_laps == laps`, so a qualifying result completed every lap).
 //! * A result **qualifies** only if its longest run of consecutive completed laps is at least
 //!   `min_laps`.
-//! * Results are ordered by the key (score, achieved at, off-tracks): **ties on score are broken by
-//!   the earlier achievement, then by fewer off-tracks**; results equal in all three are ordered by
-//!   submission id (so the order is total: for display, and for which one is a racer's best).
-//!   **Rank = 1 + the number of strictly better keys**, so only rows equal in all three share a rank.
+//! * **A tie is an equal score.** Tied results share a rank: **rank = 1 + the number of strictly
+//!   better scores** (20 equal scores are all ranked 1; the next score is ranked 21).
+//! * Within a tie, results are ordered by the key (score, submitted at, off-tracks): **the earlier
+//!   submission first** — when the racer submitted, which re-evaluations, restarts and the order in
+//!   which workers finish never change — **then fewer off-tracks**; results equal in all three are
+//!   ordered by submission id. So the order is total: for display, and for which one is a racer's
+//!   best. The order within a tie never changes a rank.
 //! * One ranking row per user per race: their best qualifying result, the first of them in that
-//!   order ([`best`]). So a new result replaces it only when it comes first: an equal score achieved
-//!   later never does.
+//!   order ([`best`]). So a new result replaces it only when it comes first: an equal score
+//!   submitted later never does.
 //!
 //! [`order`] is the one place the order is decided: the store picks a racer's row with [`best`],
 //! and leaderboards are sorted and updated with it. (The leaderboard query's `ORDER BY` only
-//! pre-sorts; `tests/storage.rs` pins it to this order on both backends.)
+//! pre-sorts; `tests/storage/ranking_order.rs` pins it to this order on both backends.)
 
 use std::cmp::Ordering;
 
@@ -122,7 +125,8 @@ pub fn score(timing: Timing, min_laps: usize, laps: &[Lap]) -> Option<i64> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key {
     pub score_ms: i64,
-    pub achieved_at_ms: i64,
+    /// When the submission was made (not when its evaluation finished).
+    pub submitted_at_ms: i64,
     pub off_track: u32,
 }
 
@@ -150,11 +154,12 @@ pub fn sort<R: Ranked>(rows: &mut [R]) {
     rows.sort_by(|a, b| order(a, b));
 }
 
-/// Ranks for keys sorted ascending: 1 + the number of strictly better keys.
+/// Ranks for keys sorted ascending: 1 + the number of strictly better scores (equal scores share
+/// a rank, whatever the rest of their keys).
 pub fn ranks(sorted: &[Key]) -> Vec<u32> {
     let mut out = Vec::with_capacity(sorted.len());
     for (i, k) in sorted.iter().enumerate() {
-        let r = if i > 0 && sorted[i - 1] == *k {
+        let r = if i > 0 && sorted[i - 1].score_ms == k.score_ms {
             out[i - 1]
         } else {
             i as u32 + 1
@@ -245,38 +250,58 @@ mod tests {
     }
 
     #[test]
-    fn ties_break_on_earlier_achievement_then_fewer_off_tracks() {
+    fn ties_are_ordered_by_earlier_submission_then_fewer_off_tracks_and_share_a_rank() {
         let a = Key {
             score_ms: 8000,
-            achieved_at_ms: 100,
+            submitted_at_ms: 100,
             off_track: 2,
         };
         let b = Key {
             score_ms: 8000,
-            achieved_at_ms: 50,
+            submitted_at_ms: 50,
             off_track: 5,
         };
         let c = Key {
             score_ms: 8000,
-            achieved_at_ms: 50,
+            submitted_at_ms: 50,
             off_track: 1,
         };
         let d = Key {
             score_ms: 7999,
-            achieved_at_ms: 999,
+            submitted_at_ms: 999,
             off_track: 9,
         };
         let mut keys = vec![a, b, c, d];
         keys.sort();
         assert_eq!(keys, vec![d, c, b, a]);
-        assert_eq!(ranks(&keys), vec![1, 2, 3, 4]);
-        // Identical keys share a rank; the next rank counts them.
+        // Equal scores share a rank, however they are ordered; the next rank counts them.
+        assert_eq!(ranks(&keys), vec![1, 2, 2, 2]);
         let e = Key {
             score_ms: 9000,
-            achieved_at_ms: 1,
+            submitted_at_ms: 1,
             off_track: 0,
         };
-        assert_eq!(ranks(&[d, e, e, a]), vec![1, 2, 2, 4]);
+        assert_eq!(ranks(&[d, c, b, a, e]), vec![1, 2, 2, 2, 5]);
+    }
+
+    #[test]
+    fn twenty_equal_scores_are_all_ranked_first() {
+        let mut keys: Vec<Key> = (0..20)
+            .map(|i| Key {
+                score_ms: 8000,
+                submitted_at_ms: 1_000 + i,
+                off_track: (i % 3) as u32,
+            })
+            .collect();
+        keys.push(Key {
+            score_ms: 8001,
+            submitted_at_ms: 0,
+            off_track: 0,
+        });
+        keys.sort();
+        let r = ranks(&keys);
+        assert_eq!(&r[..20], &[1; 20]);
+        assert_eq!(r[20], 21, "1 + the 20 strictly better scores");
     }
 
     /// A result for the order's tests.
@@ -292,11 +317,11 @@ mod tests {
         }
     }
 
-    fn r(score_ms: i64, achieved_at_ms: i64, off_track: u32, id: &str) -> R {
+    fn r(score_ms: i64, submitted_at_ms: i64, off_track: u32, id: &str) -> R {
         R(
             Key {
                 score_ms,
-                achieved_at_ms,
+                submitted_at_ms,
                 off_track,
             },
             id.to_string(),
@@ -321,15 +346,15 @@ mod tests {
         assert_eq!(rows, expected);
         assert_eq!(best(expected.iter().rev().cloned()), Some(expected[0].clone()));
         assert_eq!(best(Vec::<R>::new()), None);
-        // Ranks follow the key alone.
         let keys: Vec<Key> = rows.iter().map(Ranked::key).collect();
-        assert_eq!(ranks(&keys), vec![1, 2, 2, 4, 5, 6, 7, 8]);
+        // Ranks follow the score alone.
+        assert_eq!(ranks(&keys), vec![1, 2, 2, 2, 2, 2, 2, 8]);
     }
 
     #[test]
     fn the_order_is_the_columns_compared_in_turn() {
         // Many results with few distinct values (so that every kind of tie occurs): the order is the
-        // lexicographic order of (score, achieved at, off-tracks, submission id), which is what the
+        // lexicographic order of (score, submitted at, off-tracks, submission id), which is what the
         // leaderboard query's ORDER BY says.
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
         let mut next = |n: u64| {
@@ -350,9 +375,9 @@ mod tests {
             .collect();
         let mut by_columns = rows.clone();
         by_columns.sort_by(|a, b| {
-            (a.0.score_ms, a.0.achieved_at_ms, a.0.off_track, &a.1).cmp(&(
+            (a.0.score_ms, a.0.submitted_at_ms, a.0.off_track, &a.1).cmp(&(
                 b.0.score_ms,
-                b.0.achieved_at_ms,
+                b.0.submitted_at_ms,
                 b.0.off_track,
                 &b.1,
             ))
@@ -373,13 +398,13 @@ mod tests {
             "the same score later does not replace"
         );
         assert_eq!(with(r(8000, 100, 1, "sub_1")), cur, "nor does it with more off-tracks");
-        assert_eq!(with(r(8001, 1, 0, "sub_1")), cur, "nor a worse score achieved earlier");
+        assert_eq!(with(r(8001, 1, 0, "sub_1")), cur, "nor a worse score submitted earlier");
         assert_eq!(
             with(r(8000, 100, 0, "sub_9")),
             cur,
             "an exact tie with a later id does not"
         );
-        // An exact tie (the same millisecond) with an earlier id does: the order is total.
+        // An exact tie (submitted in the same millisecond) with an earlier id does: the order is total.
         assert_eq!(with(r(8000, 100, 0, "sub_1")).1, "sub_1");
         assert_eq!(
             with(r(7999, 300, 3, "sub_9")).1,

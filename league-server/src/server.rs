@@ -18,13 +18,12 @@ use crate::error::{LeagueError, Result};
 use crate::service::{
     models::Models, races::Races, submissions::Leaderboards, submissions::Submissions, users::Users, worker::Workers,
 };
-use crate::store::{Backend, Role, Store};
-use crate::util::secret_hash;
+use crate::store::{Backend, Store};
 
 /// The name of the user the bootstrap admin token belongs to.
 pub const BOOTSTRAP_ADMIN: &str = "admin";
 
-/// Connect to the database, register the bootstrap admin token, recover jobs a killed process held,
+/// Connect to the database, register the bootstrap admin token (retiring an earlier one), recover jobs a killed process held,
 /// start the evaluation workers, and serve gRPC on `listener` until `shutdown` completes. Running
 /// evaluations then get `config.shutdown_grace` to finish before their jobs go back to the queue.
 pub async fn serve(
@@ -35,25 +34,15 @@ pub async fn serve(
 ) -> Result<()> {
     let store = Store::connect(db_url).await?;
     if let Some(token) = &config.admin_token {
-        if token.len() < 16 {
-            return Err(LeagueError::invalid("--admin-token: use at least 16 characters"));
-        }
-        let admin = match store.user_by_name(BOOTSTRAP_ADMIN).await? {
-            Some(u) => u,
-            None => store.create_user(BOOTSTRAP_ADMIN, Role::Admin).await?,
-        };
-        store
-            .ensure_token(&admin.id, &secret_hash(token), "bootstrap admin token")
-            .await?;
+        crate::auth::register_bootstrap(&store, token).await?;
     }
-    let backoff = config.backoff.as_millis() as i64;
     // A single SQLite server owns every in-process lease: ones held by an earlier run died with it.
     let prefix = (store.backend() == Backend::Sqlite).then_some("local:");
-    let recovered = store.requeue_expired(prefix, config.max_attempts, backoff).await?;
+    let recovered = store.requeue_expired(prefix).await?;
     if !recovered.is_empty() {
         tracing::warn!(
             count = recovered.len(),
-            "jobs of a stopped server failed for good after too many attempts"
+            "jobs of a stopped server failed for good after too many interruptions"
         );
     }
     // Evaluations are single-car forward passes: one libtorch thread each keeps them deterministic

@@ -256,6 +256,30 @@ fn the_server_binary_names_bad_settings() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         stderr
     };
+    // The same, for a command that would run on if the setting were accepted: it is killed after
+    // `limit`, and that is a failure.
+    let run_for = |args: &[&str], limit: std::time::Duration| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_league-server"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the league-server binary runs");
+        let t = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if t.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} was accepted: the server kept running");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success(), "expected a failure for {args:?}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/missing/folder/league.db", dir.path().display());
     let e = run(&["serve", "--addr", "127.0.0.1:0", "--db", &db, "--admin-token", ADMIN]);
@@ -270,6 +294,18 @@ fn the_server_binary_names_bad_settings() {
         ADMIN,
     ]);
     assert!(e.contains("--db"), "{e}");
+    // A bootstrap token short enough to guess: refused, saying how to make a good one.
+    let ok_db = format!("sqlite://{}/league.db", dir.path().display());
+    let short = "a-31-character-admin-token-xxxx";
+    assert_eq!(short.len(), 31);
+    let e = run_for(
+        &["serve", "--addr", "127.0.0.1:0", "--db", &ok_db, "--admin-token", short],
+        std::time::Duration::from_secs(60),
+    );
+    assert!(
+        e.contains("--admin-token") && e.contains("32 characters") && e.contains("openssl rand -hex 32"),
+        "{e}"
+    );
     let e = run(&["bench", "--rate", "inf"]);
     assert!(e.contains("--rate"), "{e}");
     let e = run(&["bench", "--clients", "0"]);

@@ -1,7 +1,8 @@
 //! Crashes and shutdowns of the real `league-server` binary: nothing submitted is ever lost.
 //!
 //! A `kill -9` in the middle of an evaluation leaves a lease behind; the next start on the same
-//! database requeues it (counting the attempt) and the submission completes. A SIGTERM returns the
+//! database requeues it (an interruption: the racer's attempts are not used up) and the submission
+//! completes. A SIGTERM returns the
 //! running job to the queue without counting it, ends open leaderboard watches with UNAVAILABLE, and
 //! exits cleanly.
 
@@ -197,8 +198,43 @@ async fn a_killed_server_resumes_the_interrupted_evaluation_on_restart() {
         "{}",
         done.failure_reason
     );
-    assert_eq!(done.attempts, 2, "the killed attempt counts");
+    assert_eq!(
+        done.attempts, 1,
+        "the killed attempt was the server's failure, not the model's"
+    );
     assert_eq!(done.laps.len(), 100);
+}
+
+/// The same submission interrupted by as many server kills as it has attempts still completes:
+/// attempts count the model's failures, not the server's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_crashes_do_not_use_up_a_racers_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/league.db", dir.path().display());
+    let mut server = Server::start(&db, 1, &["--max-attempts", "3"]);
+    let (_, sub_id) = submit_long(&server).await;
+    for kill in 1..=3 {
+        let mut admin = server.client(Some(ADMIN)).await;
+        wait_running(&mut admin, &sub_id).await;
+        server.signal(libc::SIGKILL);
+        server.wait(Duration::from_secs(10));
+        server = Server::start(&db, 1, &["--max-attempts", "3"]);
+        let mut admin = server.client(Some(ADMIN)).await;
+        let s = status(&mut admin, &sub_id).await;
+        assert!(
+            s.status != pb::SubmissionStatus::Failed as i32,
+            "failed after {kill} kill(s): {}",
+            s.failure_reason
+        );
+    }
+    let mut admin = server.client(Some(ADMIN)).await;
+    let done = wait_finished(&mut admin, &sub_id).await;
+    assert_eq!(
+        (done.status, done.attempts),
+        (pb::SubmissionStatus::Completed as i32, 1),
+        "{}",
+        done.failure_reason
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
 use crate::boards::{Diff, board_diff};
-use crate::convert::{submission_to_pb, timing_to_pb};
+use crate::convert::{public_submission, submission_to_pb, timing_to_pb};
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
 use crate::races::RaceState;
@@ -239,6 +239,20 @@ impl LeaderboardService for Leaderboards {
         let ctx = self.0.clone();
         let race_id = race.id.clone();
         let timing = race.spec.timing;
+        // Who sees a submission whole: its owner, the race's creator and admins. Everyone else sees
+        // what the public leaderboard shows.
+        let (viewer, admin) = match &user {
+            Some(u) => (u.id.clone(), u.role == Role::Admin),
+            None => (String::new(), false),
+        };
+        let sees_all = admin || (!viewer.is_empty() && viewer == race.created_by);
+        let shown = move |s: pb::Submission| {
+            if sees_all || (!viewer.is_empty() && s.user_id == viewer) {
+                s
+            } else {
+                public_submission(&s)
+            }
+        };
         let stream = async_stream::stream! {
             // What this watcher last showed of the board's first `top` places.
             let mut seen = snapshot.rows.clone();
@@ -247,7 +261,7 @@ impl LeaderboardService for Leaderboards {
                 let resync = tokio::select! {
                     e = events.recv() => match e {
                         Ok(e) if e.race_id == race_id => {
-                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Submission(e.submission)) });
+                            yield Ok(pb::LeaderboardEvent { event: Some(pb::leaderboard_event::Event::Submission(shown(e.submission))) });
                             false
                         }
                         Ok(_) => false,

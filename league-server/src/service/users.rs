@@ -6,7 +6,7 @@ use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::user_service_server::UserService;
 use tonic::{Request, Response, Status};
 
-use crate::convert::{role_from_pb, user_to_pb};
+use crate::convert::{role_from_pb, token_to_pb, user_to_pb};
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::store::Role;
@@ -111,6 +111,47 @@ impl UserService for Users {
         }
         self.0.auth.clear();
         Ok(Response::new(pb::RevokeTokenResponse {}))
+    }
+
+    async fn list_tokens(
+        &self,
+        req: Request<pb::ListTokensRequest>,
+    ) -> Result<Response<pb::ListTokensResponse>, Status> {
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        let whose = match (me.role, r.user_id.as_str()) {
+            (Role::Admin, "") => None,
+            (Role::Admin, id) => {
+                if self.0.store.user(id).await?.is_none() {
+                    return Err(LeagueError::not_found(format!("user_id: no user {id:?}")).into());
+                }
+                Some(id.to_string())
+            }
+            (_, "") => Some(me.id.clone()),
+            (_, id) if id == me.id => Some(me.id.clone()),
+            (_, _) => {
+                return Err(LeagueError::denied(
+                    "user_id: listing another user's tokens needs the admin role; leave it empty for your own",
+                )
+                .into());
+            }
+        };
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size(r.page_size, 100, 1000);
+        let rows = self
+            .0
+            .store
+            .list_tokens(whose.as_deref(), r.include_inactive, now_ms(), offset, n + 1)
+            .await?;
+        let next = if rows.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListTokensResponse {
+            tokens: rows.iter().take(n).map(token_to_pb).collect(),
+            next_page_token: next,
+        }))
     }
 
     async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {

@@ -1,6 +1,7 @@
 //! The evaluation queue: the `jobs` table. A job is leased (with an expiry and a secret lease
-//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue, a
-//! failure is retried with exponential back-off until `max_attempts`. Each change of a job moves its
+//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue
+//! without using up an attempt (an interruption, see [`Store::requeue_expired`]), a failure is
+//! retried with exponential back-off until `max_attempts`. Each change of a job moves its
 //! submission's status along in the same transaction.
 
 use sqlx::AssertSqlSafe;
@@ -9,6 +10,11 @@ use super::{Backend, BoardChange, RaceRow, Store, SubmissionRow};
 use crate::error::{LeagueError, Result};
 use crate::ranking::{self, Lap};
 use crate::util::{new_id, now_ms};
+
+/// Interruptions (lost leases) after which a job fails for good: a model that takes its worker
+/// down every time must not keep the queue busy for ever. Attempts (`max_attempts`) count only the
+/// model's own failures.
+pub const MAX_INTERRUPTIONS: i64 = 10;
 
 /// A job handed to a worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -264,54 +270,83 @@ impl Store {
         }
     }
 
-    /// Return expired leases to the queue (or fail them after too many attempts). Also used at start
-    /// to recover jobs a killed process held (`owner_prefix` = its local owners, regardless of
-    /// expiry). Returns the submissions that failed for good.
-    pub async fn requeue_expired(
-        &self,
-        owner_prefix: Option<&str>,
-        max_attempts: i64,
-        backoff_ms: i64,
-    ) -> Result<Vec<SubmissionRow>> {
+    /// Return expired leases to the queue. Also used at start to recover jobs a killed process held
+    /// (`owner_prefix` = its local owners, regardless of expiry).
+    ///
+    /// A lost lease is an *interruption* — the worker or the server stopped — not the model's
+    /// failure: the job goes back to the queue at once without using up an attempt. Only a job
+    /// interrupted [`MAX_INTERRUPTIONS`] times (a model that takes its worker down every time)
+    /// fails for good. Returns the submissions that failed.
+    pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<Vec<SubmissionRow>> {
         let now = now_ms();
-        let rows: Vec<(String, String, i64)> = match owner_prefix {
+        let rows: Vec<(String, String)> = match owner_prefix {
             Some(p) => {
-                sqlx::query_as("SELECT id, submission_id, attempts FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
+                sqlx::query_as("SELECT id, submission_id FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
                     .bind(now)
                     .bind(format!("{p}%"))
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                sqlx::query_as("SELECT id, submission_id, attempts FROM jobs WHERE status = 'leased' AND lease_expires_at < $1")
+                sqlx::query_as("SELECT id, submission_id FROM jobs WHERE status = 'leased' AND lease_expires_at < $1")
                     .bind(now)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
         let mut failed = Vec::new();
-        for (job, sub, attempts) in rows {
+        for (job, sub) in rows {
             let mut tx = self.write_tx().await?;
             // Only if still leased (another server may have handled it).
-            let still: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM jobs WHERE id = $1 AND status = 'leased'")
-                .bind(&job)
-                .fetch_one(&mut *tx)
-                .await?;
-            if still == 0 {
+            let interruptions: Option<i64> =
+                sqlx::query_scalar("SELECT interruptions FROM jobs WHERE id = $1 AND status = 'leased'")
+                    .bind(&job)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(interruptions) = interruptions else {
                 tx.commit().await?;
                 continue;
+            };
+            let interruptions = interruptions + 1;
+            let reason = "the worker or the server stopped during the evaluation (its lease expired)";
+            let gone = interruptions >= MAX_INTERRUPTIONS;
+            if gone {
+                sqlx::query(
+                    "UPDATE jobs SET status = 'failed', interruptions = $1, last_error = $2, lease_expires_at = 0 WHERE id = $3",
+                )
+                .bind(interruptions)
+                .bind(reason)
+                .bind(&job)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
+                )
+                .bind(format!(
+                    "evaluation interrupted {interruptions} times: {reason}; the model may be taking its worker down"
+                ))
+                .bind(now)
+                .bind(&sub)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "UPDATE jobs SET status = 'queued', attempts = attempts - 1, interruptions = $1, last_error = $2, next_attempt_at = $3, \
+                     lease_owner = '', lease_token = '', lease_expires_at = 0 WHERE id = $4",
+                )
+                .bind(interruptions)
+                .bind(reason)
+                .bind(now)
+                .bind(&job)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
+                )
+                .bind(&sub)
+                .execute(&mut *tx)
+                .await?;
             }
-            let gone = retry_or_fail(
-                &mut tx,
-                &job,
-                &sub,
-                attempts,
-                "the worker stopped (its lease expired)",
-                max_attempts,
-                backoff_ms,
-                now,
-            )
-            .await?;
             tx.commit().await?;
             if gone && let Some(s) = self.submission(&sub).await? {
                 failed.push(s);

@@ -11,6 +11,9 @@ pub struct BoardRow {
     pub user_name: String,
     pub submission_id: String,
     pub score_ms: i64,
+    /// When the submission was made: what orders ties.
+    pub submitted_at: i64,
+    /// When its evaluation finished (shown, never ranked on).
     pub achieved_at: i64,
     pub off_track: i64,
     pub best_lap_ms: i64,
@@ -21,7 +24,7 @@ impl Ranked for BoardRow {
     fn key(&self) -> Key {
         Key {
             score_ms: self.score_ms,
-            achieved_at_ms: self.achieved_at,
+            submitted_at_ms: self.submitted_at,
             off_track: self.off_track as u32,
         }
     }
@@ -45,6 +48,7 @@ pub enum BoardChange {
 struct Entry {
     submission_id: String,
     score_ms: i64,
+    submitted_at: i64,
     achieved_at: i64,
     off_track: i64,
     best_lap_ms: i64,
@@ -56,6 +60,7 @@ struct Entry {
 struct Qualifying {
     id: String,
     score_ms: i64,
+    submitted_at: i64,
     finished_at: i64,
     off_track: i64,
     laps_json: String,
@@ -66,7 +71,7 @@ impl Ranked for Qualifying {
     fn key(&self) -> Key {
         Key {
             score_ms: self.score_ms,
-            achieved_at_ms: self.finished_at,
+            submitted_at_ms: self.submitted_at,
             off_track: self.off_track as u32,
         }
     }
@@ -79,7 +84,7 @@ impl Ranked for Qualifying {
 /// ([`ranking::best`]). Returns what changed.
 pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, user_id: &str) -> Result<BoardChange> {
     let current: Option<Entry> = sqlx::query_as(
-        "SELECT submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name FROM leaderboard \
+        "SELECT submission_id, score_ms, submitted_at, achieved_at, off_track, best_lap_ms, model_name FROM leaderboard \
          WHERE race_id = $1 AND user_id = $2",
     )
     .bind(race_id)
@@ -87,7 +92,7 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
     .fetch_optional(&mut *tx)
     .await?;
     let results: Vec<Qualifying> = sqlx::query_as(
-        "SELECT s.id, s.score_ms, s.finished_at, s.off_track, s.laps_json, m.name AS model_name FROM submissions s \
+        "SELECT s.id, s.score_ms, s.submitted_at, s.finished_at, s.off_track, s.laps_json, m.name AS model_name FROM submissions s \
          JOIN models m ON m.id = s.model_id WHERE s.race_id = $1 AND s.user_id = $2 AND s.status = 'completed' AND s.qualified = 1",
     )
     .bind(race_id)
@@ -109,6 +114,7 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
     let new = Entry {
         submission_id: best.id,
         score_ms: best.score_ms,
+        submitted_at: best.submitted_at,
         achieved_at: best.finished_at,
         off_track: best.off_track,
         best_lap_ms: ranking::best_lap(&laps).unwrap_or(0),
@@ -118,14 +124,15 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
         return Ok(BoardChange::Unchanged);
     }
     sqlx::query(
-        "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (race_id, user_id) DO UPDATE SET submission_id = $3, score_ms = $4, \
-         achieved_at = $5, off_track = $6, best_lap_ms = $7, model_name = $8",
+        "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, submitted_at, achieved_at, off_track, best_lap_ms, model_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (race_id, user_id) DO UPDATE SET submission_id = $3, score_ms = $4, \
+         submitted_at = $5, achieved_at = $6, off_track = $7, best_lap_ms = $8, model_name = $9",
     )
     .bind(race_id)
     .bind(user_id)
     .bind(&new.submission_id)
     .bind(new.score_ms)
+    .bind(new.submitted_at)
     .bind(new.achieved_at)
     .bind(new.off_track)
     .bind(new.best_lap_ms)
@@ -141,6 +148,7 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
         user_name,
         submission_id: new.submission_id,
         score_ms: new.score_ms,
+        submitted_at: new.submitted_at,
         achieved_at: new.achieved_at,
         off_track: new.off_track,
         best_lap_ms: new.best_lap_ms,
@@ -151,28 +159,52 @@ pub(super) async fn refresh_best(tx: &mut sqlx::AnyConnection, race_id: &str, us
 impl Store {
     /// A race's leaderboard rows in [`ranking::order`]. The `ORDER BY` says the same (the
     /// `leaderboard_rank` index serves it) only so that [`crate::boards::Board::new`]'s sort by
-    /// [`ranking::order`] finds the rows sorted already; `tests/storage.rs` pins the two together.
+    /// [`ranking::order`] finds the rows sorted already; `tests/storage/ranking_order.rs` pins the
+    /// two together.
     pub async fn leaderboard(&self, race_id: &str) -> Result<Vec<BoardRow>> {
         Ok(sqlx::query_as(
-            "SELECT l.user_id, u.name AS user_name, l.submission_id, l.score_ms, l.achieved_at, l.off_track, l.best_lap_ms, l.model_name \
-             FROM leaderboard l JOIN users u ON u.id = l.user_id WHERE l.race_id = $1 \
-             ORDER BY l.score_ms, l.achieved_at, l.off_track, l.submission_id",
+            "SELECT l.user_id, u.name AS user_name, l.submission_id, l.score_ms, l.submitted_at, l.achieved_at, l.off_track, \
+             l.best_lap_ms, l.model_name FROM leaderboard l JOIN users u ON u.id = l.user_id WHERE l.race_id = $1 \
+             ORDER BY l.score_ms, l.submitted_at, l.off_track, l.submission_id",
         )
         .bind(race_id)
         .fetch_all(&self.pool)
         .await?)
     }
 
+    /// Recompute the rows made before ties were ordered by submission time (migration 2 marks them
+    /// `submitted_at = -1`) from their racers' submissions, as [`ranking::best`] picks them now. Run
+    /// at every start (it finds nothing once done); it only rewrites rows from the submissions.
+    pub(super) async fn backfill_leaderboard(&self) -> Result<()> {
+        let stale: Vec<(String, String)> =
+            sqlx::query_as("SELECT race_id, user_id FROM leaderboard WHERE submitted_at = -1")
+                .fetch_all(&self.pool)
+                .await?;
+        for (race_id, user_id) in &stale {
+            let mut tx = self.write_tx().await?;
+            refresh_best(&mut tx, race_id, user_id).await?;
+            tx.commit().await?;
+        }
+        if !stale.is_empty() {
+            tracing::info!(
+                rows = stale.len(),
+                "leaderboard rows recomputed: ties are ordered by submission time"
+            );
+        }
+        Ok(())
+    }
+
     /// Insert a leaderboard row directly (benchmarks and tests seed large boards with it).
     pub async fn insert_board_row(&self, race_id: &str, row: &BoardRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, submitted_at, achieved_at, off_track, best_lap_ms, model_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(race_id)
         .bind(&row.user_id)
         .bind(&row.submission_id)
         .bind(row.score_ms)
+        .bind(row.submitted_at)
         .bind(row.achieved_at)
         .bind(row.off_track)
         .bind(row.best_lap_ms)

@@ -19,8 +19,8 @@
 //! | leaderboard rows | `leaderboards.rs` |
 //!
 //! The evaluation queue is the `jobs` table: a job is leased (with an expiry and a secret lease
-//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue, a
-//! failure is retried with exponential back-off until `max_attempts`.
+//! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue
+//! without using up an attempt, a failure is retried with exponential back-off until `max_attempts`.
 
 use std::borrow::Cow;
 
@@ -42,11 +42,12 @@ mod tracks;
 mod users;
 
 pub use invites::InviteRow;
-pub use jobs::{Completion, LeasedJob};
+pub use jobs::{Completion, LeasedJob, MAX_INTERRUPTIONS};
 pub use leaderboards::{BoardChange, BoardRow};
 pub use models::ModelRow;
 pub use races::RaceRow;
 pub use submissions::{SubStatus, SubmissionRow};
+pub use tokens::{BOOTSTRAP_DESCRIPTION, TokenRow, TokenUser};
 pub use tracks::TrackRow;
 pub use users::{Role, User};
 
@@ -105,24 +106,53 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-const MIGRATION_SQL: &str = include_str!("../../migrations/0001_init.sql");
+/// The migrations, in order: (version, description, SQL). Applied ones are never edited: a change
+/// of schema is a new file.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (
+        2,
+        "fairness and tokens",
+        include_str!("../../migrations/0002_fairness_and_tokens.sql"),
+    ),
+];
 
-fn migrator(backend: Backend) -> Migrator {
+/// The migrator for the migrations up to `upto` (all of them when `None`).
+fn migrator(backend: Backend, upto: Option<i64>) -> Migrator {
     let blob = if backend == Backend::Postgres { "BYTEA" } else { "BLOB" };
-    let sql = MIGRATION_SQL.replace("{BLOB}", blob);
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(sql).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .filter(|(v, _, _)| upto.is_none_or(|u| *v <= u))
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    AssertSqlSafe(sql.replace("{BLOB}", blob)).into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 impl Store {
     /// Connect (`sqlite://file.db` or `postgres://…`), creating an SQLite file if needed, and apply
     /// the schema.
     pub async fn connect(url: &str) -> Result<Store> {
+        let store = Store::connect_upto(url, None).await?;
+        store.backfill_leaderboard().await?;
+        Ok(store)
+    }
+
+    /// Connect with the schema as of migration `upto` only (tests of migrations: an old database).
+    #[doc(hidden)]
+    pub async fn connect_at_version(url: &str, upto: i64) -> Result<Store> {
+        Store::connect_upto(url, Some(upto)).await
+    }
+
+    async fn connect_upto(url: &str, upto: Option<i64>) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
             let u = if url.contains('?') {
@@ -154,7 +184,7 @@ impl Store {
         if backend == Backend::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        migrator(backend).run(&pool).await?;
+        migrator(backend, upto).run(&pool).await?;
         Ok(Store {
             pool,
             backend,

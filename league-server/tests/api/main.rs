@@ -10,6 +10,103 @@ use tonic::Code;
 mod races;
 mod uploads;
 
+/// Tokens are listed without their secrets: a racer their own, an admin anyone's. Restarting with a
+/// new `--admin-token` retires the previous one.
+#[tokio::test]
+async fn tokens_are_listed_and_a_new_admin_token_retires_the_old_one() {
+    let s = TestServer::start(0).await;
+    let (alice, alice_token, mut alice_c) = s.user("alice", pb::Role::Racer).await;
+    let (bob, _, _) = s.user("bob", pb::Role::Racer).await;
+    let mine = alice_c
+        .users
+        .list_tokens(pb::ListTokensRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mine.tokens.len(), 1);
+    assert_eq!(
+        (mine.tokens[0].user_id.as_str(), mine.tokens[0].bootstrap),
+        (alice.id.as_str(), false)
+    );
+    assert!(mine.tokens[0].last_used_at_ms > 0, "it signed this request in");
+    assert!(!format!("{mine:?}").contains(&alice_token), "never the secret");
+    let e = alice_c
+        .users
+        .list_tokens(pb::ListTokensRequest {
+            user_id: bob.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{}", e.message());
+    let mut admin = s.admin().await;
+    let all = admin
+        .users
+        .list_tokens(pb::ListTokensRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<(&str, bool)> = all.tokens.iter().map(|t| (t.user_name.as_str(), t.bootstrap)).collect();
+    assert_eq!(names, [("admin", true), ("alice", false), ("bob", false)]);
+    let bobs = admin
+        .users
+        .list_tokens(pb::ListTokensRequest {
+            user_id: bob.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bobs.tokens.len(), 1);
+    assert_eq!(bobs.tokens[0].user_id, bob.id);
+    let old_bootstrap = all.tokens[0].token_id.clone();
+
+    // Restart with another admin token: the old one no longer works.
+    let db = s.stop().await;
+    let rotated = "rotated-admin-token-0123456789abcdef";
+    let s = TestServer::start_with(
+        slipstream_league::Config {
+            admin_token: Some(rotated.into()),
+            workers: 0,
+            ..test_config()
+        },
+        Some(db),
+    )
+    .await;
+    let mut old = s.admin().await;
+    assert_eq!(
+        code(old.users.who_am_i(pb::WhoAmIRequest {}).await),
+        Code::Unauthenticated
+    );
+    let mut new = s.client(Some(rotated)).await;
+    let me = new.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap().into_inner();
+    assert_eq!(me.role, pb::Role::Admin as i32);
+    let mut alice_c = s.client(Some(&alice_token)).await;
+    assert!(
+        alice_c.users.who_am_i(pb::WhoAmIRequest {}).await.is_ok(),
+        "other tokens stay"
+    );
+    let every = new
+        .users
+        .list_tokens(pb::ListTokensRequest {
+            include_inactive: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let old_row = every.tokens.iter().find(|t| t.token_id == old_bootstrap).unwrap();
+    assert!(old_row.bootstrap && old_row.revoked_at_ms > 0, "{old_row:?}");
+    let active = new
+        .users
+        .list_tokens(pb::ListTokensRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(active.tokens.iter().filter(|t| t.bootstrap).count(), 1);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn tokens_roles_and_users() {
     let s = TestServer::start(0).await;

@@ -11,7 +11,7 @@ use slipstream_proto::v1 as pb;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub const ADMIN: &str = "test-admin-token-0123456789";
+pub const ADMIN: &str = "test-admin-token-0123456789abcdefghij";
 
 pub struct TestServer {
     pub addr: String,
@@ -42,6 +42,7 @@ impl TestServer {
                 (format!("sqlite://{}", dir.path().join("league.db").display()), dir)
             }
         };
+        let admin = cfg.admin_token.clone().unwrap_or_else(|| ADMIN.into());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
@@ -54,7 +55,7 @@ impl TestServer {
         });
         // Wait until it answers.
         for _ in 0..100 {
-            if let Ok(mut c) = connect(&addr, Some(ADMIN)).await
+            if let Ok(mut c) = connect(&addr, Some(&admin)).await
                 && c.users.who_am_i(pb::WhoAmIRequest {}).await.is_ok()
             {
                 break;

@@ -94,7 +94,12 @@ on_both!(
     the_queue_leases_retries_and_recovers,
     concurrent_workers_never_share_a_job,
     leaderboard_rows_are_each_racers_best,
+    ties_are_ordered_by_submission_not_by_when_evaluations_finish,
+    an_interrupted_evaluation_does_not_use_up_attempts,
+    a_new_bootstrap_token_retires_the_old_one,
+    tokens_are_listed_without_secrets,
 );
+on_both!(with_url: an_old_database_is_migrated_without_losing_rows);
 
 mod ranking_order;
 
@@ -159,7 +164,10 @@ async fn users_and_tokens(store: Store) {
         .insert_token(&alice.id, "hash-old", "expired", now - 1)
         .await
         .unwrap();
-    assert_eq!(store.user_for_token("hash-1", now).await.unwrap().unwrap().id, alice.id);
+    assert_eq!(
+        store.user_for_token("hash-1", now).await.unwrap().unwrap().user.id,
+        alice.id
+    );
     assert!(
         store.user_for_token("hash-old", now).await.unwrap().is_none(),
         "expired"
@@ -414,11 +422,12 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
         failed.failure_reason
     );
 
-    // Expired leases go back to the queue (counting the attempt); released ones do not count.
+    // Expired leases go back to the queue (not counting the attempt: an interruption); released ones
+    // do not count either.
     let s4 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     let j4 = store.lease_job("local:boot1:0", 1).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert!(store.requeue_expired(None, 3, 0).await.unwrap().is_empty());
+    assert!(store.requeue_expired(None).await.unwrap().is_empty());
     assert_eq!(
         store.submission(&s4.id).await.unwrap().unwrap().status,
         SubStatus::Queued
@@ -428,19 +437,19 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
         Err(LeagueError::FailedPrecondition(_))
     ));
     let j4b = store.lease_job("local:boot2:0", 60_000).await.unwrap().unwrap();
-    assert_eq!((j4b.job_id.as_str(), j4b.attempts), (j4.job_id.as_str(), 2));
+    assert_eq!((j4b.job_id.as_str(), j4b.attempts), (j4.job_id.as_str(), 1));
     store.release_job(&j4b.job_id, &j4b.lease_token).await.unwrap();
     let s = store.submission(&s4.id).await.unwrap().unwrap();
-    assert_eq!((s.status, s.attempts), (SubStatus::Queued, 1));
+    assert_eq!((s.status, s.attempts), (SubStatus::Queued, 0));
     // A restarted single server reclaims its own dead leases at once, expired or not.
     let j4c = store.lease_job("local:boot3:0", 600_000).await.unwrap().unwrap();
-    assert!(store.requeue_expired(None, 3, 0).await.unwrap().is_empty());
+    assert!(store.requeue_expired(None).await.unwrap().is_empty());
     assert_eq!(
         store.submission(&s4.id).await.unwrap().unwrap().status,
         SubStatus::Running,
         "not expired yet"
     );
-    store.requeue_expired(Some("local:"), 3, 0).await.unwrap();
+    store.requeue_expired(Some("local:")).await.unwrap();
     assert_eq!(
         store.submission(&s4.id).await.unwrap().unwrap().status,
         SubStatus::Queued
@@ -562,6 +571,259 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.leaderboard(&race.id).await.unwrap().len(), 2);
+}
+
+/// Two racers tie; the later submitter's evaluation finishes first, and the earlier submitter's result
+/// is evaluated again after: the earlier submission stays first, and both share the rank.
+async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: Store) {
+    let (race, ann, m_ann) = setup(&store, "ann", None).await;
+    let (_, ben, m_ben) = setup(&store, "ben", Some(&race)).await;
+    let sa = store.insert_submission(&race.id, &m_ann, &ann, 0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let sb = store.insert_submission(&race.id, &m_ben, &ben, 0).await.unwrap();
+    let ja = store.lease_job("w1", 60_000).await.unwrap().unwrap();
+    let jb = store.lease_job("w2", 60_000).await.unwrap().unwrap();
+    assert_eq!(
+        (ja.submission_id.as_str(), jb.submission_id.as_str()),
+        (sa.id.as_str(), sb.id.as_str())
+    );
+    // ben's evaluation finishes first.
+    store
+        .complete_job(&jb.job_id, &jb.lease_token, &laps(&[9000]), b"t", &race)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store
+        .complete_job(&ja.job_id, &ja.lease_token, &laps(&[9000]), b"t", &race)
+        .await
+        .unwrap();
+    let order = |rows: Vec<BoardRow>| rows.into_iter().map(|r| r.user_name).collect::<Vec<_>>();
+    let board = store.leaderboard(&race.id).await.unwrap();
+    assert_eq!(order(board.clone()), ["ann", "ben"], "the earlier submission first");
+    assert_eq!(
+        (board[0].submitted_at, board[1].submitted_at),
+        (sa.submitted_at, sb.submitted_at)
+    );
+    assert!(
+        board[0].achieved_at > board[1].achieved_at,
+        "ann's evaluation finished later"
+    );
+    let cached = slipstream_league::boards::Board::new(board);
+    assert_eq!(cached.ranks, [1, 1], "an equal score shares the rank");
+    // An admin re-evaluates ann's result: it finishes last of all, and changes nothing.
+    assert!(store.requeue_submission(&sa.id).await.unwrap());
+    let j = store.lease_job("w1", 60_000).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let done = store
+        .complete_job(&j.job_id, &j.lease_token, &laps(&[9000]), b"t", &race)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            done,
+            Completion::Recorded {
+                board: BoardChange::Set(_) | BoardChange::Unchanged,
+                ..
+            }
+        ),
+        "{done:?}"
+    );
+    assert_eq!(order(store.leaderboard(&race.id).await.unwrap()), ["ann", "ben"]);
+}
+
+/// A lost lease (the worker or the server stopped) returns the job without using up an attempt: the
+/// third interruption of a 3-attempt job leaves it queued. Only a runaway number of interruptions
+/// fails it.
+async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
+    let (race, user, model) = setup(&store, "iris", None).await;
+    let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    for boot in 0..3 {
+        let j = store
+            .lease_job(&format!("local:boot{boot}:0"), 600_000)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.attempts, 1, "interruptions are not attempts");
+        // A restart reclaims the dead server's lease; an expired lease (a remote worker) likewise.
+        assert!(store.requeue_expired(Some("local:")).await.unwrap().is_empty());
+        let now = store.submission(&s.id).await.unwrap().unwrap();
+        assert_eq!((now.status, now.attempts), (SubStatus::Queued, 0), "boot {boot}");
+    }
+    let j = store.lease_job("w", 1).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(store.requeue_expired(None).await.unwrap().is_empty());
+    // At once again (no back-off: it was not the model's failure), and it completes.
+    let j2 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    assert_eq!((j2.job_id.as_str(), j2.attempts), (j.job_id.as_str(), 1));
+    let done = store
+        .complete_job(&j2.job_id, &j2.lease_token, &laps(&[9000]), b"t", &race)
+        .await
+        .unwrap();
+    let Completion::Recorded { submission, .. } = done else {
+        panic!("not recorded")
+    };
+    assert_eq!((submission.status, submission.attempts), (SubStatus::Completed, 1));
+    // A model that takes its worker down every time still ends, after MAX_INTERRUPTIONS.
+    let s2 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    let mut failed = Vec::new();
+    for _ in 0..slipstream_league::store::MAX_INTERRUPTIONS {
+        let j = store.lease_job("local:boot:0", 600_000).await.unwrap().unwrap();
+        assert_eq!(j.submission_id, s2.id);
+        failed = store.requeue_expired(Some("local:")).await.unwrap();
+    }
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].status, SubStatus::Failed);
+    assert!(
+        failed[0].failure_reason.contains("interrupted"),
+        "{}",
+        failed[0].failure_reason
+    );
+}
+
+async fn a_new_bootstrap_token_retires_the_old_one(store: Store) {
+    let admin = store.create_user("admin", Role::Admin).await.unwrap();
+    let now = now_ms();
+    assert_eq!(store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(), 0);
+    assert_eq!(
+        store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(),
+        0,
+        "the same again"
+    );
+    assert!(store.user_for_token("boot-a", now).await.unwrap().is_some());
+    // Another admin token issued through the API is not a bootstrap token: it stays.
+    store.insert_token(&admin.id, "issued", "laptop", 0).await.unwrap();
+    assert_eq!(store.set_bootstrap_token(&admin.id, "boot-b").await.unwrap(), 1);
+    assert!(store.user_for_token("boot-a", now).await.unwrap().is_none(), "retired");
+    assert!(store.user_for_token("boot-b", now).await.unwrap().is_some());
+    assert!(store.user_for_token("issued", now).await.unwrap().is_some());
+    // Going back to the first works again (and retires the second).
+    assert_eq!(store.set_bootstrap_token(&admin.id, "boot-a").await.unwrap(), 1);
+    assert!(store.user_for_token("boot-a", now).await.unwrap().is_some());
+    assert!(store.user_for_token("boot-b", now).await.unwrap().is_none());
+    // Another user's token cannot become the bootstrap token.
+    let rita = store.create_user("rita", Role::Racer).await.unwrap();
+    store.insert_token(&rita.id, "ritas", "", 0).await.unwrap();
+    assert!(matches!(
+        store.set_bootstrap_token(&admin.id, "ritas").await,
+        Err(LeagueError::InvalidArgument(_))
+    ));
+    assert!(
+        store.user_for_token("boot-a", now).await.unwrap().is_some(),
+        "nothing changed"
+    );
+}
+
+async fn tokens_are_listed_without_secrets(store: Store) {
+    let ann = store.create_user("ann", Role::Racer).await.unwrap();
+    let ben = store.create_user("ben", Role::Racer).await.unwrap();
+    let now = now_ms();
+    let t1 = store.insert_token(&ann.id, "h1", "laptop", 0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let t2 = store.insert_token(&ann.id, "h2", "old", now - 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let t3 = store.insert_token(&ann.id, "h3", "gone", 0).await.unwrap();
+    store.revoke_token(&t3).await.unwrap();
+    let tb = store.insert_token(&ben.id, "hb", "", now + 60_000).await.unwrap();
+    let ids = |v: Vec<slipstream_league::store::TokenRow>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_tokens(Some(&ann.id), false, now, 0, 10).await.unwrap()),
+        std::slice::from_ref(&t1)
+    );
+    assert_eq!(
+        ids(store.list_tokens(Some(&ann.id), true, now, 0, 10).await.unwrap()),
+        [t1.clone(), t2, t3.clone()]
+    );
+    let all = store.list_tokens(None, false, now, 0, 10).await.unwrap();
+    assert_eq!(ids(all.clone()), [t1, tb]);
+    assert_eq!((all[1].user_name.as_str(), all[1].expires_at), ("ben", now + 60_000));
+    let gone = store.list_tokens(Some(&ann.id), true, now, 2, 10).await.unwrap();
+    assert_eq!((gone[0].id.as_str(), gone[0].revoked_at > 0), (t3.as_str(), true));
+    assert!(!format!("{all:?}").contains("h1"), "no hashes: {all:?}");
+}
+
+/// A database made before migration 2 keeps every row; its leaderboard rows are recomputed with the
+/// new tie-break (the earlier submission of an equal score), and its bootstrap token is recognised.
+async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: String) {
+    // (The store given is migrated already: make a fresh database at version 1.)
+    let Some((url, _dir)) = fresh(_store.backend()).await else {
+        return;
+    };
+    let old = Store::connect_at_version(&url, 1).await.unwrap();
+    let admin = old.create_user("admin", Role::Admin).await.unwrap();
+    let ann = old.create_user("ann", Role::Racer).await.unwrap();
+    let race = old.insert_race(&spec("Old cup"), &admin.id).await.unwrap();
+    old.put_blob("abc", b"xyz").await.unwrap();
+    let m = old.upsert_model(&model_row(&ann.id, "m", "abc")).await.unwrap();
+    old.insert_token(
+        &admin.id,
+        &slipstream_league::util::secret_hash("old-boot"),
+        "bootstrap admin token",
+        0,
+    )
+    .await
+    .unwrap();
+    old.close().await;
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let t = 1_700_000_000_000_i64;
+    let laps_json = serde_json::to_string(&laps(&[9000])).unwrap();
+    // s1 was submitted first but its evaluation finished last: the old rule chose s2.
+    for (id, submitted, finished) in [("sub_1", t, t + 500), ("sub_2", t + 100, t + 200)] {
+        sqlx::query(
+            "INSERT INTO submissions (id, race_id, model_id, user_id, status, laps_json, qualified, score_ms, off_track, \
+             collisions, failure_reason, submitted_at, finished_at, attempts, trace_sha256) \
+             VALUES ($1, $2, $3, $4, 'completed', $5, 1, 9000, 0, 0, '', $6, $7, 1, '')",
+        )
+        .bind(id)
+        .bind(&race.id)
+        .bind(&m.id)
+        .bind(&ann.id)
+        .bind(&laps_json)
+        .bind(submitted)
+        .bind(finished)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO leaderboard (race_id, user_id, submission_id, score_ms, achieved_at, off_track, best_lap_ms, model_name) \
+         VALUES ($1, $2, 'sub_2', 9000, $3, 0, 9000, 'm')",
+    )
+    .bind(&race.id)
+    .bind(&ann.id)
+    .bind(t + 200)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+
+    let store = Store::connect(&url).await.unwrap();
+    let board = store.leaderboard(&race.id).await.unwrap();
+    assert_eq!(board.len(), 1);
+    assert_eq!(
+        (
+            board[0].submission_id.as_str(),
+            board[0].submitted_at,
+            board[0].achieved_at,
+            board[0].best_lap_ms
+        ),
+        ("sub_1", t, t + 500, 9000)
+    );
+    for id in ["sub_1", "sub_2"] {
+        assert_eq!(
+            store.submission(id).await.unwrap().unwrap().status,
+            SubStatus::Completed
+        );
+    }
+    assert_eq!(store.model(&m.id).await.unwrap().unwrap().name, "m");
+    let tokens = store.list_tokens(None, false, now_ms(), 0, 10).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert!(tokens[0].bootstrap, "the old bootstrap token is recognised");
+    // So a new --admin-token retires it.
+    assert_eq!(store.set_bootstrap_token(&admin.id, "new-boot").await.unwrap(), 1);
+    // Connecting again finds nothing left to do.
+    store.close().await;
+    let again = Store::connect(&url).await.unwrap();
+    assert_eq!(again.leaderboard(&race.id).await.unwrap(), board);
 }
 
 /// The whole server on PostgreSQL: evaluate, rank, restart, and the results are still there.

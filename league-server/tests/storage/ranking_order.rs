@@ -6,7 +6,7 @@ on_both!(the_board_query_orders_rows_as_the_ranking_does);
 on_both!(with_url: a_racers_row_is_their_first_result_in_the_ranking_order);
 
 /// Results that tie in every way but one, and ids as the store makes them (`sub_` and 32 hex
-/// digits): (score, achieved at, off-tracks, submission id), in the ranking order.
+/// digits): (score, submitted at, off-tracks, submission id), in the ranking order.
 fn adversarial_ties() -> Vec<(i64, i64, i64, String)> {
     let t = 1_700_000_000_000; // a time in milliseconds, as stored
     let id = |tail: &str| format!("sub_{tail:0>32}");
@@ -18,15 +18,15 @@ fn adversarial_ties() -> Vec<(i64, i64, i64, String)> {
         (8000, t, 2, id("00")),       // more off-tracks
         (8000, t, 1 << 31, id("02")), // past i32
         (8000, t, u32::MAX as i64, id("03")),
-        (8000, t + 1, 0, id("04")), // achieved later
+        (8000, t + 1, 0, id("04")), // submitted later
         (8001, 0, 0, id("05")),     // a worse score, whatever else
     ]
 }
 
-fn key_of(score_ms: i64, achieved_at_ms: i64, off_track: i64) -> Key {
+fn key_of(score_ms: i64, submitted_at_ms: i64, off_track: i64) -> Key {
     Key {
         score_ms,
-        achieved_at_ms,
+        submitted_at_ms,
         off_track: off_track as u32,
     }
 }
@@ -42,14 +42,16 @@ async fn the_board_query_orders_rows_as_the_ranking_does(store: Store) {
     order.swap(0, 4);
     order.swap(2, 7);
     for i in order {
-        let (score_ms, achieved_at, off_track, submission_id) = expected[i].clone();
+        let (score_ms, submitted_at, off_track, submission_id) = expected[i].clone();
         let u = store.create_user(&format!("racer{i}"), Role::Racer).await.unwrap();
         let row = BoardRow {
             user_id: u.id,
             user_name: u.name,
             submission_id,
             score_ms,
-            achieved_at,
+            submitted_at,
+            // When the evaluation finished, in the opposite order: it never decides.
+            achieved_at: 2 * 1_700_000_000_000 - submitted_at,
             off_track,
             best_lap_ms: score_ms,
             model_name: "m".into(),
@@ -59,7 +61,7 @@ async fn the_board_query_orders_rows_as_the_ranking_does(store: Store) {
     let read = store.leaderboard(&race.id).await.unwrap();
     let got: Vec<(i64, i64, i64, String)> = read
         .iter()
-        .map(|r| (r.score_ms, r.achieved_at, r.off_track, r.submission_id.clone()))
+        .map(|r| (r.score_ms, r.submitted_at, r.off_track, r.submission_id.clone()))
         .collect();
     assert_eq!(got, expected, "the query's order");
     let mut sorted = read.clone();
@@ -73,7 +75,7 @@ struct Candidate(SubmissionRow);
 
 impl Ranked for Candidate {
     fn key(&self) -> Key {
-        key_of(self.0.score_ms, self.0.finished_at, self.0.off_track)
+        key_of(self.0.score_ms, self.0.submitted_at, self.0.off_track)
     }
     fn submission_id(&self) -> &str {
         &self.0.id
@@ -102,16 +104,20 @@ async fn a_racers_row_is_their_first_result_in_the_ranking_order(store: Store, u
         }
     };
     // Qualifying results, then made into the adversarial ones with SQL (the store sets the time a
-    // result is achieved, and makes the ids).
+    // submission is made, and makes the ids). Evaluations finish in the opposite order of
+    // submission: the finishing time never decides.
     let expected = adversarial_ties();
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
-    for (i, (score_ms, finished_at, off_track, id)) in expected.iter().enumerate().rev() {
+    for (i, (score_ms, submitted_at, off_track, id)) in expected.iter().enumerate().rev() {
         let (sub, _) = record(laps(&[9000 + i as i64])).await;
-        sqlx::query("UPDATE submissions SET id = $1, score_ms = $2, finished_at = $3, off_track = $4 WHERE id = $5")
-            .bind(id)
-            .bind(*score_ms)
-            .bind(*finished_at)
-            .bind(*off_track)
+        sqlx::query(
+            "UPDATE submissions SET id = $1, score_ms = $2, submitted_at = $3, finished_at = $4, off_track = $5 WHERE id = $6",
+        )
+        .bind(id)
+        .bind(*score_ms)
+        .bind(*submitted_at)
+        .bind(2 * 1_700_000_000_000 - *submitted_at)
+        .bind(*off_track)
             .bind(&sub)
             .execute(&mut db)
             .await

@@ -34,7 +34,7 @@ pub enum Command {
     /// Users (admins).
     #[command(subcommand)]
     Users(UsersCmd),
-    /// Tokens (admins).
+    /// Tokens: issue and revoke (admins); list your own (admins: anyone's).
     #[command(subcommand)]
     Tokens(TokensCmd),
     /// Tracks: list the built-in and uploaded ones, upload a DeepRacer .npy.
@@ -133,6 +133,16 @@ pub enum TokensCmd {
     Revoke {
         /// The token's id (not the token itself).
         token_id: String,
+    },
+    /// List tokens (ids, descriptions, expiry, last use; never the secrets): your own, or as an
+    /// admin everyone's or one user's.
+    List {
+        /// Only this user's tokens (admins).
+        #[arg(long)]
+        user: Option<String>,
+        /// Also revoked and expired tokens.
+        #[arg(long)]
+        all: bool,
     },
 }
 

@@ -80,6 +80,32 @@ pub async fn tokens(c: &mut Clients, out: Output, cmd: TokensCmd) -> Result<()> 
                 format!("token {} (id {}; shown once, keep it safe)", r.token, r.token_id)
             })
         }
+        TokensCmd::List { user, all } => {
+            let mut tokens = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = c
+                    .users
+                    .list_tokens(pb::ListTokensRequest {
+                        user_id: user.clone().unwrap_or_default(),
+                        include_inactive: all,
+                        page_size: 1000,
+                        page_token,
+                    })
+                    .await
+                    .reply()?;
+                tokens.extend(r.tokens);
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+            let now = now_ms();
+            let doc = json::Tokens {
+                tokens: tokens.iter().map(|t| json::TokenInfo::new(t, now)).collect(),
+            };
+            out.emit(&doc, || human::tokens(&tokens, now))
+        }
         TokensCmd::Revoke { token_id } => {
             c.users
                 .revoke_token(pb::RevokeTokenRequest {

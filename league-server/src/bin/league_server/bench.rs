@@ -142,7 +142,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     let db = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Store::connect(&db).await?;
     let admin = store.create_user("admin", Role::Admin).await?;
-    let token = "bench-admin-token-0123456789";
+    let token = "bench-admin-token-0123456789abcdef";
     store
         .ensure_token(&admin.id, &slipstream_league::util::secret_hash(token), "bench")
         .await?;
@@ -157,6 +157,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             user_name: u.name.clone(),
             submission_id: format!("sub_seed_{i}"),
             score_ms: 5000 + ((i * 7919) % 20000) as i64,
+            submitted_at: now - i as i64,
             achieved_at: now - i as i64,
             off_track: (i % 3) as i64,
             best_lap_ms: 5000,

@@ -37,7 +37,8 @@ struct ServeArgs {
     /// Database: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, default_value = "sqlite://league.db")]
     db: String,
-    /// Token of the bootstrap admin user "admin" (at least 16 characters).
+    /// Token of the bootstrap admin user "admin": at least 32 characters, e.g. from
+    /// `openssl rand -hex 32`. Starting with a new one retires the previous one.
     #[arg(long, env = "LEAGUE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// In-process evaluation workers (0 = only remote workers evaluate).

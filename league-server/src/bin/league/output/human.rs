@@ -24,6 +24,40 @@ pub fn users(users: &[pb::User]) -> String {
     lines.join("\n")
 }
 
+/// Tokens (never their secrets); `now` decides which have expired.
+pub fn tokens(tokens: &[pb::TokenInfo], now: i64) -> String {
+    let mut lines = vec![format!(
+        "{:<36} {:<16} {:<24} {:<8} {:<20} {:<20} last used",
+        "id", "user", "description", "state", "created", "expires"
+    )];
+    lines.extend(tokens.iter().map(|t| {
+        let description = if t.bootstrap && t.description.is_empty() {
+            "(bootstrap)".to_string()
+        } else {
+            t.description.clone()
+        };
+        format!(
+            "{:<36} {:<16} {:<24} {:<8} {:<20} {:<20} {}",
+            t.token_id,
+            t.user_name,
+            description,
+            super::json::token_state(t, now),
+            time(t.created_at_ms),
+            if t.expires_at_ms == 0 {
+                "never".to_string()
+            } else {
+                time(t.expires_at_ms)
+            },
+            if t.last_used_at_ms == 0 {
+                "never".to_string()
+            } else {
+                time(t.last_used_at_ms)
+            },
+        )
+    }));
+    lines.join("\n")
+}
+
 pub fn tracks(tracks: &[pb::TrackInfo]) -> String {
     let mut lines = vec![format!(
         "{:<74} {:<16} {:>9} {:>8}",
@@ -181,26 +215,36 @@ pub fn submissions(submissions: &[pb::Submission]) -> String {
     lines.join("\n")
 }
 
-/// A page of a leaderboard, then how many are ranked.
+/// A rank as the board shows it: `=2` when the row shares it (an equal score), else `2`.
+pub fn rank(rank: u32, shared: bool) -> String {
+    if shared { format!("={rank}") } else { rank.to_string() }
+}
+
+/// A page of a leaderboard, then how many are ranked. Rows that share a rank (equal scores; listed by
+/// submission time, earlier first) show it as `=N`.
 pub fn board(b: &pb::GetLeaderboardResponse) -> String {
     let mut lines = vec![format!(
-        "{:>5}  {:<20} {:>10} {:>10} {:>9}  {:<16} achieved",
-        "rank", "racer", "score_s", "best_lap_s", "off-track", "model"
+        "{:>5}  {:<20} {:>10} {:>10} {:>9}  {:<16} {:<20} achieved",
+        "rank", "racer", "score_s", "best_lap_s", "off-track", "model", "submitted"
     )];
-    lines.extend(b.rows.iter().map(|r| {
+    let rows = &b.rows;
+    lines.extend(rows.iter().enumerate().map(|(i, r)| {
+        let same = |j: Option<usize>| j.and_then(|j| rows.get(j)).is_some_and(|o| o.rank == r.rank);
+        let shared = same(i.checked_sub(1)) || same(Some(i + 1));
         format!(
-            "{:>5}  {:<20} {:>10} {:>10} {:>9}  {:<16} {}",
-            r.rank,
+            "{:>5}  {:<20} {:>10} {:>10} {:>9}  {:<16} {:<20} {}",
+            rank(r.rank, shared),
             r.user_name,
             seconds(r.score_ms),
             seconds(r.best_lap_ms),
             r.off_track,
             r.model_name,
+            time(r.submitted_at_ms),
             time(r.achieved_at_ms)
         )
     }));
     lines.push(format!(
-        "({} ranked, {}; {} shown)",
+        "({} ranked, {}; {} shown; =N: an equal score, earlier submission first)",
         b.total,
         timing_name(b.timing),
         b.rows.len()
@@ -234,9 +278,10 @@ mod tests {
                 score_ms: 83_125,
                 submission_id: "sub_1".into(),
                 model_name: "fast-one".into(),
-                achieved_at_ms: MAY_1,
+                achieved_at_ms: MAY_1 + 60_000,
                 off_track: 2,
                 best_lap_ms: 27_042,
+                submitted_at_ms: MAY_1,
             }],
             next_page_token: String::new(),
             total: 7,
@@ -245,11 +290,72 @@ mod tests {
         assert_eq!(
             board(&b).lines().collect::<Vec<_>>(),
             [
-                " rank  racer                   score_s best_lap_s off-track  model            achieved",
-                "    1  ada                      83.125     27.042         2  fast-one         2024-05-01 09:30:00Z",
-                "(7 ranked, total time; 1 shown)",
+                " rank  racer                   score_s best_lap_s off-track  model            submitted            achieved",
+                "    1  ada                      83.125     27.042         2  fast-one         2024-05-01 09:30:00Z 2024-05-01 09:31:00Z",
+                "(7 ranked, total time; 1 shown; =N: an equal score, earlier submission first)",
             ]
         );
+    }
+
+    #[test]
+    fn tokens_show_their_state_and_never_a_secret() {
+        let t = |id: &str, expires_at_ms, revoked_at_ms| pb::TokenInfo {
+            token_id: id.into(),
+            user_id: "user_1".into(),
+            user_name: "ada".into(),
+            description: "laptop".into(),
+            created_at_ms: MAY_1,
+            expires_at_ms,
+            revoked_at_ms,
+            last_used_at_ms: 0,
+            bootstrap: false,
+        };
+        let table = tokens(
+            &[t("tok_1", 0, 0), t("tok_2", MAY_1 + 1, 0), t("tok_3", 0, MAY_1)],
+            MAY_1 + 10,
+        );
+        let states: Vec<Vec<&str>> = table
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().take(4).collect())
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ["tok_1", "ada", "laptop", "active"],
+                ["tok_2", "ada", "laptop", "expired"],
+                ["tok_3", "ada", "laptop", "revoked"]
+            ]
+        );
+        assert_eq!(table.lines().nth(1).unwrap().matches("never").count(), 2, "{table}");
+    }
+
+    #[test]
+    fn rows_that_share_a_rank_show_it() {
+        let row = |rank, name: &str, score_ms| pb::LeaderboardRow {
+            rank,
+            user_name: name.into(),
+            score_ms,
+            ..Default::default()
+        };
+        let b = pb::GetLeaderboardResponse {
+            rows: vec![
+                row(1, "ada", 8_000),
+                row(2, "ben", 9_000),
+                row(2, "cid", 9_000),
+                row(2, "dee", 9_000),
+                row(5, "eve", 9_500),
+            ],
+            total: 5,
+            ..Default::default()
+        };
+        let ranks: Vec<String> = board(&b)
+            .lines()
+            .skip(1)
+            .take(5)
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect();
+        assert_eq!(ranks, ["1", "=2", "=2", "=2", "5"]);
     }
 
     #[test]

@@ -41,6 +41,54 @@ pub struct Token<'a> {
     pub expires_at_ms: i64,
 }
 
+/// Whether a listed token works at `now`: `active`, `revoked` or `expired`.
+pub fn token_state(t: &pb::TokenInfo, now: i64) -> &'static str {
+    if t.revoked_at_ms != 0 {
+        "revoked"
+    } else if t.expires_at_ms != 0 && t.expires_at_ms <= now {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+/// A listed token (never the secret).
+#[derive(Debug, Serialize)]
+pub struct TokenInfo<'a> {
+    pub token_id: &'a str,
+    pub user_id: &'a str,
+    pub user: &'a str,
+    pub description: &'a str,
+    pub state: &'static str,
+    pub bootstrap: bool,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: i64,
+    pub last_used_at_ms: i64,
+}
+
+impl<'a> TokenInfo<'a> {
+    pub fn new(t: &'a pb::TokenInfo, now: i64) -> Self {
+        TokenInfo {
+            token_id: &t.token_id,
+            user_id: &t.user_id,
+            user: &t.user_name,
+            description: &t.description,
+            state: token_state(t, now),
+            bootstrap: t.bootstrap,
+            created_at_ms: t.created_at_ms,
+            expires_at_ms: t.expires_at_ms,
+            revoked_at_ms: t.revoked_at_ms,
+            last_used_at_ms: t.last_used_at_ms,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tokens<'a> {
+    pub tokens: Vec<TokenInfo<'a>>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Revoked<'a> {
     pub revoked: &'a str,
@@ -309,6 +357,8 @@ pub struct Row<'a> {
     pub model: &'a str,
     pub submission_id: &'a str,
     pub achieved_at_ms: i64,
+    /// When the submission was made: what orders rows that share a rank (an equal score).
+    pub submitted_at_ms: i64,
 }
 
 impl<'a> From<&'a pb::LeaderboardRow> for Row<'a> {
@@ -324,6 +374,7 @@ impl<'a> From<&'a pb::LeaderboardRow> for Row<'a> {
             model: &r.model_name,
             submission_id: &r.submission_id,
             achieved_at_ms: r.achieved_at_ms,
+            submitted_at_ms: r.submitted_at_ms,
         }
     }
 }

@@ -109,10 +109,11 @@ fn boards_and_their_events() {
         achieved_at_ms: 1_000,
         off_track: 2,
         best_lap_ms: 8_000,
+        submitted_at_ms: 900,
     };
     let expected_row = json!({"rank": 1, "user": "ada", "user_id": "user_1", "score_ms": 8_250, "score_s": 8.25,
                               "best_lap_ms": 8_000, "off_track": 2, "model": "fast", "submission_id": "sub_1",
-                              "achieved_at_ms": 1_000});
+                              "achieved_at_ms": 1_000, "submitted_at_ms": 900});
     let b = pb::GetLeaderboardResponse {
         rows: vec![row.clone()],
         next_page_token: String::new(),
