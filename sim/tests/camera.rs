@@ -295,3 +295,73 @@ fn frames_match_a_supersampled_reference() {
     }
     assert!(worst < 3.0, "worst MAE {worst}");
 }
+
+mod env {
+    use slipstream_sim::camera::{Camera, CameraConfig, CameraPose, Randomization};
+    use slipstream_sim::{Action, EnvConfig, EpisodeConfig, Mode, ObsConfig, VecEnv};
+
+    use super::common;
+
+    #[test]
+    fn the_environment_renders_each_cars_pose_and_the_last_image_of_truncated_episodes() {
+        let mut cfg = EnvConfig::new(common::builtin("oval"));
+        cfg.obs = ObsConfig::Camera(CameraConfig::default());
+        cfg.mode = Mode::Train(EpisodeConfig {
+            max_steps: 7,
+            ..Default::default()
+        });
+        assert_eq!(cfg.obs.sensor_name(), "FRONT_FACING_CAMERA");
+        assert_eq!(cfg.obs.image_shape(), Some([1, 120, 160]));
+        let tracks = cfg.tracks.clone();
+        let mut env = VecEnv::new(cfg, 3).unwrap();
+        let mut out = env.buffers(false);
+        assert_eq!(out.image.len(), 3 * 160 * 120);
+        env.reset(1, &mut out).unwrap();
+        let cam = Camera::new(CameraConfig::default(), false, &tracks).unwrap();
+        let mut img = vec![0u8; cam.image_len()];
+        let mut truncated_seen = false;
+        for _ in 0..10 {
+            env.step(&[Action::Discrete(4); 3], &mut out).unwrap();
+            let after = env.car_states().unwrap();
+            for i in 0..3 {
+                // The image is what the camera sees at the car's pose after the step.
+                let s = after[i].state;
+                cam.render(
+                    0,
+                    &CameraPose {
+                        pos: s.pos,
+                        forward: s.forward(),
+                    },
+                    &[],
+                    &Randomization::IDENTITY,
+                    0,
+                    &mut cam.scratch(),
+                    &mut img,
+                );
+                assert_eq!(out.image_of(i), &img[..], "car {i}");
+                if out.truncated[i] != 0 {
+                    truncated_seen = true;
+                    // The last image is at the pose the episode ended in, not the new start.
+                    assert_ne!(out.final_image[i * img.len()..(i + 1) * img.len()], img[..]);
+                }
+            }
+        }
+        assert!(truncated_seen, "episodes of 7 steps are cut off within 10 steps");
+    }
+
+    #[test]
+    fn stereo_is_two_channels_named_stereo_cameras_and_bad_settings_fail_the_environment() {
+        let mut cfg = EnvConfig::new(common::builtin("oval"));
+        cfg.obs = ObsConfig::StereoCamera(CameraConfig::default());
+        assert_eq!(cfg.obs.sensor_name(), "STEREO_CAMERAS");
+        assert_eq!(cfg.obs.image_len(), 2 * 160 * 120);
+        let json = serde_json::to_string(&cfg.obs).unwrap();
+        assert!(json.contains("\"type\":\"stereo_camera\""), "{json}");
+        cfg.obs = ObsConfig::Camera(CameraConfig {
+            fov_deg: 0.0,
+            ..Default::default()
+        });
+        let e = VecEnv::new(cfg, 1).unwrap_err().to_string();
+        assert!(e.contains("camera.fov_deg"), "{e}");
+    }
+}

@@ -467,7 +467,7 @@ impl View {
     }
 
     /// Camera coordinates (right, down, forward) of a world point.
-    fn to_cam(&self, p: [f64; 3]) -> [f64; 3] {
+    fn camera_coords(&self, p: [f64; 3]) -> [f64; 3] {
         let q = [p[0] - self.o[0], p[1] - self.o[1], p[2] - self.o[2]];
         let dot = |v: [f64; 3]| q[0] * v[0] + q[1] * v[1] + q[2] * v[2];
         [dot(self.r), dot(self.d), dot(self.a)]
@@ -491,7 +491,7 @@ fn draw_objects(view: &View, objects: &[SceneObject], img: &mut [u8]) {
     let mut order = [(0.0f64, 0usize); crate::params::MAX_OBJECTS];
     let mut n = 0;
     for (i, o) in objects.iter().enumerate().take(order.len()) {
-        let c = view.to_cam([o.obb.center.x, o.obb.center.y, 0.5 * o.height]);
+        let c = view.camera_coords([o.obb.center.x, o.obb.center.y, 0.5 * o.height]);
         let reach = o.obb.half_length + o.obb.half_width;
         if c[2] < -reach || c[2] > FAR_OBJECTS {
             continue;
@@ -532,7 +532,7 @@ fn draw_box(view: &View, o: &SceneObject, img: &mut [u8]) {
 
 /// Clip a face at the near plane, project it and fill it with edge coverage.
 fn fill_face(view: &View, quad: &[[f64; 3]; 4], tone: f32, img: &mut [u8]) {
-    let cam = quad.map(|p| view.to_cam(p));
+    let cam = quad.map(|p| view.camera_coords(p));
     // Sutherland–Hodgman against z ≥ NEAR.
     let mut poly = [[0.0f64; 2]; 8];
     let mut n = 0;
