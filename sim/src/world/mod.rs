@@ -21,10 +21,10 @@
 //! | 6 | Judge | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
 //! | 7 | Score | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
 //! | 8 | Output | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
-//! | 9 | Final | [`systems::sense_final`] | terminal observations of truncated episodes |
+//! | 9 | Final | [`systems::sense_final`] | terminal observations (and camera images) of truncated episodes |
 //! | 10 | Reset | [`systems::begin_episodes`], [`systems::place_objects`] | finished training episodes start again, objects re-laid |
+//! | | | [`systems::randomize_cameras`] | … a new episode's camera randomisation drawn |
 //! | | | [`systems::gather_objects`], [`systems::score`], [`systems::write_outputs`] | … and their prepare step, for the [`NewEpisodes`] only |
-//! | | | [`systems::randomize_cameras`] | … and a new episode's camera randomisation |
 //! | 11 | Sense | [`systems::render`], [`systems::sense`] | camera images, then observation vectors, of every car |
 //!
 //! Gather, Score and Output take a [`CarFilter`]: in the step they visit [`AllCars`], and after
