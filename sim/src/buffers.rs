@@ -67,6 +67,13 @@ pub struct StepBuffers {
     /// N × obs_dim: the last observation of an episode cut off this step (valid where `truncated`
     /// is set; a learner bootstraps the value of a truncated episode from it).
     pub final_obs: Vec<f32>,
+    /// Bytes of one car's image (channels × height × width; 0 without a camera).
+    pub image_len: usize,
+    /// N × image_len camera pixels (8-bit luma, row-major, channels first), next to `obs` (the same
+    /// auto-reset rule). Empty without a camera.
+    pub image: Vec<u8>,
+    /// N × image_len: the last image of an episode cut off this step (valid where `truncated` is set).
+    pub final_image: Vec<u8>,
     /// N step bookkeeping records.
     pub info: Vec<StepInfo>,
     /// N DeepRacer parameter sets of the step just taken (the terminal state for finished episodes).
@@ -90,11 +97,28 @@ impl StepBuffers {
             done: vec![0; num_cars],
             truncated: vec![0; num_cars],
             final_obs: vec![0.0; num_cars * obs_dim],
+            image_len: 0,
+            image: Vec::new(),
+            final_image: Vec::new(),
             info: vec![StepInfo::default(); num_cars],
             params: vec![RewardParams::default(); p],
             reset_params: vec![RewardParams::default(); p],
             reset_info: vec![StepInfo::default(); num_cars],
         }
+    }
+
+    /// Also allocate image buffers of `image_len` bytes per car (what `VecEnv::buffers` does for a
+    /// camera observation).
+    pub fn with_images(mut self, image_len: usize) -> Self {
+        self.image_len = image_len;
+        self.image = vec![0; self.num_cars * image_len];
+        self.final_image = vec![0; self.num_cars * image_len];
+        self
+    }
+
+    /// Car `i`'s image.
+    pub fn image_of(&self, i: usize) -> &[u8] {
+        &self.image[i * self.image_len..(i + 1) * self.image_len]
     }
 
     pub fn has_params(&self) -> bool {

@@ -28,6 +28,7 @@ use bevy_ecs::prelude::*;
 
 use crate::action::Action;
 use crate::buffers::StepBuffers;
+use crate::camera::Camera;
 use crate::car::CarState;
 use crate::config::EnvConfig;
 use crate::episode::Mode;
@@ -96,6 +97,7 @@ pub struct VecEnv {
     cfg: EnvConfig,
     num_cars: usize,
     obs_dim: usize,
+    image_len: usize,
     shards: Vec<Shard>,
     reset_done: bool,
 }
@@ -178,12 +180,25 @@ impl VecEnv {
             ));
         }
         let obs_dim = cfg.obs.dim();
+        // The camera's textures are rasterised once and shared by every shard.
+        let camera = match cfg.obs.camera() {
+            Some((c, stereo)) => Some(Arc::new(Camera::new(c.clone(), stereo, &cfg.tracks)?)),
+            None => None,
+        };
+        let image_len = cfg.obs.image_len();
         let threads = cfg.threads.min(num_cars);
         let mut shards = Vec::with_capacity(threads);
         for t in 0..threads {
             let range = (num_cars * t / threads)..(num_cars * (t + 1) / threads);
-            let io = Arc::new(Mutex::new(ShardIo::new(range.len(), obs_dim)));
-            let app = Box::new(world::build_shard(&cfg, num_cars, range.start, range.len(), io.clone()));
+            let io = Arc::new(Mutex::new(ShardIo::new(range.len(), obs_dim, image_len)));
+            let app = Box::new(world::build_shard(
+                &cfg,
+                num_cars,
+                range.start,
+                range.len(),
+                io.clone(),
+                camera.clone(),
+            ));
             let inspection = Arc::new(Mutex::new(Inspection::default()));
             let exec = if threads == 1 {
                 ShardExec::Inline(app)
@@ -210,6 +225,7 @@ impl VecEnv {
             cfg,
             num_cars,
             obs_dim,
+            image_len,
             shards,
             reset_done: false,
         })
@@ -223,13 +239,18 @@ impl VecEnv {
         self.obs_dim
     }
 
+    /// Bytes of one car's camera image (0 without a camera); see [`crate::ObsConfig::image_shape`].
+    pub fn image_len(&self) -> usize {
+        self.image_len
+    }
+
     pub fn config(&self) -> &EnvConfig {
         &self.cfg
     }
 
     /// Output buffers sized for this environment.
     pub fn buffers(&self, with_params: bool) -> StepBuffers {
-        StepBuffers::new(self.num_cars, self.obs_dim, with_params)
+        StepBuffers::new(self.num_cars, self.obs_dim, with_params).with_images(self.image_len)
     }
 
     fn check_buffers(&self, out: &StepBuffers) -> Result<(), SimError> {
@@ -238,6 +259,13 @@ impl VecEnv {
                 name: "obs",
                 expected: self.num_cars * self.obs_dim,
                 got: out.obs.len(),
+            });
+        }
+        if out.image.len() != self.num_cars * self.image_len || out.final_image.len() != out.image.len() {
+            return Err(SimError::Buffer {
+                name: "image",
+                expected: self.num_cars * self.image_len,
+                got: out.image.len(),
             });
         }
         if out.has_params() && out.params.len() != self.num_cars {
@@ -301,6 +329,8 @@ impl VecEnv {
             let io = shard.io.lock().unwrap_or_else(|e| e.into_inner());
             let r = shard.range.clone();
             out.obs[r.start * dim..r.end * dim].copy_from_slice(&io.obs);
+            let il = self.image_len;
+            out.image[r.start * il..r.end * il].copy_from_slice(&io.image);
             out.reward[r.clone()].fill(0.0);
             out.done[r.clone()].fill(0);
             out.truncated[r.clone()].fill(0);
@@ -346,6 +376,8 @@ impl VecEnv {
             let io = shard.io.lock().unwrap_or_else(|e| e.into_inner());
             let r = shard.range.clone();
             out.obs[r.start * dim..r.end * dim].copy_from_slice(&io.obs);
+            let il = self.image_len;
+            out.image[r.start * il..r.end * il].copy_from_slice(&io.image);
             out.reward[r.clone()].copy_from_slice(&io.reward);
             out.done[r.clone()].copy_from_slice(&io.done);
             out.truncated[r.clone()].copy_from_slice(&io.truncated);
@@ -355,6 +387,7 @@ impl VecEnv {
                     let g = r.start + l;
                     if io.truncated[l] != 0 {
                         out.final_obs[g * dim..(g + 1) * dim].copy_from_slice(&io.final_obs[l * dim..(l + 1) * dim]);
+                        out.final_image[g * il..(g + 1) * il].copy_from_slice(&io.final_image[l * il..(l + 1) * il]);
                     }
                     out.reset_info[g] = io.reset_info[l];
                     if out.has_params() {

@@ -8,6 +8,7 @@
 //! * [`car`]: the single-track dynamics model and its parameters.
 //! * [`action`]: action spaces and `model_metadata.json`.
 //! * [`sensors`]: lidar and privileged state observations.
+//! * [`camera`]: DeepRacer's front-facing camera (mono and stereo), a pure-CPU renderer.
 //! * [`params`], [`reward`]: DeepRacer's reward parameters and built-in reward presets.
 //! * [`episode`], [`objects`]: episode and race rules; obstacles and bot cars.
 //! * [`race`]: a race's result, lap summaries and the lap table.
@@ -23,6 +24,7 @@
 
 pub mod action;
 pub mod buffers;
+pub mod camera;
 pub mod car;
 pub mod config;
 pub mod driver;

@@ -11,6 +11,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use slipstream_sim::camera::{CameraConfig, RandomizeConfig};
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
 use slipstream_sim::sensors::LidarConfig;
 use slipstream_sim::{EnvConfig, Mode, ObsConfig, RaceConfig, Scenario, VecEnv};
@@ -61,6 +62,20 @@ fn stepping_allocates_nothing() {
             ..Default::default()
         });
         cases.push((format!("lidar/bots/race/{threads}"), c));
+        let mut c = EnvConfig::new(common::builtin("oval"));
+        c.threads = threads;
+        c.obs = ObsConfig::Camera(CameraConfig::default());
+        c.scenario = Scenario::ObjectAvoidance(ObstacleConfig::default());
+        cases.push((format!("camera/obstacles/{threads}"), c.clone()));
+        c.obs = ObsConfig::StereoCamera(CameraConfig {
+            randomize: RandomizeConfig {
+                enabled: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        c.scenario = Scenario::HeadToBot(BotConfig::default());
+        cases.push((format!("stereo/bots/randomized/{threads}"), c));
     }
     for (name, cfg) in cases {
         let cars = 16;

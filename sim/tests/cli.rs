@@ -186,6 +186,34 @@ fn bad_input_is_one_clear_error() {
     fails_with(&["drive", "--track", "oval", "--laps", "0"], "--laps");
     fails_with(&["drive", "--track", "oval", "--lateral-accel=-1"], "--lateral-accel");
     fails_with(&["bench", "--cars", "0"], "--cars");
-    fails_with(&["bench", "--obs", "camera"], "camera");
+    fails_with(&["bench", "--obs", "radar"], "radar");
+    fails_with(
+        &["camera", "--track", "oval", "--fov", "200", "--out", "x.png"],
+        "camera.fov_deg",
+    );
     fails_with(&["bench", "--threads", "0"], "threads");
+}
+
+#[test]
+fn camera_writes_a_png_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.png");
+    let o = sim(&[
+        "camera",
+        "--track",
+        "oval",
+        "--progress",
+        "5",
+        "--stereo",
+        "--obstacles",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+    let reader = decoder.read_info().unwrap();
+    let info = reader.info();
+    assert_eq!((info.width, info.height), (320, 120), "stereo frames lie side by side");
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+use slipstream_sim::camera::{CameraConfig, RandomizeConfig};
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
 use slipstream_sim::sensors::{LidarConfig, StateConfig};
 use slipstream_sim::{EnvConfig, ObsConfig, Scenario, VecEnv};
@@ -16,6 +17,8 @@ fn run(cfg: &EnvConfig, cars: usize, steps: usize, seed: u64) -> Vec<u64> {
     for a in &actions {
         env.step(a, &mut out).unwrap();
         bits.extend(out.obs.iter().map(|v| u64::from(v.to_bits())));
+        bits.push(fnv(&out.image));
+        bits.push(fnv(&out.final_image));
         bits.extend(out.reward.iter().map(|v| u64::from(v.to_bits())));
         bits.extend(out.done.iter().chain(&out.truncated).map(|&v| u64::from(v)));
         for p in &out.params {
@@ -47,6 +50,13 @@ fn run(cfg: &EnvConfig, cars: usize, steps: usize, seed: u64) -> Vec<u64> {
     bits
 }
 
+/// FNV-1a hash of the camera's pixels (empty without a camera).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 fn configs() -> Vec<(&'static str, EnvConfig)> {
     let mut out = Vec::new();
     for (name, track) in [("oval", "oval"), ("hairpins", "hairpins")] {
@@ -60,19 +70,36 @@ fn configs() -> Vec<(&'static str, EnvConfig)> {
         c.tracks.push(std::sync::Arc::new(common::builtin("kidney").reversed()));
         out.push((name, c));
     }
+    // Cameras: mono with obstacles; stereo with bots, two tracks and randomisation on.
+    let mut c = EnvConfig::new(common::builtin("hairpins"));
+    c.obs = ObsConfig::Camera(CameraConfig::default());
+    c.scenario = Scenario::ObjectAvoidance(ObstacleConfig::default());
+    out.push(("camera", c.clone()));
+    c.obs = ObsConfig::StereoCamera(CameraConfig {
+        randomize: RandomizeConfig {
+            enabled: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    c.scenario = Scenario::HeadToBot(BotConfig::default());
+    c.tracks.push(std::sync::Arc::new(common::builtin("kidney").reversed()));
+    out.push(("stereo", c));
     out
 }
 
 #[test]
 fn identical_across_runs_and_thread_counts() {
     for (name, cfg) in configs() {
-        let reference = run(&cfg, 37, 200, 7);
-        assert_eq!(reference, run(&cfg, 37, 200, 7), "{name}: second run differs");
+        // Camera frames cost more than the rest of a step: fewer steps keep the test quick.
+        let steps = if cfg.obs.image_len() > 0 { 60 } else { 200 };
+        let reference = run(&cfg, 37, steps, 7);
+        assert_eq!(reference, run(&cfg, 37, steps, 7), "{name}: second run differs");
         for threads in [2, 3] {
             let mut c = cfg.clone();
             c.threads = threads;
             assert!(
-                reference == run(&c, 37, 200, 7),
+                reference == run(&c, 37, steps, 7),
                 "{name} ({:?}, {}): {threads} threads differ from 1",
                 cfg.obs.kind(),
                 cfg.scenario.name()
@@ -80,7 +107,7 @@ fn identical_across_runs_and_thread_counts() {
         }
         assert_ne!(
             reference,
-            run(&cfg, 37, 200, 8),
+            run(&cfg, 37, steps, 8),
             "{name}: a different seed must change something"
         );
     }

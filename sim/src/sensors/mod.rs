@@ -6,7 +6,14 @@
 //! * [`ObsConfig::State`]: privileged features for fast experiments and debugging: centre-line points
 //!   ahead in the car's frame, speed, heading error, lateral offset and the car's own motion.
 //!
-//! A camera sensor will be another variant; everything downstream only needs [`ObsConfig::dim`].
+//! * [`ObsConfig::Camera`] / [`ObsConfig::StereoCamera`]: DeepRacer's front-facing camera or its
+//!   stereo pair ([`crate::camera`]). The pixels leave as `u8` in the image buffers
+//!   ([`crate::StepBuffers::image`], channels × height × width per car); the `f32` vector then holds
+//!   just the car's speed and steering angle, normalised (DeepRacer's camera models see only the
+//!   pixels: a learner may ignore them).
+//!
+//! Everything downstream of the vector needs only [`ObsConfig::dim`]; of the image,
+//! [`ObsConfig::image_shape`].
 
 pub mod lidar;
 pub mod state;
@@ -16,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use lidar::{Lidar, LidarConfig, LidarScratch};
 pub use state::StateConfig;
 
+use crate::camera::CameraConfig;
 use crate::error::SimError;
 
 /// Which observation the environment produces.
@@ -24,7 +32,14 @@ use crate::error::SimError;
 pub enum ObsConfig {
     State(StateConfig),
     Lidar(LidarConfig),
+    /// One front-facing camera (DeepRacer's `FRONT_FACING_CAMERA`).
+    Camera(CameraConfig),
+    /// Two cameras side by side (DeepRacer's `STEREO_CAMERAS`): 2 channels, left lens first.
+    StereoCamera(CameraConfig),
 }
+
+/// The vector part of a camera observation.
+const CAMERA_FEATURES: [&str; 2] = ["speed", "steering"];
 
 impl Default for ObsConfig {
     fn default() -> Self {
@@ -38,14 +53,37 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.dim(),
             ObsConfig::Lidar(l) => l.dim(),
+            ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => CAMERA_FEATURES.len(),
         }
     }
 
-    /// Short name: `state` or `lidar`.
+    /// The camera's settings and whether it is a stereo pair.
+    pub fn camera(&self) -> Option<(&CameraConfig, bool)> {
+        match self {
+            ObsConfig::Camera(c) => Some((c, false)),
+            ObsConfig::StereoCamera(c) => Some((c, true)),
+            _ => None,
+        }
+    }
+
+    /// Shape of one car's image, `[channels, height, width]` (`None` without a camera).
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        self.camera()
+            .map(|(c, stereo)| [if stereo { 2 } else { 1 }, c.height as usize, c.width as usize])
+    }
+
+    /// Bytes of one car's image (0 without a camera).
+    pub fn image_len(&self) -> usize {
+        self.image_shape().map_or(0, |[c, h, w]| c * h * w)
+    }
+
+    /// Short name: `state`, `lidar`, `camera` or `stereo_camera`.
     pub fn kind(&self) -> &'static str {
         match self {
             ObsConfig::State(_) => "state",
             ObsConfig::Lidar(_) => "lidar",
+            ObsConfig::Camera(_) => "camera",
+            ObsConfig::StereoCamera(_) => "stereo_camera",
         }
     }
 
@@ -54,6 +92,8 @@ impl ObsConfig {
         match self {
             ObsConfig::State(_) => "STATE",
             ObsConfig::Lidar(_) => "LIDAR",
+            ObsConfig::Camera(_) => "FRONT_FACING_CAMERA",
+            ObsConfig::StereoCamera(_) => "STEREO_CAMERAS",
         }
     }
 
@@ -62,6 +102,9 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.feature_names(),
             ObsConfig::Lidar(l) => l.feature_names(),
+            ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => {
+                CAMERA_FEATURES.iter().map(|s| s.to_string()).collect()
+            }
         }
     }
 
@@ -69,6 +112,7 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.validate(),
             ObsConfig::Lidar(l) => l.validate(),
+            ObsConfig::Camera(c) | ObsConfig::StereoCamera(c) => c.validate(),
         }
     }
 }

@@ -21,10 +21,11 @@
 //! | 6 | Judge | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
 //! | 7 | Score | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
 //! | 8 | Output | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
-//! | 9 | Final | [`systems::sense_final`] | terminal observations of truncated episodes |
+//! | 9 | Final | [`systems::sense_final`] | terminal observations (and camera images) of truncated episodes |
 //! | 10 | Reset | [`systems::begin_episodes`], [`systems::place_objects`] | finished training episodes start again, objects re-laid |
+//! | | | [`systems::randomize_cameras`] | … a new episode's camera randomisation drawn |
 //! | | | [`systems::gather_objects`], [`systems::score`], [`systems::write_outputs`] | … and their prepare step, for the [`NewEpisodes`] only |
-//! | 11 | Sense | [`systems::sense`] | observations of every car |
+//! | 11 | Sense | [`systems::render`], [`systems::sense`] | camera images, then observation vectors, of every car |
 //!
 //! Gather, Score and Output take a [`CarFilter`]: in the step they visit [`AllCars`], and after
 //! episodes begin they run again for the [`NewEpisodes`], so a prepare step is described by the same
@@ -34,8 +35,11 @@
 //! [`SimReset`] (a seeded reset) marks every car's episode [`Stage::Restart`], then runs phases 10
 //! and 11.
 //!
-//! A camera's render system goes at the start of phase 11, chained before `sense` in `observe`
-//! (both schedules end with it): by then every car's pose is final for the step.
+//! The camera's render system, [`systems::render`], runs at the start of phase 11, chained before
+//! `sense` in `observe` (both schedules end with it): by then every car's pose is final for the
+//! step. [`systems::sense_final`] renders the last image of truncated episodes in phase 9, at their
+//! last pose, before phase 10 moves the car; [`systems::randomize_cameras`] draws each new episode's
+//! camera randomisation in phase 10.
 
 pub mod systems;
 
@@ -48,6 +52,7 @@ use bevy_ecs::system::ScheduleSystem;
 
 use crate::action::Action;
 use crate::buffers::StepInfo;
+use crate::camera::{Camera, Randomization, RenderScratch};
 use crate::car::{CarModel, CarState, Command};
 use crate::config::{EnvConfig, TrackSchedule};
 use crate::episode::{EpisodeState, Mode, RaceState};
@@ -240,6 +245,8 @@ pub struct Settings {
     pub model: CarModel,
     pub obs: ObsConfig,
     pub lidar: Option<Lidar>,
+    /// The camera with every track's texture (shared by all shards), for camera observations.
+    pub camera: Option<Arc<Camera>>,
     pub mode: Mode,
     pub scenario: Scenario,
     pub reward: Arc<dyn RewardFn>,
@@ -255,6 +262,14 @@ pub struct Settings {
 #[derive(Resource, Debug, Default)]
 pub struct SenseScratch(pub crate::sensors::LidarScratch);
 
+/// Working memory of the camera's render system.
+#[derive(Resource, Debug, Default)]
+pub struct CameraScratch(pub RenderScratch);
+
+/// A car's camera randomisation for its current episode (identity unless enabled).
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct CameraRandom(pub Randomization);
+
 /// The seed of the current reset.
 #[derive(Resource, Debug, Default, Clone, Copy)]
 pub struct Seed(pub u64);
@@ -266,6 +281,8 @@ pub struct ShardIo {
     pub actions: Vec<Action>,
     pub obs: Vec<f32>,
     pub final_obs: Vec<f32>,
+    pub image: Vec<u8>,
+    pub final_image: Vec<u8>,
     pub reward: Vec<f32>,
     pub done: Vec<u8>,
     pub truncated: Vec<u8>,
@@ -278,11 +295,13 @@ pub struct ShardIo {
 }
 
 impl ShardIo {
-    pub fn new(cars: usize, obs_dim: usize) -> Self {
+    pub fn new(cars: usize, obs_dim: usize, image_len: usize) -> Self {
         Self {
             actions: vec![Action::Discrete(0); cars],
             obs: vec![0.0; cars * obs_dim],
             final_obs: vec![0.0; cars * obs_dim],
+            image: vec![0; cars * image_len],
+            final_image: vec![0; cars * image_len],
             reward: vec![0.0; cars],
             done: vec![0; cars],
             truncated: vec![0; cars],
@@ -307,18 +326,29 @@ impl Io {
 }
 
 /// Build a shard holding the cars `first .. first + count` (global indices) of an environment.
-pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize, io: Arc<Mutex<ShardIo>>) -> SubApp {
+/// `camera` is built once by the environment for camera observations and shared by every shard.
+pub fn build_shard(
+    cfg: &EnvConfig,
+    num_cars: usize,
+    first: usize,
+    count: usize,
+    io: Arc<Mutex<ShardIo>>,
+    camera: Option<Arc<Camera>>,
+) -> SubApp {
     let mut app = SubApp::new();
     let lidar = match &cfg.obs {
         ObsConfig::Lidar(l) => Some(Lidar::new(l.clone())),
-        ObsConfig::State(_) => None,
+        _ => None,
     };
+    let render_scratch = camera.as_ref().map(|c| c.scratch()).unwrap_or_default();
+    let has_camera = camera.is_some();
     app.insert_resource(Settings {
         tracks: cfg.tracks.clone(),
         track_schedule: cfg.track_schedule,
         model: CarModel::new(cfg.car.clone()),
         obs: cfg.obs.clone(),
         lidar,
+        camera,
         mode: cfg.mode.clone(),
         scenario: cfg.scenario.clone(),
         reward: cfg.reward.clone(),
@@ -334,9 +364,10 @@ pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize,
     app.insert_resource(Seed(0));
     let rays = match &cfg.obs {
         ObsConfig::Lidar(l) => l.rays,
-        ObsConfig::State(_) => 0,
+        _ => 0,
     };
     app.insert_resource(SenseScratch(crate::sensors::LidarScratch::new(rays)));
+    app.insert_resource(CameraScratch(render_scratch));
     app.insert_resource(Io(io));
 
     let mut step = Schedule::new(SimStep);
@@ -365,7 +396,7 @@ pub fn build_shard(cfg: &EnvConfig, num_cars: usize, first: usize, count: usize,
     app.add_schedule(reset);
     app.update_schedule = Some(SimStep.intern());
 
-    spawn_cars(app.world_mut(), cfg, first, count);
+    spawn_cars(app.world_mut(), cfg, first, count, has_camera);
     app
 }
 
@@ -374,6 +405,7 @@ fn new_episodes() -> ScheduleConfigs<ScheduleSystem> {
     (
         systems::begin_episodes,
         systems::place_objects,
+        systems::randomize_cameras,
         systems::gather_objects::<NewEpisodes>,
         systems::score::<NewEpisodes>,
         systems::write_outputs::<NewEpisodes>,
@@ -381,14 +413,14 @@ fn new_episodes() -> ScheduleConfigs<ScheduleSystem> {
         .chain()
 }
 
-/// Phase 11, Sense: every car's pose is final for the step. A camera's render system goes here,
-/// chained before `sense` (Final's terminal observations of truncated episodes would need their
-/// image before phase 10 moves the car).
+/// Phase 11, Sense: every car's pose is final for the step: the camera's render system, then the
+/// vector observations. (Final, phase 9, renders the last image of truncated episodes itself, before
+/// phase 10 moves the car.)
 fn observe() -> ScheduleConfigs<ScheduleSystem> {
-    systems::sense.into_configs()
+    (systems::render, systems::sense).chain()
 }
 
-fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
+fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize, camera: bool) {
     let objects = cfg.scenario.object_count();
     let race = matches!(cfg.mode, Mode::Race(_));
     let laps = match &cfg.mode {
@@ -416,6 +448,9 @@ fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize) {
         ));
         if objects > 0 {
             e.insert(Nearby::default());
+        }
+        if camera {
+            e.insert(CameraRandom::default());
         }
         if race {
             e.insert(Race(RaceState::with_capacity(laps)));

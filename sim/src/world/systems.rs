@@ -4,11 +4,12 @@
 use bevy_ecs::prelude::*;
 
 use super::{
-    Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race, Score, Seed, SenseScratch,
-    Settings, SimObject, Stage, TrackPose,
+    CameraRandom, CameraScratch, Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race,
+    Score, Seed, SenseScratch, Settings, SimObject, Stage, TrackPose,
 };
 use crate::action::{Action, ActionSpace};
 use crate::buffers::StepInfo;
+use crate::camera::{self, Camera, CameraPose, RenderScratch, SceneObject};
 use crate::car::{CarModel, CarState};
 use crate::config::TrackSchedule;
 use crate::episode::{self, EpisodeState, EpisodeStatus, Mode, RaceAction, StepFacts};
@@ -400,6 +401,84 @@ fn sense_one(
             out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
         }
         (ObsConfig::Lidar(_), None) => unreachable!("a lidar is built for lidar observations"),
+        (ObsConfig::Camera(_) | ObsConfig::StereoCamera(_), _) => {
+            out[0] = (car.state.vx / settings.model.params.max_speed) as f32;
+            out[1] = (car.state.steer / settings.model.params.max_steer) as f32;
+        }
+    }
+}
+
+/// One car's camera image.
+fn render_one(
+    cam: &Camera,
+    car: &Car,
+    near: &Nearby,
+    rand: &CameraRandom,
+    frame: u32,
+    scratch: &mut RenderScratch,
+    out: &mut [u8],
+) {
+    let mut scene = [SceneObject {
+        obb: crate::math::Obb::default(),
+        height: 0.0,
+        tone: 0,
+    }; MAX_OBJECTS];
+    for k in 0..near.n {
+        scene[k] = camera::scene_object(near.obbs[k], near.is_bot);
+    }
+    let pose = CameraPose {
+        pos: car.state.pos,
+        forward: car.state.forward(),
+    };
+    cam.render(
+        car.track as usize,
+        &pose,
+        &scene[..near.n],
+        &rand.0,
+        frame,
+        scratch,
+        out,
+    );
+}
+
+/// Phase 11: every car's camera image (camera observations only), at its final pose for the step.
+pub fn render(
+    settings: Res<Settings>,
+    io: Res<Io>,
+    mut scratch: ResMut<CameraScratch>,
+    cars: Query<(&CarIndex, &Car, &Episode, Option<&Nearby>, &CameraRandom)>,
+) {
+    let Some(cam) = &settings.camera else { return };
+    let mut io = io.lock();
+    let len = cam.image_len();
+    for (idx, car, ep, near, rand) in &cars {
+        let l = idx.local as usize;
+        render_one(
+            cam,
+            car,
+            near.unwrap_or(&NO_OBJECTS),
+            rand,
+            ep.state.steps,
+            &mut scratch.0,
+            &mut io.image[l * len..(l + 1) * len],
+        );
+    }
+}
+
+/// Draw each new episode's camera randomisation from its `(seed, car, episode)` stream (identity
+/// unless the camera's randomisation is enabled).
+pub fn randomize_cameras(
+    settings: Res<Settings>,
+    seed: Res<Seed>,
+    mut cars: Query<(&CarIndex, &Episode, &mut CameraRandom)>,
+) {
+    let Some(cam) = &settings.camera else { return };
+    for (idx, ep, mut rand) in &mut cars {
+        if ep.stage != Stage::Fresh {
+            continue;
+        }
+        let mut rng = Rng::new(mix_seed(&[seed.0, u64::from(idx.global), ep.state.number, 3]));
+        rand.0 = cam.config.randomize.draw(&mut rng, &camera::render::TONES);
     }
 }
 
@@ -409,13 +488,33 @@ pub fn sense_final(
     settings: Res<Settings>,
     io: Res<Io>,
     mut scratch: ResMut<SenseScratch>,
-    cars: Query<(&CarIndex, &Car, &TrackPose, &Episode, Option<&Nearby>)>,
+    mut cam_scratch: ResMut<CameraScratch>,
+    cars: Query<(
+        &CarIndex,
+        &Car,
+        &TrackPose,
+        &Episode,
+        Option<&Nearby>,
+        Option<&CameraRandom>,
+    )>,
 ) {
     let mut io = io.lock();
     let dim = settings.obs.dim();
-    for (idx, car, pose, ep, near) in &cars {
+    for (idx, car, pose, ep, near, rand) in &cars {
         if ep.state.truncated {
             let l = idx.local as usize;
+            if let (Some(cam), Some(rand)) = (&settings.camera, rand) {
+                let len = cam.image_len();
+                render_one(
+                    cam,
+                    car,
+                    near.unwrap_or(&NO_OBJECTS),
+                    rand,
+                    ep.state.steps,
+                    &mut cam_scratch.0,
+                    &mut io.final_image[l * len..(l + 1) * len],
+                );
+            }
             sense_one(
                 &settings,
                 car,

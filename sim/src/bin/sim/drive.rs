@@ -3,14 +3,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde_json::json;
+use slipstream_sim::camera::CameraConfig;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
 use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::track::{Track, ValidateOptions};
-use slipstream_sim::{Action, ActionSpace, EnvConfig, Mode, RaceConfig, RewardPreset, Scenario, VecEnv};
+use slipstream_sim::{Action, ActionSpace, EnvConfig, Mode, ObsConfig, RaceConfig, RewardPreset, Scenario, VecEnv};
+
+use crate::camera_cmd;
 
 #[derive(Args, Debug)]
 pub struct DriveArgs {
@@ -50,6 +53,12 @@ pub struct DriveArgs {
     /// Physics sub-steps per agent step (1/15 s).
     #[arg(long, default_value_t = 4)]
     pub substeps: u32,
+    /// Write the car's camera frames (one PNG per step, numbered from 00000) into this folder.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// With --record: the stereo pair, side by side.
+    #[arg(long, requires = "record")]
+    pub stereo: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -86,6 +95,17 @@ pub fn run(a: DriveArgs) -> Result<()> {
             ..Default::default()
         });
     }
+    if a.record.is_some() {
+        cfg.obs = if a.stereo {
+            ObsConfig::StereoCamera(CameraConfig::default())
+        } else {
+            ObsConfig::Camera(CameraConfig::default())
+        };
+    }
+    let shape = cfg.obs.image_shape();
+    if let Some(dir) = &a.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     let car = cfg.car.clone();
     let track = cfg.tracks[0].clone();
     let mut env = VecEnv::new(cfg, 1)?;
@@ -112,10 +132,26 @@ pub fn run(a: DriveArgs) -> Result<()> {
         driver.lookahead = v;
     }
     let mut actions = [Action::Continuous([0.0, 0.0])];
+    let mut frame = 0usize;
+    let mut record = |out: &slipstream_sim::StepBuffers| -> Result<()> {
+        if let (Some(dir), Some([c, h, w])) = (&a.record, shape) {
+            let path = dir.join(format!("{frame:05}.png"));
+            if c == 2 {
+                let img = camera_cmd::side_by_side(out.image_of(0), w, h);
+                camera_cmd::write_png(&path, 2 * w as u32, h as u32, &img)?;
+            } else {
+                camera_cmd::write_png(&path, w as u32, h as u32, out.image_of(0))?;
+            }
+            frame += 1;
+        }
+        Ok(())
+    };
+    record(&out)?;
     while out.done[0] == 0 {
         let (steer, speed) = driver.act(&track, &car, &out.params[0]);
         actions[0] = Action::Continuous([steer as f32, speed as f32]);
         env.step(&actions, &mut out)?;
+        record(&out)?;
         if let Some(t) = &mut trace {
             t.record_step(&out, 0)?;
         }

@@ -2,6 +2,7 @@
 
 mod alloc;
 mod bench;
+mod camera_cmd;
 mod drive;
 mod track_cmd;
 
@@ -13,7 +14,7 @@ use clap::{Parser, Subcommand};
 static ALLOC: alloc::Counting = alloc::Counting;
 
 /// Slipstream's track simulator: inspect and generate tracks, drive a scripted car round a track,
-/// and measure simulation speed.
+/// render what its camera sees, and measure simulation speed.
 #[derive(Parser, Debug)]
 #[command(name = "sim", version, about, long_about = None, propagate_version = true)]
 struct Cli {
@@ -30,6 +31,8 @@ enum Command {
     Drive(drive::DriveArgs),
     /// Measure simulation throughput (car-steps per second).
     Bench(bench::BenchArgs),
+    /// Render one frame of the car's camera (mono or stereo) as a PNG.
+    Camera(camera_cmd::CameraArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Track(c) => track_cmd::run(c),
         Command::Drive(a) => drive::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Camera(a) => camera_cmd::run(a),
     };
     slipstream_cli::exit(result)
 }
