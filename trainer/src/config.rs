@@ -422,13 +422,24 @@ impl TrainConfig {
                 return Err(format!("{name}: expected [low, high] with low ≤ high, got {r:?}"));
             }
         }
-        Ok(())
+        // What the model is built for must make a model (e.g. no camera sensor for an MLP).
+        self.model_spec().validate()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camera_sensors_are_refused_until_the_trainer_has_a_cnn() {
+        let c = TrainConfig {
+            sensor: ObsConfig::Camera(Default::default()),
+            ..Default::default()
+        };
+        let e = c.validate().unwrap_err();
+        assert!(e.starts_with("sensor: FRONT_FACING_CAMERA"), "{e}");
+    }
 
     #[test]
     fn defaults_validate_and_round_trip() {

@@ -69,6 +69,14 @@ impl ModelSpec {
     /// Check the spec is usable: valid sensor, network, car, and actions inside the car's limits.
     pub fn validate(&self) -> Result<(), String> {
         self.sensor.validate().map_err(|e| e.to_string())?;
+        if self.sensor.camera().is_some() {
+            // The MLP would see only the camera observation's speed and steering, never its pixels.
+            return Err(format!(
+                "sensor: {} needs a convolutional policy, which the trainer does not have yet (use \
+                 lidar or state observations)",
+                self.sensor.sensor_name()
+            ));
+        }
         self.car.validate().map_err(|(f, m)| format!("car.{f}: {m}"))?;
         self.action_space().validate(&self.car).map_err(|e| e.to_string())?;
         match &self.network {
