@@ -147,7 +147,7 @@ impl ModelService for Models {
         let user = self.0.auth.require(req.metadata(), RACING, "listing models").await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 100, 1000);
+        let n = page_size("page_size", r.page_size, 100, 1000)?;
         let rows = self.0.store.list_models(&user.id, offset, n + 1).await?;
         let next = if rows.len() > n {
             (offset + n).to_string()

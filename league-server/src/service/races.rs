@@ -135,7 +135,7 @@ impl RaceService for Races {
         let user = self.0.auth.user(req.metadata()).await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 50, 500);
+        let n = page_size("page_size", r.page_size, 50, 500)?;
         let rows = self.0.store.list_races(user.as_ref(), offset, n + 1).await?;
         let next = if rows.len() > n {
             (offset + n).to_string()

@@ -330,3 +330,104 @@ async fn sequential_small_calls_are_not_delayed() {
     );
     s.stop().await;
 }
+
+/// Page sizes beyond their documented range are refused with INVALID_ARGUMENT naming the field
+/// (they were quietly cut down); 0 still means the default.
+#[tokio::test]
+async fn page_sizes_beyond_their_range_are_refused() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let race = admin
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(open_spec("Pages", "oval")),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    fn refused<T: std::fmt::Debug>(r: Result<T, tonic::Status>, field: &str, max: &str) {
+        let e = r.expect_err("expected INVALID_ARGUMENT");
+        assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+        assert!(
+            e.message().starts_with(&format!("{field}: expected 1–{max}")),
+            "{}",
+            e.message()
+        );
+    }
+    for ok in [0, 1, 1000] {
+        leaderboard(&mut admin, &race.id, ok, "").await.unwrap();
+    }
+    refused(leaderboard(&mut admin, &race.id, 1001, "").await, "page_size", "1000");
+    refused(
+        leaderboard(&mut admin, &race.id, u32::MAX, "").await,
+        "page_size",
+        "1000",
+    );
+    refused(
+        admin
+            .leaderboards
+            .watch_leaderboard(pb::WatchLeaderboardRequest {
+                race_id: race.id.clone(),
+                top: 1001,
+            })
+            .await,
+        "top",
+        "1000",
+    );
+    refused(
+        admin
+            .users
+            .list_users(pb::ListUsersRequest {
+                page_size: 1001,
+                page_token: String::new(),
+            })
+            .await,
+        "page_size",
+        "1000",
+    );
+    refused(
+        admin
+            .races
+            .list_races(pb::ListRacesRequest {
+                page_size: 501,
+                page_token: String::new(),
+            })
+            .await,
+        "page_size",
+        "500",
+    );
+    refused(
+        admin
+            .models
+            .list_models(pb::ListModelsRequest {
+                page_size: 1001,
+                page_token: String::new(),
+            })
+            .await,
+        "page_size",
+        "1000",
+    );
+    refused(
+        admin
+            .submissions
+            .list_submissions(pb::ListSubmissionsRequest {
+                race_id: race.id.clone(),
+                page_size: 501,
+                page_token: String::new(),
+            })
+            .await,
+        "page_size",
+        "500",
+    );
+    // The largest allowed sizes pass, and the server is still up.
+    admin
+        .races
+        .list_races(pb::ListRacesRequest {
+            page_size: 500,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap();
+    admin.users.who_am_i(pb::WhoAmIRequest {}).await.unwrap();
+    s.stop().await;
+}
