@@ -127,17 +127,21 @@ impl ModelService for Models {
             network,
             deleted: false,
         };
-        let saved = self.0.store.upsert_model(&row).await?;
+        let (saved, already_uploaded) = self.0.store.upsert_model(&row).await?;
         tracing::info!(
             model = %saved.id,
             owner = %user.id,
             bytes = saved.size,
+            already_uploaded,
             received_s = received.as_secs_f64(),
             validated_s = validated.as_secs_f64(),
             stored_s = started.elapsed().as_secs_f64(),
             "model uploaded"
         );
-        Ok(Response::new(model_to_pb(&saved)))
+        Ok(Response::new(pb::ModelInfo {
+            already_uploaded,
+            ..model_to_pb(&saved)
+        }))
     }
 
     async fn list_models(
