@@ -197,14 +197,20 @@ async fn model_uploads() {
         "{}",
         e.message()
     );
-    let e = upload(&mut a, b"\x80\x04pickle-or-torchscript", "pickle", None)
-        .await
-        .unwrap_err();
-    assert!(
-        e.code() == Code::InvalidArgument && e.message().contains("safetensors"),
-        "{}",
-        e.message()
-    );
+    // A pickle or a TorchScript/.pt zip uploaded by mistake: named, and what is accepted instead.
+    for (bytes, what) in [
+        (&b"\x80\x04\x95pickled-state-dict"[..], "a Python pickle"),
+        (&b"PK\x03\x04\x14\x00\x00\x00archive/constants.pkl"[..], "a zip archive"),
+    ] {
+        let e = upload(&mut a, bytes, "mistake", None).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+        assert!(
+            e.message().contains(&format!("this is {what}"))
+                && e.message().contains("only .safetensors models are accepted"),
+            "{}",
+            e.message()
+        );
+    }
     // Protocol mistakes.
     let chunk_first = vec![pb::UploadModelRequest {
         part: Some(pb::upload_model_request::Part::Chunk(model.clone())),
