@@ -229,6 +229,7 @@ pub fn model_to_pb(m: &ModelRow) -> pb::ModelInfo {
         sensor: m.sensor.clone(),
         action_space_type: m.action_space_type.clone(),
         network: m.network.clone(),
+        already_uploaded: false,
     }
 }
 

@@ -106,10 +106,12 @@ impl RaceSpec {
         }
     }
 
+    /// Where the race is at `now_ms`. A window end of 0 is "not set": `opens_at_ms` 0 opens the
+    /// race from its creation, `closes_at_ms` 0 never closes it.
     pub fn state(&self, now_ms: i64) -> RaceState {
         if now_ms < self.opens_at_ms {
             RaceState::Upcoming
-        } else if now_ms < self.closes_at_ms {
+        } else if self.closes_at_ms == 0 || now_ms < self.closes_at_ms {
             RaceState::Open
         } else {
             RaceState::Closed
@@ -186,10 +188,19 @@ impl RaceSpec {
                 return bad(f, format!("expected 0–600 seconds, got {v}"));
             }
         }
-        if self.opens_at_ms <= 0 || self.closes_at_ms <= self.opens_at_ms {
+        // 0 = not set (the API's rule for times): open from creation, never closing.
+        for (f, v) in [("opens_at_ms", self.opens_at_ms), ("closes_at_ms", self.closes_at_ms)] {
+            if v < 0 {
+                return bad(f, format!("expected Unix milliseconds, or 0 for no limit, got {v}"));
+            }
+        }
+        if self.closes_at_ms != 0 && self.closes_at_ms <= self.opens_at_ms {
             return bad(
                 "closes_at_ms",
-                "the window must open (opens_at_ms > 0) before it closes".into(),
+                format!(
+                    "the window must close after it opens (opens_at_ms {}), got {}; 0 = never closes",
+                    self.opens_at_ms, self.closes_at_ms
+                ),
             );
         }
         match self.race_type {
@@ -336,6 +347,52 @@ mod tests {
             .validate(|t| t == "upload:abc")
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_window_end_of_zero_is_not_set() {
+        let none = |_: &str| false;
+        let open_ended = RaceSpec {
+            opens_at_ms: 0,
+            closes_at_ms: 0,
+            ..spec()
+        };
+        open_ended.validate(none).unwrap();
+        assert_eq!(open_ended.state(1), RaceState::Open);
+        assert_eq!(open_ended.state(i64::MAX), RaceState::Open, "never closes");
+        let from_creation = RaceSpec {
+            opens_at_ms: 0,
+            ..spec()
+        };
+        from_creation.validate(none).unwrap();
+        assert_eq!(from_creation.state(1999), RaceState::Open);
+        assert_eq!(from_creation.state(2000), RaceState::Closed);
+        let never_closes = RaceSpec {
+            closes_at_ms: 0,
+            ..spec()
+        };
+        never_closes.validate(none).unwrap();
+        assert_eq!(never_closes.state(999), RaceState::Upcoming);
+        assert_eq!(never_closes.state(i64::MAX), RaceState::Open);
+        for (s, field) in [
+            (
+                RaceSpec {
+                    opens_at_ms: -1,
+                    ..spec()
+                },
+                "spec.opens_at_ms",
+            ),
+            (
+                RaceSpec {
+                    closes_at_ms: -1,
+                    ..spec()
+                },
+                "spec.closes_at_ms",
+            ),
+        ] {
+            let e = s.validate(none).unwrap_err().to_string();
+            assert!(e.contains(field), "{field}: {e}");
+        }
     }
 
     #[test]

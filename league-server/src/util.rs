@@ -41,12 +41,15 @@ pub fn parse_page_token(token: &str) -> Result<usize, crate::error::LeagueError>
     })
 }
 
-/// Clamp a requested page size (0 = default).
-pub fn page_size(requested: u32, default: usize, max: usize) -> usize {
-    if requested == 0 {
-        default
-    } else {
-        (requested as usize).min(max)
+/// A requested page size: 0 = `default`, otherwise 1–`max`; anything larger is refused with an
+/// error naming `field` (`page_size`, `top`) rather than quietly cut down.
+pub fn page_size(field: &str, requested: u32, default: usize, max: usize) -> Result<usize, crate::error::LeagueError> {
+    match requested as usize {
+        0 => Ok(default),
+        n if n <= max => Ok(n),
+        n => Err(crate::error::LeagueError::invalid(format!(
+            "{field}: expected 1–{max} (or 0 for the default, {default}), got {n}"
+        ))),
     }
 }
 
@@ -68,7 +71,10 @@ mod tests {
         );
         assert_eq!(parse_page_token("").unwrap(), 0);
         assert!(parse_page_token("x").is_err());
-        assert_eq!(page_size(0, 50, 1000), 50);
-        assert_eq!(page_size(5000, 50, 1000), 1000);
+        assert_eq!(page_size("page_size", 0, 50, 1000).unwrap(), 50);
+        assert_eq!(page_size("page_size", 1, 50, 1000).unwrap(), 1);
+        assert_eq!(page_size("page_size", 1000, 50, 1000).unwrap(), 1000);
+        let e = page_size("page_size", 1001, 50, 1000).unwrap_err().to_string();
+        assert!(e.starts_with("page_size: expected 1–1000"), "{e}");
     }
 }

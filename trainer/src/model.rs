@@ -200,10 +200,16 @@ impl Model {
     /// Validate and load a model from bytes; `path` names it in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path, device: Device) -> Result<Model, TrainError> {
         let bad = |m: String| TrainError::model(path, m);
-        let (_, header) =
-            safetensors::SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let st =
-            safetensors::SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        // A file people mistake for a model gets named ("header too large" helps nobody).
+        let not_safetensors = |e: safetensors::SafeTensorError| match foreign_format(bytes) {
+            Some(what) => bad(format!(
+                "this is {what}, not a safetensors file: only .safetensors models are accepted (as \
+                 `trainer train` saves them); pickles and TorchScript are never loaded"
+            )),
+            None => bad(format!("not a safetensors file: {e}")),
+        };
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
+        let st = safetensors::SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
         let meta = header
             .metadata()
             .clone()
@@ -300,5 +306,17 @@ impl Model {
             n.normalize(&mut v);
         }
         v
+    }
+}
+
+/// What a file that is not a safetensors file looks like, from its first bytes: the formats people
+/// upload by mistake (`None` for anything else). Only asked once safetensors parsing has failed: a
+/// safetensors header length can begin with the same bytes.
+pub fn foreign_format(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [b'P', b'K', 3, 4, ..] => Some("a zip archive (a PyTorch .pt/.pth file or a TorchScript model)"),
+        [0x80, 2..=5, ..] => Some("a Python pickle (a PyTorch file in the legacy format, or another pickled object)"),
+        [0x1f, 0x8b, ..] => Some("a gzip file (a DeepRacer model export .tar.gz?)"),
+        _ => None,
     }
 }

@@ -93,9 +93,39 @@ fn garbage_and_truncated_files_are_refused() {
     let cut = dir.path().join("cut.safetensors");
     std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
     assert!(load_err(&cut).contains("not a safetensors file"));
-    let pickle = dir.path().join("model.pt");
-    std::fs::write(&pickle, b"\x80\x04\x95pickle").unwrap();
-    assert!(load_err(&pickle).contains("not a safetensors file"));
+    // Formats uploaded by mistake are named, with what is accepted instead.
+    for (bytes, what) in [
+        (&b"\x80\x04\x95pickle"[..], "a Python pickle"),
+        (&b"\x80\x02\x8a\x0alegacy torch.save"[..], "a Python pickle"),
+        (
+            &b"PK\x03\x04\x00\x00\x08\x00archive/data.pkl"[..],
+            "a zip archive (a PyTorch .pt/.pth file or a TorchScript",
+        ),
+        (&b"\x1f\x8b\x08\x00model.tar.gz"[..], "a gzip file"),
+    ] {
+        let p = dir.path().join("model.pt");
+        std::fs::write(&p, bytes).unwrap();
+        let e = load_err(&p);
+        assert!(e.contains(&format!("this is {what}")), "{e}");
+        assert!(e.contains("only .safetensors models"), "{e}");
+        assert!(!e.contains("header too large"), "{e}");
+    }
+    // A safetensors file whose header is 0x480 bytes long starts like a pickle (80 04): only a
+    // file that fails to parse is named, so this one gets the loader's real complaint.
+    let data = [0u8; 4];
+    let look_alike = (0..2000)
+        .map(|pad| {
+            let meta = HashMap::from([("pad".to_string(), "x".repeat(pad))]);
+            let view = TensorView::new(Dtype::F32, vec![1], &data).unwrap();
+            safetensors::serialize(vec![("t".to_string(), view)], Some(meta)).unwrap()
+        })
+        .find(|b| b[..8] == 0x480u64.to_le_bytes())
+        .expect("a header of 0x480 bytes");
+    assert_eq!(&look_alike[..2], b"\x80\x04");
+    let p = dir.path().join("look-alike.safetensors");
+    std::fs::write(&p, &look_alike).unwrap();
+    let e = load_err(&p);
+    assert!(e.contains("metadata 'format' is missing"), "{e}");
     assert!(load_err(&dir.path().join("missing.safetensors")).contains("cannot read"));
 }
 

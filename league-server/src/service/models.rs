@@ -127,17 +127,21 @@ impl ModelService for Models {
             network,
             deleted: false,
         };
-        let saved = self.0.store.upsert_model(&row).await?;
+        let (saved, already_uploaded) = self.0.store.upsert_model(&row).await?;
         tracing::info!(
             model = %saved.id,
             owner = %user.id,
             bytes = saved.size,
+            already_uploaded,
             received_s = received.as_secs_f64(),
             validated_s = validated.as_secs_f64(),
             stored_s = started.elapsed().as_secs_f64(),
             "model uploaded"
         );
-        Ok(Response::new(model_to_pb(&saved)))
+        Ok(Response::new(pb::ModelInfo {
+            already_uploaded,
+            ..model_to_pb(&saved)
+        }))
     }
 
     async fn list_models(
@@ -147,7 +151,7 @@ impl ModelService for Models {
         let user = self.0.auth.require(req.metadata(), RACING, "listing models").await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 100, 1000);
+        let n = page_size("page_size", r.page_size, 100, 1000)?;
         let rows = self.0.store.list_models(&user.id, offset, n + 1).await?;
         let next = if rows.len() > n {
             (offset + n).to_string()

@@ -135,7 +135,7 @@ impl RaceService for Races {
         let user = self.0.auth.user(req.metadata()).await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 50, 500);
+        let n = page_size("page_size", r.page_size, 50, 500)?;
         let rows = self.0.store.list_races(user.as_ref(), offset, n + 1).await?;
         let next = if rows.len() > n {
             (offset + n).to_string()
@@ -238,12 +238,13 @@ impl RaceService for Races {
         if !race.spec.private {
             return Err(LeagueError::precondition("the race is public: everyone may enter without an invite").into());
         }
+        // 0 = when the race closes; for a race that never closes, never (0).
         let expires = if r.expires_at_ms == 0 {
             race.spec.closes_at_ms
         } else {
             r.expires_at_ms
         };
-        if expires <= now_ms() {
+        if expires != 0 && expires <= now_ms() {
             return Err(LeagueError::invalid("expires_at_ms: must be in the future").into());
         }
         let token = new_secret("inv");
@@ -313,7 +314,7 @@ impl RaceService for Races {
         if inv.revoked {
             return Err(LeagueError::precondition("the invite was revoked").into());
         }
-        if inv.expires_at <= now_ms() {
+        if inv.expires_at != 0 && inv.expires_at <= now_ms() {
             return Err(LeagueError::precondition("the invite has expired").into());
         }
         let race = self

@@ -85,7 +85,7 @@ impl SubmissionService for Submissions {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 50, 500);
+        let n = page_size("page_size", r.page_size, 50, 500)?;
         let who = if user.role == Role::Admin {
             None
         } else {
@@ -214,7 +214,7 @@ impl LeaderboardService for Leaderboards {
         let r = req.into_inner();
         let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 50, 1000);
+        let n = page_size("page_size", r.page_size, 50, 1000)?;
         Ok(Response::new(
             leaderboard_page(&self.0, &race.id, race.spec.timing, offset, n).await?,
         ))
@@ -229,7 +229,7 @@ impl LeaderboardService for Leaderboards {
         let user = self.0.auth.user(req.metadata()).await?;
         let r = req.into_inner();
         let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
-        let top = page_size(r.top, 50, 1000);
+        let top = page_size("top", r.top, 50, 1000)?;
         // Subscribe before the snapshot so that no change falls between them.
         let mut events = self.0.boards.subscribe();
         let mut boards = self.0.boards.watch_board(&race.id);

@@ -50,7 +50,7 @@ impl UserService for Users {
             .await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 100, 1000);
+        let n = page_size("page_size", r.page_size, 100, 1000)?;
         let users = self.0.store.list_users(offset, n + 1).await?;
         let next = if users.len() > n {
             (offset + n).to_string()

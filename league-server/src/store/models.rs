@@ -23,9 +23,11 @@ const MODEL_COLS: &str = "id, owner_id, name, sha256, size, uploaded_at, sensor,
 impl Store {
     /// Record an uploaded model; the same bytes from the same owner give the same model (revived,
     /// under the new name, if it had been deleted). Safe under concurrent uploads of the same bytes.
-    pub async fn upsert_model(&self, m: &ModelRow) -> Result<ModelRow> {
+    /// Returns the model and whether it was already one of the owner's models, returned as it was
+    /// (its earlier name kept: `m.name` not applied).
+    pub async fn upsert_model(&self, m: &ModelRow) -> Result<(ModelRow, bool)> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (owner_id, sha256) DO NOTHING",
         )
@@ -39,14 +41,16 @@ impl Store {
         .bind(&m.action_space_type)
         .bind(&m.network)
         .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE models SET deleted = 0, name = $1, uploaded_at = $2 WHERE owner_id = $3 AND sha256 = $4 AND deleted = 1")
+        .await?
+        .rows_affected();
+        let revived = sqlx::query("UPDATE models SET deleted = 0, name = $1, uploaded_at = $2 WHERE owner_id = $3 AND sha256 = $4 AND deleted = 1")
             .bind(&m.name)
             .bind(m.uploaded_at)
             .bind(&m.owner_id)
             .bind(&m.sha256)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
         let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MODEL_COLS} FROM models WHERE owner_id = $1 AND sha256 = $2"
         )))
@@ -55,7 +59,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row)
+        Ok((row, inserted == 0 && revived == 0))
     }
 
     pub async fn model(&self, id: &str) -> Result<Option<ModelRow>> {

@@ -35,7 +35,8 @@ impl Store {
             .bind(serde_json::to_string(spec).expect("serialisable"))
             .bind(by)
             .bind(race.created_at)
-            .bind(spec.opens_at_ms)
+            // The column orders listings: a race open from creation (0) opened then.
+            .bind(if spec.opens_at_ms == 0 { race.created_at } else { spec.opens_at_ms })
             .bind(spec.closes_at_ms)
             .bind(i64::from(spec.private))
             .execute(&self.pool)
@@ -46,7 +47,12 @@ impl Store {
     pub async fn update_race(&self, id: &str, spec: &RaceSpec) -> Result<()> {
         sqlx::query("UPDATE races SET spec_json = $1, opens_at = $2, closes_at = $3, private = $4 WHERE id = $5")
             .bind(serde_json::to_string(spec).expect("serialisable"))
-            .bind(spec.opens_at_ms)
+            // A race updated to open at once (0) opens now.
+            .bind(if spec.opens_at_ms == 0 {
+                now_ms()
+            } else {
+                spec.opens_at_ms
+            })
             .bind(spec.closes_at_ms)
             .bind(i64::from(spec.private))
             .bind(id)

@@ -330,3 +330,108 @@ async fn races_lifecycle_and_validation() {
     assert_eq!(code(past), Code::InvalidArgument);
     s.stop().await;
 }
+
+/// The proto's rule for times, 0 = "not set", holds for the window: a race without one is open
+/// from its creation and never closes; racers can submit to it and invites to it never expire.
+#[tokio::test]
+async fn races_without_a_window() {
+    let s = TestServer::start(0).await;
+    let (_, _, mut fac) = s.user("fiona", pb::Role::Facilitator).await;
+    let (_, _, mut racer) = s.user("rick", pb::Role::Racer).await;
+    let unset = |name: &str, private| pb::RaceSpec {
+        opens_at_ms: 0,
+        closes_at_ms: 0,
+        private,
+        ..open_spec(name, "oval")
+    };
+    let race = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(unset("Forever", false)),
+        })
+        .await
+        .expect("a race without a window is accepted")
+        .into_inner();
+    assert_eq!(race.state, pb::RaceState::Open as i32);
+    let spec = race.spec.as_ref().unwrap();
+    assert_eq!((spec.opens_at_ms, spec.closes_at_ms), (0, 0), "kept as not set");
+    let model = upload(&mut racer, &random_model(1), "m", None).await.unwrap();
+    let sub = submit(&mut racer, &race.id, &model.id).await.unwrap().into_inner();
+    assert_eq!(sub.status, pb::SubmissionStatus::Queued as i32);
+    let listed = racer
+        .races
+        .list_races(pb::ListRacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.races.iter().any(|r| r.id == race.id));
+
+    // Only one end unset.
+    let now = slipstream_league::util::now_ms();
+    for (opens, closes, state) in [
+        (0, now + 60_000, pb::RaceState::Open),
+        (0, now - 60_000, pb::RaceState::Closed),
+        (now + 60_000, 0, pb::RaceState::Upcoming),
+        (now - 60_000, 0, pb::RaceState::Open),
+    ] {
+        let r = fac
+            .races
+            .create_race(pb::CreateRaceRequest {
+                spec: Some(pb::RaceSpec {
+                    opens_at_ms: opens,
+                    closes_at_ms: closes,
+                    ..open_spec("One end", "oval")
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.state, state as i32, "opens {opens}, closes {closes}");
+    }
+    // Negative times name their own field.
+    for (opens, closes, field) in [(-5, 0, "spec.opens_at_ms"), (0, -5, "spec.closes_at_ms")] {
+        let e = fac
+            .races
+            .create_race(pb::CreateRaceRequest {
+                spec: Some(pb::RaceSpec {
+                    opens_at_ms: opens,
+                    closes_at_ms: closes,
+                    ..open_spec("Bad", "oval")
+                }),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains(field), "{field}: {}", e.message());
+    }
+
+    // A private race that never closes: an invite "until the race closes" never expires.
+    let private = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(unset("Club", true)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let inv = fac
+        .races
+        .create_invite(pb::CreateInviteRequest {
+            race_id: private.id.clone(),
+            expires_at_ms: 0,
+        })
+        .await
+        .expect("an invite to a race that never closes")
+        .into_inner();
+    assert_eq!(inv.expires_at_ms, 0, "never expires");
+    let joined = racer
+        .races
+        .join_race(pb::JoinRaceRequest {
+            invite_token: inv.token,
+        })
+        .await
+        .expect("joining with it")
+        .into_inner();
+    assert_eq!(joined.id, private.id);
+    s.stop().await;
+}

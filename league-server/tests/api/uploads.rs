@@ -113,12 +113,25 @@ async fn model_uploads() {
         (m1.sensor.as_str(), m1.action_space_type.as_str()),
         ("state", "continuous")
     );
-    // The same bytes again: the same model.
+    assert!(!m1.already_uploaded);
+    // The same bytes again: the same model, and the reply says so (the earlier name is kept).
     let m2 = upload(&mut a, &model, "again", None).await.unwrap();
     assert_eq!(m1.id, m2.id);
+    assert!(m2.already_uploaded, "the reply says the bytes were already uploaded");
+    assert_eq!(m2.name, "first");
+    let got = a
+        .models
+        .get_model(pb::GetModelRequest {
+            model_id: m1.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!got.already_uploaded, "only in UploadModel's reply");
     // Someone else's copy is their own model.
     let mb = upload(&mut b, &model, "bobs", None).await.unwrap();
     assert_ne!(mb.id, m1.id);
+    assert!(!mb.already_uploaded);
     // Racers see only their own models.
     let list = a
         .models
@@ -184,14 +197,20 @@ async fn model_uploads() {
         "{}",
         e.message()
     );
-    let e = upload(&mut a, b"\x80\x04pickle-or-torchscript", "pickle", None)
-        .await
-        .unwrap_err();
-    assert!(
-        e.code() == Code::InvalidArgument && e.message().contains("safetensors"),
-        "{}",
-        e.message()
-    );
+    // A pickle or a TorchScript/.pt zip uploaded by mistake: named, and what is accepted instead.
+    for (bytes, what) in [
+        (&b"\x80\x04\x95pickled-state-dict"[..], "a Python pickle"),
+        (&b"PK\x03\x04\x14\x00\x00\x00archive/constants.pkl"[..], "a zip archive"),
+    ] {
+        let e = upload(&mut a, bytes, "mistake", None).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+        assert!(
+            e.message().contains(&format!("this is {what}"))
+                && e.message().contains("only .safetensors models are accepted"),
+            "{}",
+            e.message()
+        );
+    }
     // Protocol mistakes.
     let chunk_first = vec![pb::UploadModelRequest {
         part: Some(pb::upload_model_request::Part::Chunk(model.clone())),

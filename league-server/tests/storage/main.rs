@@ -146,7 +146,7 @@ async fn setup(store: &Store, racer: &str, race: Option<&RaceRow>) -> (RaceRow, 
     };
     let u = store.create_user(racer, Role::Racer).await.unwrap();
     store.put_blob("abc", b"xyz").await.unwrap();
-    let m = store.upsert_model(&model_row(&u.id, "m", "abc")).await.unwrap();
+    let (m, _) = store.upsert_model(&model_row(&u.id, "m", "abc")).await.unwrap();
     (race, u.id, m.id)
 }
 
@@ -234,7 +234,7 @@ async fn races_visibility_invites_and_deletion(store: Store) {
     assert_eq!(store.race(&private.id).await.unwrap().unwrap().spec.laps, 5);
     // Deleting cancels queued work and removes members and invites; submissions stay as records.
     store.put_blob("abc", b"xyz").await.unwrap();
-    let m = store.upsert_model(&model_row(&racer.id, "m", "abc")).await.unwrap();
+    let (m, _) = store.upsert_model(&model_row(&racer.id, "m", "abc")).await.unwrap();
     let sub = store.insert_submission(&private.id, &m.id, &racer.id, 0).await.unwrap();
     store.delete_race(&private.id).await.unwrap();
     assert!(store.race(&private.id).await.unwrap().is_none());
@@ -266,17 +266,21 @@ async fn models_blobs_and_deduplication(store: Store) {
     assert_eq!(store.blob(&sha).await.unwrap().unwrap(), big);
     assert!(store.blob("missing").await.unwrap().is_none());
     // The same bytes from the same owner are one model; another owner gets their own.
-    let m1 = store.upsert_model(&model_row(&a.id, "first", &sha)).await.unwrap();
-    let m2 = store.upsert_model(&model_row(&a.id, "again", &sha)).await.unwrap();
+    let (m1, existed) = store.upsert_model(&model_row(&a.id, "first", &sha)).await.unwrap();
+    assert!(!existed);
+    let (m2, existed) = store.upsert_model(&model_row(&a.id, "again", &sha)).await.unwrap();
     assert_eq!((m1.id.as_str(), m2.name.as_str()), (m2.id.as_str(), "first"));
-    let mb = store.upsert_model(&model_row(&b.id, "bens", &sha)).await.unwrap();
+    assert!(existed, "the same bytes again: the earlier model, as it was");
+    let (mb, existed) = store.upsert_model(&model_row(&b.id, "bens", &sha)).await.unwrap();
     assert_ne!(mb.id, m1.id);
+    assert!(!existed);
     assert_eq!(store.list_models(&a.id, 0, 10).await.unwrap().len(), 1);
     // Deleting hides it; uploading the bytes again revives it under the new name.
     store.delete_model(&m1.id).await.unwrap();
     assert!(store.list_models(&a.id, 0, 10).await.unwrap().is_empty());
     assert!(store.model(&m1.id).await.unwrap().unwrap().deleted);
-    let back = store.upsert_model(&model_row(&a.id, "revived", &sha)).await.unwrap();
+    let (back, existed) = store.upsert_model(&model_row(&a.id, "revived", &sha)).await.unwrap();
+    assert!(!existed, "revived under the new name");
     assert_eq!(
         (back.id.as_str(), back.name.as_str(), back.deleted),
         (m1.id.as_str(), "revived", false)
@@ -291,7 +295,7 @@ async fn models_blobs_and_deduplication(store: Store) {
     }
     let mut ids = Vec::new();
     for t in tasks {
-        ids.push(t.await.unwrap().unwrap().id);
+        ids.push(t.await.unwrap().unwrap().0.id);
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");

@@ -84,8 +84,8 @@ pub enum Command {
     Leaderboard {
         /// The race's id.
         race: String,
-        /// Rows per page.
-        #[arg(long, default_value_t = 50)]
+        /// Rows per page (1–1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
         /// Keep watching: print submission and rank changes as they happen.
         #[arg(long)]

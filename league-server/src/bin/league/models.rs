@@ -24,12 +24,27 @@ pub async fn models(c: &mut Clients, out: Output, cmd: ModelsCmd) -> Result<()> 
                 .chain(bytes.chunks(CHUNK).map(|chunk| Part::Chunk(chunk.to_vec())))
                 .map(|part| pb::UploadModelRequest { part: Some(part) })
                 .collect::<Vec<_>>();
+            let asked = metadata_name(&parts);
             let m = c.models.upload_model(futures::stream::iter(parts)).await.reply()?;
             out.emit(&json::Model::from(&m), || {
-                format!(
-                    "uploaded {} as {} ({} bytes, sha256 {})",
-                    m.name, m.id, m.size_bytes, m.sha256
-                )
+                if m.already_uploaded {
+                    format!(
+                        "already uploaded: these bytes are your model {} ({}, sha256 {}); its name is kept{}",
+                        m.id,
+                        m.name,
+                        m.sha256,
+                        if m.name == asked {
+                            String::new()
+                        } else {
+                            format!(", not {asked:?}")
+                        }
+                    )
+                } else {
+                    format!(
+                        "uploaded {} as {} ({} bytes, sha256 {})",
+                        m.name, m.id, m.size_bytes, m.sha256
+                    )
+                }
             })
         }
         ModelsCmd::List => {
@@ -55,5 +70,13 @@ pub async fn models(c: &mut Clients, out: Output, cmd: ModelsCmd) -> Result<()> 
                 .reply()?;
             out.emit(&json::Deleted { deleted: &model }, || format!("deleted {model}"))
         }
+    }
+}
+
+/// The name an upload's metadata asks for.
+fn metadata_name(parts: &[pb::UploadModelRequest]) -> String {
+    match parts.first().and_then(|p| p.part.as_ref()) {
+        Some(Part::Metadata(m)) => m.name.clone(),
+        _ => String::new(),
     }
 }

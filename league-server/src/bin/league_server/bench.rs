@@ -45,10 +45,24 @@ pub struct BenchArgs {
     /// Size of the uploaded model, MiB.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1024))]
     upload_mib: u64,
+    /// Calls timed for the sequential case: one client, a 20-row page, one call after another
+    /// (after 50 untimed), with no other load.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    sequential_calls: u64,
+    /// A Python with grpcio (`scripts/grpc-python` prints one): time the sequential case from
+    /// `--python-client` too, the client hobbyists use.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// The Python client run with `--python` (its `latency` command).
+    #[arg(long, default_value = "proto/examples/python/league_client.py")]
+    python_client: PathBuf,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
 }
+
+/// Rows per page in the sequential case.
+const SEQUENTIAL_ROWS: u32 = 20;
 
 /// CPU time (user + system) this process has used, seconds.
 fn cpu_seconds() -> f64 {
@@ -209,6 +223,28 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         })
         .await?;
     let cold_ms = t0.elapsed().as_secs_f64() * 1000.0;
+
+    // Sequential clients: one call after another, 20-row pages, nothing else running. (Without
+    // TCP_NODELAY on the server's sockets each call waited ~40 ms for the client's delayed ACK.)
+    let mut seq = Vec::new();
+    for i in 0..50 + a.sequential_calls {
+        let t0 = Instant::now();
+        c.leaderboards
+            .get_leaderboard(pb::GetLeaderboardRequest {
+                race_id: race.id.clone(),
+                page_size: SEQUENTIAL_ROWS,
+                page_token: String::new(),
+            })
+            .await?;
+        if i >= 50 {
+            seq.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    seq.sort_by(f64::total_cmp);
+    let python_seq = match &a.python {
+        None => None,
+        Some(py) => Some(python_latency(py, &a.python_client, &addr, &race.id, a.sequential_calls).await?),
+    };
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let race_id = Arc::new(race.id.clone());
     let mut tasks = Vec::new();
@@ -315,6 +351,9 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         "leaderboard_cold_query_ms": cold_ms, "leaderboard_queries": lat.len(), "submissions": submits, "evaluated_during_load": evaluated,
         "leaderboard_p50_ms": percentile(&lat, 0.5), "leaderboard_p99_ms": percentile(&lat, 0.99), "leaderboard_max_ms": lat.last(),
         "upload_mib": big.len() as f64 / (1 << 20) as f64, "upload_s": upload_s,
+        "sequential_rows": SEQUENTIAL_ROWS, "sequential_calls": seq.len(),
+        "sequential_rust_p50_ms": percentile(&seq, 0.5), "sequential_rust_p99_ms": percentile(&seq, 0.99),
+        "sequential_python": python_seq,
     });
     if a.json {
         println!("{report}");
@@ -349,11 +388,58 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             a.entries
         );
         println!(
+            "sequential client, {SEQUENTIAL_ROWS}-row pages one after another ({} calls): Rust (tonic) p50 {:.2} ms, p99 {:.2} ms",
+            seq.len(),
+            percentile(&seq, 0.5),
+            percentile(&seq, 0.99)
+        );
+        if let Some(p) = &python_seq {
+            println!(
+                "sequential client, {SEQUENTIAL_ROWS}-row pages one after another ({} calls): {} p50 {:.2} ms, p99 {:.2} ms",
+                p["calls"],
+                p["client"].as_str().unwrap_or("python"),
+                p["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                p["p99_ms"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+        println!(
             "upload of a {:.1} MiB model over loopback: {upload_s:.2} s",
             big.len() as f64 / (1 << 20) as f64
         );
     }
     Ok(())
+}
+
+/// The Python client's `latency` command against the running server: its JSON report.
+async fn python_latency(
+    python: &std::path::Path,
+    script: &std::path::Path,
+    addr: &str,
+    race_id: &str,
+    calls: u64,
+) -> Result<serde_json::Value> {
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .arg("latency")
+        .args(["--server", addr.trim_start_matches("http://"), "--race", race_id])
+        .args(["--rows", &SEQUENTIAL_ROWS.to_string(), "--calls", &calls.to_string()])
+        .output()
+        .await
+        .with_context(|| format!("--python {}: cannot run it", python.display()))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "--python-client {}: failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "--python-client {}: its output is not JSON: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 async fn upload(c: &mut client::Clients, bytes: &[u8], name: &str) -> Result<String> {

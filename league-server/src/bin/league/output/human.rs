@@ -85,10 +85,15 @@ pub fn races(races: &[pb::Race]) -> String {
             s.track,
             race_state_name(r.state),
             timing_name(s.timing),
-            time(s.closes_at_ms)
+            closes(s.closes_at_ms)
         )
     }));
     lines.join("\n")
+}
+
+/// A race's closing time; 0 = never.
+fn closes(ms: i64) -> String {
+    if ms == 0 { "never".into() } else { time(ms) }
 }
 
 /// One race, all its settings.
@@ -127,8 +132,11 @@ pub fn race(r: &pb::Race) -> String {
     ));
     lines.push(format!(
         "window       {} → {}",
-        time(s.opens_at_ms),
-        time(s.closes_at_ms)
+        match s.opens_at_ms {
+            0 => "from creation".to_string(),
+            t => time(t),
+        },
+        closes(s.closes_at_ms)
     ));
     let cap = match s.max_submissions_per_user {
         0 => "unlimited".to_string(),
@@ -400,11 +408,15 @@ window       2024-05-01 09:30:00Z → 2024-05-08 09:30:00Z
 submissions  10 per racer
 entry        private (by invite)"
         );
-        // A time trial, with nothing set: the server's defaults, times not set.
+        // A time trial, with nothing set: the server's defaults, times not set (no window: open
+        // from its creation, never closing).
         let plain = race(&pb::Race::default());
         assert!(plain.contains("race type    time trial\n"), "{plain}");
         assert!(plain.contains("scoring      best lap over 0 laps"), "{plain}");
-        assert!(plain.contains("window       - → -\nsubmissions  unlimited per racer\nentry        public"));
+        assert!(
+            plain.contains("window       from creation → never\nsubmissions  unlimited per racer\nentry        public"),
+            "{plain}"
+        );
     }
 
     #[test]

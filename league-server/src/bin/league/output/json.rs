@@ -244,6 +244,9 @@ pub struct Model<'a> {
     pub sensor: &'a str,
     pub action_space_type: &'a str,
     pub network: &'a str,
+    /// In an upload's answer: the bytes were already this model (its name kept).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_uploaded: bool,
 }
 
 impl<'a> From<&'a pb::ModelInfo> for Model<'a> {
@@ -257,6 +260,7 @@ impl<'a> From<&'a pb::ModelInfo> for Model<'a> {
             sensor: &m.sensor,
             action_space_type: &m.action_space_type,
             network: &m.network,
+            already_uploaded: m.already_uploaded,
         }
     }
 }

@@ -159,12 +159,18 @@ fn users_models_tracks_and_tokens() {
         sensor: "lidar".into(),
         action_space_type: "continuous".into(),
         network: "mlp".into(),
+        already_uploaded: false,
     };
     assert_eq!(
         doc(Model::from(&m)),
         json!({"id": "model_1", "name": "fast", "sha256": "ab", "size_bytes": 42, "uploaded_at_ms": 1_000,
                "sensor": "lidar", "action_space_type": "continuous", "network": "mlp"})
     );
+    let again = pb::ModelInfo {
+        already_uploaded: true,
+        ..m.clone()
+    };
+    assert_eq!(doc(Model::from(&again))["already_uploaded"], json!(true));
     let t = pb::TrackInfo {
         id: "upload:ab".into(),
         name: "square".into(),

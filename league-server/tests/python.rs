@@ -1,0 +1,88 @@
+//! The API from Python: a client generated from `proto/` with grpcio-tools runs the main flow —
+//! health, reflection (v1alpha), a racer and a race, upload, watch + submit, leaderboard, trace —
+//! against a real server (`proto/examples/python/league_client.py`, the example for Python users).
+//! `scripts/grpc-python` installs grpcio into a cache folder outside the checkout on first use.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python with grpcio that `scripts/grpc-python` provides (installing it once).
+fn grpc_python() -> String {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/grpc-python"))
+        .output()
+        .expect("running scripts/grpc-python");
+    assert!(
+        out.status.success(),
+        "scripts/grpc-python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_grpcio_client_runs_the_main_flow() {
+    let python = tokio::task::spawn_blocking(grpc_python).await.unwrap();
+    let model = tokio::task::spawn_blocking(trained_model).await.unwrap();
+    let s = TestServer::start(1).await;
+    let model_file = s.dir.path().join("model.safetensors");
+    std::fs::write(&model_file, model).unwrap();
+    let addr = s.addr.trim_start_matches("http://").to_string();
+    let script = repo().join("proto/examples/python/league_client.py");
+    let out = tokio::process::Command::new(&python)
+        .arg(&script)
+        .args(["flow", "--server", &addr, "--admin-token", ADMIN, "--model"])
+        .arg(&model_file)
+        .args(["--timeout", "120"])
+        .output()
+        .await
+        .expect("running the Python client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the Python client failed:\n{stderr}\n{stdout}");
+    let r: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the Python client's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+
+    assert_eq!(r["health"], "SERVING");
+    let services = r["reflection_services"].as_array().unwrap();
+    for svc in [
+        "slipstream.league.v1.LeaderboardService",
+        "slipstream.league.v1.ModelService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(services.iter().any(|s| s == svc), "{svc} not in {services:?}");
+    }
+    assert!(
+        r["reflection_model_methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "UploadModel"),
+        "{r}"
+    );
+    assert_eq!(r["model"]["again_already_uploaded"], true);
+    assert_eq!(
+        r["watched_statuses"].as_array().unwrap().last().unwrap(),
+        "SUBMISSION_STATUS_COMPLETED",
+        "{r}"
+    );
+    let sub = &r["submission"];
+    assert_eq!(sub["qualified"], true, "{r}");
+    assert_eq!(sub["rank_change"], 1, "the watch pushed the new rank: {r}");
+    let board = r["leaderboard"].as_array().unwrap();
+    assert_eq!(board.len(), 1, "{r}");
+    assert_eq!(board[0]["user"], "py-racer");
+    assert_eq!(board[0]["submission_id"], sub["id"]);
+    assert_eq!(board[0]["score_ms"], sub["score_ms"]);
+    assert!(r["trace"]["rows"].as_u64().unwrap() > 10, "{r}");
+    assert!(r["trace"]["header"].as_str().unwrap().starts_with("episode,"), "{r}");
+    s.stop().await;
+}
