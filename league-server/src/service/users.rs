@@ -137,7 +137,7 @@ impl UserService for Users {
             }
         };
         let offset = parse_page_token(&r.page_token)?;
-        let n = page_size(r.page_size, 100, 1000);
+        let n = page_size("page_size", r.page_size, 100, 1000)?;
         let rows = self
             .0
             .store

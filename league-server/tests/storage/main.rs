@@ -757,7 +757,7 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
     let ann = old.create_user("ann", Role::Racer).await.unwrap();
     let race = old.insert_race(&spec("Old cup"), &admin.id).await.unwrap();
     old.put_blob("abc", b"xyz").await.unwrap();
-    let m = old.upsert_model(&model_row(&ann.id, "m", "abc")).await.unwrap();
+    let (m, _) = old.upsert_model(&model_row(&ann.id, "m", "abc")).await.unwrap();
     old.insert_token(
         &admin.id,
         &slipstream_league::util::secret_hash("old-boot"),
