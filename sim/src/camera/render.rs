@@ -373,6 +373,26 @@ fn draw_ground(cfg: &CameraConfig, rows: &[Row], tex: &TrackTexture, eye: Vec2, 
             // Magnified (a texel spans more than a pixel): bilinear between texel centres.
             let (wmax, hmax) = (lvl.w as i64 - 1, lvl.h as i64 - 1);
             let (mut u, mut v) = (u0 - (1 << 15), v0 - (1 << 15));
+            // The row's texel coordinates are linear in the pixel: check its two ends once, and
+            // when both neighbours of every sample are inside, read without clamping (most of the
+            // image: the near rows are the magnified ones).
+            let (xs, xe) = (u >> 16, (u + du * last) >> 16);
+            let (ys, ye) = (v >> 16, (v + dv * last) >> 16);
+            if xs.min(xe) >= 0 && xs.max(xe) < wmax && ys.min(ye) >= 0 && ys.max(ye) < hmax {
+                let stride = stride as usize;
+                for px in line.iter_mut() {
+                    let i = (v >> 16) as usize * stride + (u >> 16) as usize;
+                    let (fx, fy) = (((u >> 8) & 255) as u32, ((v >> 8) & 255) as u32);
+                    let (t00, t01) = (u32::from(data[i]), u32::from(data[i + 1]));
+                    let (t10, t11) = (u32::from(data[i + stride]), u32::from(data[i + stride + 1]));
+                    let top = t00 * (256 - fx) + t01 * fx;
+                    let bot = t10 * (256 - fx) + t11 * fx;
+                    *px = ((top * (256 - fy) + bot * fy + (1 << 15)) >> 16) as u8;
+                    u += du;
+                    v += dv;
+                }
+                continue;
+            }
             for px in line.iter_mut() {
                 let (x, y) = (u >> 16, v >> 16);
                 let (fx, fy) = ((u >> 8) & 255, (v >> 8) & 255);
