@@ -313,6 +313,16 @@ mod env {
         assert_eq!(cfg.obs.sensor_name(), "FRONT_FACING_CAMERA");
         assert_eq!(cfg.obs.image_shape(), Some([1, 120, 160]));
         let tracks = cfg.tracks.clone();
+        // The same cars without a time limit: at the step a truncated episode ends, their pose is the
+        // pose the episode ended in.
+        let mut long_cfg = cfg.clone();
+        long_cfg.mode = Mode::Train(EpisodeConfig {
+            max_steps: 1000,
+            ..Default::default()
+        });
+        let mut long = VecEnv::new(long_cfg, 3).unwrap();
+        let mut long_out = long.buffers(false);
+        long.reset(1, &mut long_out).unwrap();
         let mut env = VecEnv::new(cfg, 3).unwrap();
         let mut out = env.buffers(false);
         assert_eq!(out.image.len(), 3 * 160 * 120);
@@ -322,7 +332,9 @@ mod env {
         let mut truncated_seen = false;
         for _ in 0..10 {
             env.step(&[Action::Discrete(4); 3], &mut out).unwrap();
+            long.step(&[Action::Discrete(4); 3], &mut long_out).unwrap();
             let after = env.car_states().unwrap();
+            let last_poses = long.car_states().unwrap();
             for i in 0..3 {
                 // The image is what the camera sees at the car's pose after the step.
                 let s = after[i].state;
@@ -342,7 +354,27 @@ mod env {
                 if out.truncated[i] != 0 {
                     truncated_seen = true;
                     // The last image is at the pose the episode ended in, not the new start.
-                    assert_ne!(out.final_image[i * img.len()..(i + 1) * img.len()], img[..]);
+                    let final_image = &out.final_image[i * img.len()..(i + 1) * img.len()];
+                    assert_ne!(final_image, &img[..]);
+                    let s = last_poses[i].state;
+                    let mut last = vec![0u8; cam.image_len()];
+                    cam.render(
+                        0,
+                        &CameraPose {
+                            pos: s.pos,
+                            forward: s.forward(),
+                        },
+                        &[],
+                        &Randomization::IDENTITY,
+                        0,
+                        &mut cam.scratch(),
+                        &mut last,
+                    );
+                    assert_eq!(
+                        final_image,
+                        &last[..],
+                        "car {i}: the image at the pose its episode ended in"
+                    );
                 }
             }
         }
