@@ -113,3 +113,18 @@ fn resume_continues_the_optimizer() {
     let state = checkpoint::load_state(&files).unwrap();
     assert_eq!(state.iteration, 3);
 }
+
+#[test]
+fn a_damaged_optimizer_state_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config();
+    run(options(dir.path(), cfg.clone(), "progress_speed", 16 * 64));
+    let path = dir.path().join("optimizer.safetensors");
+    for bytes in [b"not a safetensors file".to_vec(), Vec::new()] {
+        std::fs::write(&path, &bytes).unwrap();
+        let mut opts = options(dir.path(), cfg.clone(), "progress_speed", 16 * 64);
+        opts.resume = true;
+        let e = train(opts, &mut |_| {}).unwrap_err().to_string();
+        assert!(e.contains("optimizer.safetensors"), "{e}");
+    }
+}
