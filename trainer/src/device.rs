@@ -59,6 +59,24 @@ impl DeviceChoice {
     }
 }
 
+/// Keep the memory of freed CPU tensors in the process instead of handing it back to the OS.
+///
+/// A PPO update allocates and frees the same few-hundred-kilobyte activations for every minibatch.
+/// glibc's defaults return such blocks to the kernel (`munmap`, or trimming the heap's top) as soon
+/// as they are freed, so the next minibatch page-faults them back in, zeroed: 1.6 M page faults and
+/// ~5 s of system time per 1.5 M training steps on the default configuration. With blocks below
+/// 32 MiB served from the heap and up to 256 MiB of free heap kept, training on the CPU is ~15 %
+/// faster (BENCHMARKS.md). Process-wide; call it once at start-up, before threads start. A no-op
+/// where the C library is not glibc.
+pub fn keep_freed_tensor_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's thresholds; it is called before other threads run.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 /// A short name for a device (`cpu`, `cuda:0`).
 pub fn device_name(d: Device) -> String {
     match d {

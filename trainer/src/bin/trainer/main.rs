@@ -119,6 +119,7 @@ struct EvalArgs {
 }
 
 fn main() -> ExitCode {
+    slipstream_trainer::device::keep_freed_tensor_memory();
     slipstream_cli::init_tracing("warn");
     let cli = Cli::parse();
     let result = match cli.command {
