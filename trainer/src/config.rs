@@ -38,6 +38,7 @@ use slipstream_sim::action::{DiscreteAction, Range};
 use slipstream_sim::{ActionSpace, CarParams, EpisodeConfig, ObsConfig, Scenario};
 
 use crate::error::TrainError;
+use crate::network::NetworkSpec;
 
 /// The value loss, with DeepRacer's names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,51 +47,6 @@ pub enum LossType {
     Huber,
     #[serde(rename = "mean squared error")]
     MeanSquaredError,
-}
-
-/// The policy network, a declared part of the model (a camera CNN will be another variant).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum NetworkSpec {
-    /// Separate actor and critic multi-layer perceptrons.
-    Mlp {
-        hidden: Vec<usize>,
-        #[serde(default = "default_activation")]
-        activation: Activation,
-    },
-}
-
-fn default_activation() -> Activation {
-    Activation::Tanh
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Activation {
-    Tanh,
-    Relu,
-}
-
-impl Default for NetworkSpec {
-    fn default() -> Self {
-        NetworkSpec::Mlp {
-            hidden: vec![64, 64],
-            activation: Activation::Tanh,
-        }
-    }
-}
-
-impl NetworkSpec {
-    pub fn name(&self) -> String {
-        match self {
-            NetworkSpec::Mlp { hidden, .. } => {
-                format!(
-                    "MLP_{}",
-                    hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("_")
-                )
-            }
-        }
-    }
 }
 
 /// An action space in the config file (DeepRacer's `model_metadata.json` shapes, tagged by type).
@@ -383,16 +339,6 @@ impl TrainConfig {
         if self.sim_threads > 256 {
             return Err(format!("sim_threads: expected 0–256, got {}", self.sim_threads));
         }
-        match &self.network {
-            NetworkSpec::Mlp { hidden, .. } => {
-                if hidden.is_empty() || hidden.len() > 8 {
-                    return Err("network.hidden: expected 1–8 layer sizes".into());
-                }
-                if let Some((i, h)) = hidden.iter().enumerate().find(|(_, h)| !(1..=4096).contains(*h)) {
-                    return Err(format!("network.hidden[{i}]: expected 1–4096 units, got {h}"));
-                }
-            }
-        }
         self.action_space
             .to_space()
             .validate(&self.car)
@@ -432,13 +378,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn camera_sensors_are_refused_until_the_trainer_has_a_cnn() {
-        let c = TrainConfig {
+    fn camera_sensors_need_a_camera_network() {
+        let mut c = TrainConfig {
             sensor: ObsConfig::Camera(Default::default()),
             ..Default::default()
         };
         let e = c.validate().unwrap_err();
-        assert!(e.starts_with("sensor: FRONT_FACING_CAMERA"), "{e}");
+        assert!(e.starts_with("network: an MLP cannot see camera images"), "{e}");
+        c.network = NetworkSpec::DeepConvolutionalNetworkShallow;
+        c.validate().unwrap();
+        c.sensor = ObsConfig::default();
+        let e = c.validate().unwrap_err();
+        assert!(
+            e.contains("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW reads camera images"),
+            "{e}"
+        );
     }
 
     #[test]

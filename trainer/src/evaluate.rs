@@ -133,7 +133,7 @@ pub fn evaluate(
                 "the race was still running after its wall-clock limit ({steps} steps driven)"
             )));
         }
-        runner.act(model, &out.obs, &mut actions);
+        runner.act(model, &out.obs, &out.image, &mut actions);
         env.step(&actions, &mut out)?;
         steps += 1;
         if let Some(t) = &mut trace {

@@ -6,6 +6,7 @@
 //! * [`config`]: the TOML training configuration (DeepRacer's hyperparameter names).
 //! * [`model`]: the model's spec (and the environment it drives in) and the self-describing
 //!   `.safetensors` model file.
+//! * [`network`]: the declared networks (MLP; DeepRacer's and Slipstream's camera CNNs).
 //! * [`policy`]: the actor-critic network, its action distribution, and network output → actions.
 //! * [`train`]: the training loop in named steps; [`rollout`]: collecting experience and GAE;
 //!   [`ppo`]: the clipped-surrogate update, readable next to the paper; [`optim`]: Adam with its
@@ -22,6 +23,7 @@ pub mod error;
 pub mod evaluate;
 pub mod metrics;
 pub mod model;
+pub mod network;
 pub mod norm;
 pub mod optim;
 pub mod policy;

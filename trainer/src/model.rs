@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use slipstream_sim::{ActionSpace, CarParams, EnvConfig, Mode, ModelMetadata, ObsConfig, Track};
 use tch::{Device, Tensor};
 
-use crate::config::NetworkSpec;
 use crate::error::TrainError;
+use crate::network::{NetworkSpec, WeightInit};
 use crate::norm::RunningMeanStd;
-use crate::policy::{Policy, WeightInit};
+use crate::policy::Policy;
 use crate::tensors::{self, Encoded};
 
 /// The model file format this build writes and reads.
@@ -50,6 +50,11 @@ impl ModelSpec {
         self.sensor.dim()
     }
 
+    /// `[channels, height, width]` of the sensor's camera images (`None` without a camera).
+    pub fn image_shape(&self) -> Option<[i64; 3]> {
+        image_shape(&self.sensor)
+    }
+
     /// The environment this model drives in: its car, sensor, action space and step settings, on
     /// `tracks` (at least one) in `mode`. Training and racing both start from this one function,
     /// so a model races in exactly the world it was trained in; callers add the scenario, the
@@ -69,23 +74,9 @@ impl ModelSpec {
     /// Check the spec is usable: valid sensor, network, car, and actions inside the car's limits.
     pub fn validate(&self) -> Result<(), String> {
         self.sensor.validate().map_err(|e| e.to_string())?;
-        if self.sensor.camera().is_some() {
-            // The MLP would see only the camera observation's speed and steering, never its pixels.
-            return Err(format!(
-                "sensor: {} needs a convolutional policy, which the trainer does not have yet (use \
-                 lidar or state observations)",
-                self.sensor.sensor_name()
-            ));
-        }
         self.car.validate().map_err(|(f, m)| format!("car.{f}: {m}"))?;
         self.action_space().validate(&self.car).map_err(|e| e.to_string())?;
-        match &self.network {
-            NetworkSpec::Mlp { hidden, .. } => {
-                if hidden.is_empty() || hidden.iter().any(|h| *h == 0 || *h > 4096) {
-                    return Err(format!("network.hidden: invalid layer sizes {hidden:?}"));
-                }
-            }
-        }
+        self.network.validate(self.image_shape())?;
         if !(self.agent_dt.is_finite() && self.agent_dt > 0.0 && self.agent_dt <= 1.0) {
             return Err(format!("agent_dt: expected (0, 1] s, got {}", self.agent_dt));
         }
@@ -97,6 +88,11 @@ impl ModelSpec {
         }
         Ok(())
     }
+}
+
+/// [`ObsConfig::image_shape`] as tensor dimensions.
+pub fn image_shape(sensor: &ObsConfig) -> Option<[i64; 3]> {
+    sensor.image_shape().map(|s| s.map(|d| d as i64))
 }
 
 /// Where the model came from.

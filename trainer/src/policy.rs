@@ -15,49 +15,8 @@ use slipstream_sim::{Action, ActionSpace};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{Activation, NetworkSpec};
 use crate::model::{Model, ModelSpec};
-
-/// How a new network's weights start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WeightInit {
-    /// Orthogonal, as in CleanRL's PPO: for training from scratch.
-    Orthogonal,
-    /// Zeros: the weights are about to be loaded (orthogonal init of a wide layer costs a QR
-    /// decomposition, most of the time of loading a large model).
-    Zeros,
-}
-
-fn mlp(
-    p: nn::Path<'_>,
-    input: i64,
-    hidden: &[usize],
-    activation: Activation,
-    out: i64,
-    out_gain: f64,
-    init: WeightInit,
-) -> nn::Sequential {
-    let weights = |gain: f64| match init {
-        WeightInit::Orthogonal => nn::Init::Orthogonal { gain },
-        WeightInit::Zeros => nn::Init::Const(0.0),
-    };
-    let layer = |gain: f64| nn::LinearConfig {
-        ws_init: weights(gain),
-        bs_init: Some(nn::Init::Const(0.0)),
-        bias: true,
-    };
-    let mut seq = nn::seq();
-    let mut last = input;
-    for (i, &h) in hidden.iter().enumerate() {
-        seq = seq.add(nn::linear(&p / format!("l{i}"), last, h as i64, layer(2f64.sqrt())));
-        seq = match activation {
-            Activation::Tanh => seq.add_fn(|x| x.tanh()),
-            Activation::Relu => seq.add_fn(|x| x.relu()),
-        };
-        last = h as i64;
-    }
-    seq.add(nn::linear(&p / "out", last, out, layer(out_gain)))
-}
+use crate::network::{self, NetworkSpec, WeightInit};
 
 const LOG_2PI: f64 = 1.837_877_066_409_345_3;
 
@@ -117,12 +76,45 @@ pub struct ActOutput {
     pub value: Tensor,
 }
 
+/// A batch of observations on the learner's device: the observation vectors (normalised) and, for
+/// camera sensors, the images as bytes (`[B, C, H, W]` `u8`; the network scales them).
+#[derive(Debug)]
+pub struct Observations {
+    pub features: Tensor,
+    pub images: Option<Tensor>,
+}
+
+impl Observations {
+    /// The rows `index` (a minibatch), gathered on the device.
+    pub fn rows(&self, index: &Tensor) -> Observations {
+        Observations {
+            features: self.features.index_select(0, index),
+            images: self.images.as_ref().map(|t| t.index_select(0, index)),
+        }
+    }
+}
+
+/// The actor and the critic: separate networks, or heads on one shared trunk.
+#[derive(Debug)]
+enum Nets {
+    Separate {
+        actor: nn::Sequential,
+        critic: nn::Sequential,
+    },
+    Shared {
+        trunk: nn::Sequential,
+        actor: nn::Linear,
+        critic: nn::Linear,
+    },
+}
+
 /// The actor-critic network.
 #[derive(Debug)]
 pub struct Policy {
     pub vs: nn::VarStore,
-    actor: nn::Sequential,
-    critic: nn::Sequential,
+    nets: Nets,
+    /// The networks read the images (else the observation vectors).
+    reads_images: bool,
     /// Continuous spaces: the Gaussian's learned log-std.
     log_std: Option<Tensor>,
 }
@@ -135,21 +127,45 @@ impl Policy {
 
     pub(crate) fn with_init(spec: &ModelSpec, init_log_std: f64, device: Device, init: WeightInit) -> Self {
         let vs = nn::VarStore::new(device);
-        let obs = spec.obs_dim() as i64;
-        let NetworkSpec::Mlp { hidden, activation } = &spec.network;
         let outputs = match spec.action_space() {
             ActionSpace::Discrete(v) => v.len() as i64,
             ActionSpace::Continuous { .. } => 2,
         };
         let root = vs.root();
-        let actor = mlp(&root / "actor", obs, hidden, *activation, outputs, 0.01, init);
-        let critic = mlp(&root / "critic", obs, hidden, *activation, 1, 1.0, init);
+        let nets = match (&spec.network, spec.network.cnn(), spec.image_shape()) {
+            (NetworkSpec::Mlp { hidden, activation }, _, _) => {
+                let obs = spec.obs_dim() as i64;
+                Nets::Separate {
+                    actor: network::mlp(&root / "actor", obs, hidden, *activation, outputs, 0.01, init),
+                    critic: network::mlp(&root / "critic", obs, hidden, *activation, 1, 1.0, init),
+                }
+            }
+            (_, Some(layers), Some(image)) if layers.shared => {
+                let (trunk, width) = network::cnn_trunk(&(&root / "trunk"), &layers, image, init);
+                Nets::Shared {
+                    trunk,
+                    actor: network::head(&(&root / "actor"), width, outputs, 0.01, init),
+                    critic: network::head(&(&root / "critic"), width, 1, 1.0, init),
+                }
+            }
+            (_, Some(layers), Some(image)) => {
+                let net = |p: nn::Path<'_>, out: i64, gain: f64| {
+                    let (trunk, width) = network::cnn_trunk(&p, &layers, image, init);
+                    trunk.add(network::head(&p, width, out, gain, init))
+                };
+                Nets::Separate {
+                    actor: net(&root / "actor", outputs, 0.01),
+                    critic: net(&root / "critic", 1, 1.0),
+                }
+            }
+            _ => unreachable!("ModelSpec::validate: a CNN needs a camera"),
+        };
         let log_std = matches!(spec.action_space(), ActionSpace::Continuous { .. })
             .then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
         Policy {
             vs,
-            actor,
-            critic,
+            nets,
+            reads_images: spec.network.cnn().is_some(),
             log_std,
         }
     }
@@ -162,14 +178,37 @@ impl Policy {
         self.vs.device()
     }
 
-    /// State values, [B].
-    pub fn value(&self, obs: &Tensor) -> Tensor {
-        self.critic.forward(obs).squeeze_dim(-1)
+    fn input<'a>(&self, obs: &'a Observations) -> &'a Tensor {
+        if self.reads_images {
+            obs.images.as_ref().expect("a camera policy is given images")
+        } else {
+            &obs.features
+        }
     }
 
-    /// The action distribution for a batch of (normalised) observations.
-    pub fn distribution(&self, obs: &Tensor) -> Distribution {
-        let out = self.actor.forward(obs);
+    /// State values, [B].
+    pub fn value(&self, obs: &Observations) -> Tensor {
+        let x = self.input(obs);
+        match &self.nets {
+            Nets::Separate { critic, .. } => critic.forward(x),
+            Nets::Shared { trunk, critic, .. } => network::forward(trunk, critic, x),
+        }
+        .squeeze_dim(-1)
+    }
+
+    /// The actor's output and the values, computing a shared trunk once.
+    fn actor_and_value(&self, obs: &Observations) -> (Tensor, Tensor) {
+        let x = self.input(obs);
+        match &self.nets {
+            Nets::Separate { actor, critic } => (actor.forward(x), critic.forward(x).squeeze_dim(-1)),
+            Nets::Shared { trunk, actor, critic } => {
+                let h = trunk.forward(x);
+                (actor.forward(&h), critic.forward(&h).squeeze_dim(-1))
+            }
+        }
+    }
+
+    fn head(&self, out: Tensor) -> Distribution {
         match &self.log_std {
             None => Distribution::Categorical {
                 log_probs: out.log_softmax(-1, Kind::Float),
@@ -181,22 +220,34 @@ impl Policy {
         }
     }
 
+    /// The action distribution for a batch of observations.
+    pub fn distribution(&self, obs: &Observations) -> Distribution {
+        let x = self.input(obs);
+        let out = match &self.nets {
+            Nets::Separate { actor, .. } => actor.forward(x),
+            Nets::Shared { trunk, actor, .. } => network::forward(trunk, actor, x),
+        };
+        self.head(out)
+    }
+
     /// Sample actions (or take the most likely one when `deterministic`), with log-probabilities
     /// and values.
-    pub fn act(&self, obs: &Tensor, deterministic: bool) -> ActOutput {
-        let dist = self.distribution(obs);
+    pub fn act(&self, obs: &Observations, deterministic: bool) -> ActOutput {
+        let (out, value) = self.actor_and_value(obs);
+        let dist = self.head(out);
         let action = dist.sample(deterministic);
         ActOutput {
             log_prob: dist.log_prob(&action),
             action,
-            value: self.value(obs),
+            value,
         }
     }
 
     /// Log-probabilities, entropies and values of given actions (the PPO update).
-    pub fn evaluate(&self, obs: &Tensor, action: &Tensor) -> (Tensor, Tensor, Tensor) {
-        let dist = self.distribution(obs);
-        (dist.log_prob(action), dist.entropy(), self.value(obs))
+    pub fn evaluate(&self, obs: &Observations, action: &Tensor) -> (Tensor, Tensor, Tensor) {
+        let (out, value) = self.actor_and_value(obs);
+        let dist = self.head(out);
+        (dist.log_prob(action), dist.entropy(), value)
     }
 }
 
@@ -280,8 +331,9 @@ impl PolicyRunner {
         }
     }
 
-    /// Deterministic (greedy) actions for `obs` (rows of the model's observation size).
-    pub fn act(&mut self, model: &Model, obs: &[f32], actions: &mut [Action]) {
+    /// Deterministic (greedy) actions for `obs` (rows of the model's observation size) and, for a
+    /// camera model, `images` (the step's bytes, one image per row; empty otherwise).
+    pub fn act(&mut self, model: &Model, obs: &[f32], images: &[u8], actions: &mut [Action]) {
         let d = model.spec.obs_dim();
         let n = obs.len() / d;
         self.obs.clear();
@@ -289,10 +341,16 @@ impl PolicyRunner {
         if let Some(norm) = &model.obs_norm {
             norm.normalize_with(&self.inv_std, &mut self.obs);
         }
-        let t = Tensor::from_slice(&self.obs)
-            .view([n as i64, d as i64])
-            .to_device(model.policy.device());
-        let action = tch::no_grad(|| model.policy.distribution(&t).sample(true));
+        let device = model.policy.device();
+        let input = Observations {
+            features: Tensor::from_slice(&self.obs)
+                .view([n as i64, d as i64])
+                .to_device(device),
+            images: model.spec.image_shape().map(|[c, h, w]| {
+                crate::tensors::images(&images[..n * (c * h * w) as usize], [n as i64, c, h, w], device)
+            }),
+        };
+        let action = tch::no_grad(|| model.policy.distribution(&input).sample(true));
         let raw = if model.policy.is_discrete() {
             self.idx.resize(n, 0);
             RawActions::Discrete(&mut self.idx)
@@ -328,7 +386,10 @@ mod tests {
         tch::manual_seed(3);
         for s in [spec(ActionSpaceConfig::default()), spec(three_actions())] {
             let p = Policy::new(&s, -0.5, Device::Cpu);
-            let obs = Tensor::randn([5, s.obs_dim() as i64], (Kind::Float, Device::Cpu));
+            let obs = Observations {
+                features: Tensor::randn([5, s.obs_dim() as i64], (Kind::Float, Device::Cpu)),
+                images: None,
+            };
             let out = tch::no_grad(|| p.act(&obs, false));
             let (logp, entropy, value) = tch::no_grad(|| p.evaluate(&obs, &out.action));
             assert!((&logp - &out.log_prob).abs().max().double_value(&[]) < 1e-6);

@@ -18,12 +18,12 @@ use tch::{Kind, Tensor};
 
 use crate::config::{LossType, TrainConfig};
 use crate::optim::Adam;
-use crate::policy::Policy;
+use crate::policy::{Observations, Policy};
 
 /// One rollout, flattened over (step, car), on the learner's device.
 #[derive(Debug)]
 pub struct Batch {
-    pub obs: Tensor,
+    pub obs: Observations,
     /// Discrete: [B] int64. Continuous: [B, 2] float.
     pub actions: Tensor,
     pub log_probs: Tensor,
@@ -34,7 +34,7 @@ pub struct Batch {
 
 impl Batch {
     pub fn len(&self) -> usize {
-        self.obs.size()[0] as usize
+        self.log_probs.size()[0] as usize
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -120,7 +120,7 @@ pub fn update(policy: &Policy, opt: &mut Adam, batch: &Batch, cfg: &TrainConfig,
                 continue; // skip a ragged tail far smaller than a minibatch
             }
             let ix = Tensor::from_slice(chunk).to_device(device);
-            let obs = batch.obs.index_select(0, &ix);
+            let obs = batch.obs.rows(&ix);
             let actions = batch.actions.index_select(0, &ix);
             let old_logp = batch.log_probs.index_select(0, &ix);
             let mut adv = batch.advantages.index_select(0, &ix);

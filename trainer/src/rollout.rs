@@ -13,9 +13,10 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::TrainError;
 use crate::model::Model;
-use crate::policy::{ActionDecoder, RawActions};
+use crate::policy::{ActionDecoder, Observations, RawActions};
 use crate::ppo::{self, Batch};
 use crate::reward::RewardSource;
+use crate::tensors;
 
 /// One iteration's experience, `steps × cars`, row = step.
 #[derive(Debug)]
@@ -25,6 +26,11 @@ pub struct Rollout {
     discrete: bool,
     /// Normalised observations, `[steps × cars × obs_dim]`.
     obs: Vec<f32>,
+    /// Camera models: `[channels, height, width]` of an image, and the images of the rollout as
+    /// bytes on the learner's device, `[capacity, C, H, W]` (rows beyond `len()` unused).
+    image_shape: Option<[i64; 3]>,
+    images: Option<Tensor>,
+    device: Device,
     actions_discrete: Vec<i64>,
     /// Two raw values per car-step.
     actions_continuous: Vec<f32>,
@@ -56,12 +62,17 @@ pub struct RolloutStats {
 }
 
 impl Rollout {
-    pub fn new(cars: usize, obs_dim: usize, discrete: bool) -> Self {
+    /// A rollout of `cars` cars' observation vectors of `obs_dim`, and (camera models) images of
+    /// `image_shape` kept on `device`.
+    pub fn new(cars: usize, obs_dim: usize, discrete: bool, image_shape: Option<[i64; 3]>, device: Device) -> Self {
         Rollout {
             cars,
             obs_dim,
             discrete,
             obs: Vec::new(),
+            image_shape,
+            images: None,
+            device,
             actions_discrete: Vec::new(),
             actions_continuous: Vec::new(),
             log_probs: Vec::new(),
@@ -113,7 +124,32 @@ impl Rollout {
         }
         self.log_probs.resize(start + n, 0.0);
         self.values.resize(start + n, 0.0);
+        self.reserve_images(start + n);
         (start, start + n)
+    }
+
+    /// Room for `rows` images on the device (grown by doubling, the old rows kept).
+    fn reserve_images(&mut self, rows: usize) {
+        let Some([c, h, w]) = self.image_shape else {
+            return;
+        };
+        let capacity = self.images.as_ref().map_or(0, |t| t.size()[0] as usize);
+        if rows <= capacity {
+            return;
+        }
+        let new = Tensor::zeros([rows.max(2 * capacity) as i64, c, h, w], (Kind::Uint8, self.device));
+        if let Some(old) = &self.images {
+            let used = self.len() as i64;
+            new.narrow(0, 0, used).copy_(&old.narrow(0, 0, used));
+        }
+        self.images = Some(new);
+    }
+
+    /// The images of car-steps `start..end` (a view of the device store).
+    fn images(&self, start: usize, end: usize) -> Option<Tensor> {
+        self.images
+            .as_ref()
+            .map(|t| t.narrow(0, start as i64, (end - start) as i64))
     }
 
     /// GAE(λ) advantages and returns over the rollout, bootstrapped from the value of the
@@ -140,7 +176,10 @@ impl Rollout {
         let n = self.len() as i64;
         let to = |t: Tensor| t.to_device(device);
         Batch {
-            obs: to(Tensor::from_slice(&self.obs).view([n, self.obs_dim as i64])),
+            obs: Observations {
+                features: to(Tensor::from_slice(&self.obs).view([n, self.obs_dim as i64])),
+                images: self.images(0, self.len()),
+            },
             actions: if self.discrete {
                 to(Tensor::from_slice(&self.actions_discrete))
             } else {
@@ -174,6 +213,7 @@ pub struct Collector {
     /// Scratch for the final observations of truncated episodes.
     truncated: Vec<usize>,
     final_obs: Vec<f32>,
+    final_images: Vec<u8>,
     final_values: Vec<f32>,
 }
 
@@ -193,6 +233,7 @@ impl Collector {
             episode_returns: vec![0.0; cars],
             truncated: Vec::with_capacity(cars),
             final_obs: Vec::new(),
+            final_images: Vec::new(),
             final_values: Vec::new(),
         })
     }
@@ -213,6 +254,7 @@ impl Collector {
         let device = model.policy.device();
         let mut stats = RolloutStats::default();
         rollout.clear();
+        rollout.reserve_images(steps * cars);
         while rollout.steps() < steps || (stats.episodes_ended < min_episodes && rollout.steps() < 4 * steps) {
             // Act: normalise the observations (updating the running statistics), sample actions.
             let (start, end) = rollout.grow();
@@ -222,8 +264,14 @@ impl Collector {
                 norm.update(&self.out.obs);
                 norm.normalize(obs);
             }
-            let obs_t = Tensor::from_slice(obs).view([cars as i64, d as i64]).to_device(device);
-            let act = tch::no_grad(|| model.policy.act(&obs_t, false));
+            let features = Tensor::from_slice(obs).view([cars as i64, d as i64]).to_device(device);
+            // Images go to the device once, as bytes, straight into the rollout's store.
+            let images = rollout.images(start, end);
+            if let Some(t) = &images {
+                tensors::copy_bytes_into(t, &self.out.image);
+            }
+            let input = Observations { features, images };
+            let act = tch::no_grad(|| model.policy.act(&input, false));
             copy_to(&act.log_prob, &mut rollout.log_probs[start..end]);
             copy_to(&act.value, &mut rollout.values[start..end]);
             let raw = if rollout.discrete {
@@ -268,10 +316,16 @@ impl Collector {
         if let Some(norm) = &model.obs_norm {
             norm.normalize(&mut last);
         }
-        let last_t = Tensor::from_slice(&last)
-            .view([cars as i64, d as i64])
-            .to_device(device);
-        copy_to(&tch::no_grad(|| model.policy.value(&last_t)), &mut rollout.last_values);
+        let input = Observations {
+            features: Tensor::from_slice(&last)
+                .view([cars as i64, d as i64])
+                .to_device(device),
+            images: model
+                .spec
+                .image_shape()
+                .map(|[c, h, w]| tensors::images(&self.out.image, [cars as i64, c, h, w], device)),
+        };
+        copy_to(&tch::no_grad(|| model.policy.value(&input)), &mut rollout.last_values);
         Ok(stats)
     }
 
@@ -287,18 +341,30 @@ impl Collector {
             return;
         }
         self.final_obs.clear();
+        self.final_images.clear();
+        let len = self.out.image_len;
         for &i in &self.truncated {
             self.final_obs
                 .extend_from_slice(&self.out.final_obs[i * d..(i + 1) * d]);
+            self.final_images
+                .extend_from_slice(&self.out.final_image[i * len..(i + 1) * len]);
         }
         if let Some(norm) = &model.obs_norm {
             norm.normalize(&mut self.final_obs);
         }
-        let t = Tensor::from_slice(&self.final_obs)
-            .view([self.truncated.len() as i64, d as i64])
-            .to_device(model.policy.device());
+        let n = self.truncated.len() as i64;
+        let device = model.policy.device();
+        let input = Observations {
+            features: Tensor::from_slice(&self.final_obs)
+                .view([n, d as i64])
+                .to_device(device),
+            images: model
+                .spec
+                .image_shape()
+                .map(|[c, h, w]| tensors::images(&self.final_images, [n, c, h, w], device)),
+        };
         self.final_values.resize(self.truncated.len(), 0.0);
-        copy_to(&tch::no_grad(|| model.policy.value(&t)), &mut self.final_values);
+        copy_to(&tch::no_grad(|| model.policy.value(&input)), &mut self.final_values);
         for v in &mut self.final_values {
             *v *= gamma as f32;
         }

@@ -79,3 +79,19 @@ pub(crate) fn read_f32(st: &SafeTensors<'_>, name: &str, shape: Option<&[usize]>
     let dims: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
     Ok(Tensor::from_slice(&values).reshape(dims))
 }
+
+/// Camera images (`u8`, `shape` = `[B, C, H, W]`) as a tensor on `device`.
+pub(crate) fn images(bytes: &[u8], shape: [i64; 4], device: Device) -> Tensor {
+    Tensor::from_slice(bytes).view(shape).to_device(device)
+}
+
+/// Copy `bytes` into `dst` (a contiguous `u8` tensor of as many elements, on any device): one copy,
+/// host → device, with no intermediate host allocation (the rollout's per-step image store).
+pub(crate) fn copy_bytes_into(dst: &Tensor, bytes: &[u8]) {
+    assert_eq!(dst.numel(), bytes.len(), "image bytes");
+    assert_eq!(dst.kind(), Kind::Uint8);
+    // SAFETY: `src` views `bytes` (contiguous, `len` elements of one byte) and is dropped before
+    // this function returns; `copy_` is synchronous for pageable host memory.
+    let src = unsafe { Tensor::from_blob(bytes.as_ptr(), &[bytes.len() as i64], &[1], Kind::Uint8, Device::Cpu) };
+    dst.view([-1]).copy_(&src);
+}

@@ -167,7 +167,13 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     let env = VecEnv::new(env_cfg, cfg.num_cars)?;
     let decoder = ActionDecoder::new(model.spec.action_space());
     let mut collector = Collector::new(env, reward, decoder, opts.seed.wrapping_add(state.iteration))?;
-    let mut rollout = Rollout::new(cfg.num_cars, model.spec.obs_dim(), model.policy.is_discrete());
+    let mut rollout = Rollout::new(
+        cfg.num_cars,
+        model.spec.obs_dim(),
+        model.policy.is_discrete(),
+        model.spec.image_shape(),
+        device,
+    );
     let mut metrics = MetricsLog::open(&files.dir)?;
 
     let started = Instant::now();

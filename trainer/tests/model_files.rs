@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, TensorView};
-use slipstream_trainer::config::{ActionSpaceConfig, NetworkSpec};
+use slipstream_trainer::config::ActionSpaceConfig;
 use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::network::NetworkSpec;
 use tch::Device;
 
 fn spec() -> ModelSpec {

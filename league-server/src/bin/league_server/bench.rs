@@ -12,8 +12,9 @@ use slipstream_league::races::{RaceRun, race_seed};
 use slipstream_league::store::{BoardRow, Role, Store};
 use slipstream_league::{Config, client, evaluation, serve};
 use slipstream_proto::v1 as pb;
-use slipstream_trainer::config::{NetworkSpec, TrainConfig};
+use slipstream_trainer::config::TrainConfig;
 use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::network::NetworkSpec;
 use slipstream_trainer::{Budget, DeviceChoice, TrainOptions};
 
 #[derive(Args, Debug)]
@@ -468,7 +469,7 @@ fn big_model(mib: usize) -> Result<Vec<u8>> {
         action_space: cfg.action_space.clone(),
         network: NetworkSpec::Mlp {
             hidden: vec![w, w],
-            activation: slipstream_trainer::config::Activation::Tanh,
+            activation: slipstream_trainer::network::Activation::Tanh,
         },
         car: cfg.car.clone(),
         agent_dt: 1.0 / 15.0,

@@ -10,10 +10,12 @@ use serde_json::json;
 use slipstream_sim::reward::RewardContext;
 use slipstream_sim::rng::Rng;
 use slipstream_sim::track::ValidateOptions;
-use slipstream_sim::{Action, EnvConfig, RewardPreset, Track, VecEnv};
-use slipstream_trainer::config::{ActionSpaceConfig, NetworkSpec, TrainConfig};
+use slipstream_sim::{Action, EnvConfig, ObsConfig, RewardPreset, Track, VecEnv};
+use slipstream_trainer::config::{ActionSpaceConfig, TrainConfig};
 use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::network::NetworkSpec;
 use slipstream_trainer::optim::{Adam, AdamConfig};
+use slipstream_trainer::policy::{Observations, PolicyRunner};
 use slipstream_trainer::ppo::{self, Batch};
 use slipstream_trainer::reward::{PythonReward, preset_batch};
 use slipstream_trainer::{DeviceChoice, device::device_name};
@@ -21,7 +23,8 @@ use tch::{Kind, Tensor};
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
-    /// PPO update throughput: (samples × epochs) per second for an MLP on a synthetic batch.
+    /// PPO update throughput, (samples × epochs) per second on a synthetic batch, and the batch-1
+    /// latency of the deterministic policy (what racing runs per step), for an MLP or a camera CNN.
     Ppo(PpoArgs),
     /// Reward-function calls per second over real simulator params (preset or Python file).
     Reward(RewardArgs),
@@ -38,9 +41,13 @@ pub struct PpoArgs {
     /// Epochs over the batch.
     #[arg(long, default_value_t = 4)]
     epochs: usize,
-    /// Hidden layer sizes, comma-separated.
+    /// Hidden layer sizes of the MLP, comma-separated.
     #[arg(long, default_value = "64,64")]
     hidden: String,
+    /// The network: mlp (on the state observation), or a camera network on 160 × 120 images: cnn
+    /// (Slipstream's), deep_convolutional_network_shallow or deep_convolutional_network (DeepRacer's).
+    #[arg(long, default_value = "mlp")]
+    network: String,
     /// Timed updates (after one warm-up update); the median is reported.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -94,10 +101,21 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
         num_epochs: a.epochs,
         ..Default::default()
     };
-    cfg.network = NetworkSpec::Mlp {
-        hidden,
-        activation: slipstream_trainer::config::Activation::Tanh,
+    cfg.network = match a.network.as_str() {
+        "mlp" => NetworkSpec::Mlp {
+            hidden,
+            activation: slipstream_trainer::network::Activation::Tanh,
+        },
+        "cnn" => NetworkSpec::camera_default(),
+        "deep_convolutional_network_shallow" => NetworkSpec::DeepConvolutionalNetworkShallow,
+        "deep_convolutional_network" => NetworkSpec::DeepConvolutionalNetwork,
+        other => bail!(
+            "--network: expected mlp, cnn, deep_convolutional_network_shallow or deep_convolutional_network, got {other:?}"
+        ),
     };
+    if cfg.network.cnn().is_some() {
+        cfg.sensor = ObsConfig::Camera(Default::default());
+    }
     let spec = ModelSpec {
         action_space: ActionSpaceConfig::default(),
         ..cfg.model_spec()
@@ -107,8 +125,15 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
     let d = model.spec.obs_dim() as i64;
     let n = a.samples as i64;
     let opts = (Kind::Float, device);
+    let images = model
+        .spec
+        .image_shape()
+        .map(|[c, h, w]| Tensor::randint(256, [n, c, h, w], (Kind::Uint8, device)));
     let batch = Batch {
-        obs: Tensor::randn([n, d], opts),
+        obs: Observations {
+            features: Tensor::randn([n, d], opts),
+            images,
+        },
         actions: Tensor::randn([n, 2], opts),
         log_probs: Tensor::randn([n], opts) - 2.0,
         advantages: Tensor::randn([n], opts),
@@ -127,30 +152,53 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
     }
     rates.sort_by(f64::total_cmp);
     let rate = rates[rates.len() / 2];
+    let latency_ms = policy_latency_ms(&model)?;
     let threads = tch::get_num_threads();
     if a.json {
         println!(
             "{}",
             json!({"network": model.spec.network.name(), "samples": a.samples, "minibatch": a.minibatch, "epochs": a.epochs,
                    "device": device_name(device), "torch_threads": threads, "samples_epochs_per_s": rate,
-                   "min": rates[0], "max": rates[rates.len() - 1], "update_s": (a.samples * a.epochs) as f64 / rate})
+                   "min": rates[0], "max": rates[rates.len() - 1], "update_s": (a.samples * a.epochs) as f64 / rate,
+                   "batch1_latency_ms": latency_ms})
         );
     } else {
         println!(
-            "PPO update, {} ({} obs → continuous 2), {} samples × {} epochs, minibatch {}, {} ({} torch threads): \
-             median {:.0} samples·epochs/s ({:.3} s per update)",
+            "PPO update, {} (on {} → continuous 2), {} samples × {} epochs, minibatch {}, {} ({} torch threads): \
+             median {:.0} samples·epochs/s ({:.3} s per update); batch-1 policy latency {:.3} ms",
             model.spec.network.name(),
-            d,
+            model.spec.sensor.sensor_name(),
             a.samples,
             a.epochs,
             a.minibatch,
             device_name(device),
             threads,
             rate,
-            (a.samples * a.epochs) as f64 / rate
+            (a.samples * a.epochs) as f64 / rate,
+            latency_ms
         );
     }
     Ok(())
+}
+
+/// Median time of one deterministic action for one car (observation and image in, action out), ms.
+fn policy_latency_ms(model: &Model) -> Result<f64> {
+    let mut runner = PolicyRunner::new(model);
+    let obs = vec![0.1f32; model.spec.obs_dim()];
+    let image: Vec<u8> = (0..model.spec.sensor.image_len())
+        .map(|i| (i * 7 % 256) as u8)
+        .collect();
+    let mut actions = [Action::Discrete(0)];
+    let mut times = Vec::new();
+    for k in 0..220 {
+        let t0 = Instant::now();
+        runner.act(model, &obs, &image, &mut actions);
+        if k >= 20 {
+            times.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 fn reward_bench(a: RewardArgs) -> Result<()> {

@@ -1,0 +1,163 @@
+//! Camera models: PPO learns from pixels alone (with the repository's example config), a camera
+//! model round-trips through its file with identical actions, and a model whose network does not
+//! fit its camera is refused.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use slipstream_sim::track::ValidateOptions;
+use slipstream_sim::{Action, ObsConfig, Track};
+use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::network::NetworkSpec;
+use slipstream_trainer::policy::PolicyRunner;
+use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, TrainConfig, TrainOptions, evaluate, train};
+use tch::Device;
+
+fn example_config() -> TrainConfig {
+    TrainConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/camera.toml"))
+        .expect("the documented camera config loads")
+}
+
+fn race(model: &Model) -> slipstream_trainer::EvalReport {
+    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
+    evaluate(model, track, "oval", &EvalOptions::default()).unwrap()
+}
+
+#[test]
+fn a_camera_policy_learns_to_drive_from_pixels() {
+    let cfg = example_config();
+    assert!(cfg.sensor.camera().is_some() && cfg.network.cnn().is_some());
+    let dir = tempfile::tempdir().unwrap();
+    let mut progress = Vec::new();
+    let summary = train(
+        TrainOptions {
+            config: cfg.clone(),
+            tracks: vec!["oval".into()],
+            reward: "progress_speed".into(),
+            budget: Budget::Steps(30_000),
+            seed: 7,
+            device: DeviceChoice::Cpu,
+            out_dir: dir.path().to_path_buf(),
+            init_from: None,
+            resume: false,
+        },
+        &mut |m| progress.extend(m.mean_progress),
+    )
+    .unwrap();
+    let first = progress[0];
+    let best_late = progress[progress.len() / 2..].iter().copied().fold(0.0, f64::max);
+    assert!(
+        best_late > first + 40.0,
+        "episodes got much longer: {first:.1}% at first, at best {best_late:.1}% later ({progress:?})"
+    );
+    let trained = Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap();
+    assert_eq!(trained.spec.sensor.sensor_name(), "FRONT_FACING_CAMERA");
+    let r = race(&trained);
+    assert!(r.completed_laps >= 1, "the camera model laps the oval: {r:?}");
+
+    // An untrained camera model of the same kind does not.
+    tch::manual_seed(7);
+    let fresh = Model::new(cfg.model_spec(), cfg.init_log_std, false, Device::Cpu);
+    let r0 = race(&fresh);
+    assert!(
+        r0.completed_laps < r.completed_laps || r0.off_track > r.off_track,
+        "{r0:?} vs {r:?}"
+    );
+}
+
+fn camera_spec(network: NetworkSpec, sensor: ObsConfig) -> ModelSpec {
+    ModelSpec {
+        network,
+        sensor,
+        ..TrainConfig::default().model_spec()
+    }
+}
+
+#[test]
+fn camera_models_round_trip_with_identical_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            NetworkSpec::DeepConvolutionalNetworkShallow,
+            ObsConfig::Camera(Default::default()),
+        ),
+        (
+            NetworkSpec::DeepConvolutionalNetwork,
+            ObsConfig::StereoCamera(Default::default()),
+        ),
+        (NetworkSpec::camera_default(), ObsConfig::Camera(Default::default())),
+    ];
+    for (k, (network, sensor)) in cases.into_iter().enumerate() {
+        tch::manual_seed(k as i64);
+        let spec = camera_spec(network.clone(), sensor);
+        let model = Model::new(spec.clone(), -0.5, false, Device::Cpu);
+        let path = dir.path().join(format!("m{k}.safetensors"));
+        model.save(&path).unwrap();
+        let loaded = Model::load(&path, Device::Cpu).unwrap();
+        assert_eq!(loaded.spec, spec);
+        let meta = std::fs::read_to_string(dir.path().join("model_metadata.json")).unwrap();
+        assert!(meta.contains(&network.name()), "{meta}");
+        assert!(meta.contains(spec.sensor.sensor_name()), "{meta}");
+
+        // Four cars' observations and images: the same actions from both, and not all alike.
+        let cars = 4;
+        let obs = vec![0.0f32; cars * spec.obs_dim()];
+        let images: Vec<u8> = (0..cars * spec.sensor.image_len())
+            .map(|i| ((i * 2654435761) >> 13) as u8)
+            .collect();
+        let act = |m: &Model| {
+            let mut a = vec![Action::Discrete(0); cars];
+            PolicyRunner::new(m).act(m, &obs, &images, &mut a);
+            a
+        };
+        let (a, b) = (act(&model), act(&loaded));
+        assert_eq!(a, b, "{}", network.name());
+        assert!(
+            a.iter().any(|x| *x != a[0]),
+            "different images, different actions: {a:?}"
+        );
+    }
+}
+
+#[test]
+fn a_network_that_does_not_fit_its_camera_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = camera_spec(
+        NetworkSpec::DeepConvolutionalNetworkShallow,
+        ObsConfig::Camera(Default::default()),
+    );
+    let path = dir.path().join("m.safetensors");
+    Model::new(spec, -0.5, false, Device::Cpu).save(&path).unwrap();
+
+    // The file claims a smaller camera than its weights were made for.
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let rewrite = |edit: &dyn Fn(&mut serde_json::Value), out: &Path| {
+        let mut meta = header.metadata().clone().unwrap();
+        let mut spec: serde_json::Value = serde_json::from_str(&meta["spec"]).unwrap();
+        edit(&mut spec);
+        meta.insert("spec".into(), spec.to_string());
+        std::fs::write(out, safetensors::serialize(st.tensors(), Some(meta)).unwrap()).unwrap();
+    };
+    let smaller = dir.path().join("smaller.safetensors");
+    rewrite(&|s| s["sensor"]["width"] = 128.into(), &smaller);
+    let e = Model::load(&smaller, Device::Cpu).unwrap_err().to_string();
+    assert!(
+        e.contains("smaller.safetensors") && e.contains("policy.actor.d0.weight") && e.contains("shape"),
+        "{e}"
+    );
+
+    // A camera network that claims the state sensor, and a camera too small for the kernels.
+    let state = dir.path().join("state.safetensors");
+    rewrite(
+        &|s| s["sensor"] = serde_json::to_value(ObsConfig::default()).unwrap(),
+        &state,
+    );
+    let e = Model::load(&state, Device::Cpu).unwrap_err().to_string();
+    assert!(e.contains("'spec'") && e.contains("no camera"), "{e}");
+    let tiny = dir.path().join("tiny.safetensors");
+    rewrite(&|s| s["sensor"]["height"] = 16.into(), &tiny);
+    let e = Model::load(&tiny, Device::Cpu).unwrap_err().to_string();
+    assert!(e.contains("too small for this network"), "{e}");
+}
