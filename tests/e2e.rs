@@ -7,7 +7,8 @@
 //!    queue races it; the leaderboard ranks it with a lap time.
 //!
 //! The cross-crate promise checked here: the lap times the league publishes are exactly the ones
-//! `trainer evaluate` gives for the same model, track, laps, penalties and seed.
+//! `trainer evaluate` gives for the same model, track, laps, penalties and seed — for a
+//! state-observation model and for a camera model.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,13 +23,22 @@ use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, Model, TrainConfig, 
 
 const ADMIN: &str = "e2e-admin-token-0123456789abcdef";
 
-/// Train on `track_file` for `steps` agent steps; returns the output folder.
+/// Train on `track_file` for `steps` agent steps into `out`.
 fn train_model(track_file: &Path, steps: u64, out: &Path) {
-    let opts = TrainOptions {
-        config: TrainConfig {
+    train_with(
+        TrainConfig {
             eval_every: 0,
             ..Default::default()
         },
+        track_file,
+        steps,
+        out,
+    );
+}
+
+fn train_with(config: TrainConfig, track_file: &Path, steps: u64, out: &Path) {
+    let opts = TrainOptions {
+        config,
         tracks: vec![track_file.display().to_string()],
         reward: "progress_speed".into(),
         budget: Budget::Steps(steps),
@@ -39,6 +49,25 @@ fn train_model(track_file: &Path, steps: u64, out: &Path) {
         resume: false,
     };
     train(opts, &mut |_| {}).expect("training runs");
+}
+
+/// `model` raced locally by the trainer with the e2e race's settings and seed.
+fn local_race(model: &Path, track_file: &Path, race_id: &str) -> slipstream_trainer::EvalReport {
+    let model = Model::load(model, tch::Device::Cpu).unwrap();
+    evaluate(
+        &model,
+        Arc::new(Track::load(track_file, &ValidateOptions::default()).unwrap()),
+        "practice_oval",
+        &EvalOptions {
+            laps: 3,
+            seed: slipstream_league::races::race_seed(race_id),
+            off_track_penalty_s: 2.0,
+            collision_penalty_s: 5.0,
+            max_time_s: 360.0,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 async fn finished(c: &mut Clients, id: &str) -> pb::Submission {
@@ -236,21 +265,7 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     );
 
     // The same race, run locally by the trainer with the race's settings and seed: identical laps.
-    let model = Model::load(&trained_file, tch::Device::Cpu).unwrap();
-    let local = evaluate(
-        &model,
-        Arc::new(Track::load(&track_file, &ValidateOptions::default()).unwrap()),
-        "practice_oval",
-        &EvalOptions {
-            laps: 3,
-            seed: slipstream_league::races::race_seed(&race.id),
-            off_track_penalty_s: 2.0,
-            collision_penalty_s: 5.0,
-            max_time_s: 360.0,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let local = local_race(&trained_file, &track_file, &race.id);
     let local_ms: Vec<i64> = local.laps.iter().map(|l| to_ms(l.time_s)).collect();
     let league_ms: Vec<i64> = ada_sub.laps.iter().map(|l| l.time_ms).collect();
     assert_eq!(league_ms, local_ms, "the league's lap times are the trainer's");
@@ -290,6 +305,71 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     assert_eq!((second.rank, second.model_name.as_str()), (2, "ben-first-try"));
     assert!(second.score_ms > best);
     assert_eq!(second.score_ms, ben_sub.score_ms);
+
+    // A camera model (DeepRacer's 3-layer CNN on its front-facing camera, one PPO iteration) is
+    // accepted, raced from its images, and timed exactly as the trainer times it locally.
+    let camera_dir = dir.path().join("camera");
+    let camera = TrainConfig {
+        network: slipstream_trainer::network::NetworkSpec::DeepConvolutionalNetworkShallow,
+        sensor: slipstream_sim::ObsConfig::Camera(Default::default()),
+        num_cars: 4,
+        rollout_steps: 16,
+        batch_size: 64,
+        eval_every: 0,
+        ..Default::default()
+    };
+    train_with(camera, &track_file, 1, &camera_dir);
+    let camera_file = camera_dir.join("model_last.safetensors");
+    let cy = admin
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: "cy".into(),
+            role: pb::Role::Racer as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = admin
+        .users
+        .issue_token(pb::IssueTokenRequest {
+            user_id: cy.id.clone(),
+            expires_at_ms: 0,
+            description: "e2e".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    let mut c = connect(&addr, Some(&token)).await.unwrap();
+    let cy_model = upload_model(&mut c, &camera_file, "cy-camera").await;
+    assert_eq!(
+        (cy_model.sensor.as_str(), cy_model.network.as_str()),
+        ("camera", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
+    );
+    let s = c
+        .submissions
+        .submit(pb::SubmitRequest {
+            race_id: race.id.clone(),
+            model_id: cy_model.id.clone(),
+        })
+        .await
+        .expect("a camera model is raced like any other")
+        .into_inner();
+    let cy_sub = finished(&mut c, &s.id).await;
+    assert_eq!(
+        cy_sub.status,
+        pb::SubmissionStatus::Completed as i32,
+        "{}",
+        cy_sub.failure_reason
+    );
+    let local = local_race(&camera_file, &track_file, &race.id);
+    let local_ms: Vec<i64> = local.laps.iter().map(|l| to_ms(l.time_s)).collect();
+    let league_ms: Vec<i64> = cy_sub.laps.iter().map(|l| l.time_ms).collect();
+    assert!(!league_ms.is_empty());
+    assert_eq!(
+        league_ms, local_ms,
+        "the league races camera models as the trainer does"
+    );
 
     let _ = stop.send(());
     server.await.unwrap().expect("a clean shutdown");
