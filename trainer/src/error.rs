@@ -25,6 +25,9 @@ pub enum TrainError {
     Torch(tch::TchError),
     #[error("{0}")]
     Timeout(String),
+    /// A broken promise of the simulator (e.g. determinism); a bug to report.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("invalid option {option}: {message}")]
     Option { option: String, message: String },
 }

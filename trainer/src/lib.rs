@@ -12,6 +12,7 @@
 //!   [`ppo`]: the clipped-surrogate update, readable next to the paper; [`optim`]: Adam with its
 //!   state in the open; [`metrics`]: one row per iteration; [`checkpoint`]: what `--resume` reads.
 //! * [`evaluate`]: racing a model in the simulator's race mode.
+//! * [`distill`]: a camera student imitating a state or lidar teacher (DAgger).
 //! * [`reward`]: built-in presets and DeepRacer `reward_function(params)` files (embedded Python,
 //!   the default `python` feature).
 //! * [`tracks`], [`device`], [`norm`]: training tracks, device choice, observation normalisation.
@@ -19,6 +20,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod device;
+pub mod distill;
 pub mod error;
 pub mod evaluate;
 pub mod metrics;

@@ -1,12 +1,13 @@
 //! Camera models: PPO learns from pixels alone (with the repository's example config), a camera
-//! model round-trips through its file with identical actions, and a model whose network does not
-//! fit its camera is refused.
+//! student learns from a state teacher (distillation), a camera model round-trips through its file
+//! with identical actions, and a model whose network does not fit its camera is refused.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use slipstream_sim::track::ValidateOptions;
 use slipstream_sim::{Action, ObsConfig, Track};
+use slipstream_trainer::distill::{self, DistillOptions, distill};
 use slipstream_trainer::model::{Model, ModelSpec};
 use slipstream_trainer::network::NetworkSpec;
 use slipstream_trainer::policy::PolicyRunner;
@@ -160,4 +161,67 @@ fn a_network_that_does_not_fit_its_camera_is_refused() {
     rewrite(&|s| s["sensor"]["height"] = 16.into(), &tiny);
     let e = Model::load(&tiny, Device::Cpu).unwrap_err().to_string();
     assert!(e.contains("too small for this network"), "{e}");
+}
+
+#[test]
+fn a_camera_student_learns_from_a_state_teacher() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher_dir = dir.path().join("teacher");
+    let teacher = train(
+        TrainOptions {
+            config: TrainConfig::default(),
+            tracks: vec!["oval".into()],
+            reward: "progress_speed".into(),
+            budget: Budget::Steps(120_000),
+            seed: 7,
+            device: DeviceChoice::Cpu,
+            out_dir: teacher_dir.clone(),
+            init_from: None,
+            resume: false,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let teacher_model = teacher.model_best.expect("the teacher was evaluated");
+    let options = |config: TrainConfig, teacher: &Path, out: &str| DistillOptions {
+        config,
+        teacher: teacher.to_path_buf(),
+        tracks: vec!["oval".into()],
+        budget: Budget::Steps(16_384),
+        seed: 3,
+        device: DeviceChoice::Cpu,
+        out_dir: dir.path().join(out),
+        beta_decay: 0.6,
+        buffer_frames: 20_000,
+    };
+    let mut rows = Vec::new();
+    let s = distill(
+        options(distill::default_config(), &teacher_model, "student"),
+        &mut |m| rows.push(m.clone()),
+    )
+    .unwrap();
+    assert_eq!(rows[0].beta, 1.0, "the teacher drives the first iteration");
+    let (first, last) = (rows[0].disagreement, rows.last().unwrap().disagreement);
+    assert!(
+        last < first * 0.5,
+        "the student comes to agree with its teacher: {first:.2} → {last:.2}"
+    );
+    let student = Model::load(&s.model_best.expect("evaluated"), Device::Cpu).unwrap();
+    assert_eq!(student.spec.sensor.sensor_name(), "FRONT_FACING_CAMERA");
+    let r = race(&student);
+    assert!(r.completed_laps >= 1, "the camera student laps the oval: {r:?}");
+
+    // A camera teacher, or a student without a camera, is refused with the option named.
+    let e = distill(options(distill::default_config(), &s.model_last, "x"), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--teacher"), "{e}");
+    let no_camera = TrainConfig {
+        sensor: ObsConfig::default(),
+        ..distill::default_config()
+    };
+    let e = distill(options(no_camera, &teacher_model, "y"), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("camera"), "{e}");
 }

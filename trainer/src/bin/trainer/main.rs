@@ -1,6 +1,7 @@
 //! `trainer`: train PPO models in Slipstream's simulator and race them.
 
 mod bench;
+mod distill;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Command {
     Train(TrainArgs),
     /// Race a model in the simulator's race mode and report lap times.
     Evaluate(EvalArgs),
+    /// Teach a camera-only student from a state or lidar teacher (DAgger distillation).
+    Distill(distill::DistillArgs),
     /// Measure PPO update throughput and reward-function calls per second.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => run_train(a),
         Command::Evaluate(a) => run_evaluate(a),
+        Command::Distill(a) => distill::run(a),
         Command::Bench(b) => bench::run(b),
     };
     slipstream_cli::exit(result)
@@ -132,6 +136,32 @@ fn main() -> ExitCode {
 
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
+}
+
+/// The budget from `--steps` / `--minutes` (one of them).
+fn budget(steps: Option<u64>, minutes: Option<f64>) -> Result<Budget> {
+    match (steps, minutes) {
+        (Some(s), None) => Ok(Budget::Steps(s)),
+        (None, Some(m)) => Ok(Budget::Minutes(m)),
+        (None, None) => bail!("give --steps or --minutes"),
+        (Some(_), Some(_)) => bail!("give --steps or --minutes, not both"),
+    }
+}
+
+/// A progress bar over the budget: steps, or seconds of wall-clock time.
+fn progress_bar(budget: Budget) -> ProgressBar {
+    let (bar, template) = match budget {
+        Budget::Steps(s) => (
+            ProgressBar::new(s),
+            "{elapsed_precise} {bar:30} {pos}/{len} steps  {msg}",
+        ),
+        Budget::Minutes(m) => (
+            ProgressBar::new((m * 60.0).ceil() as u64),
+            "{elapsed_precise} {bar:30} {pos}/{len} s  {msg}",
+        ),
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
@@ -142,12 +172,7 @@ fn run_train(a: TrainArgs) -> Result<()> {
     if let Some(n) = a.generated {
         config.generated.count = n;
     }
-    let budget = match (a.steps, a.minutes) {
-        (Some(s), None) => Budget::Steps(s),
-        (None, Some(m)) => Budget::Minutes(m),
-        (None, None) => Budget::Minutes(1.0),
-        (Some(_), Some(_)) => bail!("give --steps or --minutes, not both"),
-    };
+    let budget = budget(a.steps, a.minutes.or(a.steps.is_none().then_some(1.0)))?;
     let device: DeviceChoice = a.device.parse()?;
     let opts = TrainOptions {
         config,
@@ -163,16 +188,8 @@ fn run_train(a: TrainArgs) -> Result<()> {
     let bar = if a.json {
         ProgressBar::hidden()
     } else {
-        match budget {
-            Budget::Steps(s) => ProgressBar::new(s),
-            Budget::Minutes(m) => ProgressBar::new((m * 60.0).ceil() as u64),
-        }
+        progress_bar(budget)
     };
-    let template = match budget {
-        Budget::Steps(_) => "{elapsed_precise} {bar:30} {pos}/{len} steps  {msg}",
-        Budget::Minutes(_) => "{elapsed_precise} {bar:30} {pos}/{len} s  {msg}",
-    };
-    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
     let started = std::time::Instant::now();
     let mut on_iter = |m: &IterationMetrics| {
         match budget {

@@ -1,0 +1,413 @@
+//! Distillation: a camera-only student learns to imitate a privileged teacher (a state or lidar
+//! model) on the frames the student itself visits — DAgger (Ross et al. 2011), "learning by
+//! cheating" (Chen et al. 2019).
+//!
+//! ```text
+//! set up: the teacher, a new camera student with the teacher's car and action space, two twin
+//!         environments stepped with the same actions (the teacher's sensor, the student's camera)
+//! until the budget is used, iteration i:
+//!     1. β = beta_decay^i: each car-step is driven by the teacher with probability β, else by the
+//!        student (deterministic)
+//!     2. every visited frame is labelled with the teacher's deterministic action and value, and
+//!        kept in a replay buffer (the oldest frames go first once it is full)
+//!     3. the student takes num_epochs × (frames collected / batch_size) Adam steps on minibatches
+//!        drawn from the buffer: imitation loss (continuous: squared error of the Gaussian mean to
+//!        the teacher's clipped action; discrete: cross-entropy to the teacher's choice) plus
+//!        value_coef × squared error of its value to the teacher's
+//!     4. every eval_every iterations the student races 3 laps on the first track (its own camera
+//!        only); the best racer is model_best
+//! ```
+//!
+//! The student is an ordinary camera model: it races, uploads and evaluates like any other, and
+//! `trainer train --init-from student/model_best.safetensors` fine-tunes it with PPO on its own
+//! reward (its value head, imitated from the teacher, gives that run a trained critic).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+use slipstream_sim::rng::Rng;
+use slipstream_sim::{Action, Mode, StepBuffers, TrackSchedule, VecEnv};
+use tch::{Device, Kind, Tensor};
+
+use crate::checkpoint::{EvalRank, OutputFiles};
+use crate::config::TrainConfig;
+use crate::device::{DeviceChoice, device_name};
+use crate::error::TrainError;
+use crate::evaluate::{EvalOptions, EvalReport, evaluate};
+use crate::model::{Model, ModelSpec};
+use crate::optim::{Adam, AdamConfig};
+use crate::policy::{ActionDecoder, Observations, RawActions};
+use crate::tensors;
+use crate::tracks::TrackSet;
+use crate::train::Budget;
+
+/// Everything `trainer distill` passes in.
+#[derive(Clone, Debug)]
+pub struct DistillOptions {
+    /// The student's sensor (a camera) and network, cars, rollout, minibatch, epochs, lr, eval_every.
+    pub config: TrainConfig,
+    pub teacher: PathBuf,
+    pub tracks: Vec<String>,
+    pub budget: Budget,
+    pub seed: u64,
+    pub device: DeviceChoice,
+    pub out_dir: PathBuf,
+    /// β of iteration i is `beta_decay^i` (1 at the first iteration: the teacher drives).
+    pub beta_decay: f64,
+    /// Frames the replay buffer keeps.
+    pub buffer_frames: usize,
+}
+
+/// One iteration's figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DistillMetrics {
+    pub iteration: u64,
+    pub frames: u64,
+    pub wall_s: f64,
+    pub beta: f64,
+    /// Fraction of this iteration's car-steps where the student's action differed from the
+    /// teacher's by more than a tenth of the action range (continuous) or at all (discrete).
+    pub disagreement: f64,
+    pub imitation_loss: f64,
+    pub value_loss: f64,
+    pub eval_completed_laps: Option<usize>,
+    pub eval_clean_laps: Option<usize>,
+    pub eval_best_lap_s: Option<f64>,
+}
+
+/// What a distillation reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct DistillSummary {
+    pub out_dir: PathBuf,
+    pub model_last: PathBuf,
+    pub model_best: Option<PathBuf>,
+    pub iterations: u64,
+    pub frames: u64,
+    pub wall_s: f64,
+    pub device: String,
+    pub best_eval: Option<EvalReport>,
+    /// Wall-clock seconds until the student first drove 3 consecutive clean laps.
+    pub first_three_clean_laps_s: Option<f64>,
+}
+
+/// The student's settings when no config file is given: DeepRacer's camera, Slipstream's camera
+/// network, 32 cars × 32 steps (1,024 frames) per iteration, minibatches of 256, two passes.
+pub fn default_config() -> TrainConfig {
+    TrainConfig {
+        sensor: slipstream_sim::ObsConfig::Camera(Default::default()),
+        network: crate::network::NetworkSpec::camera_default(),
+        num_cars: 32,
+        rollout_steps: 32,
+        batch_size: 256,
+        num_epochs: 2,
+        lr: 1e-3,
+        eval_every: 2,
+        ..TrainConfig::default()
+    }
+}
+
+/// The student's model: the teacher's car, action space and steps, the config's camera and network.
+pub fn student_spec(teacher: &ModelSpec, cfg: &TrainConfig) -> Result<ModelSpec, TrainError> {
+    let spec = ModelSpec {
+        sensor: cfg.sensor.clone(),
+        network: cfg.network.clone(),
+        ..teacher.clone()
+    };
+    if spec.sensor.camera().is_none() {
+        return Err(TrainError::option(
+            "--sensor",
+            "the student must see a camera (camera or stereo_camera)",
+        ));
+    }
+    spec.validate().map_err(|m| TrainError::option("--config", m))?;
+    Ok(spec)
+}
+
+/// Distil `opts.teacher` into a camera student. `on_iteration` sees every iteration's metrics.
+pub fn distill(
+    opts: DistillOptions,
+    on_iteration: &mut dyn FnMut(&DistillMetrics),
+) -> Result<DistillSummary, TrainError> {
+    let cfg = &opts.config;
+    cfg.validate().map_err(|m| TrainError::option("--config", m))?;
+    if !(opts.beta_decay.is_finite() && (0.0..=1.0).contains(&opts.beta_decay)) {
+        return Err(TrainError::option("--beta-decay", "expected a number in [0, 1]"));
+    }
+    if opts.buffer_frames < cfg.batch_size {
+        return Err(TrainError::option("--buffer", "must hold at least one minibatch"));
+    }
+    let device = opts.device.resolve()?;
+    let teacher = Model::load(&opts.teacher, device)?;
+    if teacher.spec.sensor.camera().is_some() {
+        return Err(TrainError::option(
+            "--teacher",
+            "the teacher must be a state or lidar model (it is a camera model)",
+        ));
+    }
+    let set = TrackSet::build(&opts.tracks, &cfg.generated, cfg.both_directions)?;
+    let files = OutputFiles {
+        dir: opts.out_dir.clone(),
+    };
+    files.prepare(false)?;
+
+    tch::manual_seed(opts.seed as i64);
+    let mut student = Model::new(student_spec(&teacher.spec, cfg)?, cfg.init_log_std, false, device);
+    student.info.tracks = set.names.clone();
+    student.info.seed = opts.seed;
+    student.info.reward = format!("distilled from {}", opts.teacher.display());
+    student.info.hyperparameters = serde_json::to_value(cfg).unwrap_or_default();
+    let mut opt = Adam::new(&student.policy.vs, cfg.lr, AdamConfig::default());
+
+    // Twin environments: same tracks, seed and actions, so the same cars in the same places.
+    let twin = |spec: &ModelSpec| -> Result<VecEnv, TrainError> {
+        let mut e = spec.env_config(&set.tracks, Mode::Train(cfg.episode.clone()));
+        e.track_schedule = TrackSchedule::RoundRobin;
+        e.scenario = cfg.scenario.clone();
+        Ok(VecEnv::new(e, cfg.num_cars)?)
+    };
+    let mut teacher_env = twin(&teacher.spec)?;
+    let mut student_env = twin(&student.spec)?;
+    let (mut t_out, mut s_out) = (teacher_env.buffers(false), student_env.buffers(false));
+    teacher_env.reset(opts.seed, &mut t_out)?;
+    student_env.reset(opts.seed, &mut s_out)?;
+
+    let cars = cfg.num_cars;
+    let [c, h, w] = student.spec.image_shape().expect("a camera student");
+    let frame = (c * h * w) as usize;
+    let mut buffer = ReplayBuffer::new(opts.buffer_frames, [c, h, w], teacher.policy.is_discrete(), device);
+    let decoder = ActionDecoder::new(student.spec.action_space());
+    let mut actions = vec![Action::Discrete(0); cars];
+    let (mut raw_f, mut raw_i) = (vec![0f32; 2 * cars], vec![0i64; cars]);
+    let mut rng = Rng::new(slipstream_sim::rng::mix_seed(&[opts.seed, 0xd157]));
+    let files_best = files.best();
+    let started = Instant::now();
+    let (mut frames, mut iteration) = (0u64, 0u64);
+    let (mut best, mut best_eval, mut first_clean) = (None, None, None);
+    let eval_track = (set.tracks[0].clone(), set.names[0].clone());
+    loop {
+        let used = opts.budget.used(frames, started.elapsed().as_secs_f64());
+        if used >= 1.0 {
+            break;
+        }
+        let beta = opts.beta_decay.powi(iteration as i32);
+        let mut row = DistillMetrics {
+            iteration: iteration + 1,
+            beta,
+            ..Default::default()
+        };
+        let mut disagree = 0usize;
+        // 1.–2. Drive (teacher with probability β, else student); label every frame.
+        for _ in 0..cfg.rollout_steps {
+            check_twins(&t_out, &s_out)?;
+            let (t_raw, t_value) = tch::no_grad(|| teacher_act(&teacher, &t_out, device));
+            let images = tensors::images(&s_out.image[..cars * frame], [cars as i64, c, h, w], device);
+            let s_raw = tch::no_grad(|| {
+                let input = Observations {
+                    features: Tensor::zeros([cars as i64, student.spec.obs_dim() as i64], (Kind::Float, device)),
+                    images: Some(images.shallow_clone()),
+                };
+                student.policy.distribution(&input).sample(true)
+            });
+            disagree += disagreements(&t_raw, &s_raw);
+            let mask: Vec<bool> = (0..cars).map(|_| rng.next_f64() < beta).collect();
+            let mask_t = Tensor::from_slice(&mask).to_device(device);
+            let driven = if teacher.policy.is_discrete() {
+                s_raw.where_self(&mask_t.logical_not(), &t_raw)
+            } else {
+                s_raw.where_self(&mask_t.logical_not().unsqueeze(-1), &t_raw)
+            };
+            let raw = if teacher.policy.is_discrete() {
+                RawActions::Discrete(&mut raw_i)
+            } else {
+                RawActions::Continuous(&mut raw_f)
+            };
+            decoder.decode(&driven, raw, &mut actions);
+            buffer.push(&images, &t_raw, &t_value);
+            teacher_env.step(&actions, &mut t_out)?;
+            student_env.step(&actions, &mut s_out)?;
+            frames += cars as u64;
+        }
+        row.disagreement = disagree as f64 / (cars * cfg.rollout_steps) as f64;
+
+        // 3. Imitate: minibatches from the buffer.
+        let updates = (cfg.num_epochs * cars * cfg.rollout_steps).div_ceil(cfg.batch_size);
+        let (mut sum_il, mut sum_vl) = (0.0, 0.0);
+        for _ in 0..updates {
+            let (images, labels, values) = buffer.sample(cfg.batch_size, &mut rng);
+            let input = Observations {
+                features: Tensor::zeros(
+                    [cfg.batch_size as i64, student.spec.obs_dim() as i64],
+                    (Kind::Float, device),
+                ),
+                images: Some(images),
+            };
+            let (il, vl) = imitation_loss(&student, &input, &labels, &values);
+            let loss = &il + &vl * cfg.value_coef;
+            opt.zero_grad();
+            loss.backward();
+            opt.clip_and_step(cfg.max_grad_norm);
+            sum_il += il.double_value(&[]);
+            sum_vl += vl.double_value(&[]);
+        }
+        row.imitation_loss = sum_il / updates as f64;
+        row.value_loss = sum_vl / updates as f64;
+        iteration += 1;
+        student.info.steps = frames;
+        row.frames = frames;
+        row.wall_s = started.elapsed().as_secs_f64();
+
+        // 4. Race the student.
+        let last = opts.budget.used(frames, started.elapsed().as_secs_f64()) >= 1.0;
+        if cfg.eval_every > 0 && (iteration.is_multiple_of(cfg.eval_every as u64) || last) {
+            let report = evaluate(
+                &student,
+                eval_track.0.clone(),
+                &eval_track.1,
+                &EvalOptions {
+                    laps: 3,
+                    seed: opts.seed,
+                    ..Default::default()
+                },
+            )?;
+            row.eval_completed_laps = Some(report.completed_laps);
+            row.eval_clean_laps = Some(report.consecutive_clean);
+            row.eval_best_lap_s = report.best_lap_s;
+            if report.consecutive_clean >= 3 && first_clean.is_none() {
+                first_clean = Some(started.elapsed().as_secs_f64());
+            }
+            let rank = EvalRank::of(&report);
+            if rank.beats(best) {
+                best = Some(rank);
+                student.save(&files_best)?;
+                best_eval = Some(report);
+            }
+        }
+        on_iteration(&row);
+    }
+    student.save(&files.last())?;
+    Ok(DistillSummary {
+        out_dir: opts.out_dir.clone(),
+        model_last: files.last(),
+        model_best: files_best.exists().then_some(files_best),
+        iterations: iteration,
+        frames,
+        wall_s: started.elapsed().as_secs_f64(),
+        device: device_name(device),
+        best_eval,
+        first_three_clean_laps_s: first_clean,
+    })
+}
+
+/// The teacher's deterministic actions (raw, as its policy outputs them) and values on its own
+/// observations.
+fn teacher_act(teacher: &Model, out: &StepBuffers, device: Device) -> (Tensor, Tensor) {
+    let obs = teacher.normalized(&out.obs);
+    let n = out.done.len() as i64;
+    let input = Observations {
+        features: Tensor::from_slice(&obs).view([n, -1]).to_device(device),
+        images: None,
+    };
+    let raw = teacher.policy.distribution(&input).sample(true);
+    (raw, teacher.policy.value(&input))
+}
+
+/// Car-steps where the student's choice differs from the teacher's (continuous: by more than a
+/// tenth of the [-1, 1] range in either dimension).
+fn disagreements(teacher: &Tensor, student: &Tensor) -> usize {
+    let differs = if teacher.kind() == Kind::Int64 {
+        teacher.ne_tensor(student)
+    } else {
+        (teacher.clamp(-1.0, 1.0) - student.clamp(-1.0, 1.0))
+            .abs()
+            .gt(0.2)
+            .any_dim(-1, false)
+    };
+    differs.sum(Kind::Int64).int64_value(&[]) as usize
+}
+
+/// Imitation loss of the student's actor and squared error of its value to the teacher's.
+fn imitation_loss(student: &Model, input: &Observations, labels: &Tensor, values: &Tensor) -> (Tensor, Tensor) {
+    let dist = student.policy.distribution(input);
+    let il = match &dist {
+        crate::policy::Distribution::Categorical { log_probs } => {
+            -log_probs.gather(-1, &labels.unsqueeze(-1), false).mean(Kind::Float)
+        }
+        crate::policy::Distribution::Gaussian { mean, .. } => {
+            (mean - labels.clamp(-1.0, 1.0)).square().mean(Kind::Float)
+        }
+    };
+    let vl = (student.policy.value(input) - values).square().mean(Kind::Float);
+    (il, vl)
+}
+
+/// Labelled frames on the learner's device: images as bytes, the teacher's actions and values. A
+/// ring: once full, new frames replace the oldest.
+struct ReplayBuffer {
+    images: Tensor,
+    labels: Tensor,
+    values: Tensor,
+    capacity: usize,
+    len: usize,
+    next: usize,
+}
+
+impl ReplayBuffer {
+    fn new(capacity: usize, [c, h, w]: [i64; 3], discrete: bool, device: Device) -> Self {
+        let n = capacity as i64;
+        ReplayBuffer {
+            images: Tensor::zeros([n, c, h, w], (Kind::Uint8, device)),
+            labels: if discrete {
+                Tensor::zeros([n], (Kind::Int64, device))
+            } else {
+                Tensor::zeros([n, 2], (Kind::Float, device))
+            },
+            values: Tensor::zeros([n], (Kind::Float, device)),
+            capacity,
+            len: 0,
+            next: 0,
+        }
+    }
+
+    fn push(&mut self, images: &Tensor, labels: &Tensor, values: &Tensor) {
+        let n = images.size()[0] as usize;
+        let mut k = 0;
+        while k < n {
+            // Up to the end of the ring, then from its start.
+            let take = (n - k).min(self.capacity - self.next);
+            let (at, from, len) = (self.next as i64, k as i64, take as i64);
+            self.images.narrow(0, at, len).copy_(&images.narrow(0, from, len));
+            self.labels.narrow(0, at, len).copy_(&labels.narrow(0, from, len));
+            self.values.narrow(0, at, len).copy_(&values.narrow(0, from, len));
+            self.next = (self.next + take) % self.capacity;
+            self.len = (self.len + take).min(self.capacity);
+            k += take;
+        }
+    }
+
+    fn sample(&self, batch: usize, rng: &mut Rng) -> (Tensor, Tensor, Tensor) {
+        let idx: Vec<i64> = (0..batch).map(|_| rng.below(self.len as u64) as i64).collect();
+        let ix = Tensor::from_slice(&idx).to_device(self.images.device());
+        (
+            self.images.index_select(0, &ix),
+            self.labels.index_select(0, &ix),
+            self.values.index_select(0, &ix),
+        )
+    }
+}
+
+/// The twin environments must hold the same cars in the same places (they are stepped with the
+/// same actions from the same seed); a difference is a determinism bug, reported rather than
+/// trained on.
+fn check_twins(teacher: &StepBuffers, student: &StepBuffers) -> Result<(), TrainError> {
+    for (i, (a, b)) in teacher.info.iter().zip(&student.info).enumerate() {
+        if a.progress != b.progress || a.episode != b.episode {
+            return Err(TrainError::Internal(format!(
+                "distillation's twin environments diverged at car {i} (progress {} vs {}): the \
+                 simulator was not deterministic across sensors",
+                a.progress, b.progress
+            )));
+        }
+    }
+    Ok(())
+}
