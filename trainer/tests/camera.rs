@@ -225,3 +225,35 @@ fn a_camera_student_learns_from_a_state_teacher() {
         .to_string();
     assert!(e.contains("camera"), "{e}");
 }
+
+/// The CUDA path: a short camera training on the GPU, its model raced on the CPU. Runs where a
+/// CUDA device is present; elsewhere it says it was skipped.
+#[test]
+fn camera_training_runs_on_cuda_where_present() {
+    if !tch::Cuda::is_available() {
+        eprintln!("skipped: no CUDA device on this machine (the CUDA path is tested where one is present)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = train(
+        TrainOptions {
+            config: TrainConfig {
+                eval_every: 0,
+                ..example_config()
+            },
+            tracks: vec!["oval".into()],
+            reward: "progress_speed".into(),
+            budget: Budget::Steps(8_192),
+            seed: 7,
+            device: DeviceChoice::Cuda(0),
+            out_dir: dir.path().to_path_buf(),
+            init_from: None,
+            resume: false,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.device, "cuda:0");
+    let m = Model::load(&s.model_last, Device::Cpu).unwrap();
+    assert!(race(&m).steps > 0);
+}
