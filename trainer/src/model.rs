@@ -229,7 +229,19 @@ impl Model {
         spec.validate().map_err(|e| bad(format!("metadata 'spec': {e}")))?;
         let info: TrainingInfo =
             serde_json::from_str(get("training")?).map_err(|e| bad(format!("metadata 'training': {e}")))?;
-        ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
+        let metadata =
+            ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
+        // What DeepRacer's tools (and the league's listing) read must be what the model is.
+        let expected = [spec.sensor.sensor_name().to_string()];
+        if metadata.sensor != expected || metadata.neural_network != spec.network.name() {
+            return Err(bad(format!(
+                "metadata 'model_metadata' claims sensor {:?} and network {:?}, but the model is built for {:?} and {:?}",
+                metadata.sensor,
+                metadata.neural_network,
+                expected,
+                spec.network.name()
+            )));
+        }
 
         let policy = Policy::with_init(&spec, 0.0, Device::Cpu, WeightInit::Zeros);
         let mut expected: Vec<(String, Tensor)> = policy.vs.variables().into_iter().collect();

@@ -157,6 +157,19 @@ fn a_network_that_does_not_fit_its_camera_is_refused() {
     );
     let e = Model::load(&state, Device::Cpu).unwrap_err().to_string();
     assert!(e.contains("'spec'") && e.contains("no camera"), "{e}");
+    // A camera model whose DeepRacer metadata claims another sensor.
+    let mut meta = header.metadata().clone().unwrap();
+    meta.insert(
+        "model_metadata".into(),
+        meta["model_metadata"].replace("FRONT_FACING_CAMERA", "LIDAR"),
+    );
+    let lying = dir.path().join("lying.safetensors");
+    std::fs::write(&lying, safetensors::serialize(st.tensors(), Some(meta)).unwrap()).unwrap();
+    let e = Model::load(&lying, Device::Cpu).unwrap_err().to_string();
+    assert!(
+        e.contains("claims sensor [\"LIDAR\"]") && e.contains("FRONT_FACING_CAMERA"),
+        "{e}"
+    );
     let tiny = dir.path().join("tiny.safetensors");
     rewrite(&|s| s["sensor"]["height"] = 16.into(), &tiny);
     let e = Model::load(&tiny, Device::Cpu).unwrap_err().to_string();
