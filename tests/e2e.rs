@@ -51,6 +51,31 @@ fn train_with(config: TrainConfig, track_file: &Path, steps: u64, out: &Path) {
     train(opts, &mut |_| {}).expect("training runs");
 }
 
+/// A new racer with a token issued by the admin, and a client connected with it.
+async fn racer(admin: &mut Clients, addr: &str, name: &str) -> (pb::User, Clients) {
+    let user = admin
+        .users
+        .create_user(pb::CreateUserRequest {
+            name: name.into(),
+            role: pb::Role::Racer as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = admin
+        .users
+        .issue_token(pb::IssueTokenRequest {
+            user_id: user.id.clone(),
+            expires_at_ms: 0,
+            description: "e2e".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    (user, connect(addr, Some(&token)).await.unwrap())
+}
+
 /// `model` raced locally by the trainer with the e2e race's settings and seed.
 fn local_race(model: &Path, track_file: &Path, race_id: &str) -> slipstream_trainer::EvalReport {
     let model = Model::load(model, tch::Device::Cpu).unwrap();
@@ -195,27 +220,7 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     // Two racers, with tokens issued by the admin.
     let mut racers = Vec::new();
     for name in ["ada", "ben"] {
-        let user = admin
-            .users
-            .create_user(pb::CreateUserRequest {
-                name: name.into(),
-                role: pb::Role::Racer as i32,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let token = admin
-            .users
-            .issue_token(pb::IssueTokenRequest {
-                user_id: user.id.clone(),
-                expires_at_ms: 0,
-                description: "e2e".into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .token;
-        racers.push((user, connect(&addr, Some(&token)).await.unwrap()));
+        racers.push(racer(&mut admin, &addr, name).await);
     }
     let [(ada, mut a), (_, mut b)] = <[_; 2]>::try_from(racers).ok().unwrap();
 
@@ -320,27 +325,7 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     };
     train_with(camera, &track_file, 1, &camera_dir);
     let camera_file = camera_dir.join("model_last.safetensors");
-    let cy = admin
-        .users
-        .create_user(pb::CreateUserRequest {
-            name: "cy".into(),
-            role: pb::Role::Racer as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let token = admin
-        .users
-        .issue_token(pb::IssueTokenRequest {
-            user_id: cy.id.clone(),
-            expires_at_ms: 0,
-            description: "e2e".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
-    let mut c = connect(&addr, Some(&token)).await.unwrap();
+    let (_, mut c) = racer(&mut admin, &addr, "cy").await;
     let cy_model = upload_model(&mut c, &camera_file, "cy-camera").await;
     assert_eq!(
         (cy_model.sensor.as_str(), cy_model.network.as_str()),

@@ -11,13 +11,15 @@
 //! The environment's episodes in progress are not saved: a resumed run starts fresh episodes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use safetensors::tensor::Dtype;
 use serde::{Deserialize, Serialize};
+use slipstream_sim::Track;
 use slipstream_sim::rng::mix_seed;
 
 use crate::error::TrainError;
-use crate::evaluate::EvalReport;
+use crate::evaluate::{EvalOptions, EvalReport, evaluate};
 use crate::model::Model;
 use crate::optim::{Adam, AdamState};
 use crate::tensors;
@@ -77,6 +79,31 @@ impl EvalRank {
     pub fn beats(self, other: Option<EvalRank>) -> bool {
         other.is_none_or(|b| (self.0, self.1).cmp(&(b.0, b.1)).then(self.2.total_cmp(&b.2)).is_gt())
     }
+}
+
+/// The evaluation every `eval_every` iterations: the deterministic policy races 3 laps on `track`
+/// (seeded with `seed`); if it beats `best`, `best` is updated and the model saved to `best_path`
+/// (`model_best`). Returns the race's report and whether it was the best so far.
+pub fn race_and_keep_best(
+    model: &Model,
+    track: &(Arc<Track>, String),
+    seed: u64,
+    best: &mut Option<EvalRank>,
+    best_path: &Path,
+) -> Result<(EvalReport, bool), TrainError> {
+    let options = EvalOptions {
+        laps: 3,
+        seed,
+        ..Default::default()
+    };
+    let report = evaluate(model, track.0.clone(), &track.1, &options)?;
+    let rank = EvalRank::of(&report);
+    let is_best = rank.beats(*best);
+    if is_best {
+        *best = Some(rank);
+        model.save(best_path)?;
+    }
+    Ok((report, is_best))
 }
 
 /// The run's counters, saved as `training_state.json`.

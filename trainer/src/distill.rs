@@ -30,11 +30,11 @@ use slipstream_sim::rng::Rng;
 use slipstream_sim::{Action, Mode, StepBuffers, TrackSchedule, VecEnv};
 use tch::{Device, Kind, Tensor};
 
-use crate::checkpoint::{EvalRank, OutputFiles};
+use crate::checkpoint::{OutputFiles, race_and_keep_best};
 use crate::config::TrainConfig;
 use crate::device::{DeviceChoice, device_name};
 use crate::error::TrainError;
-use crate::evaluate::{EvalOptions, EvalReport, evaluate};
+use crate::evaluate::EvalReport;
 use crate::model::{Model, ModelSpec};
 use crate::optim::{Adam, AdamConfig};
 use crate::policy::{ActionDecoder, Observations, RawActions};
@@ -260,26 +260,14 @@ pub fn distill(
         // 4. Race the student.
         let last = opts.budget.used(frames, started.elapsed().as_secs_f64()) >= 1.0;
         if cfg.eval_every > 0 && (iteration.is_multiple_of(cfg.eval_every as u64) || last) {
-            let report = evaluate(
-                &student,
-                eval_track.0.clone(),
-                &eval_track.1,
-                &EvalOptions {
-                    laps: 3,
-                    seed: opts.seed,
-                    ..Default::default()
-                },
-            )?;
+            let (report, is_best) = race_and_keep_best(&student, &eval_track, opts.seed, &mut best, &files_best)?;
             row.eval_completed_laps = Some(report.completed_laps);
             row.eval_clean_laps = Some(report.consecutive_clean);
             row.eval_best_lap_s = report.best_lap_s;
             if report.consecutive_clean >= 3 && first_clean.is_none() {
                 first_clean = Some(started.elapsed().as_secs_f64());
             }
-            let rank = EvalRank::of(&report);
-            if rank.beats(best) {
-                best = Some(rank);
-                student.save(&files_best)?;
+            if is_best {
                 best_eval = Some(report);
             }
         }

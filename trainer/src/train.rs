@@ -24,11 +24,11 @@ use serde::Serialize;
 use slipstream_sim::rng::Rng;
 use slipstream_sim::{Mode, TrackSchedule, VecEnv};
 
-use crate::checkpoint::{self, EvalRank, OutputFiles, RunState};
+use crate::checkpoint::{self, OutputFiles, RunState};
 use crate::config::TrainConfig;
 use crate::device::{DeviceChoice, device_name};
 use crate::error::TrainError;
-use crate::evaluate::{EvalOptions, EvalReport, evaluate};
+use crate::evaluate::EvalReport;
 use crate::metrics::{IterationMetrics, MetricsLog, mean};
 use crate::model::Model;
 use crate::optim::{Adam, AdamConfig};
@@ -224,16 +224,8 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             .used(state.env_steps - run.env_steps + seen.steps, elapsed())
             > 1.0;
         if cfg.eval_every > 0 && (state.iteration.is_multiple_of(cfg.eval_every as u64) || last_iteration) {
-            let report = evaluate(
-                &model,
-                eval_track.0.clone(),
-                &eval_track.1,
-                &EvalOptions {
-                    laps: 3,
-                    seed: opts.seed,
-                    ..Default::default()
-                },
-            )?;
+            let (report, is_best) =
+                checkpoint::race_and_keep_best(&model, &eval_track, opts.seed, &mut state.best, &files.best())?;
             row.eval_completed_laps = Some(report.completed_laps);
             row.eval_clean_laps = Some(report.consecutive_clean);
             row.eval_best_lap_s = report.best_lap_s;
@@ -241,10 +233,7 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
             if report.consecutive_clean >= 3 && state.first_three_clean_laps_s.is_none() {
                 state.first_three_clean_laps_s = Some(run.wall_s + elapsed());
             }
-            let rank = EvalRank::of(&report);
-            if rank.beats(state.best) {
-                state.best = Some(rank);
-                model.save(&files.best())?;
+            if is_best {
                 row.best_so_far = true;
                 best_eval = Some(report);
             }

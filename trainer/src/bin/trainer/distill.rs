@@ -110,21 +110,11 @@ pub fn run(a: DistillArgs) -> Result<()> {
         "distilled {} iterations, {} frames in {:.1} s on {}",
         s.iterations, s.frames, s.wall_s, s.device
     );
-    println!("last model: {}", s.model_last.display());
-    if let Some(b) = &s.model_best {
-        println!("best model: {}", b.display());
-    }
-    if let Some(e) = &s.best_eval {
-        println!(
-            "best evaluation on {}: {}/3 laps ({} clean in a row), best lap {}",
-            e.track,
-            e.completed_laps,
-            e.consecutive_clean,
-            e.best_lap_s.map_or("-".into(), |v| format!("{v:.3} s")),
-        );
-    }
-    if let Some(t) = s.first_three_clean_laps_s {
-        println!("first 3 consecutive clean laps after {t:.1} s");
-    }
+    crate::print_outcome(
+        &s.model_last,
+        s.model_best.as_deref(),
+        s.best_eval.as_ref(),
+        s.first_three_clean_laps_s,
+    );
     Ok(())
 }

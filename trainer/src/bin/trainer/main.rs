@@ -138,6 +138,32 @@ fn fmt_opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
 }
 
+/// The end of a training or distillation run, for people: its models, best race, first clean laps.
+fn print_outcome(
+    last: &std::path::Path,
+    best: Option<&std::path::Path>,
+    best_eval: Option<&slipstream_trainer::EvalReport>,
+    first_three_clean_laps_s: Option<f64>,
+) {
+    println!("last model: {}", last.display());
+    if let Some(b) = best {
+        println!("best model: {}", b.display());
+    }
+    if let Some(e) = best_eval {
+        println!(
+            "best evaluation on {}: {}/3 laps ({} clean in a row), best lap {}, total {:.2} s",
+            e.track,
+            e.completed_laps,
+            e.consecutive_clean,
+            e.best_lap_s.map_or("-".into(), |v| format!("{v:.3} s")),
+            e.total_time_s
+        );
+    }
+    if let Some(t) = first_three_clean_laps_s {
+        println!("first 3 consecutive clean laps after {t:.1} s");
+    }
+}
+
 /// The budget from `--steps` / `--minutes` (one of them).
 fn budget(steps: Option<u64>, minutes: Option<f64>) -> Result<Budget> {
     match (steps, minutes) {
@@ -218,23 +244,12 @@ fn run_train(a: TrainArgs) -> Result<()> {
             "trained {} iterations, {} steps, {} episodes in {:.1} s on {} ({})",
             s.iterations, s.env_steps, s.episodes, s.wall_s, s.device, s.stopped_because
         );
-        println!("last model: {}", s.model_last.display());
-        if let Some(b) = &s.model_best {
-            println!("best model: {}", b.display());
-        }
-        if let Some(e) = &s.best_eval {
-            println!(
-                "best evaluation on {}: {}/3 laps ({} clean in a row), best lap {}, total {:.2} s",
-                e.track,
-                e.completed_laps,
-                e.consecutive_clean,
-                e.best_lap_s.map_or("-".into(), |v| format!("{v:.3} s")),
-                e.total_time_s
-            );
-        }
-        if let Some(t) = s.first_three_clean_laps_s {
-            println!("first 3 consecutive clean laps after {t:.1} s");
-        }
+        print_outcome(
+            &s.model_last,
+            s.model_best.as_deref(),
+            s.best_eval.as_ref(),
+            s.first_three_clean_laps_s,
+        );
     }
     Ok(())
 }
