@@ -107,6 +107,44 @@ fn track_list_info_and_generate() {
 }
 
 #[test]
+fn track_info_lists_what_was_repaired_as_warnings() {
+    use slipstream_sim::track::npy;
+    let dir = tempfile::tempdir().unwrap();
+    // A circle of 100 rows whose last row stops 6 cm short of the first (no repeated row).
+    let (r, h, n) = (3.0_f64, 0.4, 100);
+    let row = |a: f64| {
+        let (c, s) = (a.cos(), a.sin());
+        [r * c, r * s, (r - h) * c, (r - h) * s, (r + h) * c, (r + h) * s]
+    };
+    let mut rows: Vec<[f64; 6]> = (0..n)
+        .map(|k| row(std::f64::consts::TAU * k as f64 / n as f64))
+        .collect();
+    rows[n - 1] = row(std::f64::consts::TAU - 0.06 / r);
+    let p = dir.path().join("gap.npy");
+    npy::write_track_rows(&p, &rows).unwrap();
+    let v = ok_json(&["track", "info", p.to_str().unwrap(), "--json"]);
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["kind"], "loop_closed");
+    assert_eq!(w[0]["index"], n);
+    assert!(w[0]["message"].as_str().unwrap().contains("0.060 m"), "{v}");
+    assert_eq!(v["closed"], true);
+    let out = sim(&["track", "info", p.to_str().unwrap(), "--reverse"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("warnings      1") && text.contains("loop_closed"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("waypoint {n}:")), "{text}");
+    // The same warning is logged on stderr while loading.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loop_closed"));
+    // A clean track says so.
+    let out = sim(&["track", "info", "oval"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warnings      none"));
+}
+
+#[test]
 fn drive_prints_lap_times_and_writes_a_trace() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.csv");

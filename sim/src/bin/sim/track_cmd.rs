@@ -114,20 +114,46 @@ fn info(a: InfoArgs) -> Result<()> {
         println!("width_mean_m  {:.3}", i.width_mean_m);
         println!("closed        {}", i.closed);
         println!("direction     {}", i.direction.map_or("-", |d| d.as_str()));
+        if i.warnings.is_empty() {
+            println!("warnings      none");
+        } else {
+            println!(
+                "warnings      {} (repaired or accepted, as DeepRacer races it)",
+                i.warnings.len()
+            );
+            for w in &i.warnings {
+                println!("  {}  {w}", w.kind());
+            }
+        }
     }
     Ok(())
 }
 
-fn gen_cmd(a: GenerateArgs) -> Result<()> {
-    let ext = a
-        .out
+/// The extension of an output track file: `npy` or `csv`.
+fn out_format(out: &std::path::Path) -> Result<String> {
+    let ext = out
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     if ext != "npy" && ext != "csv" {
-        bail!("--out {}: expected a .npy or .csv file name", a.out.display());
+        bail!("--out {}: expected a .npy or .csv file name", out.display());
     }
+    Ok(ext)
+}
+
+/// Write `t`'s rows to `out` as .npy or .csv.
+fn write_track(t: &Track, out: &std::path::Path, ext: &str) -> Result<()> {
+    let rows = t.rows();
+    if ext == "npy" {
+        npy::write_track_rows(out, &rows).with_context(|| format!("cannot write {}", out.display()))
+    } else {
+        std::fs::write(out, csv::to_string(&rows)).with_context(|| format!("cannot write {}", out.display()))
+    }
+}
+
+fn gen_cmd(a: GenerateArgs) -> Result<()> {
+    let ext = out_format(&a.out)?;
     let req = GenerateRequest {
         seed: a.seed,
         length: a.length,
@@ -135,12 +161,7 @@ fn gen_cmd(a: GenerateArgs) -> Result<()> {
         difficulty: a.difficulty,
     };
     let t = generate(&req, &ValidateOptions::default())?;
-    let rows = t.rows();
-    if ext == "npy" {
-        npy::write_track_rows(&a.out, &rows).with_context(|| format!("cannot write {}", a.out.display()))?;
-    } else {
-        std::fs::write(&a.out, csv::to_string(&rows)).with_context(|| format!("cannot write {}", a.out.display()))?;
-    }
+    write_track(&t, &a.out, &ext)?;
     let i = t.info();
     if a.json {
         let mut v = serde_json::to_value(&i)?;
