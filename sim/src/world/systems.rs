@@ -13,7 +13,7 @@ use crate::camera::{self, Camera, CameraPose, RenderScratch, SceneObject};
 use crate::car::{CarModel, CarState};
 use crate::config::TrackSchedule;
 use crate::episode::{self, EpisodeState, EpisodeStatus, Mode, RaceAction, StepFacts};
-use crate::math::Vec2;
+use crate::math::{Vec2, wrap_angle};
 use crate::objects::{self, ObjectState, Scenario};
 use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
 use crate::rng::{Rng, mix_seed};
@@ -239,6 +239,7 @@ fn fill_params(
     pose: &TrackPose,
     ep: &EpisodeState,
     near: &Nearby,
+    bots: bool,
 ) {
     let r = &pose.reference;
     let (hl, hr) = track.half_widths(r.seg, r.t);
@@ -260,6 +261,7 @@ fn fill_params(
     p.track_length = track.length();
     p.closest_waypoints = [a as u32, b as u32];
     p.projection_distance = r.s;
+    p.sim_time = ep.clock;
     p.track_index = u32::from(track_index);
     p.measured_speed = car.speed();
     p.progress_delta_m = ep.progress_delta_m;
@@ -271,7 +273,8 @@ fn fill_params(
             location: o.obb.center,
             left_of_center: o.lane > 0.0,
             speed: o.speed,
-            heading: o.heading.to_degrees(),
+            // DeepRacer: a bot car's yaw in radians; 0.0 for every static box.
+            heading: if bots { wrap_angle(o.heading) } else { 0.0 },
             distance: o.s,
             distance_from_center: if o.lane >= 0.0 { o.lane * ol } else { -o.lane * or },
         };
@@ -308,6 +311,7 @@ pub fn score<F: CarFilter>(
             pose,
             &ep.state,
             near.unwrap_or(&NO_OBJECTS),
+            matches!(settings.scenario, Scenario::HeadToBot(_)),
         );
         if ep.stage == Stage::Fresh {
             score.reward = 0.0;
