@@ -17,7 +17,7 @@ use crate::math::{Vec2, wrap_angle};
 use crate::objects::{self, ObjectState, Scenario};
 use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
 use crate::rng::{Rng, mix_seed};
-use crate::sensors::{LidarScratch, ObsConfig};
+use crate::sensors::{LidarScratch, ObsConfig, deepracer_lidar};
 use crate::track::Track;
 
 /// Stands in for the objects of a car whose race type has none.
@@ -405,6 +405,27 @@ fn sense_one(
             out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
         }
         (ObsConfig::Lidar(_), None) => unreachable!("a lidar is built for lidar observations"),
+        (ObsConfig::DeepracerLidar(cfg) | ObsConfig::SectorLidar(cfg), _) => {
+            let mut ranges = [0.0; deepracer_lidar::SAMPLES];
+            deepracer_lidar::scan(
+                track,
+                car.state.pos,
+                car.state.forward(),
+                pose.origin.seg,
+                cfg.borders,
+                &near.obbs[..near.n],
+                &mut ranges,
+            );
+            let n = if matches!(settings.obs, ObsConfig::DeepracerLidar(_)) {
+                deepracer_lidar::observe_lidar(&ranges, out);
+                deepracer_lidar::SAMPLES
+            } else {
+                deepracer_lidar::observe_sectors(&ranges, out);
+                deepracer_lidar::SECTORS
+            };
+            out[n] = (car.state.vx / settings.model.params.max_speed) as f32;
+            out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
+        }
         (ObsConfig::Camera(_) | ObsConfig::StereoCamera(_), _) => {
             out[0] = (car.state.vx / settings.model.params.max_speed) as f32;
             out[1] = (car.state.steer / settings.model.params.max_steer) as f32;
