@@ -5,8 +5,8 @@
 //! 0.15–12 m; the laser sits 0.02913 m ahead of the car's origin, turned round by 3.1416 rad
 //! (`hokuyo_joint` in `urdf/deepracer/deepracer_single_cam_lidar.urdf`), so the 60° blind cone
 //! points forwards (the camera is there) and the samples run counter-clockwise from 30° left of
-//! the nose round the back to 30° right of it. The observation filters
-//! (`markov/multi_agent_coach/…`, `markov/filters/observation/observation_binary_filter.py`,
+//! the nose round the back to 30° right of it. The observation filters (the training preset's
+//! `get_graph_manager` input filters, `markov/filters/observation/observation_binary_filter.py`,
 //! `markov/environments/constants.py`):
 //!
 //! * `LIDAR`: the 64 ranges clipped to [0.15, 1.0] m (`ObservationClippingFilter(0.15, 1.0)`);
