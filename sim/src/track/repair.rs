@@ -193,32 +193,38 @@ fn crossing_point(p1: Vec2, p2: Vec2, q1: Vec2, q2: Vec2) -> Vec2 {
     p1 + (p2 - p1) * (d3 / (d3 - d4))
 }
 
-/// Cut off small folds in both borders. `closed`: the last row repeats the first (kept in sync).
+/// Cut off small folds in both borders. `closed`: the last row repeats the first (kept in sync);
+/// on a loop a fold may straddle the start line.
 pub(super) fn cut_folds(w: &mut [Waypoint], closed: bool) -> Vec<TrackWarning> {
     let mut warnings = Vec::new();
+    let m = w.len() - 1; // segments
+    // Border point index of segment-walk position `k` (wrapping round a loop).
+    let at = |k: usize| if closed { k % m } else { k };
     for border in ["inner", "outer"] {
         let get = |wp: &Waypoint| if border == "inner" { wp.inner } else { wp.outer };
         let mut pts: Vec<Vec2> = w.iter().map(get).collect();
-        let m = pts.len() - 1; // segments
+        // Walk positions beyond the last segment exist only on a loop, and never reach back to
+        // the segment adjacent to the first one checked.
+        let last_j = |i: usize| {
+            let j = i + FOLD_MAX_SEGMENTS;
+            if closed { j.min(i + m - 2) } else { j.min(m - 1) }
+        };
         let mut i = 0;
         while i < m {
             let mut cut = None;
-            for j in i + 2..=(i + FOLD_MAX_SEGMENTS).min(m - 1) {
-                if closed && i == 0 && j == m - 1 {
-                    break; // adjacent across the start line
-                }
-                if !segments_cross(pts[i], pts[i + 1], pts[j], pts[j + 1]) {
+            for j in i + 2..=last_j(i) {
+                let (a, b) = (pts[at(i)], pts[at(i) + 1]);
+                let (c, d) = (pts[at(j)], pts[at(j) + 1]);
+                if !segments_cross(a, b, c, d) {
                     continue;
                 }
-                let x = crossing_point(pts[i], pts[i + 1], pts[j], pts[j + 1]);
-                let inside = &pts[i + 1..=j];
+                let x = crossing_point(a, b, c, d);
+                let inside: Vec<Vec2> = (i + 1..=j).map(|k| pts[at(k)]).collect();
                 if inside.iter().any(|p| p.distance(x) > FOLD_MAX_EXTENT) {
                     break;
                 }
-                // Shoelace area of the loop x → pts[i+1] → … → pts[j] → x.
-                let mut ring = Vec::with_capacity(inside.len() + 1);
-                ring.push(x);
-                ring.extend_from_slice(inside);
+                // Shoelace area of the loop x → inside… → x.
+                let ring: Vec<Vec2> = std::iter::once(x).chain(inside).collect();
                 let area = 0.5
                     * (0..ring.len())
                         .map(|k| ring[k].cross(ring[(k + 1) % ring.len()]))
@@ -228,10 +234,15 @@ pub(super) fn cut_folds(w: &mut [Waypoint], closed: bool) -> Vec<TrackWarning> {
                 break;
             }
             if let Some((j, x, area)) = cut {
-                pts[i + 1..=j].fill(x);
+                for k in i + 1..=j {
+                    pts[at(k)] = x;
+                }
+                if closed {
+                    pts[m] = pts[0];
+                }
                 warnings.push(TrackWarning::BorderFold {
-                    index: i + 1,
-                    last: j,
+                    index: at(i + 1),
+                    last: at(j),
                     border,
                     area,
                 });
@@ -239,9 +250,6 @@ pub(super) fn cut_folds(w: &mut [Waypoint], closed: bool) -> Vec<TrackWarning> {
             } else {
                 i += 1;
             }
-        }
-        if closed {
-            pts[m] = pts[0];
         }
         for (wp, p) in w.iter_mut().zip(&pts) {
             if border == "inner" {
@@ -364,5 +372,40 @@ mod tests {
         assert_eq!(w[4].outer, w[5].outer, "both fold points moved onto the crossing");
         assert!(!segments_cross(w[3].outer, w[4].outer, w[5].outer, w[6].outer));
         assert!(warn[0].to_string().contains("waypoint 4") && warn[0].kind() == "border_fold");
+    }
+
+    #[test]
+    fn a_fold_across_a_loops_start_line_is_cut_too() {
+        // A 128-row circle (radius 2, outer border 0.3 out, rows 0.11 m apart along it). The outer
+        // border runs on from row 126 to row 127 (1.8 steps), steps back to row 0 (0.9 steps, 2 cm
+        // out) and comes in again at row 1 (4 cm in): segments 126→127 and 0→1 cross.
+        let n = 128;
+        let at = |k: f64, r: f64| {
+            let a = std::f64::consts::TAU * k / n as f64;
+            Vec2::new(r * a.cos(), r * a.sin())
+        };
+        let mut w: Vec<Waypoint> = (0..=n)
+            .map(|k| {
+                let k = (k % n) as f64;
+                Waypoint {
+                    center: at(k, 2.0),
+                    inner: at(k, 1.7),
+                    outer: at(k, 2.3),
+                }
+            })
+            .collect();
+        w[127].outer = at(127.8, 2.3);
+        w[0].outer = at(126.9, 2.32);
+        w[n].outer = w[0].outer;
+        w[1].outer = at(129.0, 2.26);
+        let warn = cut_folds(&mut w, true);
+        assert_eq!(warn.len(), 1, "{warn:?}");
+        let TrackWarning::BorderFold { index, last, .. } = warn[0] else {
+            panic!("{warn:?}")
+        };
+        assert_eq!((index, last), (127, 0));
+        assert_eq!(w[127].outer, w[0].outer);
+        assert_eq!(w[n].outer, w[0].outer, "the repeated row follows row 0");
+        assert!(!segments_cross(w[126].outer, w[127].outer, w[0].outer, w[1].outer));
     }
 }
