@@ -19,8 +19,12 @@
 //! | `is_crashed` | the footprint touched an obstacle or a bot car (one ahead of us) this step |
 //! | `is_reversed` | driving against the track file's waypoint order |
 //! | `projection_distance` | metres along the centre line from waypoint 0 to the reference point |
-//! | `sim_time` | simulation time, s: the car's clock since the environment's reset (the trace's `tstamp`; DeepRacer passes Gazebo's clock, which also keeps running across episodes) |
+//! | `sim_time` | simulation time, s: the car's clock since the environment's reset (the trace's `tstamp`) |
 //! | `objects_*`, `closest_objects`, `object_in_camera` | obstacles and bot cars (see below) |
+//!
+//! `sim_time` runs on across episodes, like the Gazebo clock DeepRacer's rollout agent passes
+//! (`markov/agent_ctrl/rollout_agent_ctrl.py`, `update_tracker`); it starts at the environment's
+//! reset rather than at the simulator's launch.
 //!
 //! Objects, as DeepRacer's simulator passes them (`markov/track_geom/track_data.py`,
 //! `get_object_reward_params`): `objects_heading` is 0.0 for static boxes and a bot car's yaw in

@@ -18,9 +18,11 @@
 //!   track; `Oval_track`, `Bowtie_track` and `Canada_Training` have rows slanted by up to 70°).
 //!   The distance to that point would overstate the road's half-width there, so the half-width
 //!   becomes the distance from the centre point to the border line itself ([`refit_slanted`]),
-//!   which is what DeepRacer's polygon test amounts to. In a tight bend a slanted border point can even lie on the wrong side
-//!   of the centre line locally ([`TrackWarning::BorderWrongSide`], found by validation) while
-//!   neither border crosses the centre line: accepted with a warning.
+//!   which is what DeepRacer's polygon test amounts to.
+//! * **A border point on the wrong side of the centre line locally**
+//!   ([`TrackWarning::BorderWrongSide`], found by validation): in a tight bend a slanted border
+//!   point can lie across the centre line's local direction while neither border crosses the
+//!   centre line. Accepted as it is.
 //!
 //! Warnings name the waypoint index in the file's own row order.
 
