@@ -17,7 +17,7 @@
 //!   point but well ahead of or behind it (more than [`SLANT_TOLERANCE`] of its distance along the
 //!   track; `Oval_track`, `Bowtie_track` and `Canada_Training` have rows slanted by up to 70°).
 //!   The distance to that point would overstate the road's half-width there, so the half-width
-//!   becomes the distance from the centre point to the border line itself ([`refit_slanted`]),
+//!   becomes the distance from the centre point to the border line itself (`refit_slanted`),
 //!   which is what DeepRacer's polygon test amounts to.
 //! * **A border point on the wrong side of the centre line locally**
 //!   ([`TrackWarning::BorderWrongSide`], found by validation): in a tight bend a slanted border
