@@ -64,8 +64,6 @@ pub enum TrackErrorKind {
         other: usize,
         border: &'static str,
     },
-    #[error("waypoint {index}: the {border} border point lies on the wrong side of the centre line")]
-    BorderWrongSide { index: usize, border: &'static str },
     #[error("waypoint {index}: the inner and outer borders cross each other (at waypoint {other})")]
     BordersCross { index: usize, other: usize },
     #[error("waypoint {index}: the {line} crosses itself (at waypoint {other})")]

@@ -19,7 +19,20 @@
 //! | `is_crashed` | the footprint touched an obstacle or a bot car (one ahead of us) this step |
 //! | `is_reversed` | driving against the track file's waypoint order |
 //! | `projection_distance` | metres along the centre line from waypoint 0 to the reference point |
-//! | `objects_*`, `closest_objects`, `object_in_camera` | obstacles and bot cars; headings in degrees |
+//! | `sim_time` | simulation time, s: the car's clock since the environment's reset (the trace's `tstamp`) |
+//! | `objects_*`, `closest_objects`, `object_in_camera` | obstacles and bot cars (see below) |
+//!
+//! `sim_time` runs on across episodes, like the Gazebo clock DeepRacer's rollout agent passes
+//! (`markov/agent_ctrl/rollout_agent_ctrl.py`, `update_tracker`); it starts at the environment's
+//! reset rather than at the simulator's launch.
+//!
+//! Objects, as DeepRacer's simulator passes them (`markov/track_geom/track_data.py`,
+//! `get_object_reward_params`): `objects_heading` is 0.0 for static boxes and a bot car's yaw in
+//! **radians** (not degrees, whatever the guide says); `objects_speed` is 0.0 for boxes and the bot
+//! cars' set speed, m/s; `objects_location` is a list of `[x, y]` lists.
+//!
+//! Types in a Python reward function (`markov/agent_ctrl/rollout_agent_ctrl.py` counts `steps` in a
+//! float): `steps` is a float (`2.0`), `closest_waypoints` and `closest_objects` are lists of two ints.
 
 use crate::math::Vec2;
 
@@ -33,7 +46,7 @@ pub struct ObjectParams {
     pub left_of_center: bool,
     /// m/s (0 for a static obstacle).
     pub speed: f64,
-    /// Degrees.
+    /// Radians in (-π, π] for a bot car (its yaw); 0.0 for a static box, as DeepRacer passes it.
     pub heading: f64,
     /// Metres along the centre line from waypoint 0.
     pub distance: f64,
@@ -65,6 +78,8 @@ pub struct RewardParams {
     pub objects: [ObjectParams; MAX_OBJECTS],
     pub object_in_camera: bool,
     pub projection_distance: f64,
+    /// Simulation time, seconds (the car's clock since the environment's reset).
+    pub sim_time: f64,
     // --- Slipstream extras (not DeepRacer parameters) ---
     /// Index of the car's track in the environment's track list.
     pub track_index: u32,
@@ -98,6 +113,7 @@ impl Default for RewardParams {
             objects: [ObjectParams::default(); MAX_OBJECTS],
             object_in_camera: false,
             projection_distance: 0.0,
+            sim_time: 0.0,
             track_index: 0,
             measured_speed: 0.0,
             progress_delta_m: 0.0,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use slipstream_sim::camera::{CameraConfig, RandomizeConfig};
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
-use slipstream_sim::sensors::LidarConfig;
+use slipstream_sim::sensors::{DeepRacerLidarConfig, LidarConfig};
 use slipstream_sim::{EnvConfig, Mode, ObsConfig, RaceConfig, Scenario, VecEnv};
 
 struct Counting;
@@ -62,6 +62,14 @@ fn stepping_allocates_nothing() {
             ..Default::default()
         });
         cases.push((format!("lidar/bots/race/{threads}"), c));
+        let mut c = EnvConfig::new(common::builtin("oval"));
+        c.threads = threads;
+        c.obs = ObsConfig::SectorLidar(DeepRacerLidarConfig { borders: true });
+        c.scenario = Scenario::ObjectAvoidance(ObstacleConfig::default());
+        cases.push((format!("sector_lidar/obstacles/{threads}"), c.clone()));
+        c.obs = ObsConfig::DeepracerLidar(DeepRacerLidarConfig::default());
+        c.scenario = Scenario::HeadToBot(BotConfig::default());
+        cases.push((format!("deepracer_lidar/bots/{threads}"), c));
         let mut c = EnvConfig::new(common::builtin("oval"));
         c.threads = threads;
         c.obs = ObsConfig::Camera(CameraConfig::default());

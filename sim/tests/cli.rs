@@ -107,6 +107,109 @@ fn track_list_info_and_generate() {
 }
 
 #[test]
+fn track_export_writes_deepracer_npy_that_loads_back_the_same() {
+    use slipstream_sim::track::generate::{GenerateRequest, generate};
+    use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ValidateOptions::default();
+    let same = |a: &Track, b: &Track| {
+        assert_eq!(a.num_waypoints(), b.num_waypoints());
+        for (ra, rb) in a.rows().iter().zip(b.rows()) {
+            for (x, y) in ra.iter().zip(rb) {
+                assert!((x - y).abs() < 1e-12, "{ra:?} vs {rb:?}");
+            }
+        }
+        assert_eq!((a.is_closed(), a.direction()), (b.is_closed(), b.direction()));
+        assert!((a.length() - b.length()).abs() < 1e-9);
+    };
+    for name in ["hairpins", "drag_strip"] {
+        let p = dir.path().join(format!("{name}.npy"));
+        let v = ok_json(&["track", "export", name, "--out", p.to_str().unwrap(), "--json"]);
+        assert_eq!(v["file"], p.to_str().unwrap());
+        let orig = builtin::load(name, &opts).unwrap();
+        assert_eq!(v["waypoints"], orig.num_waypoints());
+        // DeepRacer's layout: N×6 float64, centre, inner, outer; a loop repeats its first row.
+        let rows = npy::read_track_rows(&p).unwrap();
+        assert_eq!(rows, orig.rows());
+        assert_eq!(rows.first() == rows.last(), orig.is_closed(), "{name}");
+        let back = Track::load(&p, &opts).unwrap();
+        same(&back, &orig);
+        assert!(back.warnings().is_empty(), "{:?}", back.warnings());
+    }
+    // A generated track as .npy loads back as the generator made it.
+    let p = dir.path().join("generated.npy");
+    ok_json(&[
+        "track",
+        "generate",
+        "--seed",
+        "9",
+        "--length",
+        "25",
+        "--width",
+        "0.8",
+        "--out",
+        p.to_str().unwrap(),
+        "--json",
+    ]);
+    let req = GenerateRequest {
+        seed: 9,
+        length: 25.0,
+        width: 0.8,
+        difficulty: 0.5,
+    };
+    same(&Track::load(&p, &opts).unwrap(), &generate(&req, &opts).unwrap());
+    // Human output, and bad requests.
+    let out = sim(&[
+        "track",
+        "export",
+        "oval",
+        "--out",
+        dir.path().join("o.csv").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("wrote "));
+    fails_with(&["track", "export", "oval", "--out", "x.txt"], ".npy or .csv");
+    fails_with(&["track", "export", "no_such_track", "--out", "x.npy"], "no_such_track");
+}
+
+#[test]
+fn track_info_lists_what_was_repaired_as_warnings() {
+    use slipstream_sim::track::npy;
+    let dir = tempfile::tempdir().unwrap();
+    // A circle of 100 rows whose last row stops 6 cm short of the first (no repeated row).
+    let (r, h, n) = (3.0_f64, 0.4, 100);
+    let row = |a: f64| {
+        let (c, s) = (a.cos(), a.sin());
+        [r * c, r * s, (r - h) * c, (r - h) * s, (r + h) * c, (r + h) * s]
+    };
+    let mut rows: Vec<[f64; 6]> = (0..n)
+        .map(|k| row(std::f64::consts::TAU * k as f64 / n as f64))
+        .collect();
+    rows[n - 1] = row(std::f64::consts::TAU - 0.06 / r);
+    let p = dir.path().join("gap.npy");
+    npy::write_track_rows(&p, &rows).unwrap();
+    let v = ok_json(&["track", "info", p.to_str().unwrap(), "--json"]);
+    let w = v["warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["kind"], "loop_closed");
+    assert_eq!(w[0]["index"], n);
+    assert!(w[0]["message"].as_str().unwrap().contains("0.060 m"), "{v}");
+    assert_eq!(v["closed"], true);
+    let out = sim(&["track", "info", p.to_str().unwrap(), "--reverse"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains("warnings      1") && text.contains("loop_closed"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("waypoint {n}:")), "{text}");
+    // The same warning is logged on stderr while loading.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loop_closed"));
+    // A clean track says so.
+    let out = sim(&["track", "info", "oval"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("warnings      none"));
+}
+
+#[test]
 fn drive_prints_lap_times_and_writes_a_trace() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.csv");

@@ -284,6 +284,46 @@ fn bots_drive_and_appear_in_the_parameters() {
 }
 
 #[test]
+fn object_headings_and_sim_time_are_what_deepracer_passes() {
+    // Boxes round the whole lap (in bends too): DeepRacer passes heading 0.0 for every one.
+    let mut cfg = EnvConfig::new(common::builtin("speedway"));
+    cfg.scenario = Scenario::ObjectAvoidance(ObstacleConfig {
+        count: 6,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg, 1).unwrap();
+    let mut out = env.buffers(true);
+    env.reset(2, &mut out).unwrap();
+    let p = &out.params[0];
+    assert_eq!(p.num_objects, 6);
+    assert!(p.objects().iter().all(|o| o.heading == 0.0), "{:?}", p.objects());
+    assert_eq!(p.sim_time, 0.0, "the prepare step of a fresh environment");
+    // Bot cars: their yaw, in radians, as the simulator passes it.
+    let track = common::builtin("speedway");
+    let mut cfg = EnvConfig::new(track.clone());
+    cfg.scenario = Scenario::HeadToBot(BotConfig {
+        count: 3,
+        lane_change: false,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg, 1).unwrap();
+    env.reset(1, &mut out).unwrap();
+    for _ in 0..15 {
+        env.step(&[Action::Discrete(4)], &mut out).unwrap();
+    }
+    let p = &out.params[0];
+    let mut turning = 0;
+    for o in p.objects() {
+        let seg = track.seg_at_s(track.wrap_s(o.distance), 0);
+        let yaw = track.heading_at(seg);
+        assert!((o.heading - yaw).abs() < 1e-9, "{o:?}: track heading {yaw} rad");
+        turning += usize::from(o.heading.abs() > 0.2);
+    }
+    assert!(turning > 0, "some bot is not heading along +x: {:?}", p.objects());
+    assert!((p.sim_time - 1.0).abs() < 1e-9, "15 steps of 1/15 s: {}", p.sim_time);
+}
+
+#[test]
 fn leaving_the_track_in_a_race_costs_a_penalty_and_the_time_limit_ends_it() {
     let mut cfg = EnvConfig::new(common::builtin("oval"));
     continuous(&mut cfg);

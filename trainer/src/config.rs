@@ -25,7 +25,8 @@
 //! speed = { low = 0.5, high = 4.0 }
 //!
 //! [sensor]
-//! type = "state"
+//! type = "state"               # or "lidar" (Slipstream's, rays/fov_deg/range), "deepracer_lidar"
+//!                              # (DeepRacer's LIDAR), "sector_lidar" (its SECTOR_LIDAR)
 //! ```
 //!
 //! Unknown keys are errors (with the key's name and line), and every value is range-checked with
@@ -430,6 +431,16 @@ mod tests {
         assert_eq!(c.loss_type, LossType::Huber);
         assert_eq!(c.action_space.to_space().dim(), 2);
         assert_eq!(c.sensor.dim(), 18);
+    }
+
+    #[test]
+    fn deepracers_lidar_presets_are_sensor_settings() {
+        for (ty, dim) in [("deepracer_lidar", 66), ("sector_lidar", 10)] {
+            let c = TrainConfig::parse(&format!("[sensor]\ntype = \"{ty}\"\nborders = true")).unwrap();
+            assert_eq!((c.sensor.dim(), c.sensor.kind()), (dim, ty));
+        }
+        let e = TrainConfig::parse("[sensor]\ntype = \"sector_lidar\"\nrays = 8").unwrap_err();
+        assert!(e.contains("rays"), "{e}");
     }
 
     #[test]

@@ -328,3 +328,23 @@ pub fn foreign_format(bytes: &[u8]) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_metadata_names_deepracers_lidar_sensors_as_deepracer_does() {
+        for (obs, name) in [
+            (ObsConfig::DeepracerLidar(Default::default()), "LIDAR"),
+            (ObsConfig::SectorLidar(Default::default()), "SECTOR_LIDAR"),
+            (ObsConfig::Lidar(Default::default()), "SLIPSTREAM_LIDAR"),
+        ] {
+            let mut spec = crate::config::TrainConfig::default().model_spec();
+            spec.sensor = obs;
+            spec.validate().unwrap();
+            let m = Model::new(spec, -0.5, false, Device::Cpu);
+            assert_eq!(m.model_metadata().sensor, vec![name.to_string()]);
+        }
+    }
+}

@@ -104,11 +104,12 @@ def reward_function(params):
     assert len(params['waypoints'][0]) == 2 and isinstance(params['waypoints'][0][0], float)
     prev, nxt = params['closest_waypoints']
     assert isinstance(prev, int) and isinstance(nxt, int)
-    assert isinstance(params['steps'], int) and params['steps'] >= 2
+    # DeepRacer's simulator counts steps in a float.
+    assert isinstance(params['steps'], float) and params['steps'] >= 2 and params['steps'].is_integer()
     for k in ['all_wheels_on_track', 'is_left_of_center', 'is_offtrack', 'is_crashed', 'is_reversed', 'object_in_camera']:
         assert isinstance(params[k], bool), k
     for k in ['x', 'y', 'heading', 'distance_from_center', 'progress', 'speed', 'steering_angle',
-              'track_width', 'track_length', 'projection_distance']:
+              'track_width', 'track_length', 'projection_distance', 'sim_time']:
         assert isinstance(params[k], float), k
     for k in ['objects_location', 'objects_left_of_center', 'objects_speed', 'objects_heading',
               'objects_distance', 'objects_distance_from_center', 'closest_objects']:
@@ -121,6 +122,72 @@ def reward_function(params):
     let ps = params(8);
     let v = r.call(&ps[0]).unwrap();
     assert!(v > 2.0 && v < 2.5, "{v}");
+}
+
+/// Params after `steps` steps of one car on the oval with `scenario`'s objects.
+fn params_with(scenario: slipstream_sim::Scenario, steps: usize) -> slipstream_sim::RewardParams {
+    let mut cfg = EnvConfig::new((*oval()).clone());
+    cfg.reward = Arc::new(RewardPreset::Zero);
+    cfg.scenario = scenario;
+    let mut env = VecEnv::new(cfg, 1).unwrap();
+    let mut out = env.buffers(true);
+    env.reset(3, &mut out).unwrap();
+    for _ in 0..steps {
+        env.step(&[Action::Discrete(5)], &mut out).unwrap();
+    }
+    out.params[0]
+}
+
+/// A reward function that returns one number computed from the params, to compare with Rust's.
+fn call_with(dir: &Path, body: &str, p: &slipstream_sim::RewardParams) -> f32 {
+    let path = write(
+        dir,
+        "probe.py",
+        &format!(
+            "def reward_function(params):
+{body}
+"
+        ),
+    );
+    PythonReward::load(&path, &[oval()]).unwrap().call(p).unwrap()
+}
+
+#[test]
+fn objects_and_sim_time_reach_python_as_deepracer_passes_them() {
+    use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+    let dir = tempfile::tempdir().unwrap();
+    // Boxes: [x, y] lists, heading 0.0 and speed 0.0 for every one.
+    let boxes = params_with(slipstream_sim::Scenario::ObjectAvoidance(ObstacleConfig::default()), 3);
+    assert_eq!(boxes.num_objects, 3);
+    let body = "    loc = params['objects_location']
+    assert isinstance(loc, list) and all(isinstance(l, list) and len(l) == 2 for l in loc), loc
+    assert all(isinstance(v, float) for l in loc for v in l)
+    assert params['objects_heading'] == [0.0, 0.0, 0.0], params['objects_heading']
+    assert params['objects_speed'] == [0.0, 0.0, 0.0]
+    assert all(isinstance(b, bool) for b in params['objects_left_of_center'])
+    assert all(isinstance(i, int) for i in params['closest_objects'])
+    return loc[1][0]";
+    assert_eq!(call_with(dir.path(), body, &boxes), boxes.objects[1].location.x as f32);
+    // Bot cars: their yaw in radians, their speed.
+    let bots = params_with(slipstream_sim::Scenario::HeadToBot(BotConfig::default()), 10);
+    assert!(bots.num_objects > 0);
+    for o in bots.objects() {
+        assert!(o.heading.abs() <= std::f64::consts::PI && o.speed > 0.0, "{o:?}");
+    }
+    let body = "    import math
+    assert all(-math.pi <= h <= math.pi for h in params['objects_heading'])
+    return params['objects_heading'][0]";
+    assert_eq!(call_with(dir.path(), body, &bots), bots.objects[0].heading as f32);
+    // sim_time: the simulation clock in seconds; steps a float.
+    let body = "    assert isinstance(params['sim_time'], float) and isinstance(params['steps'], float)
+    return params['sim_time']";
+    let v = call_with(dir.path(), body, &bots);
+    assert!((f64::from(v) - 10.0 / 15.0).abs() < 1e-5, "{v}");
+    assert!(
+        (bots.sim_time - 10.0 / 15.0).abs() < 1e-12,
+        "ten steps of 1/15 s: {}",
+        bots.sim_time
+    );
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //!
 //! * [`ObsConfig::Lidar`]: N rays over a field of view, hitting track borders, obstacles and bot cars,
 //!   as distances divided by the range (1 = nothing within range), followed by the car's speed and
-//!   steering angle, normalised.
+//!   steering angle, normalised. Slipstream's own lidar (`SLIPSTREAM_LIDAR` in `model_metadata.json`).
+//! * [`ObsConfig::DeepracerLidar`] / [`ObsConfig::SectorLidar`]: DeepRacer's `LIDAR` (64 ranges in
+//!   metres, clipped to [0.15, 1.0]) and `SECTOR_LIDAR` (8 binary sectors at 0.5 m) exactly as its
+//!   simulator scans and filters them ([`deepracer_lidar`]), followed by speed and steering.
 //! * [`ObsConfig::State`]: privileged features for fast experiments and debugging: centre-line points
 //!   ahead in the car's frame, speed, heading error, lateral offset and the car's own motion.
 //!
@@ -15,11 +18,13 @@
 //! Everything downstream of the vector needs only [`ObsConfig::dim`]; of the image,
 //! [`ObsConfig::image_shape`].
 
+pub mod deepracer_lidar;
 pub mod lidar;
 pub mod state;
 
 use serde::{Deserialize, Serialize};
 
+pub use deepracer_lidar::DeepRacerLidarConfig;
 pub use lidar::{Lidar, LidarConfig, LidarScratch};
 pub use state::StateConfig;
 
@@ -31,14 +36,19 @@ use crate::error::SimError;
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ObsConfig {
     State(StateConfig),
+    /// Slipstream's configurable lidar (sees the track borders as walls).
     Lidar(LidarConfig),
+    /// DeepRacer's `LIDAR`: 64 ranges over 300°, clipped to [0.15, 1.0] m.
+    DeepracerLidar(DeepRacerLidarConfig),
+    /// DeepRacer's `SECTOR_LIDAR`: 8 binary sectors (1.0 = something nearer than 0.5 m).
+    SectorLidar(DeepRacerLidarConfig),
     /// One front-facing camera (DeepRacer's `FRONT_FACING_CAMERA`).
     Camera(CameraConfig),
     /// Two cameras side by side (DeepRacer's `STEREO_CAMERAS`): 2 channels, left lens first.
     StereoCamera(CameraConfig),
 }
 
-/// The vector part of a camera observation.
+/// The vector part of a camera observation, and what follows every lidar's readings.
 const CAMERA_FEATURES: [&str; 2] = ["speed", "steering"];
 
 impl Default for ObsConfig {
@@ -53,6 +63,8 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.dim(),
             ObsConfig::Lidar(l) => l.dim(),
+            ObsConfig::DeepracerLidar(_) => deepracer_lidar::SAMPLES + CAMERA_FEATURES.len(),
+            ObsConfig::SectorLidar(_) => deepracer_lidar::SECTORS + CAMERA_FEATURES.len(),
             ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => CAMERA_FEATURES.len(),
         }
     }
@@ -77,21 +89,26 @@ impl ObsConfig {
         self.image_shape().map_or(0, |[c, h, w]| c * h * w)
     }
 
-    /// Short name: `state`, `lidar`, `camera` or `stereo_camera`.
+    /// Short name: `state`, `lidar`, `deepracer_lidar`, `sector_lidar`, `camera` or `stereo_camera`.
     pub fn kind(&self) -> &'static str {
         match self {
             ObsConfig::State(_) => "state",
             ObsConfig::Lidar(_) => "lidar",
+            ObsConfig::DeepracerLidar(_) => "deepracer_lidar",
+            ObsConfig::SectorLidar(_) => "sector_lidar",
             ObsConfig::Camera(_) => "camera",
             ObsConfig::StereoCamera(_) => "stereo_camera",
         }
     }
 
-    /// The DeepRacer-style sensor name written to `model_metadata.json`.
+    /// The sensor name written to `model_metadata.json`: DeepRacer's names for DeepRacer's sensors
+    /// (`LIDAR`, `SECTOR_LIDAR`, `FRONT_FACING_CAMERA`, `STEREO_CAMERAS`), Slipstream's own otherwise.
     pub fn sensor_name(&self) -> &'static str {
         match self {
             ObsConfig::State(_) => "STATE",
-            ObsConfig::Lidar(_) => "LIDAR",
+            ObsConfig::Lidar(_) => "SLIPSTREAM_LIDAR",
+            ObsConfig::DeepracerLidar(_) => "LIDAR",
+            ObsConfig::SectorLidar(_) => "SECTOR_LIDAR",
             ObsConfig::Camera(_) => "FRONT_FACING_CAMERA",
             ObsConfig::StereoCamera(_) => "STEREO_CAMERAS",
         }
@@ -102,6 +119,17 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.feature_names(),
             ObsConfig::Lidar(l) => l.feature_names(),
+            ObsConfig::DeepracerLidar(_) | ObsConfig::SectorLidar(_) => {
+                let (prefix, n) = if matches!(self, ObsConfig::DeepracerLidar(_)) {
+                    ("lidar", deepracer_lidar::SAMPLES)
+                } else {
+                    ("sector", deepracer_lidar::SECTORS)
+                };
+                (0..n)
+                    .map(|i| format!("{prefix}_{i}"))
+                    .chain(CAMERA_FEATURES.iter().map(|s| s.to_string()))
+                    .collect()
+            }
             ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => {
                 CAMERA_FEATURES.iter().map(|s| s.to_string()).collect()
             }
@@ -112,6 +140,7 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.validate(),
             ObsConfig::Lidar(l) => l.validate(),
+            ObsConfig::DeepracerLidar(_) | ObsConfig::SectorLidar(_) => Ok(()),
             ObsConfig::Camera(c) | ObsConfig::StereoCamera(c) => c.validate(),
         }
     }

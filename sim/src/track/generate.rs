@@ -102,7 +102,10 @@ pub fn generate(req: &GenerateRequest, opts: &ValidateOptions) -> Result<Track, 
             continue;
         }
         let waypoints = with_borders(&center, req.width, true);
-        if let Ok(mut t) = Track::from_waypoints(name.clone(), waypoints, opts) {
+        // A candidate is kept only if it is clean: generated tracks need no repairs.
+        if let Ok(mut t) = Track::from_waypoints(name.clone(), waypoints, opts)
+            && t.warnings().is_empty()
+        {
             t.set_name(format!("generated-{}", req.seed));
             return Ok(t);
         }

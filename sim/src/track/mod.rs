@@ -13,6 +13,7 @@ mod grid;
 pub mod npy;
 mod query;
 pub mod raycast;
+pub mod repair;
 pub mod spline;
 mod validate;
 
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::error::{TrackError, TrackErrorKind};
 use crate::math::{Vec2, wrap_angle};
 
+pub use repair::TrackWarning;
 pub use validate::ValidateOptions;
 
 /// Column names of a DeepRacer track file, in order.
@@ -87,6 +89,8 @@ pub struct TrackInfo {
     pub closed: bool,
     /// `counter_clockwise`, `clockwise`, or `null` for an open track.
     pub direction: Option<Direction>,
+    /// What was repaired or accepted although not clean (DeepRacer tolerates it), in file row order.
+    pub warnings: Vec<TrackWarning>,
 }
 
 /// Where a point lies relative to the centre line.
@@ -137,6 +141,8 @@ pub struct Track {
     curvature: Vec<f64>,
     width_min: f64,
     width_mean: f64,
+    /// What loading repaired or accepted (see [`repair`]).
+    warnings: Vec<TrackWarning>,
 }
 
 impl Track {
@@ -148,7 +154,9 @@ impl Track {
     }
 
     /// Build a track from waypoints, validating it. A first and last waypoint closer than
-    /// [`CLOSE_TOLERANCE`] make a closed loop (the last is snapped onto the first).
+    /// [`CLOSE_TOLERANCE`] make a closed loop (the last is snapped onto the first). What DeepRacer
+    /// tolerates is repaired and listed in [`Track::warnings`] (see [`repair`]); what cannot be raced
+    /// is an error.
     pub fn from_waypoints(
         name: impl Into<String>,
         mut waypoints: Vec<Waypoint>,
@@ -157,6 +165,7 @@ impl Track {
         let name = name.into();
         let err = |kind| TrackError::new(name.clone(), kind);
         validate::check_finite(&waypoints).map_err(err)?;
+        let mut warnings: Vec<TrackWarning> = repair::close_gap(&mut waypoints, CLOSE_TOLERANCE).into_iter().collect();
         let closed = waypoints.len() >= 2
             && waypoints[0].center.distance(waypoints[waypoints.len() - 1].center) < CLOSE_TOLERANCE;
         if closed {
@@ -164,8 +173,11 @@ impl Track {
             waypoints[n - 1] = waypoints[0];
         }
         validate::check_distinct(&waypoints, closed).map_err(err)?;
-        let track = Self::build(name.clone(), waypoints, closed, false);
-        validate::check_geometry(&track, opts).map_err(err)?;
+        warnings.extend(repair::cut_folds(&mut waypoints, closed));
+        let (mut track, slanted) = Self::build(name.clone(), waypoints, closed, false);
+        warnings.extend(slanted);
+        warnings.extend(validate::check_geometry(&track, opts).map_err(err)?);
+        track.warnings = warnings;
         Ok(track)
     }
 
@@ -183,7 +195,11 @@ impl Track {
             other => Err(TrackErrorKind::Extension(other.to_string())),
         }
         .map_err(|kind| TrackError::new(source.clone(), kind))?;
-        Self::from_rows(source, &rows, opts)
+        let track = Self::from_rows(source, &rows, opts)?;
+        for w in &track.warnings {
+            tracing::warn!(track = %track.name, kind = w.kind(), index = w.index(), "{w}");
+        }
+        Ok(track)
     }
 
     /// A built-in track name or a path to a `.npy`/`.csv` file.
@@ -195,7 +211,8 @@ impl Track {
         Self::load(path, opts)
     }
 
-    fn build(name: String, waypoints: Vec<Waypoint>, closed: bool, reversed: bool) -> Track {
+    /// The track and its slanted-rows warnings (file order unless `reversed`).
+    fn build(name: String, waypoints: Vec<Waypoint>, closed: bool, reversed: bool) -> (Track, Vec<TrackWarning>) {
         let n = waypoints.len();
         let m = n - 1;
         let mut seg_len = Vec::with_capacity(m);
@@ -274,18 +291,38 @@ impl Track {
                 }
             })
             .unzip();
-        let half_left: Vec<f64> = waypoints
+        let mut half_left: Vec<f64> = waypoints
             .iter()
             .zip(&left)
             .map(|(w, l)| w.center.distance(*l))
             .collect();
-        let half_right: Vec<f64> = waypoints
+        let mut half_right: Vec<f64> = waypoints
             .iter()
             .zip(&right)
             .map(|(w, r)| w.center.distance(*r))
             .collect();
-        let widths: Vec<f64> = waypoints.iter().map(|w| w.inner.distance(w.outer)).collect();
+        // A slanted row's border point overstates the half-width: use the distance to the border line.
         let count = if closed { n - 1 } else { n };
+        let (mut slant_left, mut slant_right) = (repair::SlantTally::default(), repair::SlantTally::default());
+        for (i, w) in waypoints.iter().enumerate() {
+            let t = tangent(i);
+            let l = repair::refit_slanted(i, w.center, t, &left, &s, closed, acc, &mut half_left[i]);
+            let r = repair::refit_slanted(i, w.center, t, &right, &s, closed, acc, &mut half_right[i]);
+            if i < count {
+                slant_left.add(i, l);
+                slant_right.add(i, r);
+            }
+        }
+        let (left_name, right_name) = if left_is_inner {
+            ("inner", "outer")
+        } else {
+            ("outer", "inner")
+        };
+        let slanted: Vec<TrackWarning> = [slant_left.warning(left_name), slant_right.warning(right_name)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let widths: Vec<f64> = half_left.iter().zip(&half_right).map(|(l, r)| l + r).collect();
         let width_min = widths[..count].iter().copied().fold(f64::INFINITY, f64::min);
         let width_mean = widths[..count].iter().sum::<f64>() / count as f64;
         // Signed curvature at each waypoint: turning angle over the mean adjoining length.
@@ -313,7 +350,7 @@ impl Track {
             .iter()
             .map(|v| if v.length_sq() > 0.0 { 1.0 / v.length_sq() } else { 0.0 })
             .collect();
-        Track {
+        let track = Track {
             name,
             center,
             seg_vec,
@@ -335,7 +372,9 @@ impl Track {
             curvature,
             width_min,
             width_mean,
-        }
+            warnings: Vec::new(),
+        };
+        (track, slanted)
     }
 
     /// The same track driven the other way round (DeepRacer's clockwise/counter-clockwise variants).
@@ -343,7 +382,9 @@ impl Track {
     pub fn reversed(&self) -> Track {
         let mut w = self.waypoints.clone();
         w.reverse();
-        Self::build(self.name.clone(), w, self.closed, !self.reversed)
+        let (mut t, _) = Self::build(self.name.clone(), w, self.closed, !self.reversed);
+        t.warnings = self.warnings.clone();
+        t
     }
 
     pub fn name(&self) -> &str {
@@ -364,6 +405,10 @@ impl Track {
     }
     pub fn is_closed(&self) -> bool {
         self.closed
+    }
+    /// What loading repaired or accepted although DeepRacer's file was not clean (file row order).
+    pub fn warnings(&self) -> &[TrackWarning] {
+        &self.warnings
     }
     /// Whether this track was reversed relative to its source's waypoint order.
     pub fn is_reversed(&self) -> bool {
@@ -426,6 +471,7 @@ impl Track {
             width_mean_m: self.width_mean,
             closed: self.closed,
             direction: self.direction(),
+            warnings: self.warnings.clone(),
         }
     }
 

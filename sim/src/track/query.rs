@@ -249,12 +249,31 @@ impl Track {
         (p + n * d, self.heading_at(seg), seg)
     }
 
-    /// DeepRacer's `closest_waypoints`: the waypoint behind and the waypoint ahead of the projection
-    /// along the driving direction, `[previous, next]`. As in DeepRacer, on a closed loop the last index
-    /// (the repeated first waypoint) is used as "next" on the final segment.
+    /// DeepRacer's `closest_waypoints`, `[previous, next]`: `next` is the first waypoint strictly
+    /// ahead of the projection along the centre line and `previous` the one before it, as DeepRacer's
+    /// simulator computes them (`bisect_right` of the projected distance into the waypoints' distances,
+    /// `markov/track_geom/utils.py: find_prev_next`). So a point projecting exactly onto waypoint `k`
+    /// gets `[k, k + 1]` (not `[k - 1, k]`), and repeated waypoints are stepped over. On a closed loop
+    /// the last index (the repeated first waypoint) is "next" on the final segment, and the start
+    /// line itself counts as waypoint 0; at the very end of an open track DeepRacer wraps to
+    /// `[last, 0]`, and so does this.
     #[inline]
     pub fn closest_waypoints(&self, pr: &Projection) -> [usize; 2] {
-        [pr.seg, pr.seg + 1]
+        let n = self.waypoints.len();
+        let mut s = pr.s;
+        let mut next = pr.seg + 1;
+        if self.closed && s >= self.length {
+            // Exactly on the start line from the last segment: DeepRacer projects it to distance 0.
+            s = 0.0;
+            next = 1;
+        }
+        while next < n && self.s[next] <= s {
+            next += 1;
+        }
+        if next == n {
+            return [n - 1, 0];
+        }
+        [next - 1, next]
     }
 
     /// The single closest waypoint as in DeepRacer's trace column `closest_waypoint`: the nearer of
@@ -303,6 +322,42 @@ mod tests {
                 assert!(p.distance(q) < 1e-9, "s0 {s0} offset {}: {p:?} vs {q:?}", offsets[k]);
             });
         }
+    }
+
+    #[test]
+    fn closest_waypoints_at_a_waypoint_follow_deepracer() {
+        let t = Track::from_rows("square", &square(4.0, 0.6), &ValidateOptions::default()).unwrap();
+        // Waypoint 5 is (4, 1), on the second side. A point beside it projects exactly onto it, from
+        // segment 4 (t = 1) or segment 5 (t = 0): DeepRacer's bisect_right gives [5, 6] either way.
+        let p = Vec2::new(4.1, 1.0);
+        for hint in [3, 4, 5] {
+            let pr = t.project_near(p, hint);
+            assert_eq!(pr.s, t.s_at(5), "hint {hint}");
+            assert_eq!(t.closest_waypoints(&pr), [5, 6], "hint {hint}: {pr:?}");
+        }
+        // Between waypoints nothing changes.
+        let pr = t.project_global(Vec2::new(4.1, 1.5));
+        assert_eq!(t.closest_waypoints(&pr), [5, 6]);
+        // Exactly on the start line, reached from the last segment: [0, 1].
+        let mut pr = t.project_global(Vec2::new(0.5, -0.1));
+        assert_eq!(t.closest_waypoints(&pr), [0, 1]);
+        pr.seg = 15;
+        pr.t = 1.0;
+        pr.s = t.length();
+        assert_eq!(t.closest_waypoints(&pr), [0, 1]);
+    }
+
+    #[test]
+    fn closest_waypoints_step_over_repeated_waypoints_and_wrap_at_the_end_of_an_open_track() {
+        let mut rows: Vec<[f64; 6]> = (0..6).map(|i| [i as f64, 0.0, i as f64, 0.4, i as f64, -0.4]).collect();
+        rows.insert(3, rows[3]); // waypoints 3 and 4 coincide
+        let t = Track::from_rows("line", &rows, &ValidateOptions::default()).unwrap();
+        let pr = t.project_global(Vec2::new(3.0, 0.1));
+        assert_eq!(t.closest_waypoints(&pr), [4, 5], "{pr:?}");
+        let pr = t.project_global(Vec2::new(2.5, 0.1));
+        assert_eq!(t.closest_waypoints(&pr), [2, 3]);
+        let pr = t.project_global(Vec2::new(9.0, 0.0));
+        assert_eq!(t.closest_waypoints(&pr), [6, 0], "past the end: {pr:?}");
     }
 
     #[test]

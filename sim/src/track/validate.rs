@@ -1,5 +1,7 @@
-//! Track validation: every check names the waypoint index where it failed.
+//! Track validation: every check names the waypoint index where it failed. What DeepRacer tolerates
+//! (see [`super::repair`]) is returned as warnings instead.
 
+use super::repair::TrackWarning;
 use super::{Track, Waypoint};
 use crate::error::TrackErrorKind;
 use crate::math::{Vec2, segments_cross};
@@ -76,13 +78,15 @@ struct Seg {
     max_x: f64,
 }
 
-pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<(), TrackErrorKind> {
+/// Width, crossings and overlap (errors); border points on the wrong side of the centre line
+/// locally (warnings: the crossing checks catch a border that really crosses over).
+pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<Vec<TrackWarning>, TrackErrorKind> {
     let w = track.waypoints();
     let n = w.len();
     let count = if track.is_closed() { n - 1 } else { n };
     // Width at every waypoint.
-    for (i, wp) in w.iter().enumerate().take(count) {
-        let width = wp.inner.distance(wp.outer);
+    for i in 0..count {
+        let width = track.width_at(i);
         if width < opts.min_width {
             return Err(TrackErrorKind::TooNarrow {
                 index: i,
@@ -91,7 +95,8 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
             });
         }
     }
-    // Each border point must lie on its own side of the centre line.
+    // Each border point should lie on its own side of the centre line.
+    let mut warnings = Vec::new();
     let left_name = if track.left_is_inner() { "inner" } else { "outer" };
     let right_name = if track.left_is_inner() { "outer" } else { "inner" };
     let m = track.num_segments();
@@ -115,13 +120,13 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
         };
         let c = w[i].center;
         if t.cross(track.left_border()[i] - c) <= 0.0 {
-            return Err(TrackErrorKind::BorderWrongSide {
+            warnings.push(TrackWarning::BorderWrongSide {
                 index: i,
                 border: left_name,
             });
         }
         if t.cross(track.right_border()[i] - c) >= 0.0 {
-            return Err(TrackErrorKind::BorderWrongSide {
+            warnings.push(TrackWarning::BorderWrongSide {
                 index: i,
                 border: right_name,
             });
@@ -192,7 +197,8 @@ pub(super) fn check_geometry(track: &Track, opts: &ValidateOptions) -> Result<()
             },
         });
     }
-    check_overlap(track)
+    check_overlap(track)?;
+    Ok(warnings)
 }
 
 /// Two parts of the road must not overlap: centre-line points that are far apart along the track

@@ -13,11 +13,11 @@ use crate::camera::{self, Camera, CameraPose, RenderScratch, SceneObject};
 use crate::car::{CarModel, CarState};
 use crate::config::TrackSchedule;
 use crate::episode::{self, EpisodeState, EpisodeStatus, Mode, RaceAction, StepFacts};
-use crate::math::Vec2;
+use crate::math::{Vec2, wrap_angle};
 use crate::objects::{self, ObjectState, Scenario};
 use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
 use crate::rng::{Rng, mix_seed};
-use crate::sensors::{LidarScratch, ObsConfig};
+use crate::sensors::{LidarScratch, ObsConfig, deepracer_lidar};
 use crate::track::Track;
 
 /// Stands in for the objects of a car whose race type has none.
@@ -239,6 +239,7 @@ fn fill_params(
     pose: &TrackPose,
     ep: &EpisodeState,
     near: &Nearby,
+    bots: bool,
 ) {
     let r = &pose.reference;
     let (hl, hr) = track.half_widths(r.seg, r.t);
@@ -260,6 +261,7 @@ fn fill_params(
     p.track_length = track.length();
     p.closest_waypoints = [a as u32, b as u32];
     p.projection_distance = r.s;
+    p.sim_time = ep.clock;
     p.track_index = u32::from(track_index);
     p.measured_speed = car.speed();
     p.progress_delta_m = ep.progress_delta_m;
@@ -271,7 +273,8 @@ fn fill_params(
             location: o.obb.center,
             left_of_center: o.lane > 0.0,
             speed: o.speed,
-            heading: o.heading.to_degrees(),
+            // DeepRacer: a bot car's yaw in radians; 0.0 for every static box.
+            heading: if bots { wrap_angle(o.heading) } else { 0.0 },
             distance: o.s,
             distance_from_center: if o.lane >= 0.0 { o.lane * ol } else { -o.lane * or },
         };
@@ -308,6 +311,7 @@ pub fn score<F: CarFilter>(
             pose,
             &ep.state,
             near.unwrap_or(&NO_OBJECTS),
+            matches!(settings.scenario, Scenario::HeadToBot(_)),
         );
         if ep.stage == Stage::Fresh {
             score.reward = 0.0;
@@ -401,6 +405,27 @@ fn sense_one(
             out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
         }
         (ObsConfig::Lidar(_), None) => unreachable!("a lidar is built for lidar observations"),
+        (ObsConfig::DeepracerLidar(cfg) | ObsConfig::SectorLidar(cfg), _) => {
+            let mut ranges = [0.0; deepracer_lidar::SAMPLES];
+            deepracer_lidar::scan(
+                track,
+                car.state.pos,
+                car.state.forward(),
+                pose.origin.seg,
+                cfg.borders,
+                &near.obbs[..near.n],
+                &mut ranges,
+            );
+            let n = if matches!(settings.obs, ObsConfig::DeepracerLidar(_)) {
+                deepracer_lidar::observe_lidar(&ranges, out);
+                deepracer_lidar::SAMPLES
+            } else {
+                deepracer_lidar::observe_sectors(&ranges, out);
+                deepracer_lidar::SECTORS
+            };
+            out[n] = (car.state.vx / settings.model.params.max_speed) as f32;
+            out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
+        }
         (ObsConfig::Camera(_) | ObsConfig::StereoCamera(_), _) => {
             out[0] = (car.state.vx / settings.model.params.max_speed) as f32;
             out[1] = (car.state.steer / settings.model.params.max_steer) as f32;

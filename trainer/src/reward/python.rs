@@ -1,9 +1,13 @@
 //! DeepRacer `reward_function(params)` files, run unchanged in an embedded Python interpreter
 //! (pyo3; the trainer's `python` feature).
 //!
-//! The Python function receives DeepRacer's `params` dict with DeepRacer's names and types:
-//! floats, bools, `steps` as an int, `waypoints` as a list of `(x, y)` tuples, `closest_waypoints`
-//! as `[previous, next]`, object lists, and so on (see `slipstream_sim::params`). `import math` and
+//! The Python function receives DeepRacer's `params` dict with the names and types DeepRacer's
+//! simulator passes (`markov/agent_ctrl/utils.py`, `rollout_agent_ctrl.py`, `track_geom/track_data.py`):
+//! floats, bools, `steps` as a float (the simulator counts it in a float: `2.0`), `sim_time` in
+//! seconds, `waypoints` as a list of `(x, y)` tuples, `closest_waypoints` and `closest_objects` as
+//! lists of two ints, `objects_location` as a list of `[x, y]` lists, the other object lists as
+//! lists of floats or bools (`objects_heading`: 0.0 for boxes, a bot car's yaw in radians), and so
+//! on (see `slipstream_sim::params`). `import math` and
 //! `import numpy` work: the interpreter's `sys.path` gets the site-packages of the environment in
 //! `VIRTUAL_ENV` (if set) and of the PyTorch environment the trainer was built against (which has
 //! numpy), plus the reward file's own folder.
@@ -169,7 +173,7 @@ impl PythonReward {
         d.set_item("progress", p.progress)?;
         d.set_item("speed", p.speed)?;
         d.set_item("steering_angle", p.steering_angle)?;
-        d.set_item("steps", p.steps)?;
+        d.set_item("steps", f64::from(p.steps))?;
         d.set_item("track_width", p.track_width)?;
         d.set_item("track_length", p.track_length)?;
         let wp = self.waypoints.get(p.track_index as usize).or(self.waypoints.first());
@@ -179,9 +183,9 @@ impl PythonReward {
         d.set_item("closest_waypoints", [p.closest_waypoints[0], p.closest_waypoints[1]])?;
         d.set_item("closest_objects", [p.closest_objects[0], p.closest_objects[1]])?;
         let objs = p.objects();
-        let loc: Vec<Bound<'py, PyTuple>> = objs
+        let loc: Vec<Bound<'py, PyList>> = objs
             .iter()
-            .map(|o| PyTuple::new(py, [o.location.x, o.location.y]))
+            .map(|o| PyList::new(py, [o.location.x, o.location.y]))
             .collect::<PyResult<_>>()?;
         d.set_item("objects_location", loc)?;
         d.set_item(
@@ -197,6 +201,7 @@ impl PythonReward {
         )?;
         d.set_item("object_in_camera", p.object_in_camera)?;
         d.set_item("projection_distance", p.projection_distance)?;
+        d.set_item("sim_time", p.sim_time)?;
         Ok(d)
     }
 
@@ -317,9 +322,9 @@ pub fn params_repr(p: &RewardParams) -> String {
     let objs = p.objects();
     format!(
         "{{'all_wheels_on_track': {}, 'x': {:?}, 'y': {:?}, 'heading': {:?}, 'distance_from_center': {:?}, 'is_left_of_center': {}, \
-         'is_offtrack': {}, 'is_crashed': {}, 'is_reversed': {}, 'progress': {:?}, 'speed': {:?}, 'steering_angle': {:?}, 'steps': {}, \
+         'is_offtrack': {}, 'is_crashed': {}, 'is_reversed': {}, 'progress': {:?}, 'speed': {:?}, 'steering_angle': {:?}, 'steps': {:?}, \
          'track_width': {:?}, 'track_length': {:?}, 'waypoints': [...], 'closest_waypoints': [{}, {}], 'closest_objects': [{}, {}], \
-         'objects_location': {:?}, 'object_in_camera': {}, 'projection_distance': {:?}}}",
+         'objects_location': {:?}, 'object_in_camera': {}, 'projection_distance': {:?}, 'sim_time': {:?}}}",
         b(p.all_wheels_on_track),
         p.x,
         p.y,
@@ -332,15 +337,16 @@ pub fn params_repr(p: &RewardParams) -> String {
         p.progress,
         p.speed,
         p.steering_angle,
-        p.steps,
+        f64::from(p.steps),
         p.track_width,
         p.track_length,
         p.closest_waypoints[0],
         p.closest_waypoints[1],
         p.closest_objects[0],
         p.closest_objects[1],
-        objs.iter().map(|o| (o.location.x, o.location.y)).collect::<Vec<_>>(),
+        objs.iter().map(|o| [o.location.x, o.location.y]).collect::<Vec<_>>(),
         b(p.object_in_camera),
-        p.projection_distance
+        p.projection_distance,
+        p.sim_time
     )
 }

@@ -20,6 +20,21 @@ pub enum TrackCommand {
     Info(InfoArgs),
     /// Generate a random closed track from a seed (same seed, same track) and write it as .npy or .csv.
     Generate(GenerateArgs),
+    /// Write a built-in track (or a repaired track file) as a DeepRacer .npy (N×6 float64: centre x, y,
+    /// inner x, y, outer x, y; a loop repeats its first row last) or as .csv.
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// A built-in track name (see `sim track list`) or a path to a DeepRacer .npy or a .csv file.
+    pub track: String,
+    /// Output file: .npy (DeepRacer format) or .csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -61,6 +76,7 @@ pub fn run(cmd: TrackCommand) -> Result<()> {
         TrackCommand::List { json } => list(json),
         TrackCommand::Info(a) => info(a),
         TrackCommand::Generate(a) => gen_cmd(a),
+        TrackCommand::Export(a) => export(a),
     }
 }
 
@@ -114,20 +130,68 @@ fn info(a: InfoArgs) -> Result<()> {
         println!("width_mean_m  {:.3}", i.width_mean_m);
         println!("closed        {}", i.closed);
         println!("direction     {}", i.direction.map_or("-", |d| d.as_str()));
+        if i.warnings.is_empty() {
+            println!("warnings      none");
+        } else {
+            println!(
+                "warnings      {} (repaired or accepted, as DeepRacer races it)",
+                i.warnings.len()
+            );
+            for w in &i.warnings {
+                println!("  {}  {w}", w.kind());
+            }
+        }
     }
     Ok(())
 }
 
-fn gen_cmd(a: GenerateArgs) -> Result<()> {
-    let ext = a
-        .out
+/// The extension of an output track file: `npy` or `csv`.
+fn out_format(out: &std::path::Path) -> Result<String> {
+    let ext = out
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     if ext != "npy" && ext != "csv" {
-        bail!("--out {}: expected a .npy or .csv file name", a.out.display());
+        bail!("--out {}: expected a .npy or .csv file name", out.display());
     }
+    Ok(ext)
+}
+
+/// Write `t`'s rows to `out` as .npy or .csv.
+fn write_track(t: &Track, out: &std::path::Path, ext: &str) -> Result<()> {
+    let rows = t.rows();
+    if ext == "npy" {
+        npy::write_track_rows(out, &rows).with_context(|| format!("cannot write {}", out.display()))
+    } else {
+        std::fs::write(out, csv::to_string(&rows)).with_context(|| format!("cannot write {}", out.display()))
+    }
+}
+
+fn export(a: ExportArgs) -> Result<()> {
+    let ext = out_format(&a.out)?;
+    let t = Track::resolve(&a.track, &ValidateOptions::default())?;
+    write_track(&t, &a.out, &ext)?;
+    let i = t.info();
+    if a.json {
+        let mut v = serde_json::to_value(&i)?;
+        v["file"] = json!(a.out.display().to_string());
+        println!("{v}");
+    } else {
+        println!(
+            "wrote {} ({} waypoints, {:.2} m long, {:.2} m wide, {})",
+            a.out.display(),
+            i.waypoints,
+            i.length_m,
+            i.width_min_m,
+            i.direction.map_or("-", |d| d.as_str())
+        );
+    }
+    Ok(())
+}
+
+fn gen_cmd(a: GenerateArgs) -> Result<()> {
+    let ext = out_format(&a.out)?;
     let req = GenerateRequest {
         seed: a.seed,
         length: a.length,
@@ -135,12 +199,7 @@ fn gen_cmd(a: GenerateArgs) -> Result<()> {
         difficulty: a.difficulty,
     };
     let t = generate(&req, &ValidateOptions::default())?;
-    let rows = t.rows();
-    if ext == "npy" {
-        npy::write_track_rows(&a.out, &rows).with_context(|| format!("cannot write {}", a.out.display()))?;
-    } else {
-        std::fs::write(&a.out, csv::to_string(&rows)).with_context(|| format!("cannot write {}", a.out.display()))?;
-    }
+    write_track(&t, &a.out, &ext)?;
     let i = t.info();
     if a.json {
         let mut v = serde_json::to_value(&i)?;
