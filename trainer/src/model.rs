@@ -233,7 +233,9 @@ impl Model {
             ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
         // What DeepRacer's tools (and the league's listing) read must be what the model is.
         let expected = [spec.sensor.sensor_name().to_string()];
-        if metadata.sensor != expected || metadata.neural_network != spec.network.name() {
+        // Models saved before DeepRacer's LIDAR preset existed named Slipstream's lidar "LIDAR".
+        let legacy_lidar = matches!(spec.sensor, ObsConfig::Lidar(_)) && metadata.sensor == ["LIDAR"];
+        if (metadata.sensor != expected && !legacy_lidar) || metadata.neural_network != spec.network.name() {
             return Err(bad(format!(
                 "metadata 'model_metadata' claims sensor {:?} and network {:?}, but the model is built for {:?} and {:?}",
                 metadata.sensor,

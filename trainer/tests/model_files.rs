@@ -199,3 +199,27 @@ fn tensor_problems_name_the_tensor() {
     });
     assert!(load_err(&q).contains("obs_norm.var"));
 }
+
+#[test]
+fn lidar_models_saved_before_deepracers_lidar_preset_still_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ModelSpec {
+        sensor: slipstream_sim::ObsConfig::Lidar(Default::default()),
+        ..spec()
+    };
+    let p = dir.path().join("lidar.safetensors");
+    Model::new(spec, -0.5, false, Device::Cpu).save(&p).unwrap();
+    // Such files named Slipstream's lidar "LIDAR" in their DeepRacer metadata.
+    let q = dir.path().join("old.safetensors");
+    rewrite(&p, &q, |_, m| {
+        let old = m["model_metadata"].replace("SLIPSTREAM_LIDAR", "LIDAR");
+        m.insert("model_metadata".into(), old);
+    });
+    Model::load(&q, Device::Cpu).expect("an older lidar model loads");
+    // Any other mismatch is refused.
+    rewrite(&p, &q, |_, m| {
+        let lie = m["model_metadata"].replace("SLIPSTREAM_LIDAR", "FRONT_FACING_CAMERA");
+        m.insert("model_metadata".into(), lie);
+    });
+    assert!(load_err(&q).contains("claims sensor"));
+}
