@@ -115,6 +115,9 @@ pub struct RunState {
     pub wall_s: f64,
     pub seed: u64,
     pub tracks: Vec<String>,
+    /// The `--track` arguments the run was started with (what `--resume` uses when given none).
+    #[serde(default)]
+    pub track_specs: Vec<String>,
     pub reward: String,
     #[serde(rename = "best_key")]
     pub best: Option<EvalRank>,
@@ -130,6 +133,7 @@ impl RunState {
             wall_s: 0.0,
             seed,
             tracks,
+            track_specs: Vec::new(),
             reward,
             best: None,
             first_three_clean_laps_s: None,

@@ -250,6 +250,20 @@ impl TrainConfig {
         }
     }
 
+    /// The settings a model was trained with (kept in its file): what `--resume` and `--init`
+    /// continue with when no config file is given.
+    pub fn of_model(path: &Path) -> Result<Self, TrainError> {
+        let model = crate::model::Model::load(path, tch::Device::Cpu)?;
+        let cfg: TrainConfig = serde_json::from_value(model.info.hyperparameters).map_err(|e| {
+            TrainError::file(
+                path,
+                format!("its training settings cannot be read ({e}); give --config"),
+            )
+        })?;
+        cfg.validate().map_err(|m| TrainError::file(path, m))?;
+        Ok(cfg)
+    }
+
     /// Read and validate a TOML file. Errors name the file, the key and (for syntax) the line.
     pub fn load(path: &Path) -> Result<Self, TrainError> {
         let text = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, format!("cannot read: {e}")))?;

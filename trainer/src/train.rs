@@ -125,16 +125,30 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     let files = OutputFiles {
         dir: opts.out_dir.clone(),
     };
-    let set = TrackSet::build(&opts.tracks, &cfg.generated, cfg.both_directions)?;
+    // A resumed run continues on its own tracks unless others are given.
+    let saved = if opts.resume {
+        Some(checkpoint::load_state(&files)?)
+    } else {
+        None
+    };
+    let specs = match &saved {
+        Some(s) if opts.tracks.is_empty() => s.track_specs.clone(),
+        _ => opts.tracks.clone(),
+    };
+    let set = TrackSet::build(&specs, &cfg.generated, cfg.both_directions)?;
     let reward = RewardSource::parse(&opts.reward, &set.tracks)?;
     let device = opts.device.resolve()?;
     files.prepare(opts.resume)?;
 
     // The model (resumed, cloned or new) and its optimizer.
     let mut state = RunState::new(opts.seed, set.names.clone(), reward.name());
+    state.track_specs = specs;
     tch::manual_seed(opts.seed as i64);
-    let mut model = if opts.resume {
-        state = checkpoint::load_state(&files)?;
+    let mut model = if let Some(saved) = saved {
+        state = RunState {
+            track_specs: state.track_specs,
+            ..saved
+        };
         Model::load(&files.last(), device)?
     } else if let Some(init) = &opts.init_from {
         let mut m = Model::load(init, device)?;

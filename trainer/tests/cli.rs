@@ -257,3 +257,63 @@ fn bench_commands_report_figures() {
     assert!(v["calls_per_s"].as_f64().unwrap() > 0.0);
     assert_eq!(v["calls"].as_f64().unwrap(), 40.0);
 }
+
+#[test]
+fn resume_and_clone_keep_the_runs_tracks_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cfg.toml");
+    std::fs::write(
+        &cfg,
+        "num_cars = 16\nrollout_steps = 16\nbatch_size = 128\neval_every = 0\n",
+    )
+    .unwrap();
+    let run = dir.path().join("run");
+    let o = run.to_str().unwrap();
+    let common = ["--device", "cpu", "--json"];
+    let first = ok_json(
+        &[
+            &[
+                "train",
+                "--track",
+                "kidney",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--steps",
+                "512",
+                "--out",
+                o,
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    // --resume with neither --track nor --config: the run's own track and settings.
+    let resumed = ok_json(&[&["train", "--resume", "--out", o, "--steps", "512"][..], &common].concat());
+    assert_eq!(
+        resumed["env_steps"].as_u64().unwrap(),
+        first["env_steps"].as_u64().unwrap() + 512,
+        "2 more iterations of 16 cars × 16 steps: {resumed}"
+    );
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 1 + 4, "{metrics}");
+    // --init without --config: the cloned model's settings (16 cars), on a new track.
+    let clone = dir.path().join("clone");
+    let c = ok_json(
+        &[
+            &[
+                "train",
+                "--init",
+                run.join("model_last.safetensors").to_str().unwrap(),
+                "--track",
+                "oval",
+                "--steps",
+                "256",
+                "--out",
+                clone.to_str().unwrap(),
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(c["env_steps"].as_u64().unwrap(), 256, "one iteration of 16 × 16: {c}");
+}

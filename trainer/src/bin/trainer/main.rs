@@ -44,9 +44,11 @@ enum Command {
 #[derive(Args, Debug)]
 struct TrainArgs {
     /// Training track: a built-in name or a DeepRacer .npy / .csv file. Repeat for several tracks.
+    /// With --resume, the run's own tracks when none is given.
     #[arg(long = "track")]
     tracks: Vec<String>,
-    /// Hyperparameters and model settings (TOML; DeepRacer's names where they exist).
+    /// Hyperparameters and model settings (TOML; DeepRacer's names where they exist). Default: the
+    /// built-in settings, or with --resume / --init the settings the model was trained with.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Reward: a preset (progress_speed, centerline) or a DeepRacer reward_function.py.
@@ -191,9 +193,11 @@ fn progress_bar(budget: Budget) -> ProgressBar {
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
-    let mut config = match &a.config {
-        Some(p) => TrainConfig::load(p)?,
-        None => TrainConfig::default(),
+    let mut config = match (&a.config, a.resume, &a.init) {
+        (Some(p), _, _) => TrainConfig::load(p)?,
+        (None, true, _) => TrainConfig::of_model(&a.out.join("model_last.safetensors"))?,
+        (None, false, Some(init)) => TrainConfig::of_model(init)?,
+        (None, false, None) => TrainConfig::default(),
     };
     if let Some(n) = a.generated {
         config.generated.count = n;
