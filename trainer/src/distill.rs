@@ -18,10 +18,14 @@
 //!        only); the best racer is model_best
 //! ```
 //!
+//! `--out` receives `model_last` / `model_best` (with `model_metadata.json`) and `distill.jsonl`, one
+//! [`DistillMetrics`] row per iteration.
+//!
 //! The student is an ordinary camera model: it races, uploads and evaluates like any other, and
 //! `trainer train --init-from student/model_best.safetensors` fine-tunes it with PPO on its own
 //! reward (its value head, imitated from the teacher, gives that run a trained critic).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -181,6 +185,9 @@ pub fn distill(
     let (mut raw_f, mut raw_i) = (vec![0f32; 2 * cars], vec![0i64; cars]);
     let mut rng = Rng::new(slipstream_sim::rng::mix_seed(&[opts.seed, 0xd157]));
     let files_best = files.best();
+    let log_path = files.dir.join("distill.jsonl");
+    let mut log =
+        std::fs::File::create(&log_path).map_err(|e| TrainError::file(&log_path, format!("cannot create: {e}")))?;
     let started = Instant::now();
     let (mut frames, mut iteration) = (0u64, 0u64);
     let (mut best, mut best_eval, mut first_clean) = (None, None, None);
@@ -271,6 +278,9 @@ pub fn distill(
                 best_eval = Some(report);
             }
         }
+        let line = serde_json::to_string(&row).expect("serialisable") + "\n";
+        log.write_all(line.as_bytes())
+            .map_err(|e| TrainError::file(&log_path, format!("cannot write: {e}")))?;
         on_iteration(&row);
     }
     student.save(&files.last())?;

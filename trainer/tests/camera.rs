@@ -214,6 +214,8 @@ fn a_camera_student_learns_from_a_state_teacher() {
     )
     .unwrap();
     assert_eq!(rows[0].beta, 1.0, "the teacher drives the first iteration");
+    let log = std::fs::read_to_string(dir.path().join("student/distill.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), rows.len(), "one metrics row per iteration");
     let (first, last) = (rows[0].disagreement, rows.last().unwrap().disagreement);
     assert!(
         last < first * 0.5,

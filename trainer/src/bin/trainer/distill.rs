@@ -41,6 +41,7 @@ pub struct DistillArgs {
     /// Labelled frames kept for training (the oldest are replaced).
     #[arg(long, default_value_t = 40_000)]
     buffer: usize,
+    /// Random seed (the student's initial weights, start positions, which cars the teacher drives).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Where the learner runs: auto, cpu, cuda or cuda:N.
