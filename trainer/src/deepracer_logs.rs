@@ -151,6 +151,11 @@ impl DeepRacerLogs {
         })
     }
 
+    /// The logged cars: `0..cars()`.
+    pub fn cars(&self) -> usize {
+        self.cars
+    }
+
     /// The logged cars' prepare rows after the environment's reset (`out` carries params).
     pub fn begin(&mut self, out: &StepBuffers) {
         for car in 0..self.cars {

@@ -231,7 +231,11 @@ impl Collector {
         mut deepracer_logs: Option<DeepRacerLogs>,
     ) -> Result<Self, TrainError> {
         let cars = env.num_cars();
-        let mut out = env.buffers(reward.needs_params() || deepracer_logs.is_some());
+        // Parameters for every car if the reward function reads them; else only the logged cars'.
+        let mut out = env.buffers(reward.needs_params());
+        if let (false, Some(logs)) = (reward.needs_params(), &deepracer_logs) {
+            out = out.with_params_of(logs.cars());
+        }
         env.reset(seed, &mut out)?;
         if let Some(logs) = &mut deepracer_logs {
             logs.begin(&out);
