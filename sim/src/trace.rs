@@ -5,7 +5,9 @@
 //! episode,steps,X,Y,yaw,steer,throttle,action,reward,done,all_wheels_on_track,progress,closest_waypoint,track_len,tstamp,episode_status,pause_duration
 //! ```
 //!
-//! Values are written the way DeepRacer's simulator writes them (Python `str()`): `steps` as a float,
+//! Values are written the way DeepRacer's simulator writes its simtrace CSV (Python `str()` of each
+//! value, `write_simtrace_to_local_file`): `steps` as a float (simapp keeps it as one; only its
+//! `SIM_TRACE_LOG:` log lines print it with `%d`, and Slipstream prints no such lines),
 //! booleans as `True`/`False`, `X`/`Y` at the car's reference point, `yaw` and `steer` in degrees,
 //! `throttle` the commanded speed, `action` the discrete index or `[steer speed]` for a continuous
 //! action, `tstamp` in simulated seconds. Every episode starts with a `prepare` row with reward 0.
