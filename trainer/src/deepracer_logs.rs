@@ -16,8 +16,9 @@
 //!   episode's iteration as ⌊(episode − 1) / max(trial)⌋, which assumes every iteration has the same
 //!   number of episodes (DeepRacer's `num_episodes_between_training`); Slipstream's iterations are
 //!   a number of steps, so `episode` here is `iteration × K + trial` with `K` the most episodes any
-//!   iteration had, and the file is rewritten whole when `K` grows. Count episodes by entries, not
-//!   by the largest `episode`.
+//!   iteration had so far. Count episodes by entries, not by the largest `episode`. The file is
+//!   rewritten whole (atomically) after every iteration, as simapp rewrites its file after every
+//!   episode; with the default of one logged car it stays small.
 //! * `ip/hyperparameters.json`: the hyperparameters under DeepRacer's names.
 //! * `model/model_metadata.json`: the model's DeepRacer metadata (as beside the model files).
 
