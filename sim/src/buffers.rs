@@ -76,8 +76,9 @@ pub struct StepBuffers {
     pub final_image: Vec<u8>,
     /// N step bookkeeping records.
     pub info: Vec<StepInfo>,
-    /// N DeepRacer parameter sets of the step just taken (the terminal state for finished episodes).
-    /// Empty unless created with `with_params`.
+    /// DeepRacer parameter sets of the step just taken (the terminal state for finished episodes)
+    /// of cars `0..params.len()`: every car's when created `with_params`, the first few's after
+    /// [`StepBuffers::with_params_of`], none otherwise.
     pub params: Vec<RewardParams>,
     /// For cars whose episode ended: the new episode's prepare-step parameters and info.
     pub reset_params: Vec<RewardParams>,
@@ -113,6 +114,15 @@ impl StepBuffers {
         self.image_len = image_len;
         self.image = vec![0; self.num_cars * image_len];
         self.final_image = vec![0; self.num_cars * image_len];
+        self
+    }
+
+    /// Fill parameters for cars `0..cars` only (e.g. the cars a training run logs; at most
+    /// `num_cars`), sparing the copies of the others'.
+    pub fn with_params_of(mut self, cars: usize) -> Self {
+        let n = cars.min(self.num_cars);
+        self.params = vec![RewardParams::default(); n];
+        self.reset_params = vec![RewardParams::default(); n];
         self
     }
 

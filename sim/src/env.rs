@@ -268,7 +268,7 @@ impl VecEnv {
                 got: out.image.len(),
             });
         }
-        if out.has_params() && out.params.len() != self.num_cars {
+        if out.params.len() > self.num_cars || out.reset_params.len() != out.params.len() {
             return Err(SimError::Buffer {
                 name: "params",
                 expected: self.num_cars,
@@ -321,7 +321,7 @@ impl VecEnv {
     pub fn reset(&mut self, seed: u64, out: &mut StepBuffers) -> Result<(), SimError> {
         self.check_buffers(out)?;
         for shard in &self.shards {
-            shard.io.lock().unwrap_or_else(|e| e.into_inner()).want_params = out.has_params();
+            shard.io.lock().unwrap_or_else(|e| e.into_inner()).want_params = params_in(out, &shard.range);
         }
         self.run_all(Cmd::Reset(seed))?;
         let dim = self.obs_dim;
@@ -336,9 +336,10 @@ impl VecEnv {
             out.truncated[r.clone()].fill(0);
             out.info[r.clone()].copy_from_slice(&io.reset_info);
             out.reset_info[r.clone()].copy_from_slice(&io.reset_info);
-            if out.has_params() {
-                out.params[r.clone()].copy_from_slice(&io.reset_params);
-                out.reset_params[r].copy_from_slice(&io.reset_params);
+            let k = io.want_params;
+            if k > 0 {
+                out.params[r.start..r.start + k].copy_from_slice(&io.reset_params[..k]);
+                out.reset_params[r.start..r.start + k].copy_from_slice(&io.reset_params[..k]);
             }
         }
         self.reset_done = true;
@@ -368,7 +369,7 @@ impl VecEnv {
         for shard in &self.shards {
             let mut io = shard.io.lock().unwrap_or_else(|e| e.into_inner());
             io.actions.copy_from_slice(&actions[shard.range.clone()]);
-            io.want_params = out.has_params();
+            io.want_params = params_in(out, &shard.range);
         }
         self.run_all(Cmd::Step)?;
         let dim = self.obs_dim;
@@ -390,13 +391,14 @@ impl VecEnv {
                         out.final_image[g * il..(g + 1) * il].copy_from_slice(&io.final_image[l * il..(l + 1) * il]);
                     }
                     out.reset_info[g] = io.reset_info[l];
-                    if out.has_params() {
+                    if l < io.want_params {
                         out.reset_params[g] = io.reset_params[l];
                     }
                 }
             }
-            if out.has_params() {
-                out.params[r.clone()].copy_from_slice(&io.params);
+            let k = io.want_params;
+            if k > 0 {
+                out.params[r.start..r.start + k].copy_from_slice(&io.params[..k]);
             }
         }
         Ok(())
@@ -442,4 +444,9 @@ impl Drop for VecEnv {
             }
         }
     }
+}
+
+/// How many of a shard's cars (`range`) get parameters: those of `out.params` (cars `0..len`).
+fn params_in(out: &StepBuffers, range: &std::ops::Range<usize>) -> usize {
+    out.params.len().saturating_sub(range.start).min(range.len())
 }

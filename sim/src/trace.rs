@@ -5,7 +5,9 @@
 //! episode,steps,X,Y,yaw,steer,throttle,action,reward,done,all_wheels_on_track,progress,closest_waypoint,track_len,tstamp,episode_status,pause_duration
 //! ```
 //!
-//! Values are written the way DeepRacer's simulator writes them (Python `str()`): `steps` as a float,
+//! Values are written the way DeepRacer's simulator writes its simtrace CSV (Python `str()` of each
+//! value, `write_simtrace_to_local_file`): `steps` as a float (simapp keeps it as one; only its
+//! `SIM_TRACE_LOG:` log lines print it with `%d`, and Slipstream prints no such lines),
 //! booleans as `True`/`False`, `X`/`Y` at the car's reference point, `yaw` and `steer` in degrees,
 //! `throttle` the commanded speed, `action` the discrete index or `[steer speed]` for a continuous
 //! action, `tstamp` in simulated seconds. Every episode starts with a `prepare` row with reward 0.
@@ -49,6 +51,41 @@ fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
+/// Append one row's fields after `episode,` (from `steps` to `pause_duration`, and the newline) to
+/// `l`: for writers that number a row's episode later (the trainer's training simtrace numbers an
+/// episode when it ends).
+pub fn write_fields(l: &mut String, info: &StepInfo, p: &RewardParams, reward: f32, done: bool) {
+    py_float(f64::from(info.steps), l);
+    for v in [p.x, p.y, p.heading, p.steering_angle, p.speed] {
+        l.push(',');
+        py_float(v, l);
+    }
+    l.push(',');
+    match info.action {
+        Action::Discrete(i) => {
+            let _ = write!(l, "{i}");
+        }
+        Action::Continuous([s, v]) => {
+            l.push('[');
+            py_float(f64::from(s), l);
+            l.push(' ');
+            py_float(f64::from(v), l);
+            l.push(']');
+        }
+    }
+    l.push(',');
+    py_float(f64::from(reward), l);
+    let _ = write!(l, ",{},{},", py_bool(done), py_bool(p.all_wheels_on_track));
+    py_float(p.progress, l);
+    let _ = write!(l, ",{},", info.closest_waypoint);
+    py_float(p.track_length, l);
+    l.push(',');
+    py_float(info.tstamp, l);
+    let _ = write!(l, ",{},", info.status.as_str());
+    py_float(info.pause_duration, l);
+    l.push('\n');
+}
+
 /// Writes trace rows for one or more cars.
 #[derive(Debug)]
 pub struct TraceWriter<W: Write> {
@@ -85,35 +122,7 @@ impl<W: Write> TraceWriter<W> {
         let l = &mut self.line;
         l.clear();
         let _ = write!(l, "{episode},");
-        py_float(f64::from(info.steps), l);
-        for v in [p.x, p.y, p.heading, p.steering_angle, p.speed] {
-            l.push(',');
-            py_float(v, l);
-        }
-        l.push(',');
-        match info.action {
-            Action::Discrete(i) => {
-                let _ = write!(l, "{i}");
-            }
-            Action::Continuous([s, v]) => {
-                l.push('[');
-                py_float(f64::from(s), l);
-                l.push(' ');
-                py_float(f64::from(v), l);
-                l.push(']');
-            }
-        }
-        l.push(',');
-        py_float(f64::from(reward), l);
-        let _ = write!(l, ",{},{},", py_bool(done), py_bool(p.all_wheels_on_track));
-        py_float(p.progress, l);
-        let _ = write!(l, ",{},", info.closest_waypoint);
-        py_float(p.track_length, l);
-        l.push(',');
-        py_float(info.tstamp, l);
-        let _ = write!(l, ",{},", info.status.as_str());
-        py_float(info.pause_duration, l);
-        l.push('\n');
+        write_fields(l, info, p, reward, done);
         self.w.write_all(l.as_bytes())
     }
 

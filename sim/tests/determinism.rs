@@ -133,3 +133,35 @@ fn reset_with_the_same_seed_replays_the_same_episode() {
     }
     assert!(first.iter().zip(&second).all(|(a, b)| a.to_bits() == b.to_bits()));
 }
+
+#[test]
+fn parameters_of_the_first_cars_only_are_those_of_every_car() {
+    // 40 cars on 4 threads: parameters for 1 car (shards without any) and for 15 (across a boundary).
+    let mut cfg = EnvConfig::new(common::builtin("hairpins"));
+    cfg.threads = 4;
+    let cars = 40;
+    let actions = common::random_actions(&cfg.action_space, cars, 120, 2);
+    for some in [1, 15] {
+        let mut env = VecEnv::new(cfg.clone(), cars).unwrap();
+        let mut all = env.buffers(true);
+        let mut env2 = VecEnv::new(cfg.clone(), cars).unwrap();
+        let mut first = env2.buffers(false).with_params_of(some);
+        assert_eq!((first.params.len(), first.reset_params.len()), (some, some));
+        env.reset(5, &mut all).unwrap();
+        env2.reset(5, &mut first).unwrap();
+        assert_eq!(all.params[..some], first.params[..], "the first parameters");
+        let mut ended = 0;
+        for a in &actions {
+            env.step(a, &mut all).unwrap();
+            env2.step(a, &mut first).unwrap();
+            assert_eq!(all.params[..some], first.params[..], "the step's parameters");
+            for i in 0..some {
+                if first.ended(i) {
+                    ended += 1;
+                    assert_eq!(all.reset_params[i], first.reset_params[i], "car {i}'s next episode");
+                }
+            }
+        }
+        assert!(ended > 0, "random driving ends episodes");
+    }
+}

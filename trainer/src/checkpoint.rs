@@ -146,7 +146,7 @@ impl RunState {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| TrainError::file(&tmp, format!("cannot write: {e}")))?;
     std::fs::rename(&tmp, path).map_err(|e| TrainError::file(path, format!("cannot write: {e}")))

@@ -14,6 +14,7 @@
 //! rollout_steps = 64           # steps per car per iteration
 //! gae_lambda = 0.95
 //! clip_epsilon = 0.2
+//! simtrace_cars = 1            # cars logged in DeepRacer's training simtrace (0 = none)
 //!
 //! [network]
 //! type = "mlp"
@@ -180,6 +181,10 @@ pub struct TrainConfig {
     /// Evaluate the deterministic policy on the first training track every this many iterations
     /// (3-lap race) to keep the best model; 0 = never.
     pub eval_every: usize,
+    /// Cars whose steps go into DeepRacer's training logs in the output folder
+    /// (`training-simtrace/N-iteration.csv`, `metrics/TrainingMetrics.json`): cars 0..simtrace_cars;
+    /// 0 = none. One car is what a DeepRacer rollout worker logs and keeps long runs small.
+    pub simtrace_cars: usize,
 
     // ---- Model and environment ----
     pub network: NetworkSpec,
@@ -224,6 +229,7 @@ impl Default for TrainConfig {
             init_log_std: -0.5,
             sim_threads: 0,
             eval_every: 5,
+            simtrace_cars: 1,
             network: NetworkSpec::default(),
             action_space: ActionSpaceConfig::default(),
             sensor: ObsConfig::default(),
@@ -349,6 +355,12 @@ impl TrainConfig {
             return Err(format!(
                 "init_log_std: expected a number in [-5, 2], got {}",
                 self.init_log_std
+            ));
+        }
+        if self.simtrace_cars > self.num_cars {
+            return Err(format!(
+                "simtrace_cars: {} is more than num_cars ({})",
+                self.simtrace_cars, self.num_cars
             ));
         }
         if self.sim_threads > 256 {

@@ -19,6 +19,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod deepracer_logs;
 pub mod device;
 pub mod distill;
 pub mod error;

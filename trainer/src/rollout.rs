@@ -11,6 +11,7 @@
 use slipstream_sim::{Action, EpisodeStatus, StepBuffers, VecEnv};
 use tch::{Device, Kind, Tensor};
 
+use crate::deepracer_logs::DeepRacerLogs;
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::policy::{ActionDecoder, Observations, RawActions};
@@ -215,14 +216,30 @@ pub struct Collector {
     final_obs: Vec<f32>,
     final_images: Vec<u8>,
     final_values: Vec<f32>,
+    /// DeepRacer's training logs of the first cars (`simtrace_cars`), fed every step.
+    pub deepracer_logs: Option<DeepRacerLogs>,
 }
 
 impl Collector {
-    /// Wrap a constructed environment (see [`crate::model::ModelSpec::env_config`]) and reset it.
-    pub fn new(mut env: VecEnv, reward: RewardSource, decoder: ActionDecoder, seed: u64) -> Result<Self, TrainError> {
+    /// Wrap a constructed environment (see [`crate::model::ModelSpec::env_config`]) and reset it;
+    /// `deepracer_logs` (if any) records its cars' steps.
+    pub fn new(
+        mut env: VecEnv,
+        reward: RewardSource,
+        decoder: ActionDecoder,
+        seed: u64,
+        mut deepracer_logs: Option<DeepRacerLogs>,
+    ) -> Result<Self, TrainError> {
         let cars = env.num_cars();
+        // Parameters for every car if the reward function reads them; else only the logged cars'.
         let mut out = env.buffers(reward.needs_params());
+        if let (false, Some(logs)) = (reward.needs_params(), &deepracer_logs) {
+            out = out.with_params_of(logs.cars());
+        }
         env.reset(seed, &mut out)?;
+        if let Some(logs) = &mut deepracer_logs {
+            logs.begin(&out);
+        }
         Ok(Collector {
             env,
             out,
@@ -235,6 +252,7 @@ impl Collector {
             final_obs: Vec::new(),
             final_images: Vec::new(),
             final_values: Vec::new(),
+            deepracer_logs,
         })
     }
 
@@ -284,6 +302,9 @@ impl Collector {
             // Step the simulator; score the step.
             self.env.step(&self.actions, &mut self.out)?;
             self.reward.score(&self.out, &mut self.step_rewards)?;
+            if let Some(logs) = &mut self.deepracer_logs {
+                logs.record_step(&self.out, &self.step_rewards);
+            }
             self.bootstrap_truncations(model, gamma);
             let bootstrap = Bootstrap {
                 cars: &self.truncated,

@@ -10,6 +10,7 @@
 //!     5. race the deterministic policy every eval_every    evaluate_progress
 //!     6. save the checkpoint (and model_best)              checkpoint::save            (checkpoint.rs)
 //!     7. record a row of metrics                           MetricsLog::record          (metrics.rs)
+//!        and DeepRacer's training logs                     DeepRacerLogs::end_iteration (deepracer_logs.rs)
 //!     8. stop on DeepRacer's termination conditions
 //! ```
 //!
@@ -26,6 +27,7 @@ use slipstream_sim::{Mode, TrackSchedule, VecEnv};
 
 use crate::checkpoint::{self, OutputFiles, RunState};
 use crate::config::TrainConfig;
+use crate::deepracer_logs::DeepRacerLogs;
 use crate::device::{DeviceChoice, device_name};
 use crate::error::TrainError;
 use crate::evaluate::EvalReport;
@@ -180,7 +182,8 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     env_cfg.threads = sim_threads(cfg);
     let env = VecEnv::new(env_cfg, cfg.num_cars)?;
     let decoder = ActionDecoder::new(model.spec.action_space());
-    let mut collector = Collector::new(env, reward, decoder, opts.seed.wrapping_add(state.iteration))?;
+    let logs = DeepRacerLogs::create(&files.dir, cfg, &model)?;
+    let mut collector = Collector::new(env, reward, decoder, opts.seed.wrapping_add(state.iteration), logs)?;
     let mut rollout = Rollout::new(
         cfg.num_cars,
         model.spec.obs_dim(),
@@ -254,8 +257,11 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
         }
         checkpoint::save(&files, &model, &opt, &state)?;
 
-        // 7. Metrics.
+        // 7. Metrics (ours, and DeepRacer's training logs; DeepRacer counts iterations from 0).
         metrics.record(&row)?;
+        if let Some(logs) = &mut collector.deepracer_logs {
+            logs.end_iteration(state.iteration - 1)?;
+        }
         on_iteration(&row);
 
         // 8. DeepRacer's termination conditions.

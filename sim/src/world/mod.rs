@@ -290,8 +290,8 @@ pub struct ShardIo {
     pub params: Vec<RewardParams>,
     pub reset_params: Vec<RewardParams>,
     pub reset_info: Vec<StepInfo>,
-    /// Whether to fill `params`/`reset_params`.
-    pub want_params: bool,
+    /// How many of the shard's cars (the first) get `params`/`reset_params` filled.
+    pub want_params: usize,
 }
 
 impl ShardIo {
@@ -309,7 +309,7 @@ impl ShardIo {
             params: vec![RewardParams::default(); cars],
             reset_params: vec![RewardParams::default(); cars],
             reset_info: vec![StepInfo::default(); cars],
-            want_params: false,
+            want_params: 0,
         }
     }
 }

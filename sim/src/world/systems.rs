@@ -363,7 +363,7 @@ pub fn write_outputs<F: CarFilter>(
         let info = info_of(&ep.state, c.action, track, pose, race, car.track);
         if ep.stage == Stage::Fresh {
             io.reset_info[l] = info;
-            if io.want_params {
+            if l < io.want_params {
                 io.reset_params[l] = score.params;
             }
         } else {
@@ -371,7 +371,7 @@ pub fn write_outputs<F: CarFilter>(
             io.done[l] = u8::from(ep.state.done);
             io.truncated[l] = u8::from(ep.state.truncated);
             io.info[l] = info;
-            if io.want_params {
+            if l < io.want_params {
                 io.params[l] = score.params;
             }
         }
