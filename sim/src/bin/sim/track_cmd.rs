@@ -171,16 +171,30 @@ fn write_track(t: &Track, out: &std::path::Path, ext: &str) -> Result<()> {
 fn export(a: ExportArgs) -> Result<()> {
     let ext = out_format(&a.out)?;
     let t = Track::resolve(&a.track, &ValidateOptions::default())?;
-    write_track(&t, &a.out, &ext)?;
+    write_and_report(&t, &a.out, &ext, a.json, json!({}))
+}
+
+/// Write `t` to `out` and say so: one line for people, or the track's info (and `extra`) as JSON.
+fn write_and_report(
+    t: &Track,
+    out: &std::path::Path,
+    ext: &str,
+    as_json: bool,
+    extra: serde_json::Value,
+) -> Result<()> {
+    write_track(t, out, ext)?;
     let i = t.info();
-    if a.json {
+    if as_json {
         let mut v = serde_json::to_value(&i)?;
-        v["file"] = json!(a.out.display().to_string());
+        v["file"] = json!(out.display().to_string());
+        if let (Some(v), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+            v.extend(extra.clone());
+        }
         println!("{v}");
     } else {
         println!(
             "wrote {} ({} waypoints, {:.2} m long, {:.2} m wide, {})",
-            a.out.display(),
+            out.display(),
             i.waypoints,
             i.length_m,
             i.width_min_m,
@@ -199,22 +213,5 @@ fn gen_cmd(a: GenerateArgs) -> Result<()> {
         difficulty: a.difficulty,
     };
     let t = generate(&req, &ValidateOptions::default())?;
-    write_track(&t, &a.out, &ext)?;
-    let i = t.info();
-    if a.json {
-        let mut v = serde_json::to_value(&i)?;
-        v["file"] = json!(a.out.display().to_string());
-        v["seed"] = json!(a.seed);
-        println!("{v}");
-    } else {
-        println!(
-            "wrote {} ({} waypoints, {:.2} m long, {:.2} m wide, {})",
-            a.out.display(),
-            i.waypoints,
-            i.length_m,
-            i.width_min_m,
-            i.direction.map_or("-", |d| d.as_str())
-        );
-    }
-    Ok(())
+    write_and_report(&t, &a.out, &ext, a.json, json!({ "seed": a.seed }))
 }
