@@ -179,6 +179,9 @@ pub fn distill(
     let cars = cfg.num_cars;
     let [c, h, w] = student.spec.image_shape().expect("a camera student");
     let frame = (c * h * w) as usize;
+    let images = Tensor::zeros([cars as i64, c, h, w], (Kind::Uint8, device));
+    // The camera networks read only the images; the student's observation vector is not used.
+    let no_features = Tensor::zeros([cars as i64, student.spec.obs_dim() as i64], (Kind::Float, device));
     let mut buffer = ReplayBuffer::new(opts.buffer_frames, [c, h, w], teacher.policy.is_discrete(), device);
     let decoder = ActionDecoder::new(student.spec.action_space());
     let mut actions = vec![Action::Discrete(0); cars];
@@ -208,10 +211,11 @@ pub fn distill(
         for _ in 0..cfg.rollout_steps {
             check_twins(&t_out, &s_out)?;
             let (t_raw, t_value) = tch::no_grad(|| teacher_act(&teacher, &t_out, device));
-            let images = tensors::images(&s_out.image[..cars * frame], [cars as i64, c, h, w], device);
+            // The step's images go to the device once, into a tensor reused every step.
+            tensors::copy_bytes_into(&images, &s_out.image[..cars * frame]);
             let s_raw = tch::no_grad(|| {
                 let input = Observations {
-                    features: Tensor::zeros([cars as i64, student.spec.obs_dim() as i64], (Kind::Float, device)),
+                    features: no_features.shallow_clone(),
                     images: Some(images.shallow_clone()),
                 };
                 student.policy.distribution(&input).sample(true)

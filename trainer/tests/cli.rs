@@ -317,3 +317,28 @@ fn resume_and_clone_keep_the_runs_tracks_and_settings() {
     );
     assert_eq!(c["env_steps"].as_u64().unwrap(), 256, "one iteration of 16 × 16: {c}");
 }
+
+#[test]
+fn distill_and_bench_refuse_bad_options_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("student");
+    let o = out.to_str().unwrap();
+    let missing = dir.path().join("no_teacher.safetensors");
+    let t = missing.to_str().unwrap();
+    let base = [
+        "distill",
+        "--teacher",
+        t,
+        "--track",
+        "oval",
+        "--steps",
+        "100",
+        "--out",
+        o,
+    ];
+    fails_with(&[&base[..], &["--sensor", "lidar"]].concat(), "--sensor");
+    fails_with(&[&base[..], &["--beta-decay", "2"]].concat(), "--beta-decay");
+    fails_with(&[&base[..], &["--buffer", "10"]].concat(), "--buffer");
+    fails_with(&base, "no_teacher.safetensors");
+    fails_with(&["bench", "ppo", "--network", "resnet"], "--network");
+}
