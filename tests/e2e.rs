@@ -18,6 +18,7 @@ use slipstream_league::client::{Clients, connect};
 use slipstream_league::ranking::to_ms;
 use slipstream_league::{Config, serve};
 use slipstream_proto::v1 as pb;
+use slipstream_sim::RaceConfig;
 use slipstream_sim::track::{Track, ValidateOptions};
 use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, Model, TrainConfig, TrainOptions, evaluate, train};
 
@@ -84,11 +85,13 @@ fn local_race(model: &Path, track_file: &Path, race_id: &str) -> slipstream_trai
         Arc::new(Track::load(track_file, &ValidateOptions::default()).unwrap()),
         "practice_oval",
         &EvalOptions {
-            laps: 3,
+            race: RaceConfig {
+                continuous: true,
+                number_of_resets: 10_000,
+                max_time_s: 360.0,
+                ..RaceConfig::default()
+            },
             seed: slipstream_league::races::race_seed(race_id),
-            off_track_penalty_s: 2.0,
-            collision_penalty_s: 5.0,
-            max_time_s: 360.0,
             ..Default::default()
         },
     )
@@ -208,6 +211,12 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
                 laps: 3,
                 off_track_penalty_s: 2.0,
                 collision_penalty_s: 5.0,
+                // Continuous laps, every incident held and put back (DeepRacer's console calls
+                // 10000 resets unlimited), so even the barely trained model finishes.
+                continuous: true,
+                number_of_resets: 10_000,
+                reverse_penalty_s: None,
+                immobilized_penalty_s: 0.0,
                 opens_at_ms: now - 1000,
                 closes_at_ms: now + 3_600_000,
                 ..Default::default()
@@ -260,8 +269,8 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
         ada_sub.laps
     );
     assert!(ada_sub.qualified);
-    // Race mode puts a car that leaves the track back on the centreline with a penalty, so even a
-    // barely trained model finishes its laps — slowly, and with off-tracks.
+    // With resets a car that leaves the track is held for the penalty and put back on the track,
+    // so even a barely trained model finishes its laps — slowly, and with off-tracks.
     assert!(
         ben_sub.off_track > ada_sub.off_track,
         "{:?} vs {:?}",

@@ -186,11 +186,8 @@ impl Ctx {
             rows,
             reverse: spec.reverse,
             scenario: spec.scenario(),
-            laps: spec.laps,
-            off_track_penalty_s: spec.off_track_penalty_s,
-            collision_penalty_s: spec.collision_penalty_s,
+            rules: spec.rules(),
             seed: race_seed(&race.id),
-            max_sim_time_s: 120.0 * f64::from(spec.laps),
         })
     }
 

@@ -61,13 +61,12 @@ pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Ou
     let track = run.track().map_err(|e| e.to_string())?;
     let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let trace_path = dir.path().join("trace.csv");
+    // No reward function: the league does not run racers' code (their traces' rewards are 0).
     let opts = EvalOptions {
-        laps: run.laps,
+        race: run.rules.clone(),
         seed: run.seed,
-        off_track_penalty_s: run.off_track_penalty_s,
-        collision_penalty_s: run.collision_penalty_s,
-        max_time_s: run.max_sim_time_s,
         scenario: run.scenario.clone(),
+        reward: None,
         trace: Some(trace_path.clone()),
         deadline: Some(started + wall_limit),
     };
@@ -79,7 +78,8 @@ pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Ou
         .map(|l| Lap {
             time_ms: to_ms(l.time_s),
             penalty_ms: to_ms(l.penalty_s),
-            off_track: l.off_track,
+            // Every incident but collisions (off-track, reversed, immobilized).
+            off_track: slipstream_sim::Lap::off_track(l),
             collisions: l.collisions,
             completed: l.completed,
         })

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
 use slipstream_sim::track::builtin;
-use slipstream_sim::{Scenario, Track};
+use slipstream_sim::{RaceConfig, Scenario, Track};
 
 use crate::error::{LeagueError, Result};
 use crate::ranking::Timing;
@@ -54,6 +54,18 @@ pub struct RaceSpec {
     pub laps: u32,
     pub off_track_penalty_s: f64,
     pub collision_penalty_s: f64,
+    /// DeepRacer's race rules beyond the penalties (see `slipstream_sim::episode`): laps driven
+    /// one after another instead of separate trials, incidents per trial that hold the car instead
+    /// of ending the trial, and the holds for reversing (unset: the off-track penalty) and for
+    /// being immobilized. Absent in races stored before they existed: DeepRacer's defaults.
+    #[serde(default)]
+    pub continuous: bool,
+    #[serde(default)]
+    pub number_of_resets: u32,
+    #[serde(default)]
+    pub reverse_penalty_s: Option<f64>,
+    #[serde(default)]
+    pub immobilized_penalty_s: f64,
     pub opens_at_ms: i64,
     pub closes_at_ms: i64,
     pub max_submissions_per_user: u32,
@@ -79,8 +91,8 @@ impl RaceState {
 }
 
 impl RaceSpec {
-    /// A public time trial on `track` (forward): 3 laps, best lap, 1 lap to qualify, penalties of
-    /// 2 s (off-track) and 5 s (collision) as DeepRacer's defaults, no submission cap, open from
+    /// A public time trial on `track` (forward): 3 trials, best lap, 1 lap to qualify, DeepRacer's
+    /// evaluation rules (no resets; holds of 2 s off-track, 5 s collision), no submission cap, open from
     /// `opens_at_ms` until `closes_at_ms`. Change fields with struct-update syntax.
     pub fn time_trial(name: &str, track: &str, opens_at_ms: i64, closes_at_ms: i64) -> Self {
         RaceSpec {
@@ -99,6 +111,10 @@ impl RaceSpec {
             laps: 3,
             off_track_penalty_s: 2.0,
             collision_penalty_s: 5.0,
+            continuous: false,
+            number_of_resets: 0,
+            reverse_penalty_s: None,
+            immobilized_penalty_s: 0.0,
             opens_at_ms,
             closes_at_ms,
             max_submissions_per_user: 0,
@@ -115,6 +131,23 @@ impl RaceSpec {
             RaceState::Open
         } else {
             RaceState::Closed
+        }
+    }
+
+    /// The simulator's race rules for this race. The league's own choice: a race is stopped after
+    /// 120 simulated seconds per lap (DeepRacer has no limit), so a car that never finishes cannot
+    /// hold a worker.
+    pub fn rules(&self) -> RaceConfig {
+        RaceConfig {
+            laps: self.laps,
+            continuous: self.continuous,
+            number_of_resets: self.number_of_resets,
+            off_track_penalty_s: self.off_track_penalty_s,
+            collision_penalty_s: self.collision_penalty_s,
+            reverse_penalty_s: self.reverse_penalty_s,
+            immobilized_penalty_s: self.immobilized_penalty_s,
+            max_time_s: 120.0 * f64::from(self.laps),
+            ..RaceConfig::default()
         }
     }
 
@@ -183,6 +216,8 @@ impl RaceSpec {
         for (f, v) in [
             ("off_track_penalty_s", self.off_track_penalty_s),
             ("collision_penalty_s", self.collision_penalty_s),
+            ("reverse_penalty_s", self.reverse_penalty_s.unwrap_or(0.0)),
+            ("immobilized_penalty_s", self.immobilized_penalty_s),
         ] {
             if !(v.is_finite() && (0.0..=600.0).contains(&v)) {
                 return bad(f, format!("expected 0–600 seconds, got {v}"));
@@ -238,13 +273,10 @@ pub struct RaceRun {
     pub rows: Vec<[f64; 6]>,
     pub reverse: bool,
     pub scenario: Scenario,
-    pub laps: u32,
-    pub off_track_penalty_s: f64,
-    pub collision_penalty_s: f64,
+    /// The race rules ([`RaceSpec::rules`]).
+    pub rules: RaceConfig,
     /// Fixed per race, so re-evaluations repeat exactly.
     pub seed: u64,
-    /// Simulated-time limit, seconds.
-    pub max_sim_time_s: f64,
 }
 
 impl RaceRun {

@@ -19,7 +19,8 @@ pub struct StepInfo {
     pub action: Action,
     /// The nearer of the two closest waypoints (DeepRacer's trace column `closest_waypoint`).
     pub closest_waypoint: u32,
-    /// Penalty seconds charged this step (race mode).
+    /// DeepRacer's `pause_duration` (race mode): the penalty at an incident's row, then the seconds
+    /// of holding left on each `pause` row.
     pub pause_duration: f64,
     /// Sum of rewards of the episode so far (in-simulator reward).
     pub episode_return: f64,
@@ -29,6 +30,9 @@ pub struct StepInfo {
     pub track_index: u32,
     /// DeepRacer's `progress` (0–100 % of a lap since the episode's start).
     pub progress: f64,
+    /// Race mode: the race is over (every lap or trial driven, or the time limit reached). A
+    /// trial's end alone sets `done` and the next trial begins, as a training episode would.
+    pub race_over: bool,
 }
 
 impl Default for StepInfo {
@@ -45,6 +49,7 @@ impl Default for StepInfo {
             laps: 0,
             track_index: 0,
             progress: 0.0,
+            race_over: false,
         }
     }
 }

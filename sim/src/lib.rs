@@ -35,6 +35,8 @@ pub mod math;
 pub mod objects;
 pub mod params;
 pub mod race;
+#[cfg(feature = "cli")]
+pub mod race_args;
 pub mod reward;
 pub mod rng;
 pub mod sensors;

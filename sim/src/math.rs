@@ -262,6 +262,12 @@ impl Obb {
         ]
     }
 
+    /// Whether `p` lies inside the rectangle (its edges included).
+    pub fn contains(&self, p: Vec2) -> bool {
+        let d = p - self.center;
+        d.dot(self.axis).abs() <= self.half_length && d.dot(self.axis.perp()).abs() <= self.half_width
+    }
+
     /// Separating-axis overlap test between two oriented rectangles.
     pub fn overlaps(&self, o: &Obb) -> bool {
         let d = o.center - self.center;

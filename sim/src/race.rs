@@ -19,8 +19,10 @@ pub trait Lap {
     type Time: Copy + PartialOrd + Sum<Self::Time>;
     /// The lap's time, penalties included.
     fn time(&self) -> Self::Time;
-    /// Whether the lap reached 100 % progress (false for a lap cut short by the time limit).
+    /// Whether the lap reached 100 % progress (false for a trial ended by an incident or a lap cut
+    /// short by the time limit).
     fn completed(&self) -> bool;
+    /// Incidents other than collisions: off-track, and DeepRacer's reversed and immobilized.
     fn off_track(&self) -> u32;
     fn collisions(&self) -> u32;
     /// Completed without an off-track or a collision.
@@ -38,7 +40,7 @@ impl Lap for LapResult {
         self.completed
     }
     fn off_track(&self) -> u32 {
-        self.off_track
+        self.off_track + self.reversed + self.immobilized
     }
     fn collisions(&self) -> u32 {
         self.collisions
@@ -151,7 +153,8 @@ impl RaceResult {
 /// ```text
 /// lap  1:  10.533 s  (off-track 0, collisions 0, penalty 0.0 s)
 /// lap  2:  12.533 s  (off-track 1, collisions 0, penalty 2.0 s)
-/// best lap 10.533 s, total 23.066 s, 2 completed
+/// lap  3:   4.200 s  (off-track 1, collisions 0, penalty 0.0 s)  not completed: off_track
+/// best lap 10.533 s, total 27.266 s, 2 completed
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct LapTable<'a>(pub &'a [LapResult]);
@@ -160,20 +163,24 @@ impl fmt::Display for LapTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let laps = self.0;
         for (i, l) in laps.iter().enumerate() {
-            let state = if l.completed {
-                ""
-            } else {
-                "  (not completed: time limit)"
-            };
-            writeln!(
+            write!(
                 f,
-                "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}, penalty {:.1} s){state}",
+                "lap {:>2}: {:>7.3} s  (off-track {}, collisions {}",
                 i + 1,
                 l.time_s,
                 l.off_track,
                 l.collisions,
-                l.penalty_s
             )?;
+            for (n, what) in [(l.reversed, "reversed"), (l.immobilized, "immobilized")] {
+                if n > 0 {
+                    write!(f, ", {what} {n}")?;
+                }
+            }
+            write!(f, ", penalty {:.1} s)", l.penalty_s)?;
+            if !l.completed {
+                write!(f, "  not completed: {}", l.ended.as_str())?;
+            }
+            writeln!(f)?;
         }
         match laps.best_lap() {
             Some(best) => write!(
@@ -190,6 +197,7 @@ impl fmt::Display for LapTable<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::episode::EpisodeStatus;
 
     fn lap(time_s: f64, completed: bool, off_track: u32) -> LapResult {
         LapResult {
@@ -198,7 +206,14 @@ mod tests {
             penalty_s: 2.0 * f64::from(off_track),
             off_track,
             collisions: 0,
+            reversed: 0,
+            immobilized: 0,
             completed,
+            ended: if completed {
+                EpisodeStatus::LapComplete
+            } else {
+                EpisodeStatus::TimeUp
+            },
         }
     }
 
@@ -271,7 +286,7 @@ mod tests {
             lines[1],
             "lap  2:  12.500 s  (off-track 1, collisions 0, penalty 2.0 s)"
         );
-        assert!(lines[2].ends_with("(not completed: time limit)"), "{text}");
+        assert!(lines[2].ends_with("penalty 0.0 s)  not completed: time_up"), "{text}");
         assert_eq!(lines[3], "best lap 10.500 s, total 26.000 s, 2 completed");
         let empty = RaceResult {
             car: 0,

@@ -18,10 +18,12 @@ fn continuous(cfg: &mut EnvConfig) {
     cfg.action_space = ActionSpace::continuous(-30.0, 30.0, 0.1, 4.0);
 }
 
-/// Drive every car with the pure-pursuit driver until all are done (or `max_steps`).
+/// Drive every car with the pure-pursuit driver until all are done — in race mode, until every
+/// car's race is over — (or `max_steps`).
 fn drive(env: &mut VecEnv, out: &mut StepBuffers, max_steps: usize, mut each: impl FnMut(&StepBuffers)) {
     let driver = PurePursuit::default();
     let cfg = env.config().clone();
+    let race = matches!(cfg.mode, Mode::Race(_));
     let mut actions = vec![Action::Continuous([0.0, 0.0]); env.num_cars()];
     for _ in 0..max_steps {
         for (i, a) in actions.iter_mut().enumerate() {
@@ -31,7 +33,12 @@ fn drive(env: &mut VecEnv, out: &mut StepBuffers, max_steps: usize, mut each: im
         }
         env.step(&actions, out).unwrap();
         each(out);
-        if out.done.iter().all(|&d| d != 0) {
+        let over = if race {
+            out.info.iter().all(|i| i.race_over)
+        } else {
+            out.done.iter().all(|&d| d != 0)
+        };
+        if over {
             return;
         }
     }
@@ -214,17 +221,60 @@ fn a_box_in_the_way_crashes_the_car_and_costs_a_race_penalty() {
     }
     assert!(crashed, "driving straight into the box crashes");
 
+    // A race: by default (no resets) the crash ends the trial.
     cfg.mode = Mode::Race(RaceConfig {
         laps: 1,
         ..Default::default()
     });
-    let mut env = VecEnv::new(cfg, 1).unwrap();
+    let mut env = VecEnv::new(cfg.clone(), 1).unwrap();
     env.reset(0, &mut out).unwrap();
     drive(&mut env, &mut out, 3000, |_| {});
     let r = env.race_results().unwrap().remove(0);
-    assert_eq!(r.completed_laps(), 1);
-    assert_eq!(r.laps[0].collisions, 1, "{:?}", r.laps);
-    assert_eq!(r.laps[0].penalty_s, 5.0);
+    assert_eq!(r.completed_laps(), 0);
+    assert_eq!(
+        (r.laps[0].collisions, r.laps[0].ended),
+        (1, EpisodeStatus::Crashed),
+        "{:?}",
+        r.laps
+    );
+    // With resets the car is held for the penalty 1 m behind the box in the other lane, then
+    // drives on from there.
+    cfg.mode = Mode::Race(RaceConfig {
+        laps: 1,
+        number_of_resets: 10,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg, 1).unwrap();
+    env.reset(0, &mut out).unwrap();
+    let mut rows = Vec::new();
+    for _ in 0..120 {
+        env.step(&[Action::Continuous([0.0, 1.5])], &mut out).unwrap();
+        let p = &out.params[0];
+        rows.push((out.info[0].status, out.info[0].pause_duration, p.x, p.y, p.speed));
+    }
+    let crash = rows
+        .iter()
+        .position(|r| r.0 == EpisodeStatus::Crashed)
+        .expect("a crash");
+    assert_eq!(rows[crash].1, 5.0, "the crash row carries the penalty");
+    // 5 s at 15 steps per second, every row at the same place, counting down.
+    let held = &rows[crash + 1..crash + 76];
+    assert!(
+        held.iter()
+            .all(|h| h.0 == EpisodeStatus::Pause && (h.2, h.3) == (held[0].2, held[0].3)),
+        "{held:?}"
+    );
+    assert!(held[0].1 < 5.0 && held[74].1.abs() < 1e-6, "{held:?}");
+    assert_eq!(rows[crash + 76].0, EpisodeStatus::InProgress);
+    assert!(rows[crash + 80].2 > held[0].2, "released, it drives on");
+    let o = out.params[0].objects()[0];
+    let (x, y) = (held[0].2, held[0].3);
+    assert!(
+        o.distance - x > 0.7 && o.distance - x < 1.3,
+        "about 1 m behind the box: {x} vs {}",
+        o.distance
+    );
+    assert!(y.abs() > 0.1, "in a lane, not on the centre line where the box is: {y}");
 }
 
 #[test]
@@ -324,12 +374,50 @@ fn object_headings_and_sim_time_are_what_deepracer_passes() {
 }
 
 #[test]
-fn leaving_the_track_in_a_race_costs_a_penalty_and_the_time_limit_ends_it() {
+fn leaving_the_track_ends_a_trial_and_each_trial_starts_at_the_line() {
+    let mut cfg = EnvConfig::new(common::builtin("oval"));
+    continuous(&mut cfg);
+    cfg.mode = Mode::Race(RaceConfig {
+        laps: 3,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg, 1).unwrap();
+    let mut out = env.buffers(true);
+    env.reset(0, &mut out).unwrap();
+    let start = (out.params[0].x, out.params[0].y);
+    let mut trials = vec![(out.info[0].episode, out.params[0].x, out.params[0].y)];
+    let mut steps = 0;
+    while !out.info[0].race_over && steps < 1000 {
+        env.step(&[Action::Continuous([-30.0, 2.0])], &mut out).unwrap();
+        steps += 1;
+        if out.done[0] != 0 && !out.info[0].race_over {
+            // The next trial's prepare step: at the start line, at rest.
+            let next = (out.reset_info[0].episode, out.reset_params[0].x, out.reset_params[0].y);
+            assert_eq!(out.reset_params[0].speed, 0.0);
+            trials.push(next);
+        }
+    }
+    let r = env.race_results().unwrap().remove(0);
+    assert!(r.finished && out.info[0].status == EpisodeStatus::OffTrack);
+    assert_eq!(r.laps.len(), 3);
+    assert!(
+        r.laps
+            .iter()
+            .all(|l| l.ended == EpisodeStatus::OffTrack && l.off_track == 1 && l.penalty_s == 0.0)
+    );
+    assert_eq!(trials.iter().map(|t| t.0).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(trials.iter().all(|t| (t.1, t.2) == start), "{trials:?}");
+}
+
+#[test]
+fn leaving_the_track_in_a_race_with_resets_holds_the_car_and_the_time_limit_ends_it() {
     let mut cfg = EnvConfig::new(common::builtin("oval"));
     continuous(&mut cfg);
     cfg.reward = Arc::new(RewardPreset::Zero);
     cfg.mode = Mode::Race(RaceConfig {
         laps: 3,
+        continuous: true,
+        number_of_resets: u32::MAX,
         off_track_penalty_s: 2.0,
         max_time_s: 20.0,
         ..Default::default()

@@ -81,9 +81,10 @@ impl EvalRank {
     }
 }
 
-/// The evaluation every `eval_every` iterations: the deterministic policy races 3 laps on `track`
-/// (seeded with `seed`); if it beats `best`, `best` is updated and the model saved to `best_path`
-/// (`model_best`). Returns the race's report and whether it was the best so far.
+/// The evaluation every `eval_every` iterations: the deterministic policy races 3 trials on `track`
+/// under DeepRacer's evaluation rules (seeded with `seed`); if it beats `best`, `best` is updated
+/// and the model saved to `best_path` (`model_best`). Returns the race's report and whether it was
+/// the best so far.
 pub fn race_and_keep_best(
     model: &Model,
     track: &(Arc<Track>, String),
@@ -92,7 +93,6 @@ pub fn race_and_keep_best(
     best_path: &Path,
 ) -> Result<(EvalReport, bool), TrainError> {
     let options = EvalOptions {
-        laps: 3,
         seed,
         ..Default::default()
     };

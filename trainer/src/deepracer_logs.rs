@@ -21,6 +21,10 @@
 //!   episode; with the default of one logged car it stays small.
 //! * `ip/hyperparameters.json`: the hyperparameters under DeepRacer's names.
 //! * `model/model_metadata.json`: the model's DeepRacer metadata (as beside the model files).
+//! * `evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv`: a race's trace
+//!   (`trainer evaluate --deepracer-log RUN_DIR`), where `DeepRacerLog.load_evaluation_trace`
+//!   finds a local evaluation: one episode per trial (per lap of a continuous race), as
+//!   DeepRacer's evaluation simtrace numbers them.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -253,6 +257,20 @@ impl DeepRacerLogs {
         let text = serde_json::to_string(&file).expect("metrics serialise");
         crate::checkpoint::write_atomically(&Self::metrics_path(&self.dir), text.as_bytes())
     }
+}
+
+/// Where a race's trace goes for deepracer-utils in run folder `dir` (created): the evaluation
+/// folder named by `stamp` (14 digits, `YYYYMMDDHHMMSS`, as DeepRacer names them).
+pub fn evaluation_simtrace_path(dir: &Path, stamp: &str) -> Result<PathBuf, TrainError> {
+    if stamp.len() != 14 || !stamp.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(TrainError::option(
+            "--deepracer-log",
+            format!("evaluation stamp: expected 14 digits (YYYYMMDDHHMMSS), got {stamp:?}"),
+        ));
+    }
+    let folder = dir.join(format!("evaluation-{stamp}")).join("evaluation-simtrace");
+    mkdir(&folder)?;
+    Ok(folder.join("0-iteration.csv"))
 }
 
 fn mkdir(dir: &Path) -> Result<(), TrainError> {

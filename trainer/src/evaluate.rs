@@ -1,4 +1,7 @@
-//! Racing a model: the simulator's race mode driven by the model's deterministic policy.
+//! Racing a model: the simulator's race mode (DeepRacer's evaluation rules, see
+//! [`slipstream_sim::episode`]) driven by the model's deterministic policy, with the reward
+//! function called on every driving step as DeepRacer's evaluations do (so a trace's reward
+//! columns are filled), and the trace in DeepRacer's evaluation layout.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,22 +9,24 @@ use std::sync::Arc;
 use serde::Serialize;
 use slipstream_sim::race::LapTable;
 use slipstream_sim::trace::TraceWriter;
-use slipstream_sim::{Action, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, Track, VecEnv};
+use slipstream_sim::{
+    Action, EpisodeStatus, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, Track, VecEnv,
+};
 
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::policy::PolicyRunner;
+use crate::reward::RewardSource;
 
 /// How to race.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct EvalOptions {
-    pub laps: u32,
+    /// The race rules (laps or trials, resets, penalties, time limit).
+    pub race: RaceConfig,
     pub seed: u64,
-    pub off_track_penalty_s: f64,
-    pub collision_penalty_s: f64,
-    /// Stop after this many simulated seconds (penalties included).
-    pub max_time_s: f64,
     pub scenario: Scenario,
+    /// The reward function to call on each driving step (none: rewards are 0).
+    pub reward: Option<RewardSource>,
     /// Write a SIM_TRACE_LOG CSV trace here.
     pub trace: Option<PathBuf>,
     /// Give up (with [`TrainError::Timeout`]) if the race is still running at this wall-clock time.
@@ -31,12 +36,10 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     fn default() -> Self {
         Self {
-            laps: 3,
+            race: RaceConfig::default(),
             seed: 0,
-            off_track_penalty_s: 2.0,
-            collision_penalty_s: 5.0,
-            max_time_s: 180.0,
             scenario: Scenario::TimeTrial,
+            reward: None,
             trace: None,
             deadline: None,
         }
@@ -92,21 +95,18 @@ pub fn evaluate(
     track_name: &str,
     opts: &EvalOptions,
 ) -> Result<EvalReport, TrainError> {
-    if opts.laps == 0 {
+    if opts.race.laps == 0 {
         return Err(TrainError::option("--laps", "expected at least 1 lap"));
     }
-    let mode = Mode::Race(RaceConfig {
-        laps: opts.laps,
-        off_track_penalty_s: opts.off_track_penalty_s,
-        collision_penalty_s: opts.collision_penalty_s,
-        max_time_s: opts.max_time_s,
-        ..Default::default()
-    });
-    let mut cfg = model.spec.env_config(&[track], mode);
-    cfg.reward = Arc::new(RewardPreset::Zero);
+    let mut cfg = model.spec.env_config(&[track], Mode::Race(opts.race.clone()));
+    cfg.reward = match &opts.reward {
+        Some(r) => r.in_sim(),
+        None => Arc::new(RewardPreset::Zero),
+    };
     cfg.scenario = opts.scenario.clone();
     let mut env = VecEnv::new(cfg, 1)?;
-    let mut out = env.buffers(opts.trace.is_some());
+    let needs_params = opts.trace.is_some() || opts.reward.as_ref().is_some_and(RewardSource::needs_params);
+    let mut out = env.buffers(needs_params);
     env.reset(opts.seed, &mut out)?;
     let mut trace = match &opts.trace {
         Some(p) => Some(TraceWriter::create(p)?),
@@ -124,7 +124,8 @@ pub fn evaluate(
     let mut runner = PolicyRunner::new(model);
     let mut actions = [Action::Discrete(0)];
     let mut steps = 0u64;
-    while out.done[0] == 0 {
+    let mut reward = [0.0f32];
+    while !out.info[0].race_over {
         if let Some(d) = opts.deadline
             && steps.is_multiple_of(64)
             && std::time::Instant::now() > d
@@ -136,6 +137,17 @@ pub fn evaluate(
         runner.act(model, &out.obs, &out.image, &mut actions);
         env.step(&actions, &mut out)?;
         steps += 1;
+        if let Some(r) = &opts.reward
+            && r.needs_params()
+        {
+            // A reward computed outside the simulator (Python): not called while the car is held.
+            if out.info[0].status == EpisodeStatus::Pause {
+                out.reward[0] = 0.0;
+            } else {
+                r.score(&out, &mut reward)?;
+                out.reward[0] = reward[0];
+            }
+        }
         if let Some(t) = &mut trace {
             t.record_step(&out, 0).map_err(trace_err)?;
         }
@@ -159,7 +171,14 @@ mod tests {
             penalty_s: 0.0,
             off_track,
             collisions: 0,
+            reversed: 0,
+            immobilized: 0,
             completed,
+            ended: if completed {
+                EpisodeStatus::LapComplete
+            } else {
+                EpisodeStatus::TimeUp
+            },
         };
         let race = RaceResult {
             car: 0,

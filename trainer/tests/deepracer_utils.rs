@@ -1,15 +1,22 @@
 //! DeepRacer's own log-analysis library reads a training run's folder unchanged: deepracer-utils
 //! (installed once by `scripts/deepracer-utils` into a cache folder outside the checkout) loads the
 //! training simtrace with `DeepRacerLog` as a local (DeepRacer-for-Cloud) training and the metrics
-//! with `TrainingMetrics`, and what it aggregates per iteration is what our `metrics.csv` says.
+//! with `TrainingMetrics`, and what it aggregates per iteration is what our `metrics.csv` says; and it
+//! loads a model's races (evaluation traces) and aggregates them into our laps: one episode per
+//! trial or lap, its completion, time and incidents.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::sync::Arc;
+
 use serde_json::Value;
-use slipstream_sim::EpisodeConfig;
+use slipstream_sim::{EpisodeConfig, RaceConfig, Track};
 use slipstream_trainer::metrics::IterationMetrics;
-use slipstream_trainer::{Budget, DeviceChoice, TrainConfig, TrainOptions, train};
+use slipstream_trainer::reward::RewardSource;
+use slipstream_trainer::{
+    Budget, DeviceChoice, EvalOptions, Model, TrainConfig, TrainOptions, deepracer_logs, evaluate, train,
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -190,4 +197,142 @@ fn deepracer_utils_reads_a_training_run() {
         rows += steps * m.episodes_ended as f64;
     }
     assert_eq!(r["rows"].as_f64().unwrap(), rows.round(), "{r}");
+}
+
+/// Loads a run's evaluation traces with deepracer-utils and prints its per-episode aggregation.
+const RACE_SNIPPET: &str = r#"
+import contextlib, io, json, sys
+from deepracer.logs import AnalysisUtils, DeepRacerLog
+
+run = sys.argv[1]
+with contextlib.redirect_stdout(io.StringIO()):
+    log = DeepRacerLog(run)
+    log.load_evaluation_trace()
+    df = log.dataframe()
+    agg = AnalysisUtils.simulation_agg(df, firstgroup="stream", is_eval=True)
+print(json.dumps({
+    "folder_type": log.fh.type.name,
+    "episodes": [
+        {"stream": str(r["stream"]), "episode": int(r["episode"]), "progress": float(r["progress"]),
+         "time": float(r["time"]), "off_track": int(r["off_track"]), "crashed": int(r["crashed"])}
+        for _, r in agg.sort_values(["stream", "episode"]).iterrows()
+    ],
+}))
+"#;
+
+/// The rows of a trace: (status, reward, pause_duration).
+fn trace_rows(path: &Path) -> Vec<(String, f64, f64)> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records()
+        .map(|row| {
+            let row = row.unwrap();
+            (row[15].to_string(), row[8].parse().unwrap(), row[16].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn deepracer_utils_aggregates_a_race_into_our_laps() {
+    let python = deepracer_python();
+    let dir = tempfile::tempdir().unwrap();
+    // A model trained briefly: every trial ends off the track, and with resets it laps (with
+    // off-tracks).
+    train(
+        TrainOptions {
+            config: TrainConfig {
+                eval_every: 0,
+                ..Default::default()
+            },
+            tracks: vec!["oval".into()],
+            reward: "progress_speed".into(),
+            budget: Budget::Steps(10_000),
+            seed: 3,
+            device: DeviceChoice::Cpu,
+            out_dir: dir.path().to_path_buf(),
+            init_from: None,
+            resume: false,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let model = Model::load(&dir.path().join("model_last.safetensors"), tch::Device::Cpu).unwrap();
+    let track = Arc::new(Track::resolve("oval", &Default::default()).unwrap());
+    // Two races as `trainer evaluate --deepracer-log` writes them: DeepRacer's default trials,
+    // and continuous laps where every incident holds the car.
+    let races = [
+        ("20261202000001", RaceConfig::default()),
+        (
+            "20261202000002",
+            RaceConfig {
+                laps: 2,
+                continuous: true,
+                number_of_resets: u32::MAX,
+                max_time_s: 600.0,
+                ..RaceConfig::default()
+            },
+        ),
+    ];
+    let mut ours = Vec::new();
+    for (stamp, race) in races {
+        let trace = deepracer_logs::evaluation_simtrace_path(dir.path(), stamp).unwrap();
+        let opts = EvalOptions {
+            race,
+            reward: Some(RewardSource::parse(&model.info.reward, std::slice::from_ref(&track)).unwrap()),
+            trace: Some(trace.clone()),
+            ..Default::default()
+        };
+        let report = evaluate(&model, track.clone(), "oval", &opts).unwrap();
+        // Rewards are computed while the car drives, and are 0 while it is held.
+        let rows = trace_rows(&trace);
+        assert!(rows.iter().any(|r| r.1 > 0.0), "{stamp}: rewards are filled");
+        assert!(rows.iter().filter(|r| r.0 == "pause").all(|r| r.1 == 0.0));
+        ours.push((stamp, report, rows));
+    }
+    let (_, trials, _) = &ours[0];
+    assert_eq!(trials.laps.len(), 3, "three trials: {:?}", trials.laps);
+    let (_, continuous, rows) = &ours[1];
+    assert!(continuous.completed_laps >= 1, "{:?}", continuous.laps);
+    let incidents: u32 = ours.iter().map(|o| o.1.off_track + o.1.collisions).sum();
+    assert!(
+        incidents > 0,
+        "the model is not clean yet, so incidents are compared too"
+    );
+    if continuous.off_track > 0 {
+        // An off-track's row carries the penalty, then pause rows count it down.
+        let k = rows.iter().position(|r| r.0 == "off_track").unwrap();
+        assert_eq!(rows[k].2, 2.0);
+        assert!(rows[k + 1].0 == "pause" && rows[k + 1].2 < 2.0, "{:?}", &rows[k..k + 3]);
+    }
+
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(RACE_SNIPPET)
+        .arg(dir.path())
+        .output()
+        .expect("running deepracer-utils' Python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "deepracer-utils failed:\n{stderr}\n{stdout}");
+    let r: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the snippet's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    assert_eq!(r["folder_type"], "DRFC_MODEL_SINGLE_WORKERS", "{r}");
+    let episodes = r["episodes"].as_array().unwrap();
+    for (stamp, report, _) in &ours {
+        let theirs: Vec<&Value> = episodes.iter().filter(|e| e["stream"] == *stamp).collect();
+        assert_eq!(
+            theirs.len(),
+            report.laps.len(),
+            "{stamp}: one episode per lap or trial: {r}"
+        );
+        for (k, (e, lap)) in theirs.iter().zip(&report.laps).enumerate() {
+            let what = format!("{stamp} lap {}: {e} vs {lap:?}", k + 1);
+            assert_eq!(e["episode"], k, "{what}");
+            assert_eq!(e["progress"].as_f64() == Some(100.0), lap.completed, "{what}");
+            // DeepRacer's times are whole steps; ours interpolate the crossing within the step.
+            let dt = e["time"].as_f64().unwrap() - lap.time_s;
+            assert!(dt.abs() <= 1.0 / 15.0 + 1e-6, "{what}");
+            assert_eq!(e["off_track"], lap.off_track, "{what}");
+            assert_eq!(e["crashed"], lap.collisions, "{what}");
+        }
+    }
 }

@@ -137,6 +137,10 @@ pub fn open_spec(name: &str, track: &str) -> pb::RaceSpec {
         laps: 3,
         off_track_penalty_s: 2.0,
         collision_penalty_s: 5.0,
+        continuous: false,
+        number_of_resets: 0,
+        reverse_penalty_s: None,
+        immobilized_penalty_s: 0.0,
         opens_at_ms: now - 1000,
         closes_at_ms: now + 86_400_000,
         ..Default::default()

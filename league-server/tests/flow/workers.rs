@@ -59,7 +59,7 @@ async fn worker_leases_retries_and_failures() {
         .unwrap();
     assert_eq!(job.submission_id, sub.id);
     let run: slipstream_league::races::RaceRun = serde_json::from_str(&job.race_json).unwrap();
-    assert_eq!((run.laps, run.track_name.as_str()), (3, "oval"));
+    assert_eq!((run.rules.laps, run.track_name.as_str()), (3, "oval"));
     let mut stream = w
         .workers
         .fetch_model(pb::FetchModelRequest {

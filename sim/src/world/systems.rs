@@ -12,7 +12,7 @@ use crate::buffers::StepInfo;
 use crate::camera::{self, Camera, CameraPose, RenderScratch, SceneObject};
 use crate::car::{CarModel, CarState};
 use crate::config::TrackSchedule;
-use crate::episode::{self, EpisodeState, EpisodeStatus, Mode, RaceAction, StepFacts};
+use crate::episode::{self, EpisodeState, EpisodeStatus, HoldAt, HoldPose, Mode, RaceAction, StepFacts};
 use crate::math::{Vec2, wrap_angle};
 use crate::objects::{self, ObjectState, Scenario};
 use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
@@ -61,11 +61,17 @@ pub fn move_bots(settings: Res<Settings>, cars: Query<&Car>, mut objects: Query<
     }
 }
 
-/// Integrate the car dynamics.
+/// Integrate the car dynamics (a car held after a race incident stays at rest where it is held).
 pub fn drive(settings: Res<Settings>, mut cars: Query<(&Controls, &mut Car, Option<&Race>)>) {
     for (c, mut car, race) in &mut cars {
-        if race.is_some_and(|r| r.0.finished) {
-            continue;
+        if let Some(r) = race {
+            if r.0.finished {
+                continue;
+            }
+            if let Some(h) = r.0.hold {
+                car.state = CarState::at_rest(h.pos, h.heading);
+                continue;
+            }
         }
         settings
             .model
@@ -134,13 +140,53 @@ pub fn locate(settings: Res<Settings>, mut cars: Query<(&Car, &mut TrackPose)>) 
     }
 }
 
-/// Whether the footprint touches an object that counts: any box, or a bot car ahead of the car.
+/// Whether the car has hit an object that counts, as DeepRacer tests it: a wheel (centre) inside
+/// the object's rectangle — any box, or a bot car ahead of the car (running into a car from
+/// behind is the follower's fault).
 fn contact(track: &Track, model: &CarModel, car: &CarState, ref_s: f64, near: &Nearby) -> bool {
     if near.n == 0 {
         return false;
     }
-    let fp = model.footprint(car);
-    (0..near.n).any(|k| fp.overlaps(&near.obbs[k]) && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0))
+    let wheels = model.wheels(car);
+    (0..near.n).any(|k| {
+        wheels.iter().any(|&w| near.obbs[k].contains(w))
+            && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0)
+    })
+}
+
+/// DeepRacer's distances for putting a car back near a box (`CLOSEST_OBJ_GAP`,
+/// `DEFAULT_RESET_BEHIND_DIST`), m.
+const BOX_GAP_M: f64 = 1.0;
+const RESET_BEHIND_BOX_M: f64 = 1.0;
+
+/// Where a car is held after a race incident (see [`crate::episode`]): on a lane line (half-way
+/// between the centre line and a border) at arc length `s` of the car's origin — the one nearer
+/// `near_pos`, or, when a box is within 1 m along the track, 1 m behind the box in the other lane.
+fn hold_pose(track: &Track, s: f64, near_pos: Vec2, hint: usize, near: &Nearby) -> HoldPose {
+    let boxes = if near.is_bot { 0 } else { near.n };
+    let closest_box = (0..boxes)
+        .map(|k| &near.states[k])
+        .map(|o| (track.delta_s(s, o.s).abs(), o))
+        .filter(|(gap, _)| *gap < BOX_GAP_M)
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let (s, lane) = match closest_box {
+        Some((_, o)) => (o.s - RESET_BEHIND_BOX_M, if o.lane > 0.0 { -0.5 } else { 0.5 }),
+        None => {
+            let (left, _, _) = track.lane_point(s, 0.5, hint);
+            let (right, _, _) = track.lane_point(s, -0.5, hint);
+            (
+                s,
+                if left.distance(near_pos) < right.distance(near_pos) {
+                    0.5
+                } else {
+                    -0.5
+                },
+            )
+        }
+    };
+    let s = if track.is_closed() { track.wrap_s(s) } else { s.max(0.0) };
+    let (pos, heading, _) = track.lane_point(s, lane, hint);
+    HoldPose { pos, heading }
 }
 
 fn open_span(track: &Track, start_s: f64) -> Option<f64> {
@@ -195,29 +241,31 @@ pub fn judge(
             open_span: open_span(track, ep.start_s),
             dt: settings.agent_dt,
         };
+        let (prev_ref_s, prev_ref_pos) = (ep.ref_s, ep.last_ref_pos);
         let delta = track.delta_s(ep.ref_s, pose.reference.s);
         episode::advance_progress(ep, &facts, delta);
         match (&settings.mode, race) {
             (Mode::Train(cfg), _) => episode::judge_training(ep, cfg, &facts),
             (Mode::Race(cfg), Some(mut race)) => match episode::judge_race(ep, &mut race.0, cfg, &facts) {
                 RaceAction::Continue => {}
-                RaceAction::Stop => {
-                    car.state.vx = 0.0;
-                    car.state.vy = 0.0;
-                    car.state.yaw_rate = 0.0;
+                RaceAction::Hold(at) => {
+                    let near = near.unwrap_or(&NO_OBJECTS);
+                    let hint = pose.origin.seg;
+                    race.0.hold = Some(match at {
+                        HoldAt::Collision if near.is_bot => HoldPose {
+                            pos: car.state.pos,
+                            heading: car.state.heading,
+                        },
+                        HoldAt::Collision => hold_pose(track, pose.reference.s, car.state.pos, hint, near),
+                        HoldAt::PreviousProgress => hold_pose(track, prev_ref_s, prev_ref_pos, hint, near),
+                    });
                 }
-                RaceAction::Reset => {
-                    let new_lap = ep.status == EpisodeStatus::LapComplete;
-                    let s = if new_lap { ep.start_s } else { pose.origin.s };
-                    let seg = place_on_centerline(track, &mut car.state, s, pose.origin.seg);
+                RaceAction::Restart => {
+                    // An open track's next lap starts at its start.
+                    let seg = place_on_centerline(track, &mut car.state, ep.start_s, pose.origin.seg);
                     pose.origin.seg = seg;
-                    let old_ref = pose.reference.s;
                     locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
-                    if new_lap {
-                        ep.along = pose.reference.s - ep.start_s;
-                    } else {
-                        ep.along += track.delta_s(old_ref, pose.reference.s);
-                    }
+                    ep.along = pose.reference.s - ep.start_s;
                     ep.ref_s = pose.reference.s;
                     ep.last_ref_pos = pose.ref_pos;
                 }
@@ -313,7 +361,8 @@ pub fn score<F: CarFilter>(
             near.unwrap_or(&NO_OBJECTS),
             matches!(settings.scenario, Scenario::HeadToBot(_)),
         );
-        if ep.stage == Stage::Fresh {
+        if ep.stage == Stage::Fresh || ep.state.status == EpisodeStatus::Pause {
+            // DeepRacer calls the reward function only while the car drives.
             score.reward = 0.0;
         } else {
             score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
@@ -342,6 +391,7 @@ fn info_of(
         laps: race.map_or(0, |r| r.0.laps.iter().filter(|l| l.completed).count() as u32),
         track_index: u32::from(track_index),
         progress: ep.progress,
+        race_over: race.is_some_and(|r| r.0.finished),
     }
 }
 
@@ -600,14 +650,22 @@ pub fn begin_episodes(
     let train = matches!(settings.mode, Mode::Train(_));
     for (idx, mut car, mut controls, mut pose, mut ep, race) in &mut cars {
         let restart = ep.stage == Stage::Restart;
-        if !restart && !(train && (ep.state.done || ep.state.truncated)) {
+        // A training episode that ended, or a race's trial that ended with trials left.
+        let next = if train {
+            ep.state.done || ep.state.truncated
+        } else {
+            ep.state.done && race.as_ref().is_some_and(|r| !r.0.finished)
+        };
+        if !restart && !next {
             continue;
         }
         let number = if restart { 0 } else { ep.state.number + 1 };
         let clock = if restart { 0.0 } else { ep.state.clock };
         let g = u64::from(idx.global);
+        // A race's trials stay on the race's track.
+        let rotation = if train { number } else { 0 };
         let ti = match settings.track_schedule {
-            TrackSchedule::RoundRobin => (g + number) % num_tracks,
+            TrackSchedule::RoundRobin => (g + rotation) % num_tracks,
             TrackSchedule::PerCar => g % num_tracks,
         } as usize;
         let track = &settings.tracks[ti];
@@ -657,6 +715,7 @@ pub fn begin_episodes(
                 race.0.restart();
             }
             race.0.lap_start = clock;
+            race.0.hold = None;
         }
     }
 }

@@ -196,12 +196,25 @@ pub struct RaceArgs {
     /// Consecutive completed laps to qualify (default: 1; total time: all laps).
     #[arg(long)]
     pub min_laps: Option<u32>,
-    /// Seconds added to a lap for each time the car leaves the track.
+    /// Seconds the car is held (the clock running) after it leaves the track.
     #[arg(long, default_value_t = 2.0)]
     pub off_track_penalty: f64,
-    /// Seconds added to a lap for each collision.
+    /// Seconds the car is held after a collision.
     #[arg(long, default_value_t = 5.0)]
     pub collision_penalty: f64,
+    /// Seconds the car is held after driving the wrong way [default: the off-track penalty].
+    #[arg(long)]
+    pub reverse_penalty: Option<f64>,
+    /// Seconds the car is held after being immobilized.
+    #[arg(long, default_value_t = 0.0)]
+    pub immobilized_penalty: f64,
+    /// Drive the laps one after another instead of as separate trials from the start line.
+    #[arg(long)]
+    pub continuous: bool,
+    /// Incidents per trial (per race with --continuous) that hold the car and put it back
+    /// instead of ending the trial (DeepRacer's default 0; 10000 for unlimited).
+    #[arg(long, default_value_t = 0)]
+    pub number_of_resets: u32,
     /// Minutes from now until the window opens.
     #[arg(long, default_value_t = 0.0)]
     pub opens_in_minutes: f64,

@@ -135,11 +135,11 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         rows,
         reverse: false,
         scenario: slipstream_sim::Scenario::TimeTrial,
-        laps: 3,
-        off_track_penalty_s: 2.0,
-        collision_penalty_s: 5.0,
+        rules: slipstream_sim::RaceConfig {
+            max_time_s: 360.0,
+            ..Default::default()
+        },
         seed: race_seed("bench"),
-        max_sim_time_s: 360.0,
     };
     let mut eval_cpu = Vec::new();
     let mut laps_done = 0;
@@ -345,7 +345,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
 
     let report = json!({
         "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
-        "evaluation_track": run.track_name, "evaluation_laps": run.laps, "evaluation_completed_laps": laps_done,
+        "evaluation_track": run.track_name, "evaluation_laps": run.rules.laps, "evaluation_completed_laps": laps_done,
         "evaluation_race_time_s": race_s,
         "leaderboard_entries": a.entries, "clients": a.clients, "workers": a.workers, "seconds": a.seconds, "rate_per_client": a.rate,
         "leaderboard_queries_per_s": lat.len() as f64 / a.seconds as f64,
@@ -364,7 +364,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             run.track_name,
             percentile(&eval_cpu, 0.5),
             laps_done,
-            run.laps,
+            run.rules.laps,
             race_s
         );
         let pace = if a.rate > 0.0 {

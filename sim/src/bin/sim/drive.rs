@@ -9,9 +9,10 @@ use serde_json::json;
 use slipstream_sim::camera::CameraConfig;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::race_args::RaceArgs;
 use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::track::{Track, ValidateOptions};
-use slipstream_sim::{Action, ActionSpace, EnvConfig, Mode, ObsConfig, RaceConfig, RewardPreset, Scenario, VecEnv};
+use slipstream_sim::{Action, ActionSpace, EnvConfig, Mode, ObsConfig, RewardPreset, Scenario, VecEnv};
 
 use crate::camera_cmd;
 
@@ -20,18 +21,11 @@ pub struct DriveArgs {
     /// A built-in track name (see `sim track list`) or a DeepRacer .npy / .csv track file.
     #[arg(long)]
     pub track: String,
-    /// Laps to drive.
-    #[arg(long, default_value_t = 3)]
-    pub laps: u32,
+    #[command(flatten)]
+    pub race: RaceArgs,
     /// Drive the track the other way round.
     #[arg(long)]
     pub reverse: bool,
-    /// Seconds added per off-track.
-    #[arg(long, default_value_t = 2.0)]
-    pub off_track_penalty: f64,
-    /// Seconds added per collision.
-    #[arg(long, default_value_t = 5.0)]
-    pub collision_penalty: f64,
     /// Place this many static boxes on the track (object avoidance; the scripted driver ignores them).
     #[arg(long, default_value_t = 0, conflicts_with = "bots")]
     pub obstacles: usize,
@@ -65,7 +59,7 @@ pub struct DriveArgs {
 }
 
 pub fn run(a: DriveArgs) -> Result<()> {
-    if a.laps == 0 {
+    if a.race.laps == 0 {
         bail!("--laps: expected at least 1 lap");
     }
     let mut track = Track::resolve(&a.track, &ValidateOptions::default())?;
@@ -77,13 +71,7 @@ pub fn run(a: DriveArgs) -> Result<()> {
     cfg.physics_substeps = a.substeps;
     cfg.action_space = ActionSpace::continuous(-30.0, 30.0, 0.1, 4.0);
     cfg.reward = Arc::new(RewardPreset::Zero);
-    cfg.mode = Mode::Race(RaceConfig {
-        laps: a.laps,
-        off_track_penalty_s: a.off_track_penalty,
-        collision_penalty_s: a.collision_penalty,
-        max_time_s: 60.0 * f64::from(a.laps),
-        ..Default::default()
-    });
+    cfg.mode = Mode::Race(a.race.config());
     if a.obstacles > 0 {
         cfg.scenario = Scenario::ObjectAvoidance(ObstacleConfig {
             count: a.obstacles,
@@ -147,7 +135,7 @@ pub fn run(a: DriveArgs) -> Result<()> {
         Ok(())
     };
     record(&out)?;
-    while out.done[0] == 0 {
+    while !out.info[0].race_over {
         let (steer, speed) = driver.act(&track, &car, &out.params[0]);
         actions[0] = Action::Continuous([steer as f32, speed as f32]);
         env.step(&actions, &mut out)?;
@@ -161,22 +149,13 @@ pub fn run(a: DriveArgs) -> Result<()> {
     }
     let result = env.race_results()?.remove(0);
     if a.json {
-        let laps: Vec<_> = result
-            .laps
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                json!({"lap": i + 1, "time_s": l.time_s, "penalty_s": l.penalty_s, "off_track": l.off_track,
-                       "collisions": l.collisions, "completed": l.completed})
-            })
-            .collect();
         println!(
             "{}",
-            json!({"track": track_name, "laps": laps, "completed_laps": result.completed_laps(),
+            json!({"track": track_name, "laps": result.laps, "completed_laps": result.completed_laps(),
                    "best_lap_s": result.best_lap(), "total_time_s": result.total_time()})
         );
     } else {
-        println!("track {track_name}, {} laps, pure-pursuit driver", a.laps);
+        println!("track {track_name}, {} laps, pure-pursuit driver", a.race.laps);
         println!("{}", result.table());
     }
     Ok(())

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use slipstream_sim::Track;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::race_args::RaceArgs;
 use slipstream_sim::track::ValidateOptions;
 use slipstream_trainer::metrics::IterationMetrics;
 use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, Model, TrainConfig, TrainOptions, evaluate, train};
@@ -94,15 +95,13 @@ struct EvalArgs {
     /// Drive the track the other way round.
     #[arg(long)]
     reverse: bool,
-    /// Laps to drive.
-    #[arg(long, default_value_t = 3)]
-    laps: u32,
-    /// Seconds added per off-track.
-    #[arg(long, default_value_t = 2.0)]
-    off_track_penalty: f64,
-    /// Seconds added per collision.
-    #[arg(long, default_value_t = 5.0)]
-    collision_penalty: f64,
+    #[command(flatten)]
+    race: RaceArgs,
+    /// The reward function called on each driving step, for the trace's reward column (as
+    /// DeepRacer's evaluations do): a preset or a reward_function.py [default: the one the model
+    /// was trained with, when it can be found; "none" for 0].
+    #[arg(long)]
+    reward: Option<String>,
     /// Static boxes on the track (object avoidance).
     #[arg(long, default_value_t = 0, conflicts_with = "bots")]
     obstacles: usize,
@@ -115,6 +114,11 @@ struct EvalArgs {
     /// Write a per-step trace (DeepRacer SIM_TRACE_LOG CSV layout).
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Also write the trace where deepracer-utils' DeepRacerLog finds a local evaluation: into
+    /// RUN_DIR/evaluation-YYYYMMDDHHMMSS/evaluation-simtrace/0-iteration.csv (RUN_DIR: the
+    /// training run's output folder).
+    #[arg(long, value_name = "RUN_DIR")]
+    deepracer_log: Option<PathBuf>,
     /// Where the policy runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -278,18 +282,29 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
     } else {
         slipstream_sim::Scenario::TimeTrial
     };
+    let track = Arc::new(track);
+    let reward = eval_reward(a.reward.as_deref(), &model, &track)?;
+    let deepracer_trace = match &a.deepracer_log {
+        Some(dir) => {
+            let stamp = jiff::Timestamp::now().strftime("%Y%m%d%H%M%S").to_string();
+            Some(slipstream_trainer::deepracer_logs::evaluation_simtrace_path(
+                dir, &stamp,
+            )?)
+        }
+        None => None,
+    };
     let opts = EvalOptions {
-        laps: a.laps,
+        race: a.race.config(),
         seed: a.seed,
-        off_track_penalty_s: a.off_track_penalty,
-        collision_penalty_s: a.collision_penalty,
-        max_time_s: 60.0 * f64::from(a.laps.max(1)),
         scenario,
-        trace: a.trace.clone(),
+        reward,
+        trace: a.trace.clone().or_else(|| deepracer_trace.clone()),
         deadline: None,
     };
-    let r =
-        evaluate(&model, Arc::new(track), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+    let r = evaluate(&model, track, &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+    if let (Some(t), Some(d)) = (&a.trace, &deepracer_trace) {
+        std::fs::copy(t, d).with_context(|| format!("copying the trace to {}", d.display()))?;
+    }
     if a.json {
         println!(
             "{}",
@@ -301,8 +316,36 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
             })
         );
     } else {
-        println!("{} on {}, {} laps", a.model.display(), r.track, a.laps);
+        println!("{} on {}, {} laps", a.model.display(), r.track, a.race.laps);
         println!("{}", r.table());
+        if let Some(d) = &deepracer_trace {
+            println!("evaluation trace for deepracer-utils: {}", d.display());
+        }
     }
     Ok(())
+}
+
+/// `trainer evaluate --reward`: the given reward, "none", or the model's own when it can be found
+/// (a preset, or its reward_function.py still at the recorded path).
+fn eval_reward(
+    spec: Option<&str>,
+    model: &Model,
+    track: &Arc<Track>,
+) -> Result<Option<slipstream_trainer::reward::RewardSource>> {
+    use slipstream_trainer::reward::RewardSource;
+    let tracks = std::slice::from_ref(track);
+    match spec {
+        Some("none") => Ok(None),
+        Some(s) => Ok(Some(RewardSource::parse(s, tracks)?)),
+        None => match RewardSource::parse(&model.info.reward, tracks) {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => {
+                tracing::warn!(
+                    "the model's reward function {:?} is not available ({e}); the trace's rewards are 0 (give --reward)",
+                    model.info.reward
+                );
+                Ok(None)
+            }
+        },
+    }
 }

@@ -127,8 +127,22 @@ pub fn race(r: &pb::Race) -> String {
         s.min_laps
     ));
     lines.push(format!(
-        "penalties    off-track {} s, collision {} s",
-        s.off_track_penalty_s, s.collision_penalty_s
+        "rules        {}, {} reset{} per {}",
+        if s.continuous {
+            "continuous laps"
+        } else {
+            "separate trials"
+        },
+        s.number_of_resets,
+        if s.number_of_resets == 1 { "" } else { "s" },
+        if s.continuous { "race" } else { "trial" },
+    ));
+    lines.push(format!(
+        "penalties    off-track {} s, collision {} s, reversed {} s, immobilized {} s (held, clock running)",
+        s.off_track_penalty_s,
+        s.collision_penalty_s,
+        s.reverse_penalty_s.unwrap_or(s.off_track_penalty_s),
+        s.immobilized_penalty_s
     ));
     lines.push(format!(
         "window       {} → {}",
@@ -386,6 +400,10 @@ mod tests {
                 laps: 3,
                 off_track_penalty_s: 2.0,
                 collision_penalty_s: 5.0,
+                continuous: false,
+                number_of_resets: 0,
+                reverse_penalty_s: None,
+                immobilized_penalty_s: 0.0,
                 opens_at_ms: MAY_1,
                 closes_at_ms: MAY_1 + 7 * 86_400_000,
                 max_submissions_per_user: 10,
@@ -403,7 +421,8 @@ Autumn cup  (race_1, open)
 track        hairpins (reversed)
 race type    head-to-bot, 3 bots at 0.6 m/s, changing lanes
 scoring      best average over 3 laps (qualify with 2 consecutive completed)
-penalties    off-track 2 s, collision 5 s
+rules        separate trials, 0 resets per trial
+penalties    off-track 2 s, collision 5 s, reversed 2 s, immobilized 0 s (held, clock running)
 window       2024-05-01 09:30:00Z → 2024-05-08 09:30:00Z
 submissions  10 per racer
 entry        private (by invite)"

@@ -27,6 +27,10 @@ fn a_race_is_its_spec_flattened() {
             laps: 3,
             off_track_penalty_s: 2.0,
             collision_penalty_s: 5.0,
+            continuous: false,
+            number_of_resets: 0,
+            reverse_penalty_s: None,
+            immobilized_penalty_s: 0.0,
             opens_at_ms: 1_000,
             closes_at_ms: 2_000,
             max_submissions_per_user: 10,
@@ -43,7 +47,8 @@ fn a_race_is_its_spec_flattened() {
                "race_type": "head_to_bot", "obstacles": null,
                "bots": {"count": 3, "speed_mps": 0.5, "lane_change": true},
                "timing": "total time", "laps": 3, "min_laps": 3, "off_track_penalty_s": 2.0,
-               "collision_penalty_s": 5.0, "opens_at_ms": 1_000, "closes_at_ms": 2_000, "state": "upcoming",
+               "collision_penalty_s": 5.0, "continuous": false, "number_of_resets": 0,
+               "reverse_penalty_s": 2.0, "immobilized_penalty_s": 0.0, "opens_at_ms": 1_000, "closes_at_ms": 2_000, "state": "upcoming",
                "max_submissions_per_user": 10, "private": true, "created_by": "user_1"})
     );
     let spec = r.spec.as_mut().unwrap();
