@@ -236,6 +236,47 @@ fn drive_prints_lap_times_and_writes_a_trace() {
     let out = sim(&["drive", "--track", "oval", "--laps", "1"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("best lap"));
+    // DeepRacer's race rules as options: a driver cornering too fast leaves the track; by default
+    // that ends the trial, with resets it is held for the penalty and laps on.
+    let fast = [
+        "drive",
+        "--track",
+        "hairpins",
+        "--laps",
+        "2",
+        "--lateral-accel",
+        "12",
+        "--json",
+    ];
+    let v = ok_json(&fast);
+    let laps = v["laps"].as_array().unwrap();
+    assert_eq!(laps.len(), 2, "{v}");
+    assert!(
+        laps.iter()
+            .all(|l| l["ended"] == "off_track" && l["completed"] == false),
+        "{v}"
+    );
+    let v = ok_json(
+        &[
+            &fast[..],
+            &[
+                "--continuous",
+                "--number-of-resets",
+                "unlimited",
+                "--off-track-penalty",
+                "3",
+            ],
+        ]
+        .concat(),
+    );
+    let laps = v["laps"].as_array().unwrap();
+    assert!(laps.iter().all(|l| l["completed"] == true), "{v}");
+    let off: f64 = laps.iter().map(|l| l["off_track"].as_f64().unwrap()).sum();
+    let penalty: f64 = laps.iter().map(|l| l["penalty_s"].as_f64().unwrap()).sum();
+    assert!(off > 0.0 && penalty == 3.0 * off, "{v}");
+    let out = sim(&["drive", "--track", "oval", "--number-of-resets", "many"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unlimited"));
 }
 
 #[test]

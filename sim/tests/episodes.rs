@@ -426,10 +426,33 @@ fn leaving_the_track_in_a_race_with_resets_holds_the_car_and_the_time_limit_ends
     let mut out = env.buffers(true);
     env.reset(0, &mut out).unwrap();
     let mut steps = 0;
+    let mut rows = Vec::new();
     while out.done[0] == 0 && steps < 1000 {
         env.step(&[Action::Continuous([-30.0, 2.0])], &mut out).unwrap();
         steps += 1;
+        let p = &out.params[0];
+        rows.push((
+            out.info[0].status,
+            p.all_wheels_on_track,
+            p.x,
+            p.y,
+            p.progress,
+            p.distance_from_center,
+        ));
     }
+    // The off-track row shows where the car left the road; the next (held) rows show it back on a
+    // lane line (half-way to a border), at about the previous step's progress.
+    let k = rows.iter().position(|r| r.0 == EpisodeStatus::OffTrack).unwrap();
+    let (off, held, before) = (rows[k], rows[k + 1], rows[k - 1]);
+    assert!(!off.1, "{off:?}");
+    assert_eq!(held.0, EpisodeStatus::Pause);
+    assert!(held.1 && (held.2, held.3) != (off.2, off.3), "{held:?} vs {off:?}");
+    let half_width = 0.5 * 1.07;
+    assert!((held.5 - 0.5 * half_width).abs() < 0.1, "on a lane line: {held:?}");
+    assert!(
+        (held.4 - before.4).abs() < 1.0,
+        "at the previous progress: {held:?} vs {before:?}"
+    );
     let r = env.race_results().unwrap().remove(0);
     assert!(r.finished);
     assert_eq!(r.completed_laps(), 0);

@@ -108,6 +108,49 @@ fn train_then_evaluate_with_trace() {
             .unwrap()
             .starts_with("episode,steps,X,Y,yaw")
     );
+    // DeepRacer's rules as options; the trace where deepracer-utils finds an evaluation, with the
+    // model's own reward (progress_speed) in its reward column.
+    let r = ok_json(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--track",
+        "kidney",
+        "--laps",
+        "2",
+        "--continuous",
+        "--number-of-resets",
+        "unlimited",
+        "--off-track-penalty",
+        "1.5",
+        "--deepracer-log",
+        o,
+        "--json",
+    ]);
+    let laps = r["laps"].as_array().unwrap();
+    assert_eq!(
+        laps.len(),
+        2,
+        "continuous laps with unlimited resets are all driven: {r}"
+    );
+    for l in laps {
+        let (off, penalty) = (l["off_track"].as_f64().unwrap(), l["penalty_s"].as_f64().unwrap());
+        assert_eq!(penalty, 1.5 * off, "{l}");
+    }
+    let evals: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("evaluation-"))
+        .collect();
+    assert_eq!(evals.len(), 1, "{evals:?}");
+    assert_eq!(evals[0].len(), "evaluation-".len() + 14, "{evals:?}");
+    let text = std::fs::read_to_string(out.join(&evals[0]).join("evaluation-simtrace/0-iteration.csv")).unwrap();
+    let rewards: f64 = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(8).unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(rewards > 0.0, "rewards are computed during the race");
     // Human output.
     let out2 = trainer(&[
         "evaluate",
