@@ -81,7 +81,10 @@ impl EvalRank {
     }
 }
 
-/// The evaluation every `eval_every` iterations: the deterministic policy races 3 laps on `track`
+/// Laps of the evaluation race that keeps `model_best` (`metrics.csv`'s `eval_*` columns).
+pub const EVAL_LAPS: u32 = 3;
+
+/// The evaluation every `eval_every` iterations: the deterministic policy races [`EVAL_LAPS`] laps on `track`
 /// (seeded with `seed`); if it beats `best`, `best` is updated and the model saved to `best_path`
 /// (`model_best`). Returns the race's report and whether it was the best so far.
 pub fn race_and_keep_best(
@@ -92,7 +95,7 @@ pub fn race_and_keep_best(
     best_path: &Path,
 ) -> Result<(EvalReport, bool), TrainError> {
     let options = EvalOptions {
-        laps: 3,
+        laps: EVAL_LAPS,
         seed,
         ..Default::default()
     };
