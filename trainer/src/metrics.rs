@@ -179,6 +179,6 @@ mod tests {
         text.push_str("2,x\n");
         std::fs::write(&path, text).unwrap();
         let e = read_metrics(&path).unwrap_err().to_string();
-        assert!(e.contains("metrics.csv") && e.contains("line 3"), "{e}");
+        assert!(e.contains("metrics.csv") && e.contains("line: 3"), "{e}");
     }
 }

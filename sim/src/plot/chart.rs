@@ -172,7 +172,7 @@ impl LineChart {
             return Ok(());
         }
         let dot = (sz.tick / 4.0).max(2.0) as i32;
-        for s in &self.series {
+        for s in self.series.iter().filter(|s| s.finite().next().is_some()) {
             let line = s.color.stroke_width(2);
             let mut first = true;
             if s.mark != Mark::Points {
@@ -197,7 +197,11 @@ impl LineChart {
                 }
             }
         }
-        if self.series.iter().filter(|s| !s.label.is_empty()).count() > 1 {
+        if self
+            .series
+            .iter()
+            .any(|s| !s.label.is_empty() && s.finite().next().is_some())
+        {
             chart
                 .configure_series_labels()
                 .position(self.legend_corner(&x, &y))
@@ -389,7 +393,12 @@ fn padded(values: impl Iterator<Item = f64>, pad: f64, from_zero: bool) -> Optio
     }
     if hi - lo < 1e-12 {
         let d = if lo.abs() > 1e-12 { lo.abs() * 0.1 } else { 1.0 };
-        return Some(lo - d..hi + d);
+        // All zero on a from-zero axis: 0 to 1, not into negative numbers.
+        return Some(if from_zero && lo >= 0.0 {
+            lo..hi + d
+        } else {
+            lo - d..hi + d
+        });
     }
     let p = (hi - lo) * pad;
     let lo2 = if from_zero && lo >= 0.0 { lo } else { lo - p };
@@ -437,6 +446,7 @@ mod tests {
         assert_eq!(padded([f64::NAN].into_iter(), 0.1, false), None);
         let flat = padded([2.0, 2.0].into_iter(), 0.1, false).unwrap();
         assert!(flat.start < 2.0 && flat.end > 2.0);
+        assert_eq!(padded([0.0, 0.0].into_iter(), 0.1, true), Some(0.0..1.0));
         assert_eq!(step(&(0.0..100.0), 8), 20.0);
         assert_eq!(step(&(0.0..1e-3), 8), 2e-4);
     }
