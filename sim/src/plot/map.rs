@@ -97,13 +97,8 @@ impl MapLayers {
             .map(|p| p.speed)
             .filter(|v| v.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        (lo <= hi).then(|| {
-            if hi - lo < 0.05 {
-                (lo - 0.05, hi + 0.05)
-            } else {
-                (lo, hi)
-            }
-        })
+        let widen = if hi - lo < 0.05 { 0.05 } else { 0.0 };
+        (lo <= hi).then_some((lo - widen, hi + widen))
     }
 }
 
