@@ -299,6 +299,7 @@ pub fn submission_to_pb(s: &SubmissionRow) -> pb::Submission {
         attempts: s.attempts as u32,
         off_track: s.off_track as u32,
         collisions: s.collisions as u32,
+        has_replay: !s.replay_sha256.is_empty(),
     }
 }
 

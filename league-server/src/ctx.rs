@@ -223,6 +223,31 @@ impl Ctx {
             .ok_or_else(|| LeagueError::internal("model file missing"))
     }
 
+    /// The replay of a completed evaluation (from its trace, on a blocking thread), or `None` with
+    /// a warning when it cannot be rendered (e.g. no font on this server): the result counts
+    /// without it.
+    async fn render_replay(&self, race: &RaceRow, trace: &[u8]) -> Option<Vec<u8>> {
+        let run = match self.race_run(race).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(race = %race.id, "no replay: {e}");
+                return None;
+            }
+        };
+        let trace = trace.to_vec();
+        match tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, &trace)).await {
+            Ok(Ok(gif)) => Some(gif),
+            Ok(Err(e)) => {
+                tracing::warn!(race = %race.id, "no replay: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(race = %race.id, "no replay: the renderer stopped: {e}");
+                None
+            }
+        }
+    }
+
     /// Record an evaluation's outcome (success or failure), update the leaderboard and tell watchers.
     pub async fn finish_job(
         &self,
@@ -235,11 +260,12 @@ impl Ctx {
             Ok(o) => {
                 // Results of one race are recorded one at a time, so the cached board follows the
                 // database's order of commits. The board is cached first, so that what changed is known.
+                let replay = self.render_replay(race, &o.trace).await;
                 let lock = self.boards.lock(&race.id).await;
                 self.boards.get_locked(&lock, &self.store, &race.id).await?;
                 match self
                     .store
-                    .complete_job(job_id, lease_token, &o.laps, &o.trace, race)
+                    .complete_job(job_id, lease_token, &o.laps, &o.trace, replay.as_deref(), race)
                     .await?
                 {
                     Completion::Recorded { submission, board } => {

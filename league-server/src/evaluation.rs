@@ -54,6 +54,31 @@ fn lower_thread_priority() {
     }
 }
 
+/// The most frames a stored replay has (a minute at 15 frames/s; a longer race plays faster).
+pub const REPLAY_MAX_FRAMES: usize = 900;
+/// The width of a stored replay's track map, pixels.
+pub const REPLAY_MAP_WIDTH: u32 = 480;
+
+/// An animated GIF replay of an evaluation's trace, bounded in size (at most
+/// [`REPLAY_MAX_FRAMES`] frames of a [`REPLAY_MAP_WIDTH`]-pixel map and the camera panel).
+pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
+    use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_gif};
+    let track = run.track().map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(trace).map_err(|e| format!("trace: {e}"))?;
+    let rows =
+        slipstream_sim::plot::simtrace::parse_trace(text).map_err(|(line, m)| format!("trace line {line}: {m}"))?;
+    let opts = ReplayOptions {
+        map_width: REPLAY_MAP_WIDTH,
+        max_frames: Some(REPLAY_MAX_FRAMES),
+        ..ReplayOptions::default()
+    };
+    let title = format!("{} — race {}", run.track_name, run.race_id);
+    let mut r = ReplayRenderer::new(Arc::new(track), rows, &title, opts).map_err(|e| e.to_string())?;
+    let mut gif = Vec::new();
+    write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
+    Ok(gif)
+}
+
 /// Race `model_bytes` as `run` describes. Blocking (call from a blocking thread).
 pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
     let started = Instant::now();

@@ -125,8 +125,19 @@ fn train_then_evaluate_with_trace() {
         "1.5",
         "--deepracer-log",
         o,
+        "--video",
+        dir.path().join("race.gif").to_str().unwrap(),
         "--json",
     ]);
+    // The replay: one frame per 1/15 s of the race.
+    let gif = std::fs::read(dir.path().join("race.gif")).unwrap();
+    assert!(gif.starts_with(b"GIF89a"), "an animated GIF");
+    let frames = r["video"]["frames"].as_f64().unwrap();
+    let race_s = r["total_time_s"].as_f64().unwrap();
+    assert!(
+        (frames - race_s * 15.0).abs() <= 2.0,
+        "{frames} frames for {race_s} s: {r}"
+    );
     let laps = r["laps"].as_array().unwrap();
     assert_eq!(
         laps.len(),

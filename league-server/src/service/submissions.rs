@@ -38,6 +38,7 @@ async fn own_submission(ctx: &Ctx, user: &User, id: &str) -> Result<SubmissionRo
 }
 
 type TraceStream = Pin<Box<dyn Stream<Item = Result<pb::TraceChunk, Status>> + Send>>;
+type ReplayStream = Pin<Box<dyn Stream<Item = Result<pb::ReplayChunk, Status>> + Send>>;
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LeaderboardEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -148,16 +149,7 @@ impl SubmissionService for Submissions {
     async fn download_trace(&self, req: Request<pb::DownloadTraceRequest>) -> Result<Response<TraceStream>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let id = req.into_inner().submission_id;
-        let s = self
-            .0
-            .store
-            .submission(&id)
-            .await?
-            .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
-        let race_creator = self.0.store.race(&s.race_id).await?.map(|r| r.created_by);
-        if !(s.user_id == user.id || user.role == Role::Admin || race_creator.as_deref() == Some(user.id.as_str())) {
-            return Err(LeagueError::not_found(format!("submission_id: you have no submission {id:?}")).into());
-        }
+        let s = self.evaluation_of(&user, &id).await?;
         if s.trace_sha256.is_empty() {
             return Err(LeagueError::precondition(format!(
                 "the submission is {}; a trace exists once it has completed",
@@ -176,6 +168,54 @@ impl SubmissionService for Submissions {
             .map(|c| Ok(pb::TraceChunk { data: c.to_vec() }))
             .collect();
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+
+    type DownloadReplayStream = ReplayStream;
+
+    async fn download_replay(&self, req: Request<pb::DownloadReplayRequest>) -> Result<Response<ReplayStream>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let id = req.into_inner().submission_id;
+        let s = self.evaluation_of(&user, &id).await?;
+        if s.replay_sha256.is_empty() {
+            return Err(LeagueError::precondition(if s.trace_sha256.is_empty() {
+                format!(
+                    "the submission is {}; a replay exists once it has completed",
+                    s.status.as_str()
+                )
+            } else {
+                "this evaluation has no replay (the server could not render it; the trace is there)".to_string()
+            })
+            .into());
+        }
+        let data = self
+            .0
+            .store
+            .blob(&s.replay_sha256)
+            .await?
+            .ok_or_else(|| LeagueError::internal("replay missing"))?;
+        let chunks: Vec<Result<pb::ReplayChunk, Status>> = data
+            .chunks(TRACE_CHUNK)
+            .map(|c| Ok(pb::ReplayChunk { data: c.to_vec() }))
+            .collect();
+        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+    }
+}
+
+impl Submissions {
+    /// A submission whose evaluation `user` may download (its owner, the race's creator or an
+    /// admin); anyone else is told there is no such submission.
+    async fn evaluation_of(&self, user: &User, id: &str) -> Result<SubmissionRow, Status> {
+        let s = self
+            .0
+            .store
+            .submission(id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
+        let race_creator = self.0.store.race(&s.race_id).await?.map(|r| r.created_by);
+        if !(s.user_id == user.id || user.role == Role::Admin || race_creator.as_deref() == Some(user.id.as_str())) {
+            return Err(LeagueError::not_found(format!("submission_id: you have no submission {id:?}")).into());
+        }
+        Ok(s)
     }
 }
 

@@ -178,10 +178,19 @@ impl Store {
         token: &str,
         laps: &[Lap],
         trace: &[u8],
+        replay: Option<&[u8]>,
         race: &RaceRow,
     ) -> Result<Completion> {
         let sha = crate::util::sha256_hex(trace);
         self.put_blob(&sha, trace).await?;
+        let replay_sha = match replay {
+            Some(r) => {
+                let h = crate::util::sha256_hex(r);
+                self.put_blob(&h, r).await?;
+                h
+            }
+            None => String::new(),
+        };
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
@@ -203,7 +212,7 @@ impl Store {
         let collisions: i64 = laps.iter().map(|l| i64::from(l.collisions)).sum();
         let r = sqlx::query(
             "UPDATE submissions SET status = 'completed', laps_json = $1, qualified = $2, score_ms = $3, off_track = $4, collisions = $5, \
-             failure_reason = '', finished_at = $6, trace_sha256 = $7 WHERE id = $8 AND status IN ('running', 'queued')",
+             failure_reason = '', finished_at = $6, trace_sha256 = $7, replay_sha256 = $8 WHERE id = $9 AND status IN ('running', 'queued')",
         )
         .bind(serde_json::to_string(laps).expect("serialisable"))
         .bind(i64::from(score.is_some()))
@@ -212,6 +221,7 @@ impl Store {
         .bind(collisions)
         .bind(now)
         .bind(&sha)
+        .bind(&replay_sha)
         .bind(&sub_id)
         .execute(&mut *tx)
         .await?;

@@ -115,6 +115,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fairness and tokens",
         include_str!("../../migrations/0002_fairness_and_tokens.sql"),
     ),
+    (3, "replays", include_str!("../../migrations/0003_replays.sql")),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

@@ -68,6 +68,8 @@ pub struct SubmissionRow {
     pub finished_at: i64,
     pub attempts: i64,
     pub trace_sha256: String,
+    /// The replay's blob ('' when there is none: not completed, or it could not be rendered).
+    pub replay_sha256: String,
 }
 
 /// Stored laps (the `laps_json` column).
@@ -79,7 +81,7 @@ impl TryFrom<JsonText> for Vec<Lap> {
 }
 
 const SUBMISSION_COLS: &str = "id, race_id, model_id, user_id, status, laps_json, qualified, score_ms, off_track, collisions, \
-     failure_reason, submitted_at, finished_at, attempts, trace_sha256";
+     failure_reason, submitted_at, finished_at, attempts, trace_sha256, replay_sha256";
 
 /// Submissions that count against a racer's cap in a race (all but cancelled ones).
 const COUNT_SQL: &str =
@@ -150,6 +152,7 @@ impl Store {
             finished_at: 0,
             attempts: 0,
             trace_sha256: String::new(),
+            replay_sha256: String::new(),
         };
         sqlx::query(
             "INSERT INTO submissions (id, race_id, model_id, user_id, status, laps_json, qualified, score_ms, off_track, collisions, \

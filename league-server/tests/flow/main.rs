@@ -140,11 +140,52 @@ async fn a_trained_model_is_evaluated_and_ranked_with_a_trace() {
     let text = String::from_utf8(trace).unwrap();
     assert!(text.starts_with("episode,steps,X,Y,yaw,steer,throttle,action,reward,done"));
     assert_eq!(text.lines().filter(|l| l.ends_with(",lap_complete,0.0")).count(), 3);
+    // The replay, rendered from the trace when the evaluation completed: one frame per 1/15 s.
+    let done = a
+        .submissions
+        .get_submission(pb::GetSubmissionRequest {
+            submission_id: sub.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(done.has_replay);
+    let mut stream = a
+        .submissions
+        .download_replay(pb::DownloadReplayRequest {
+            submission_id: sub.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut gif = Vec::new();
+    while let Some(c) = stream.message().await.unwrap() {
+        gif.extend(c.data);
+    }
+    let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+    let (expected, _) =
+        slipstream_sim::plot::replay::frame_rows(&rows, 15.0, Some(slipstream_league::evaluation::REPLAY_MAX_FRAMES));
+    let mut d = gif::DecodeOptions::new().read_info(&gif[..]).unwrap();
+    let mut frames = 0;
+    while d.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, expected.len());
     let (_, _, mut b) = s.user("bob", pb::Role::Racer).await;
     assert_eq!(
         code(
             b.submissions
                 .download_trace(pb::DownloadTraceRequest {
+                    submission_id: sub.id.clone()
+                })
+                .await
+        ),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(
+            b.submissions
+                .download_replay(pb::DownloadReplayRequest {
                     submission_id: sub.id.clone()
                 })
                 .await

@@ -345,7 +345,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
             let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
             assert_eq!(j.submission_id, s.id);
             let done = store
-                .complete_job(&j.job_id, &j.lease_token, &laps(&t), b"t", &race)
+                .complete_job(&j.job_id, &j.lease_token, &laps(&t), b"t", None, &race)
                 .await
                 .unwrap();
             let Completion::Recorded { board, .. } = done else {
@@ -397,7 +397,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
         completed: false,
     }];
     store
-        .complete_job(&j.job_id, &j.lease_token, &dnf, b"t", &race)
+        .complete_job(&j.job_id, &j.lease_token, &dnf, b"t", None, &race)
         .await
         .unwrap();
     assert_eq!(store.leaderboard(&race.id).await.unwrap().len(), 2);
@@ -419,12 +419,12 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     );
     // ben's evaluation finishes first.
     store
-        .complete_job(&jb.job_id, &jb.lease_token, &laps(&[9000]), b"t", &race)
+        .complete_job(&jb.job_id, &jb.lease_token, &laps(&[9000]), b"t", None, &race)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     store
-        .complete_job(&ja.job_id, &ja.lease_token, &laps(&[9000]), b"t", &race)
+        .complete_job(&ja.job_id, &ja.lease_token, &laps(&[9000]), b"t", None, &race)
         .await
         .unwrap();
     let order = |rows: Vec<BoardRow>| rows.into_iter().map(|r| r.user_name).collect::<Vec<_>>();
@@ -445,7 +445,7 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     let j = store.lease_job("w1", 60_000).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let done = store
-        .complete_job(&j.job_id, &j.lease_token, &laps(&[9000]), b"t", &race)
+        .complete_job(&j.job_id, &j.lease_token, &laps(&[9000]), b"t", None, &race)
         .await
         .unwrap();
     assert!(

@@ -29,12 +29,28 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     assert!(store.heartbeat(&j1.job_id, &j1.lease_token, 120_000).await.unwrap() > j1.lease_expires_at);
     // Completing records the laps and the leaderboard row; a second completion is ignored.
     let done = store
-        .complete_job(&j1.job_id, &j1.lease_token, &laps(&[9000, 8000, 8500]), b"trace", &race)
+        .complete_job(
+            &j1.job_id,
+            &j1.lease_token,
+            &laps(&[9000, 8000, 8500]),
+            b"trace",
+            Some(b"GIF89a"),
+            &race,
+        )
         .await
         .unwrap();
     let Completion::Recorded { submission: sub, board } = done else {
         panic!("not recorded")
     };
+    // The trace and the replay are stored as blobs, named on the submission.
+    assert_eq!(
+        store.blob(&sub.trace_sha256).await.unwrap().as_deref(),
+        Some(&b"trace"[..])
+    );
+    assert_eq!(
+        store.blob(&sub.replay_sha256).await.unwrap().as_deref(),
+        Some(&b"GIF89a"[..])
+    );
     let BoardChange::Set(row) = board else {
         panic!("a first qualifying result enters the board: {board:?}")
     };
@@ -47,7 +63,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     assert_eq!(store.blob(&sub.trace_sha256).await.unwrap().unwrap(), b"trace");
     assert_eq!(
         store
-            .complete_job(&j1.job_id, &j1.lease_token, &laps(&[1]), b"", &race)
+            .complete_job(&j1.job_id, &j1.lease_token, &laps(&[1]), b"", None, &race)
             .await
             .unwrap(),
         Completion::Ignored
@@ -130,7 +146,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     );
     assert_eq!(
         store
-            .complete_job(&j4c.job_id, &j4c.lease_token, &laps(&[1]), b"", &race)
+            .complete_job(&j4c.job_id, &j4c.lease_token, &laps(&[1]), b"", None, &race)
             .await
             .unwrap(),
         Completion::Ignored
@@ -204,7 +220,7 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     let j2 = store.lease_job("w", 60_000).await.unwrap().unwrap();
     assert_eq!((j2.job_id.as_str(), j2.attempts), (j.job_id.as_str(), 1));
     let done = store
-        .complete_job(&j2.job_id, &j2.lease_token, &laps(&[9000]), b"t", &race)
+        .complete_job(&j2.job_id, &j2.lease_token, &laps(&[9000]), b"t", None, &race)
         .await
         .unwrap();
     let Completion::Recorded { submission, .. } = done else {

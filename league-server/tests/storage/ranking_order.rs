@@ -94,7 +94,7 @@ async fn a_racers_row_is_their_first_result_in_the_ranking_order(store: Store, u
             let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
             assert_eq!(j.submission_id, s.id);
             let done = store
-                .complete_job(&j.job_id, &j.lease_token, &t, b"t", &race)
+                .complete_job(&j.job_id, &j.lease_token, &t, b"t", None, &race)
                 .await
                 .unwrap();
             let Completion::Recorded { board, .. } = done else {

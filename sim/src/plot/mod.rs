@@ -5,6 +5,8 @@
 //!   coloured by speed, off-track markers — and the projection from metres to pixels it used.
 //! * [`simtrace`]: reading a SIM_TRACE_LOG CSV trace back: rows, laps, speeds.
 //! * [`trace_plots`]: `sim plot`'s figures from a trace (map, lap times, action histogram).
+//! * [`replay`]: animated replays of a trace (GIF, or MP4 through ffmpeg): `sim replay`,
+//!   `trainer evaluate --video`, the league's stored replays.
 //!
 //! Drawing is plotters' bitmap backend into an RGB buffer, encoded with `png`; text is rendered with
 //! `ab_glyph` from a TrueType font on the system ([`FONT_PATHS`], or the file named by
@@ -12,6 +14,7 @@
 
 pub mod chart;
 pub mod map;
+pub mod replay;
 pub mod simtrace;
 pub mod trace_plots;
 

@@ -76,6 +76,24 @@ impl TraceRow {
     }
 }
 
+/// Refuse a trace driven on another track (it would be drawn in the wrong place): most of its
+/// positions more than 2 m off the road of `track`.
+pub fn check_on_track(track: &crate::track::Track, rows: &[TraceRow]) -> Result<(), String> {
+    let far = rows
+        .iter()
+        .filter(|r| track.project_global(r.pos).distance > track.width_mean() + 2.0)
+        .count();
+    if far * 2 > rows.len() {
+        return Err(format!(
+            "{far} of {} positions are more than 2 m off {} ({:.1} m): is --track the track this trace was driven on?",
+            rows.len(),
+            track.name(),
+            track.length()
+        ));
+    }
+    Ok(())
+}
+
 /// Read a trace file.
 pub fn read_trace(path: &Path) -> Result<Vec<TraceRow>, PlotError> {
     let text = std::fs::read_to_string(path).map_err(|e| PlotError::file(path, format!("cannot read trace: {e}")))?;

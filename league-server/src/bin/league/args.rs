@@ -91,6 +91,15 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// Download a submission's animated replay (GIF: the track from above with the car, its trail
+    /// and the lap timer, beside the car's camera view).
+    Replay {
+        /// The submission's id.
+        submission: String,
+        /// The GIF file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Download a submission's per-step trace (DeepRacer SIM_TRACE_LOG CSV).
     Trace {
         /// The submission's id.

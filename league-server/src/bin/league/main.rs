@@ -54,6 +54,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Cancel { submission } => submissions::cancel(&mut c, out, submission).await,
         Command::Reevaluate { submission } => submissions::reevaluate(&mut c, out, submission).await,
         Command::Trace { submission, out: file } => submissions::trace(&mut c, out, submission, file).await,
+        Command::Replay { submission, out: file } => submissions::replay(&mut c, out, submission, file).await,
         Command::Leaderboard { race, limit, watch } => {
             if watch {
                 leaderboard::watch(&mut c, out, race, limit).await

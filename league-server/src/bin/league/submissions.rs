@@ -91,16 +91,37 @@ pub async fn trace(c: &mut Clients, out: Output, submission: String, file: Optio
     while let Some(chunk) = stream.message().await.map_err(rpc_error)? {
         data.extend_from_slice(&chunk.data);
     }
+    save(out, &data, file)
+}
+
+/// The replay, to `file`.
+pub async fn replay(c: &mut Clients, out: Output, submission: String, file: PathBuf) -> Result<()> {
+    let mut stream = c
+        .submissions
+        .download_replay(pb::DownloadReplayRequest {
+            submission_id: submission,
+        })
+        .await
+        .reply()?;
+    let mut data = Vec::new();
+    while let Some(chunk) = stream.message().await.map_err(rpc_error)? {
+        data.extend_from_slice(&chunk.data);
+    }
+    save(out, &data, Some(file))
+}
+
+/// Downloaded bytes to `file` (reporting what was written), or as they are to standard output.
+fn save(out: Output, data: &[u8], file: Option<PathBuf>) -> Result<()> {
     match file {
         Some(p) => {
-            std::fs::write(&p, &data).with_context(|| format!("cannot write {}", p.display()))?;
+            std::fs::write(&p, data).with_context(|| format!("cannot write {}", p.display()))?;
             let written = json::TraceFile {
                 file: p.display().to_string(),
                 bytes: data.len(),
             };
             out.emit(&written, || format!("wrote {} ({} bytes)", p.display(), data.len()))
         }
-        None => Ok(std::io::stdout().write_all(&data)?),
+        None => Ok(std::io::stdout().write_all(data)?),
     }
 }
 

@@ -5,6 +5,7 @@ mod bench;
 mod camera_cmd;
 mod drive;
 mod plot_cmd;
+mod replay_cmd;
 mod track_cmd;
 
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ enum Command {
     /// Plot a trace: the track map with the driven line coloured by speed and off-tracks marked,
     /// lap times, and a histogram of the actions (PNG files).
     Plot(plot_cmd::PlotArgs),
+    /// An animated replay of a trace (GIF, or MP4 with ffmpeg): the track from above with the car
+    /// and its trail coloured by speed, the car's camera view and the lap timer, in real time.
+    Replay(replay_cmd::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Camera(a) => camera_cmd::run(a),
         Command::Plot(a) => plot_cmd::run(a),
+        Command::Replay(a) => replay_cmd::run(a),
     };
     slipstream_cli::exit(result)
 }

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use slipstream_sim::plot::simtrace::read_trace;
+use slipstream_sim::plot::simtrace::{check_on_track, read_trace};
 use slipstream_sim::plot::trace_plots::TracePlot;
 use slipstream_sim::track::{Track, ValidateOptions};
 
@@ -36,20 +36,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
         track = track.reversed();
     }
     let rows = read_trace(&a.trace)?;
-    let len = track.length();
-    // A trace from another track would be drawn in the wrong place: say so rather than plot it.
-    let far = rows
-        .iter()
-        .filter(|r| track.project_global(r.pos).distance > track.width_mean() + 2.0)
-        .count();
-    if far * 2 > rows.len() {
-        bail!(
-            "{}: {far} of {} positions are more than 2 m off {} ({len:.1} m): is --track the track this trace was driven on?",
-            a.trace.display(),
-            rows.len(),
-            track.name()
-        );
-    }
+    check_on_track(&track, &rows).map_err(|m| anyhow::anyhow!("{}: {m}", a.trace.display()))?;
     let name = a
         .trace
         .file_name()

@@ -123,6 +123,11 @@ struct EvalArgs {
     /// training run's output folder).
     #[arg(long, value_name = "RUN_DIR")]
     deepracer_log: Option<PathBuf>,
+    /// Write an animated replay of the race: a .gif, or .mp4 when ffmpeg is installed (the track
+    /// from above with the car and its trail coloured by speed, the car's camera view and the lap
+    /// timer, at 15 frames per simulated second).
+    #[arg(long)]
+    video: Option<PathBuf>,
     /// Where the policy runs: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -298,18 +303,39 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         }
         None => None,
     };
+    // A replay is drawn from the race's trace: a temporary one when no other is asked for.
+    let scratch = match (&a.video, &a.trace, &deepracer_trace) {
+        (Some(_), None, None) => Some(tempfile_path("race-trace.csv")),
+        _ => None,
+    };
+    let trace_path = a
+        .trace
+        .clone()
+        .or_else(|| deepracer_trace.clone())
+        .or_else(|| scratch.clone());
     let opts = EvalOptions {
         race: a.race.config(),
         seed: a.seed,
         scenario,
         reward,
-        trace: a.trace.clone().or_else(|| deepracer_trace.clone()),
+        trace: trace_path.clone(),
         deadline: None,
     };
-    let r = evaluate(&model, track, &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+    let r =
+        evaluate(&model, track.clone(), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
     if let (Some(t), Some(d)) = (&a.trace, &deepracer_trace) {
         std::fs::copy(t, d).with_context(|| format!("copying the trace to {}", d.display()))?;
     }
+    let video = match (&a.video, &trace_path) {
+        (Some(v), Some(t)) => {
+            let report = write_video(v, t, &track, &a.model);
+            if let Some(s) = &scratch {
+                let _ = std::fs::remove_file(s);
+            }
+            Some(report?)
+        }
+        _ => None,
+    };
     if a.json {
         println!(
             "{}",
@@ -317,7 +343,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
                 "model": a.model.display().to_string(), "track": r.track,
                 "laps": r.laps, "completed_laps": r.completed_laps, "best_lap_s": r.best_lap_s,
                 "total_time_s": r.total_time_s, "off_track": r.off_track, "collisions": r.collisions,
-                "consecutive_clean_laps": r.consecutive_clean,
+                "consecutive_clean_laps": r.consecutive_clean, "video": video,
             })
         );
     } else {
@@ -326,8 +352,38 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         if let Some(d) = &deepracer_trace {
             println!("evaluation trace for deepracer-utils: {}", d.display());
         }
+        if let (Some(v), Some(rep)) = (&a.video, &video) {
+            println!(
+                "replay: {} ({} frames, {:.1} MB)",
+                v.display(),
+                rep.frames,
+                rep.bytes as f64 / 1e6
+            );
+        }
     }
     Ok(())
+}
+
+/// A path for a temporary file of this process.
+fn tempfile_path(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("slipstream-{}-{name}", std::process::id()))
+}
+
+/// `trainer evaluate --video`: the race's replay from its trace.
+fn write_video(
+    video: &std::path::Path,
+    trace: &std::path::Path,
+    track: &Arc<Track>,
+    model: &std::path::Path,
+) -> Result<slipstream_sim::plot::replay::ReplayReport> {
+    use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_replay};
+    let rows = slipstream_sim::plot::simtrace::read_trace(trace)?;
+    let name = model
+        .file_name()
+        .map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let title = format!("{} — {name}", track.name());
+    let mut renderer = ReplayRenderer::new(track.clone(), rows, &title, ReplayOptions::default())?;
+    write_replay(video, &mut renderer).with_context(|| format!("writing the replay {}", video.display()))
 }
 
 /// `trainer evaluate --reward`: the given reward, "none", or the model's own when it can be found
