@@ -173,6 +173,17 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
         "{}",
         &csv[..80.min(csv.len())]
     );
+    let gif = dir.path().join("race.gif");
+    let r = league(
+        addr,
+        Some(&racer),
+        &["--json", "replay", s(&sub, "id"), "--out", gif.to_str().unwrap()],
+    )
+    .await;
+    assert!(r.ok, "{}", r.stderr);
+    let bytes = std::fs::read(&gif).unwrap();
+    assert!(bytes.starts_with(b"GIF89a"));
+    assert_eq!(r.json()["bytes"].as_u64(), Some(bytes.len() as u64));
 
     // The cap (2 per racer) is enforced: the third submit fails with a message and exit status 1.
     league(addr, Some(&racer), &["--json", "submit", &race_id, s(&model, "id")])
