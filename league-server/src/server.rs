@@ -81,7 +81,11 @@ pub async fn serve(
 
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, db = db_url, workers = config.workers, "league server listening");
+    // HTTP/1.1 too, for gRPC-web: browsers (and a team's own front end) call the same services
+    // without a proxy; plain gRPC clients are unaffected.
     let result = tonic::transport::Server::builder()
+        .accept_http1(true)
+        .layer(tonic_web::GrpcWebLayer::new())
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

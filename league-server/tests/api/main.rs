@@ -1,4 +1,5 @@
-//! Black-box tests over TCP: users and tokens, races, tracks, invites, models, health and reflection.
+//! Black-box tests over TCP: users and tokens, races, tracks, invites, models, health and reflection,
+//! gRPC-web.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,6 +8,7 @@ use common::*;
 use slipstream_proto::v1 as pb;
 use tonic::Code;
 
+mod grpc_web;
 mod races;
 mod uploads;
 
