@@ -1,37 +1,9 @@
 //! The `sim` binary, black-box: output formats, files it writes, and errors for bad input.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
-
-fn ok_json(args: &[&str]) -> serde_json::Value {
-    let out = sim(args);
-    assert!(
-        out.status.success(),
-        "sim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("sim {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-/// A failing command: non-zero exit, one `error:` line naming `needle`, and no panic.
-fn fails_with(args: &[&str], needle: &str) {
-    let out = sim(args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "sim {args:?} should fail");
-    assert!(
-        err.contains(needle),
-        "sim {args:?}: stderr does not mention {needle:?}: {err}"
-    );
-    assert!(!err.contains("panicked"), "sim {args:?} panicked: {err}");
-}
+mod common;
+use common::{fails_with, ok_json, sim};
 
 #[test]
 fn help_explains_the_commands() {

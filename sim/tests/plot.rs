@@ -3,42 +3,15 @@
 //! off-tracks are marked where the car left the road, and the lap times match the race's.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+use common::{fails_with_env as fails_with, ok_json, pixel, sim_env as sim};
 
 use slipstream_sim::plot::map::{OFF_TRACK_CROSS, is_speed_colour, map_size};
 use slipstream_sim::plot::render;
 use slipstream_sim::plot::simtrace::{off_track_points, read_trace};
 use slipstream_sim::plot::trace_plots::{ACTIONS_FILE, LAPS_FILE, MAP_FILE, TracePlot};
 use slipstream_sim::track::{Track, ValidateOptions};
-
-fn sim(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("the sim binary runs")
-}
-
-fn ok_json(args: &[&str]) -> serde_json::Value {
-    let out = sim(args, &[]);
-    assert!(
-        out.status.success(),
-        "sim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
-
-fn fails_with(args: &[&str], env: &[(&str, &str)], needle: &str) {
-    let out = sim(args, env);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "sim {args:?} should fail");
-    assert!(
-        err.contains(needle),
-        "sim {args:?}: stderr does not mention {needle:?}: {err}"
-    );
-    assert!(!err.contains("panicked"), "sim {args:?} panicked: {err}");
-}
 
 /// Decode an RGB PNG: (width, height, pixels).
 fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
@@ -49,11 +22,6 @@ fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
     assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
     buf.truncate(info.buffer_size());
     (info.width, info.height, buf)
-}
-
-fn pixel(rgb: &[u8], w: u32, (x, y): (i32, i32)) -> [u8; 3] {
-    let i = (y as usize * w as usize + x as usize) * 3;
-    [rgb[i], rgb[i + 1], rgb[i + 2]]
 }
 
 #[test]

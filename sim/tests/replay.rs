@@ -4,30 +4,15 @@
 //! road, and the car's camera view.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::Arc;
+
+mod common;
+use common::{ok_json, pixel, sim};
 
 use slipstream_sim::plot::map::is_speed_colour;
 use slipstream_sim::plot::replay::{PANEL_WIDTH, ReplayOptions, ReplayRenderer, frame_rows};
 use slipstream_sim::plot::simtrace::read_trace;
 use slipstream_sim::track::{Track, ValidateOptions};
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
-
-fn ok_json(args: &[&str]) -> serde_json::Value {
-    let out = sim(args);
-    assert!(
-        out.status.success(),
-        "sim {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
 
 /// The GIF's size, its frames' delays (hundredths of a second) and their rectangles' count.
 fn gif_frames(path: &Path) -> ((u16, u16), Vec<u16>) {
@@ -42,11 +27,6 @@ fn gif_frames(path: &Path) -> ((u16, u16), Vec<u16>) {
         delays.push(f.delay);
     }
     (size, delays)
-}
-
-fn pixel(rgb: &[u8], w: u32, (x, y): (i32, i32)) -> [u8; 3] {
-    let i = (y as usize * w as usize + x as usize) * 3;
-    [rgb[i], rgb[i + 1], rgb[i + 2]]
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::process::{Command, Output};
+
 use slipstream_sim::rng::Rng;
 use slipstream_sim::track::{Track, ValidateOptions};
 use slipstream_sim::{Action, ActionSpace};
@@ -47,4 +49,53 @@ pub fn square_rows(size: f64, width: f64, per_side: usize) -> Vec<[f64; 6]> {
     }
     rows.push(rows[0]);
     rows
+}
+
+/// Run the `sim` binary with extra environment variables.
+pub fn sim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the sim binary runs")
+}
+
+/// Run the `sim` binary.
+pub fn sim(args: &[&str]) -> Output {
+    sim_env(args, &[])
+}
+
+/// Run `sim`, expect success, and parse its one JSON object.
+pub fn ok_json(args: &[&str]) -> serde_json::Value {
+    let out = sim(args);
+    assert!(
+        out.status.success(),
+        "sim {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("sim {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Run `sim`, expect a clear failure (see [`fails_with_env`]).
+pub fn fails_with(args: &[&str], needle: &str) {
+    fails_with_env(args, &[], needle)
+}
+
+/// Run `sim`, expect a clear failure: a non-zero exit, `needle` on stderr, no panic.
+pub fn fails_with_env(args: &[&str], env: &[(&str, &str)], needle: &str) {
+    let out = sim_env(args, env);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "sim {args:?} should fail");
+    assert!(
+        err.contains(needle),
+        "sim {args:?}: stderr does not mention {needle:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "sim {args:?} panicked: {err}");
+}
+
+/// A pixel of an RGB picture.
+pub fn pixel(rgb: &[u8], w: u32, (x, y): (i32, i32)) -> [u8; 3] {
+    let i = (y as usize * w as usize + x as usize) * 3;
+    [rgb[i], rgb[i + 1], rgb[i + 2]]
 }

@@ -1,11 +1,11 @@
 //! `sim plot`: PNG figures from a SIM_TRACE_LOG trace on its track.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use slipstream_sim::plot::simtrace::{check_on_track, read_trace};
+use slipstream_sim::plot::simtrace::{TraceRow, check_on_track, read_trace};
 use slipstream_sim::plot::trace_plots::TracePlot;
 use slipstream_sim::track::{Track, ValidateOptions};
 
@@ -30,17 +30,23 @@ pub struct PlotArgs {
     pub json: bool,
 }
 
-pub fn run(a: PlotArgs) -> Result<()> {
-    let mut track = Track::resolve(&a.track, &ValidateOptions::default())?;
-    if a.reverse {
+/// A trace file and the track it was driven on (`--track`, `--reverse`), checked to belong
+/// together; with the trace's file name for titles.
+pub fn trace_on_track(trace: &Path, track: &str, reverse: bool) -> Result<(Track, Vec<TraceRow>, String)> {
+    let mut track = Track::resolve(track, &ValidateOptions::default())?;
+    if reverse {
         track = track.reversed();
     }
-    let rows = read_trace(&a.trace)?;
-    check_on_track(&track, &rows).map_err(|m| anyhow::anyhow!("{}: {m}", a.trace.display()))?;
-    let name = a
-        .trace
+    let rows = read_trace(trace)?;
+    check_on_track(&track, &rows).map_err(|m| anyhow::anyhow!("{}: {m}", trace.display()))?;
+    let name = trace
         .file_name()
-        .map_or_else(|| a.trace.display().to_string(), |n| n.to_string_lossy().into_owned());
+        .map_or_else(|| trace.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((track, rows, name))
+}
+
+pub fn run(a: PlotArgs) -> Result<()> {
+    let (track, rows, name) = trace_on_track(&a.trace, &a.track, a.reverse)?;
     let plot = TracePlot::new(&track, &rows, name);
     let files = plot.write(&a.out)?;
     let summary = plot.summary();

@@ -8,8 +8,6 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_replay};
-use slipstream_sim::plot::simtrace::{check_on_track, read_trace};
-use slipstream_sim::track::{Track, ValidateOptions};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -43,16 +41,7 @@ pub struct ReplayArgs {
 }
 
 pub fn run(a: ReplayArgs) -> Result<()> {
-    let mut track = Track::resolve(&a.track, &ValidateOptions::default())?;
-    if a.reverse {
-        track = track.reversed();
-    }
-    let rows = read_trace(&a.trace)?;
-    check_on_track(&track, &rows).map_err(|m| anyhow::anyhow!("{}: {m}", a.trace.display()))?;
-    let name = a
-        .trace
-        .file_name()
-        .map_or_else(|| a.trace.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (track, rows, name) = crate::plot_cmd::trace_on_track(&a.trace, &a.track, a.reverse)?;
     let title = format!("{} — {name}", track.name());
     let opts = ReplayOptions {
         fps: a.fps,
