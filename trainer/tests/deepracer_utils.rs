@@ -75,6 +75,21 @@ print(json.dumps({
 }))
 "#;
 
+/// Run a Python snippet (with deepracer-utils) on a run folder; its one JSON report.
+fn run_snippet(python: &str, snippet: &str, run: &Path) -> Value {
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(snippet)
+        .arg(run)
+        .output()
+        .expect("running deepracer-utils' Python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "deepracer-utils failed:\n{stderr}\n{stdout}");
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the snippet's report is not JSON ({e}):\n{stdout}\n{stderr}"))
+}
+
 fn read_metrics_csv(dir: &Path) -> Vec<IterationMetrics> {
     let mut r = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
     r.deserialize().map(|row| row.unwrap()).collect()
@@ -124,17 +139,7 @@ fn deepracer_utils_reads_a_training_run() {
     let ours = read_metrics_csv(dir.path());
     assert_eq!(ours.len(), iterations as usize);
 
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(SNIPPET)
-        .arg(dir.path())
-        .output()
-        .expect("running deepracer-utils' Python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "deepracer-utils failed:\n{stderr}\n{stdout}");
-    let r: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("the snippet's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    let r = run_snippet(&python, SNIPPET, dir.path());
 
     assert_eq!(r["folder_type"], "DRFC_MODEL_SINGLE_WORKERS", "{r}");
     assert_eq!(r["hyperparameters"]["batch_size"], 256, "{r}");
@@ -304,17 +309,7 @@ fn deepracer_utils_aggregates_a_race_into_our_laps() {
         assert!(rows[k + 1].0 == "pause" && rows[k + 1].2 < 2.0, "{:?}", &rows[k..k + 3]);
     }
 
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(RACE_SNIPPET)
-        .arg(dir.path())
-        .output()
-        .expect("running deepracer-utils' Python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "deepracer-utils failed:\n{stderr}\n{stdout}");
-    let r: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("the snippet's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    let r = run_snippet(&python, RACE_SNIPPET, dir.path());
     assert_eq!(r["folder_type"], "DRFC_MODEL_SINGLE_WORKERS", "{r}");
     let episodes = r["episodes"].as_array().unwrap();
     for (stamp, report, _) in &ours {
