@@ -37,3 +37,22 @@ if [ -z "${PYO3_PYTHON:-}" ]; then
     if [ -x "$p" ]; then export PYO3_PYTHON="$p"; break; fi
   done
 fi
+
+# Chart text (`sim plot`, `trainer plot`) needs a TrueType font; slipstream_sim::plot::FONT_PATHS
+# lists where it looks. scripts/test and scripts/demo call this: on Debian/Ubuntu without any of
+# them (and no SLIPSTREAM_FONT), it installs fonts-dejavu-core (with sudo when not root).
+slipstream_ensure_font() {
+  [ -n "${SLIPSTREAM_FONT:-}" ] && return 0
+  for f in /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/dejavu/DejaVuSans.ttf \
+           /usr/share/fonts/TTF/DejaVuSans.ttf /usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf \
+           /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf \
+           /System/Library/Fonts/Supplemental/Arial.ttf /Library/Fonts/Arial.ttf; do
+    [ -f "$f" ] && return 0
+  done
+  command -v apt-get >/dev/null || { echo "warning: no font for plots; set SLIPSTREAM_FONT to a .ttf file" >&2; return 0; }
+  echo "Installing Debian's fonts-dejavu-core (the plots' font)..." >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >&2
+}

@@ -15,6 +15,7 @@
 //! * [`world`]: the bevy ECS world and its ordered systems.
 //! * [`env`]: [`VecEnv`], N cars in lockstep writing into caller-owned [`StepBuffers`].
 //! * [`trace`]: SIM_TRACE_LOG CSV traces. [`driver`]: a pure-pursuit baseline driver.
+//! * `plot` (the `plot` feature): track maps and charts as PNGs, for the `sim` and `trainer` binaries.
 //!
 //! ## Determinism
 //! The same tracks, configuration, seed and action sequence give bit-identical observations,
@@ -34,6 +35,8 @@ pub mod error;
 pub mod math;
 pub mod objects;
 pub mod params;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod race;
 #[cfg(feature = "cli")]
 pub mod race_args;

@@ -81,10 +81,13 @@ impl EvalRank {
     }
 }
 
-/// The evaluation every `eval_every` iterations: the deterministic policy races 3 trials on `track`
-/// under DeepRacer's evaluation rules (seeded with `seed`); if it beats `best`, `best` is updated
-/// and the model saved to `best_path` (`model_best`). Returns the race's report and whether it was
-/// the best so far.
+/// Laps of the evaluation race that keeps `model_best` (`metrics.csv`'s `eval_*` columns).
+pub const EVAL_LAPS: u32 = 3;
+
+/// The evaluation every `eval_every` iterations: the deterministic policy races [`EVAL_LAPS`] trials
+/// on `track` under DeepRacer's evaluation rules (seeded with `seed`); if it beats `best`, `best` is
+/// updated and the model saved to `best_path` (`model_best`). Returns the race's report and whether
+/// it was the best so far.
 pub fn race_and_keep_best(
     model: &Model,
     track: &(Arc<Track>, String),
@@ -93,6 +96,10 @@ pub fn race_and_keep_best(
     best_path: &Path,
 ) -> Result<(EvalReport, bool), TrainError> {
     let options = EvalOptions {
+        race: slipstream_sim::RaceConfig {
+            laps: EVAL_LAPS,
+            ..Default::default()
+        },
         seed,
         ..Default::default()
     };

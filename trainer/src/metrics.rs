@@ -55,6 +55,17 @@ pub fn mean(sum: f64, count: u64) -> Option<f64> {
     (count > 0).then(|| sum / count as f64)
 }
 
+/// Read a run's `metrics.csv` (the rows [`MetricsLog`] wrote, in order). Errors name the file and
+/// the line.
+pub fn read_metrics(path: &Path) -> Result<Vec<IterationMetrics>, TrainError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| TrainError::file(path, e.to_string()))?;
+    let mut rows = Vec::new();
+    for row in reader.deserialize() {
+        rows.push(row.map_err(|e: csv::Error| TrainError::file(path, e.to_string()))?);
+    }
+    Ok(rows)
+}
+
 /// The two metrics files of a run, appended to one row per iteration.
 #[derive(Debug)]
 pub struct MetricsLog {
@@ -147,5 +158,27 @@ mod tests {
         assert_eq!(first["mean_progress"], serde_json::Value::Null);
         let back: IterationMetrics = serde_json::from_str(json.lines().nth(1).unwrap()).unwrap();
         assert_eq!(back, second);
+        // The CSV reads back into the same rows.
+        assert_eq!(
+            read_metrics(&dir.path().join("metrics.csv")).unwrap(),
+            vec![row, second]
+        );
+    }
+
+    #[test]
+    fn a_bad_metrics_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        let e = read_metrics(&path).unwrap_err().to_string();
+        assert!(e.contains("metrics.csv"), "{e}");
+        MetricsLog::open(dir.path())
+            .unwrap()
+            .record(&IterationMetrics::default())
+            .unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("2,x\n");
+        std::fs::write(&path, text).unwrap();
+        let e = read_metrics(&path).unwrap_err().to_string();
+        assert!(e.contains("metrics.csv") && e.contains("line: 3"), "{e}");
     }
 }

@@ -4,6 +4,7 @@ mod alloc;
 mod bench;
 mod camera_cmd;
 mod drive;
+mod plot_cmd;
 mod track_cmd;
 
 use std::process::ExitCode;
@@ -14,7 +15,7 @@ use clap::{Parser, Subcommand};
 static ALLOC: alloc::Counting = alloc::Counting;
 
 /// Slipstream's track simulator: inspect and generate tracks, drive a scripted car round a track,
-/// render what its camera sees, and measure simulation speed.
+/// render what its camera sees, plot traces, and measure simulation speed.
 #[derive(Parser, Debug)]
 #[command(name = "sim", version, about, long_about = None, propagate_version = true)]
 struct Cli {
@@ -33,6 +34,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Render one frame of the car's camera (mono or stereo) as a PNG.
     Camera(camera_cmd::CameraArgs),
+    /// Plot a trace: the track map with the driven line coloured by speed and off-tracks marked,
+    /// lap times, and a histogram of the actions (PNG files).
+    Plot(plot_cmd::PlotArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Command::Drive(a) => drive::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Camera(a) => camera_cmd::run(a),
+        Command::Plot(a) => plot_cmd::run(a),
     };
     slipstream_cli::exit(result)
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod distill;
+mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ enum Command {
     /// Measure PPO update throughput and reward-function calls per second.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Chart a run's metrics.csv as PNGs: return, progress, lap completion, evaluation lap time,
+    /// entropy, KL, value loss, learning rate and speed against steps (and wall time).
+    Plot(plot::PlotArgs),
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
         Command::Evaluate(a) => run_evaluate(a),
         Command::Distill(a) => distill::run(a),
         Command::Bench(b) => bench::run(b),
+        Command::Plot(a) => plot::run(a),
     };
     slipstream_cli::exit(result)
 }
