@@ -6,6 +6,7 @@ mod camera_cmd;
 mod drive;
 mod plot_cmd;
 mod track_cmd;
+mod view;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,9 @@ enum Command {
     /// Plot a trace: the track map with the driven line coloured by speed and off-tracks marked,
     /// lap times, and a histogram of the actions (PNG files).
     Plot(plot_cmd::PlotArgs),
+    /// Watch a car in 3-D: a model racing live, a trace replayed, or the scripted driver (runs the
+    /// separately built `slipstream-viewer` with these arguments; `sim view --help` shows them).
+    View(view::ViewArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Camera(a) => camera_cmd::run(a),
         Command::Plot(a) => plot_cmd::run(a),
+        Command::View(a) => view::run(a),
     };
     slipstream_cli::exit(result)
 }
