@@ -563,9 +563,12 @@ fn place_camera(
             }
             let eye = if view == CameraView::Chase {
                 let wanted = target - forward * 1.1 + Vec3::Y * 0.5;
-                // Follow smoothly (a spring on the eye, not the car), snapping after a jump.
+                // Follow smoothly (a spring on the eye, not the car), snapping after a jump; the
+                // headless modes snap always, so a screenshot does not depend on frame times.
                 let eye = match state.chase_eye {
-                    Some(e) if e.distance(wanted) < 3.0 => e.lerp(wanted, 1.0 - (-8.0 * time.delta_secs()).exp()),
+                    Some(e) if e.distance(wanted) < 3.0 && settings.opts.frames.is_none() => {
+                        e.lerp(wanted, 1.0 - (-8.0 * time.delta_secs()).exp())
+                    }
                     _ => wanted,
                 };
                 state.chase_eye = Some(eye);

@@ -221,7 +221,6 @@ impl Source {
         if rows.is_empty() {
             return Err(SourceError::Invalid("the trace has no rows".into()));
         }
-        let laps_total = rows.iter().filter(|r| r.status == "lap_complete").count().max(1) as u32;
         let heading = {
             let pr = track.project_global(rows[0].pos);
             track.heading_at(pr.seg)
