@@ -1,6 +1,7 @@
 //! The `sim` binary, black-box: output formats, files it writes, and errors for bad input.
 
 use std::path::Path;
+use std::process::Command;
 
 mod common;
 use common::{fails_with, ok_json, sim};
@@ -332,4 +333,42 @@ fn camera_writes_a_png_frame() {
     let info = reader.info();
     assert_eq!((info.width, info.height), (320, 120), "stereo frames lie side by side");
     assert_eq!(info.color_type, png::ColorType::Grayscale);
+}
+
+/// `sim view` runs `slipstream-viewer` found next to `sim` (or on PATH) with its arguments, and
+/// says how to build it when it is missing. A copy of `sim` in a scratch folder, with PATH
+/// emptied, finds nothing; a stand-in script there receives the arguments.
+#[cfg(unix)]
+#[test]
+fn view_runs_the_viewer_beside_sim_or_explains_how_to_build_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    std::fs::copy(env!("CARGO_BIN_EXE_sim"), &sim).unwrap();
+    let run = |args: &[&str]| Command::new(&sim).args(args).env("PATH", "").output().unwrap();
+
+    let out = run(&["view", "--track", "oval"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("slipstream-viewer") && err.contains("cargo build --release -p slipstream-viewer"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let viewer = dir.path().join("slipstream-viewer");
+    let seen = dir.path().join("args.txt");
+    std::fs::write(
+        &viewer,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit 3\n", seen.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&viewer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(&["view", "--track", "oval", "--bots", "2", "--help"]);
+    assert_eq!(out.status.code(), Some(3), "the viewer's exit status comes back");
+    let args = std::fs::read_to_string(&seen).unwrap();
+    assert_eq!(
+        args.lines().collect::<Vec<_>>(),
+        ["--track", "oval", "--bots", "2", "--help"]
+    );
 }

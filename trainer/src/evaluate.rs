@@ -3,6 +3,8 @@
 //! function called on every driving step as DeepRacer's evaluations do (so a trace's reward
 //! columns are filled), and the trace in DeepRacer's evaluation layout.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -10,7 +12,8 @@ use serde::Serialize;
 use slipstream_sim::race::LapTable;
 use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::{
-    Action, EpisodeStatus, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, Track, VecEnv,
+    Action, EpisodeStatus, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, StepBuffers, Track,
+    VecEnv,
 };
 
 use crate::error::TrainError;
@@ -95,68 +98,141 @@ pub fn evaluate(
     track_name: &str,
     opts: &EvalOptions,
 ) -> Result<EvalReport, TrainError> {
-    if opts.race.laps == 0 {
-        return Err(TrainError::option("--laps", "expected at least 1 lap"));
-    }
-    let mut cfg = model.spec.env_config(&[track], Mode::Race(opts.race.clone()));
-    cfg.reward = match &opts.reward {
-        Some(r) => r.in_sim(),
-        None => Arc::new(RewardPreset::Zero),
-    };
-    cfg.scenario = opts.scenario.clone();
-    let mut env = VecEnv::new(cfg, 1)?;
-    let needs_params = opts.trace.is_some() || opts.reward.as_ref().is_some_and(RewardSource::needs_params);
-    let mut out = env.buffers(needs_params);
-    env.reset(opts.seed, &mut out)?;
-    let mut trace = match &opts.trace {
-        Some(p) => Some(TraceWriter::create(p)?),
-        None => None,
-    };
-    let trace_err = |e: std::io::Error| {
-        TrainError::file(
-            opts.trace.as_deref().unwrap_or(std::path::Path::new("trace")),
-            e.to_string(),
-        )
-    };
-    if let Some(t) = &mut trace {
-        t.record_reset(&out, 0).map_err(trace_err)?;
-    }
-    let mut runner = PolicyRunner::new(model);
-    let mut actions = [Action::Discrete(0)];
-    let mut steps = 0u64;
-    let mut reward = [0.0f32];
-    while !out.info[0].race_over {
+    let mut race = RaceRun::new(model, track, opts)?;
+    while !race.is_over() {
         if let Some(d) = opts.deadline
-            && steps.is_multiple_of(64)
+            && race.steps().is_multiple_of(64)
             && std::time::Instant::now() > d
         {
             return Err(TrainError::Timeout(format!(
-                "the race was still running after its wall-clock limit ({steps} steps driven)"
+                "the race was still running after its wall-clock limit ({} steps driven)",
+                race.steps()
             )));
         }
-        runner.act(model, &out.obs, &out.image, &mut actions);
-        env.step(&actions, &mut out)?;
-        steps += 1;
-        if let Some(r) = &opts.reward
+        race.step(model, opts.reward.as_ref())?;
+    }
+    race.finish(track_name)
+}
+
+/// A race in progress, one step at a time: what [`evaluate`] runs to the end, and what a viewer
+/// steps at its own pace (drawing the environment's state between steps).
+#[derive(Debug)]
+pub struct RaceRun {
+    env: VecEnv,
+    out: StepBuffers,
+    runner: PolicyRunner,
+    actions: [Action; 1],
+    steps: u64,
+    reward_buf: [f32; 1],
+    trace: Option<(PathBuf, TraceWriter<BufWriter<File>>)>,
+}
+
+impl RaceRun {
+    /// Build the race's environment (the model's own, in race mode) and reset it: the car stands at
+    /// the start line. `opts.deadline` is the caller's to watch. Parameters (`buffers().params`)
+    /// are filled when `with_params` is set, a trace is written or the reward function needs them.
+    pub fn new(model: &Model, track: Arc<Track>, opts: &EvalOptions) -> Result<Self, TrainError> {
+        Self::with_params(model, track, opts, false)
+    }
+
+    /// [`RaceRun::new`], with the step's DeepRacer parameters always filled when `with_params` is
+    /// set (a viewer draws the objects from them).
+    pub fn with_params(
+        model: &Model,
+        track: Arc<Track>,
+        opts: &EvalOptions,
+        with_params: bool,
+    ) -> Result<Self, TrainError> {
+        if opts.race.laps == 0 {
+            return Err(TrainError::option("--laps", "expected at least 1 lap"));
+        }
+        let mut cfg = model.spec.env_config(&[track], Mode::Race(opts.race.clone()));
+        cfg.reward = match &opts.reward {
+            Some(r) => r.in_sim(),
+            None => Arc::new(RewardPreset::Zero),
+        };
+        cfg.scenario = opts.scenario.clone();
+        let mut env = VecEnv::new(cfg, 1)?;
+        let needs_params =
+            with_params || opts.trace.is_some() || opts.reward.as_ref().is_some_and(RewardSource::needs_params);
+        let mut out = env.buffers(needs_params);
+        env.reset(opts.seed, &mut out)?;
+        let mut trace = match &opts.trace {
+            Some(p) => Some((p.clone(), TraceWriter::create(p)?)),
+            None => None,
+        };
+        if let Some((p, t)) = &mut trace {
+            t.record_reset(&out, 0)
+                .map_err(|e| TrainError::file(p, e.to_string()))?;
+        }
+        Ok(RaceRun {
+            env,
+            out,
+            runner: PolicyRunner::new(model),
+            actions: [Action::Discrete(0)],
+            steps: 0,
+            reward_buf: [0.0],
+            trace,
+        })
+    }
+
+    /// Whether the race is over (every lap or trial driven, or its time limit reached).
+    pub fn is_over(&self) -> bool {
+        self.out.info[0].race_over
+    }
+
+    /// Steps driven so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The last step's outputs (observation, camera image, info, parameters).
+    pub fn buffers(&self) -> &StepBuffers {
+        &self.out
+    }
+
+    /// The environment (for [`VecEnv::car_states`] and [`VecEnv::race_results`]).
+    pub fn env_mut(&mut self) -> &mut VecEnv {
+        &mut self.env
+    }
+
+    /// One step: the model's greedy action for the current observation, then the simulator's step
+    /// (`reward`, the race's [`EvalOptions::reward`], called on it; the trace row written). Does
+    /// nothing once the race is over.
+    pub fn step(&mut self, model: &Model, reward: Option<&RewardSource>) -> Result<(), TrainError> {
+        if self.is_over() {
+            return Ok(());
+        }
+        self.runner
+            .act(model, &self.out.obs, &self.out.image, &mut self.actions);
+        self.env.step(&self.actions, &mut self.out)?;
+        self.steps += 1;
+        if let Some(r) = reward
             && r.needs_params()
         {
             // A reward computed outside the simulator (Python): not called while the car is held.
-            if out.info[0].status == EpisodeStatus::Pause {
-                out.reward[0] = 0.0;
+            if self.out.info[0].status == EpisodeStatus::Pause {
+                self.out.reward[0] = 0.0;
             } else {
-                r.score(&out, &mut reward)?;
-                out.reward[0] = reward[0];
+                r.score(&self.out, &mut self.reward_buf)?;
+                self.out.reward[0] = self.reward_buf[0];
             }
         }
-        if let Some(t) = &mut trace {
-            t.record_step(&out, 0).map_err(trace_err)?;
+        if let Some((p, t)) = &mut self.trace {
+            t.record_step(&self.out, 0)
+                .map_err(|e| TrainError::file(p, e.to_string()))?;
         }
+        Ok(())
     }
-    if let Some(t) = &mut trace {
-        t.flush().map_err(trace_err)?;
+
+    /// The race so far: its laps and totals (the trace flushed).
+    pub fn finish(mut self, track_name: &str) -> Result<EvalReport, TrainError> {
+        if let Some((p, t)) = &mut self.trace {
+            t.flush().map_err(|e| TrainError::file(p, e.to_string()))?;
+        }
+        let race = self.env.race_results()?.remove(0);
+        Ok(EvalReport::new(track_name.to_string(), race, self.steps))
     }
-    let race = env.race_results()?.remove(0);
-    Ok(EvalReport::new(track_name.to_string(), race, steps))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod drive;
 mod plot_cmd;
 mod replay_cmd;
 mod track_cmd;
+mod view;
 
 use std::process::ExitCode;
 
@@ -41,6 +42,9 @@ enum Command {
     /// An animated replay of a trace (GIF, or MP4 with ffmpeg): the track from above with the car
     /// and its trail coloured by speed, the car's camera view and the lap timer, in real time.
     Replay(replay_cmd::ReplayArgs),
+    /// Watch a car in 3-D: a model racing live, a trace replayed, or the scripted driver (runs the
+    /// separately built `slipstream-viewer` with these arguments; `sim view --help` shows them).
+    View(view::ViewArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Camera(a) => camera_cmd::run(a),
         Command::Plot(a) => plot_cmd::run(a),
         Command::Replay(a) => replay_cmd::run(a),
+        Command::View(a) => view::run(a),
     };
     slipstream_cli::exit(result)
 }
