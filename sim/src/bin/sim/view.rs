@@ -43,7 +43,7 @@ pub fn run(a: ViewArgs) -> Result<()> {
             "the viewer ({VIEWER}) is not built: it is a separate crate, built on request. From the \
              repository: `scripts/viewer-deps` (its Debian packages, once), then `cargo build --release \
              -p slipstream-viewer --ignore-rust-version` (it lands next to `sim`; the first build takes \
-             about 20 minutes), or put {VIEWER} on PATH"
+             about 18 minutes on 2 cores), or put {VIEWER} on PATH"
         )
     };
     let mut cmd = Command::new(&viewer);
