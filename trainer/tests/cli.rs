@@ -138,6 +138,36 @@ fn train_then_evaluate_with_trace() {
         (frames - race_s * 15.0).abs() <= 2.0,
         "{frames} frames for {race_s} s: {r}"
     );
+    // Bad race and replay options are one clear error each.
+    let m = model.to_str().unwrap();
+    let avi = dir.path().join("race.avi");
+    let avi = avi.to_str().unwrap();
+    fails_with(
+        &[
+            "evaluate", "--model", m, "--track", "kidney", "--laps", "1", "--video", avi,
+        ],
+        ".gif or .mp4",
+    );
+    fails_with(
+        &[
+            "evaluate",
+            "--model",
+            m,
+            "--track",
+            "kidney",
+            "--number-of-resets",
+            "lots",
+        ],
+        "unlimited",
+    );
+    fails_with(
+        &["evaluate", "--model", m, "--track", "kidney", "--off-track-penalty=-1"],
+        "off_track_penalty_s",
+    );
+    fails_with(
+        &["evaluate", "--model", m, "--track", "kidney", "--reward", "nonsense"],
+        "--reward",
+    );
     let laps = r["laps"].as_array().unwrap();
     assert_eq!(
         laps.len(),
