@@ -200,7 +200,7 @@ fn a_camera_student_learns_from_a_state_teacher() {
         config,
         teacher: teacher.to_path_buf(),
         tracks: vec!["oval".into()],
-        budget: Budget::Steps(16_384),
+        budget: Budget::Steps(32_768),
         seed: 3,
         device: DeviceChoice::Cpu,
         out_dir: dir.path().join(out),
@@ -216,10 +216,14 @@ fn a_camera_student_learns_from_a_state_teacher() {
     assert_eq!(rows[0].beta, 1.0, "the teacher drives the first iteration");
     let log = std::fs::read_to_string(dir.path().join("student/distill.jsonl")).unwrap();
     assert_eq!(log.lines().count(), rows.len(), "one metrics row per iteration");
-    let (first, last) = (rows[0].disagreement, rows.last().unwrap().disagreement);
+    // Per-iteration disagreement is noisy (1 024 samples, and it rises while the student starts to
+    // drive), so the test compares the untrained student with the mean of the last four iterations.
+    let series: Vec<f64> = rows.iter().map(|r| r.disagreement).collect();
+    let first = series[0];
+    let late = series[series.len() - 4..].iter().sum::<f64>() / 4.0;
     assert!(
-        last < first * 0.5,
-        "the student comes to agree with its teacher: {first:.2} → {last:.2}"
+        series.len() >= 8 && late < first * 0.5,
+        "the student comes to agree with its teacher: {first:.2} → {late:.2} ({series:.2?})"
     );
     let student = Model::load(&s.model_best.expect("evaluated"), Device::Cpu).unwrap();
     assert_eq!(student.spec.sensor.sensor_name(), "FRONT_FACING_CAMERA");
