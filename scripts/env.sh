@@ -49,10 +49,6 @@ slipstream_ensure_font() {
            /System/Library/Fonts/Supplemental/Arial.ttf /Library/Fonts/Arial.ttf; do
     [ -f "$f" ] && return 0
   done
-  command -v apt-get >/dev/null || { echo "warning: no font for plots; set SLIPSTREAM_FONT to a .ttf file" >&2; return 0; }
-  echo "Installing Debian's fonts-dejavu-core (the plots' font)..." >&2
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >&2
+  "$(dirname "${BASH_SOURCE[0]}")/debian-packages" "the plots' font" fonts-dejavu-core ||
+    echo "warning: no font for plots; set SLIPSTREAM_FONT to a .ttf file" >&2
 }

@@ -7,6 +7,7 @@ use tonic::transport::{Channel, Endpoint};
 use slipstream_proto::v1::leaderboard_service_client::LeaderboardServiceClient;
 use slipstream_proto::v1::model_service_client::ModelServiceClient;
 use slipstream_proto::v1::race_service_client::RaceServiceClient;
+use slipstream_proto::v1::season_service_client::SeasonServiceClient;
 use slipstream_proto::v1::submission_service_client::SubmissionServiceClient;
 use slipstream_proto::v1::user_service_client::UserServiceClient;
 use slipstream_proto::v1::worker_service_client::WorkerServiceClient;
@@ -46,6 +47,7 @@ pub struct Clients {
     pub models: ModelServiceClient<I>,
     pub submissions: SubmissionServiceClient<I>,
     pub leaderboards: LeaderboardServiceClient<I>,
+    pub seasons: SeasonServiceClient<I>,
     pub workers: WorkerServiceClient<I>,
 }
 
@@ -63,6 +65,7 @@ pub async fn connect(server: &str, token: Option<&str>) -> Result<Clients, Strin
         models: ModelServiceClient::with_interceptor(channel.clone(), t.clone()).max_decoding_message_size(64 << 20),
         submissions: SubmissionServiceClient::with_interceptor(channel.clone(), t.clone()),
         leaderboards: LeaderboardServiceClient::with_interceptor(channel.clone(), t.clone()),
+        seasons: SeasonServiceClient::with_interceptor(channel.clone(), t.clone()),
         workers: WorkerServiceClient::with_interceptor(channel, t)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20),

@@ -312,6 +312,12 @@ impl Ctx {
     }
 }
 
+/// Completes once the server starts shutting down ([`Ctx::stopping`]): what ends the streams that
+/// never end by themselves (leaderboard watches, the web site's live events).
+pub async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
 /// An uploaded track's summary as stored.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StoredTrack {

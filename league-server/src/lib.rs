@@ -3,9 +3,10 @@
 //! The league server: admins create races, racers upload models and submit them over gRPC, an
 //! evaluation queue races them in the simulator, leaderboards rank them by lap time.
 //!
-//! * [`server`]: `serve(listener, db, config, shutdown)`.
+//! * [`server`]: `serve(listener, db, config, shutdown)`: gRPC, gRPC-web and the web site on one port.
+//! * [`web`]: the public web site (races, live leaderboards, submissions, racers, the big screen).
 //! * [`service`]: the gRPC services (users, races, models, submissions and leaderboards, workers).
-//! * [`ranking`]: the ranking rules as pure functions.
+//! * [`ranking`]: the ranking rules as pure functions; [`seasons`]: season points and standings.
 //! * [`store`]: sqlx persistence (SQLite or PostgreSQL) and the job queue.
 //! * [`queue`], [`evaluation`], [`remote`]: in-process and remote evaluation workers.
 //! * [`auth`], [`boards`], [`races`], [`convert`], [`ctx`]: tokens, cached leaderboards, race settings,
@@ -23,10 +24,12 @@ pub mod queue;
 pub mod races;
 pub mod ranking;
 pub mod remote;
+pub mod seasons;
 pub mod server;
 pub mod service;
 pub mod store;
 pub mod util;
+pub mod web;
 
 pub use ctx::Config;
 pub use error::LeagueError;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use slipstream_proto::v1::leaderboard_service_server::LeaderboardServiceServer;
 use slipstream_proto::v1::model_service_server::ModelServiceServer;
 use slipstream_proto::v1::race_service_server::RaceServiceServer;
+use slipstream_proto::v1::season_service_server::SeasonServiceServer;
 use slipstream_proto::v1::submission_service_server::SubmissionServiceServer;
 use slipstream_proto::v1::user_service_server::UserServiceServer;
 use slipstream_proto::v1::worker_service_server::WorkerServiceServer;
@@ -16,7 +17,8 @@ use tonic::transport::server::TcpIncoming;
 use crate::ctx::{Config, Ctx};
 use crate::error::{LeagueError, Result};
 use crate::service::{
-    models::Models, races::Races, submissions::Leaderboards, submissions::Submissions, users::Users, worker::Workers,
+    models::Models, races::Races, seasons::Seasons, submissions::Leaderboards, submissions::Submissions, users::Users,
+    worker::Workers,
 };
 use crate::store::{Backend, Store};
 
@@ -67,6 +69,7 @@ pub async fn serve(
     health.set_serving::<ModelServiceServer<Models>>().await;
     health.set_serving::<SubmissionServiceServer<Submissions>>().await;
     health.set_serving::<LeaderboardServiceServer<Leaderboards>>().await;
+    health.set_serving::<SeasonServiceServer<Seasons>>().await;
     health.set_serving::<WorkerServiceServer<Workers>>().await;
     // Reflection in both versions: v1, and v1alpha for grpcio-reflection's Python client and older
     // grpcurl.
@@ -81,20 +84,29 @@ pub async fn serve(
 
     let addr = listener.local_addr().ok();
     tracing::info!(?addr, db = db_url, workers = config.workers, "league server listening");
-    // HTTP/1.1 too, for gRPC-web: browsers (and a team's own front end) call the same services
-    // without a proxy; plain gRPC clients are unaffected.
+    // HTTP/1.1 too, for gRPC-web and the web site: browsers (and a team's own front end) call the
+    // same services without a proxy, and read the pages, on this one port; plain gRPC clients are
+    // unaffected. The site's router is the base; the gRPC services are routes on it.
+    let site = tonic::service::Routes::from(crate::web::router(ctx.clone()));
     let result = tonic::transport::Server::builder()
         .accept_http1(true)
-        .layer(tonic_web::GrpcWebLayer::new())
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(UserServiceServer::new(Users(ctx.clone())))
-        .add_service(RaceServiceServer::new(Races(ctx.clone())).max_decoding_message_size(2 << 20))
-        .add_service(ModelServiceServer::new(Models(ctx.clone())).max_decoding_message_size(8 << 20))
-        .add_service(SubmissionServiceServer::new(Submissions(ctx.clone())))
-        .add_service(LeaderboardServiceServer::new(Leaderboards(ctx.clone())))
-        .add_service(WorkerServiceServer::new(Workers(ctx.clone())).max_decoding_message_size(64 << 20))
+        .add_routes(site)
+        .add_service(grpc_web(health_service))
+        .add_service(grpc_web(reflection_v1))
+        .add_service(grpc_web(reflection_v1alpha))
+        .add_service(grpc_web(UserServiceServer::new(Users(ctx.clone()))))
+        .add_service(grpc_web(
+            RaceServiceServer::new(Races(ctx.clone())).max_decoding_message_size(2 << 20),
+        ))
+        .add_service(grpc_web(
+            ModelServiceServer::new(Models(ctx.clone())).max_decoding_message_size(8 << 20),
+        ))
+        .add_service(grpc_web(SubmissionServiceServer::new(Submissions(ctx.clone()))))
+        .add_service(grpc_web(LeaderboardServiceServer::new(Leaderboards(ctx.clone()))))
+        .add_service(grpc_web(SeasonServiceServer::new(Seasons(ctx.clone()))))
+        .add_service(grpc_web(
+            WorkerServiceServer::new(Workers(ctx.clone())).max_decoding_message_size(64 << 20),
+        ))
         .serve_with_incoming_shutdown(incoming(listener), signal)
         .await;
     ctx.stopping.send_replace(true);
@@ -103,6 +115,13 @@ pub async fn serve(
     }
     store.close().await;
     result.map_err(|e| LeagueError::internal(format!("server: {e}")))
+}
+
+/// A gRPC service that also answers gRPC-web (browsers, over HTTP/1.1). Per service, not around the
+/// whole server: tonic-web refuses every other HTTP/1.1 request, and the web site's pages are such
+/// requests.
+fn grpc_web<S>(service: S) -> tonic_web::GrpcWebService<S> {
+    tower::Layer::layer(&tonic_web::GrpcWebLayer::new(), service)
 }
 
 /// The connections `listener` accepts, with `TCP_NODELAY` set: without it a small answer's last

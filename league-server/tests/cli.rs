@@ -159,6 +159,41 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
     let table = league(addr, None, &["leaderboard", &race_id]).await;
     assert!(table.ok && table.stdout.contains("ada"), "{}", table.stdout);
 
+    // A season of the race, from the command line: ada wins it.
+    let season = league(
+        addr,
+        Some(ADMIN),
+        &["--json", "seasons", "create", "Winter", "--points", "10,5"],
+    )
+    .await
+    .json();
+    assert_eq!(season["points"], serde_json::json!([10, 5]), "{season}");
+    let added = league(
+        addr,
+        Some(ADMIN),
+        &["--json", "seasons", "add-race", s(&season, "id"), &race_id],
+    )
+    .await
+    .json();
+    assert_eq!(added["race_ids"], serde_json::json!([race_id]), "{added}");
+    let standings = league(addr, None, &["--json", "seasons", "show", s(&season, "id")])
+        .await
+        .json();
+    let row = &standings["rows"][0];
+    assert_eq!(
+        (row["position"].as_u64(), s(row, "user_name"), row["points"].as_u64()),
+        (Some(1), "ada", Some(10)),
+        "{standings}"
+    );
+    let table = league(addr, None, &["seasons", "show", s(&season, "id")]).await;
+    assert!(
+        table.ok && table.stdout.contains("1/10") && table.stdout.contains("ada"),
+        "{}",
+        table.stdout
+    );
+    let bad = league(addr, Some(ADMIN), &["seasons", "create", "x", "--points", "1,2"]).await;
+    assert!(!bad.ok && bad.stderr.contains("spec.points"), "{}", bad.stderr);
+
     let trace = dir.path().join("trace.csv");
     let t = league(
         addr,

@@ -2,6 +2,7 @@
 
 pub mod models;
 pub mod races;
+pub mod seasons;
 pub mod submissions;
 pub mod users;
 pub mod worker;

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::boards::{Diff, board_diff};
 use crate::convert::{public_submission, submission_to_pb, timing_to_pb};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, stopped};
 use crate::error::{LeagueError, Result};
 use crate::races::RaceState;
 use crate::service::races::visible_race;
@@ -217,11 +217,6 @@ impl Submissions {
         }
         Ok(s)
     }
-}
-
-/// Completes once the server starts shutting down.
-async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|s| *s).await;
 }
 
 /// A page of a race's ranking.

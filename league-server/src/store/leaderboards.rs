@@ -172,6 +172,18 @@ impl Store {
         .await?)
     }
 
+    /// The public races on whose leaderboards a racer has a row, most recently opened first (at
+    /// most 500): the web site's racer page.
+    pub async fn public_races_ranking(&self, user_id: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT l.race_id FROM leaderboard l JOIN races r ON r.id = l.race_id \
+             WHERE l.user_id = $1 AND r.private = 0 ORDER BY r.opens_at DESC, r.id LIMIT 500",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Recompute the rows made before ties were ordered by submission time (migration 2 marks them
     /// `submitted_at = -1`) from their racers' submissions, as [`ranking::best`] picks them now. Run
     /// at every start (it finds nothing once done); it only rewrites rows from the submissions.

@@ -36,6 +36,7 @@ mod jobs;
 mod leaderboards;
 mod models;
 mod races;
+mod seasons;
 mod submissions;
 mod tokens;
 mod tracks;
@@ -46,6 +47,7 @@ pub use jobs::{Completion, LeasedJob, MAX_INTERRUPTIONS};
 pub use leaderboards::{BoardChange, BoardRow};
 pub use models::ModelRow;
 pub use races::RaceRow;
+pub use seasons::SeasonRow;
 pub use submissions::{SubStatus, SubmissionRow};
 pub use tokens::{BOOTSTRAP_DESCRIPTION, TokenRow, TokenUser};
 pub use tracks::TrackRow;
@@ -116,6 +118,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0002_fairness_and_tokens.sql"),
     ),
     (3, "replays", include_str!("../../migrations/0003_replays.sql")),
+    (4, "seasons", include_str!("../../migrations/0004_seasons.sql")),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

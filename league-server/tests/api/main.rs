@@ -10,6 +10,7 @@ use tonic::Code;
 
 mod grpc_web;
 mod races;
+mod seasons;
 mod uploads;
 
 /// Tokens are listed without their secrets: a racer their own, an admin anyone's. Restarting with a

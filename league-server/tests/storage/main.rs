@@ -95,6 +95,7 @@ on_both!(
     ties_are_ordered_by_submission_not_by_when_evaluations_finish,
     a_new_bootstrap_token_retires_the_old_one,
     tokens_are_listed_without_secrets,
+    seasons_round_trip_and_public_places_are_found,
 );
 mod migrations;
 mod queue;
@@ -520,4 +521,70 @@ async fn tokens_are_listed_without_secrets(store: Store) {
     let gone = store.list_tokens(Some(&ann.id), true, now, 2, 10).await.unwrap();
     assert_eq!((gone[0].id.as_str(), gone[0].revoked_at > 0), (t3.as_str(), true));
     assert!(!format!("{all:?}").contains("h1"), "no hashes: {all:?}");
+}
+
+async fn seasons_round_trip_and_public_places_are_found(store: Store) {
+    use slipstream_league::seasons::SeasonSpec;
+    let admin = store.create_user("root", Role::Admin).await.unwrap();
+    let public = store.insert_race(&spec("Public"), &admin.id).await.unwrap();
+    let private = store
+        .insert_race(
+            &RaceSpec {
+                private: true,
+                ..spec("Private")
+            },
+            &admin.id,
+        )
+        .await
+        .unwrap();
+    let season = SeasonSpec {
+        name: "2026".into(),
+        description: "monthly cups".into(),
+        points: vec![10, 5],
+        race_ids: vec![public.id.clone()],
+    };
+    let a = store.insert_season(&season, &admin.id).await.unwrap();
+    assert_eq!(store.season(&a.id).await.unwrap().unwrap(), a, "the spec round-trips");
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let b = store
+        .insert_season(
+            &SeasonSpec {
+                name: "2027".into(),
+                ..season.clone()
+            },
+            &admin.id,
+        )
+        .await
+        .unwrap();
+    let names = |v: Vec<slipstream_league::store::SeasonRow>| v.into_iter().map(|s| s.spec.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.list_seasons(0, 10).await.unwrap()),
+        ["2027", "2026"],
+        "newest first"
+    );
+    assert_eq!(names(store.list_seasons(1, 10).await.unwrap()), ["2026"]);
+    let mut more = season.clone();
+    more.race_ids.push("race_later".into());
+    store.update_season(&a.id, &more).await.unwrap();
+    assert_eq!(store.season(&a.id).await.unwrap().unwrap().spec.race_ids.len(), 2);
+    store.delete_season(&b.id).await.unwrap();
+    assert!(store.season(&b.id).await.unwrap().is_none());
+
+    // A racer's public places: rows on public boards only.
+    let rita = store.create_user("rita", Role::Racer).await.unwrap();
+    let row = |race: &str| BoardRow {
+        user_id: rita.id.clone(),
+        user_name: "rita".into(),
+        submission_id: format!("sub_{race}"),
+        score_ms: 9000,
+        submitted_at: 1,
+        achieved_at: 2,
+        off_track: 0,
+        best_lap_ms: 9000,
+        model_name: "m".into(),
+    };
+    store.insert_board_row(&public.id, &row("a")).await.unwrap();
+    store.insert_board_row(&private.id, &row("b")).await.unwrap();
+    assert_eq!(store.public_races_ranking(&rita.id).await.unwrap(), [public.id]);
+    assert!(store.public_races_ranking(&admin.id).await.unwrap().is_empty());
 }

@@ -46,6 +46,9 @@ pub enum Command {
     /// Your models: upload, list, delete.
     #[command(subcommand)]
     Models(ModelsCmd),
+    /// Seasons: points by finishing position over several public races, and the standings.
+    #[command(subcommand)]
+    Seasons(SeasonsCmd),
     /// Submit one of your models to a race.
     Submit {
         /// The race's id (see `league races list`).
@@ -266,6 +269,44 @@ pub enum RacesCmd {
     Join {
         /// The invite token the race's facilitator gave you.
         invite_token: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SeasonsCmd {
+    /// Create a season (facilitators and admins).
+    Create {
+        /// The season's name.
+        name: String,
+        /// What the season is.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Points for 1st, 2nd, … place in each race, comma-separated and never increasing; places
+        /// beyond score 0 (default: 25,18,15,12,10,8,6,4,2,1).
+        #[arg(long, value_delimiter = ',')]
+        points: Vec<u32>,
+        /// A public race of the season (repeat, in order; more can be added later).
+        #[arg(long = "race")]
+        races: Vec<String>,
+    },
+    /// Every season.
+    List,
+    /// A season's standings: points per racer over its races, with the tie-breaks.
+    Show {
+        /// The season's id.
+        season: String,
+    },
+    /// Add a public race to the end of a season.
+    AddRace {
+        /// The season's id.
+        season: String,
+        /// The race's id.
+        race: String,
+    },
+    /// Delete a season (its races stay).
+    Delete {
+        /// The season's id.
+        season: String,
     },
 }
 

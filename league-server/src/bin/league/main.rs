@@ -2,7 +2,7 @@
 //!
 //! * `args`: the command line (clap).
 //! * One module per gRPC service: `users` (users, tokens), `races` (races, tracks, invites), `models`,
-//!   `submissions` (submitting, status, traces), `leaderboard`.
+//!   `submissions` (submitting, status, traces), `leaderboard`, `seasons`.
 //! * `output`: tables and cards for people, JSON documents for scripts (`--json`).
 
 mod args;
@@ -10,6 +10,7 @@ mod leaderboard;
 mod models;
 mod output;
 mod races;
+mod seasons;
 mod submissions;
 mod users;
 
@@ -48,6 +49,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Tracks(cmd) => races::tracks(&mut c, out, cmd).await,
         Command::Races(cmd) => races::races(&mut c, out, cmd).await,
         Command::Models(cmd) => models::models(&mut c, out, cmd).await,
+        Command::Seasons(cmd) => seasons::seasons(&mut c, out, cmd).await,
         Command::Submit { race, model, wait } => submissions::submit(&mut c, out, race, model, wait).await,
         Command::Status { submission, wait } => submissions::status(&mut c, out, submission, wait).await,
         Command::Submissions { race } => submissions::list(&mut c, out, race).await,

@@ -1,5 +1,6 @@
 //! `league-server bench`: the league's performance figures against an in-process server on a
-//! temporary SQLite database — evaluation CPU time, leaderboard latency under load, upload speed.
+//! temporary SQLite database — evaluation CPU time, leaderboard latency under load, the web site's
+//! page times at the leaderboard's size, upload speed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,9 @@ pub struct BenchArgs {
     /// (after 50 untimed), with no other load.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     sequential_calls: u64,
+    /// Requests timed per web page (after 10 untimed), one after another.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    page_calls: u64,
     /// A Python with grpcio (`scripts/grpc-python` prints one): time the sequential case from
     /// `--python-client` too, the client hobbyists use.
     #[arg(long)]
@@ -165,8 +169,12 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     let spec = slipstream_league::races::RaceSpec::time_trial("bench", "oval", now - 1000, now + 86_400_000);
     let race = store.insert_race(&spec, &admin.id).await?;
     let mut racers = Vec::new();
+    let mut first_racer = String::new();
     for i in 0..a.entries {
         let u = store.create_user(&format!("racer{i}"), Role::Racer).await?;
+        if i == 0 {
+            first_racer = u.id.clone();
+        }
         let row = BoardRow {
             user_id: u.id.clone(),
             user_name: u.name.clone(),
@@ -187,6 +195,13 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             racers.push(t);
         }
     }
+    let season = slipstream_league::seasons::SeasonSpec {
+        name: "bench season".into(),
+        description: String::new(),
+        points: slipstream_league::seasons::DEFAULT_POINTS.to_vec(),
+        race_ids: vec![race.id.clone()],
+    };
+    let season = store.insert_season(&season, &admin.id).await?;
     store.close().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = format!("http://{}", listener.local_addr()?);
@@ -242,6 +257,32 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         }
     }
     seq.sort_by(f64::total_cmp);
+    // ---- Web pages at this board size: loopback round trips, one after another ----
+    let pages = [
+        ("races (index)", "/".to_string()),
+        ("race page, 100 rows", format!("/races/{}", race.id)),
+        ("race page, 1000 rows", format!("/races/{}?n=1000", race.id)),
+        ("big screen, 10 rows", format!("/races/{}/screen", race.id)),
+        ("racer", format!("/racers/{first_racer}")),
+        ("season standings (every racer)", format!("/seasons/{}", season.id)),
+    ];
+    let mut web = Vec::new();
+    for (what, path) in &pages {
+        let mut t = Vec::new();
+        let mut bytes = 0;
+        for i in 0..10 + a.page_calls {
+            let t0 = Instant::now();
+            bytes = get_page(&addr, path).await?;
+            if i >= 10 {
+                t.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        t.sort_by(f64::total_cmp);
+        web.push(json!({
+            "page": what, "path": path, "bytes": bytes,
+            "p50_ms": percentile(&t, 0.5), "p99_ms": percentile(&t, 0.99), "max_ms": t.last(),
+        }));
+    }
     let python_seq = match &a.python {
         None => None,
         Some(py) => Some(python_latency(py, &a.python_client, &addr, &race.id, a.sequential_calls).await?),
@@ -355,6 +396,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         "sequential_rows": SEQUENTIAL_ROWS, "sequential_calls": seq.len(),
         "sequential_rust_p50_ms": percentile(&seq, 0.5), "sequential_rust_p99_ms": percentile(&seq, 0.99),
         "sequential_python": python_seq,
+        "web_pages": web,
     });
     if a.json {
         println!("{report}");
@@ -403,12 +445,39 @@ pub async fn run(a: BenchArgs) -> Result<()> {
                 p["p99_ms"].as_f64().unwrap_or(f64::NAN)
             );
         }
+        for w in &web {
+            println!(
+                "web page {} ({} entries, {} KiB): p50 {:.2} ms, p99 {:.2} ms",
+                w["page"].as_str().unwrap_or(""),
+                a.entries,
+                w["bytes"].as_u64().unwrap_or(0) / 1024,
+                w["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                w["p99_ms"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
         println!(
             "upload of a {:.1} MiB model over loopback: {upload_s:.2} s",
             big.len() as f64 / (1 << 20) as f64
         );
     }
     Ok(())
+}
+
+/// `GET path` from the server's web site over a fresh HTTP/1.1 connection (as a browser opening a
+/// page); the answer's size in bytes. Anything but 200 is an error.
+async fn get_page(addr: &str, path: &str) -> Result<usize> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = addr.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(host).await?;
+    s.set_nodelay(true)?;
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await?;
+    if !buf.starts_with(b"HTTP/1.1 200") {
+        anyhow::bail!("GET {path}: {}", String::from_utf8_lossy(&buf[..buf.len().min(300)]));
+    }
+    Ok(buf.len())
 }
 
 /// The Python client's `latency` command against the running server: its JSON report.

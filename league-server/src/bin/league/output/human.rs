@@ -274,6 +274,73 @@ pub fn board(b: &pb::GetLeaderboardResponse) -> String {
     lines.join("\n")
 }
 
+/// `league seasons list`.
+pub fn seasons(seasons: &[pb::Season]) -> String {
+    let mut lines = vec![format!("{:<40} {:<30} {:>5}  points", "id", "name", "races")];
+    for s in seasons {
+        let spec = s.spec.clone().unwrap_or_default();
+        let points: Vec<String> = spec.points.iter().map(u32::to_string).collect();
+        lines.push(format!(
+            "{:<40} {:<30} {:>5}  {}",
+            s.id,
+            spec.name,
+            spec.race_ids.len(),
+            points.join(" ")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// `league seasons show`: one line per racer, a column per race (rank/points).
+pub fn standings(r: &pb::GetStandingsResponse) -> String {
+    let name = r
+        .season
+        .as_ref()
+        .and_then(|s| s.spec.as_ref())
+        .map_or("", |s| s.name.as_str());
+    let mut lines = vec![format!("{name}: standings")];
+    for (i, race) in r.race_names.iter().enumerate() {
+        let race = if race.is_empty() { "(no longer counts)" } else { race };
+        lines.push(format!("  R{}: {race}", i + 1));
+    }
+    let races: Vec<String> = (1..=r.race_names.len())
+        .map(|i| format!("{:>8}", format!("R{i}")))
+        .collect();
+    lines.push(format!(
+        "{:>4}  {:<20} {:>6} {}",
+        "pos",
+        "racer",
+        "points",
+        races.join("")
+    ));
+    for s in &r.rows {
+        let cells: Vec<String> = s
+            .ranks
+            .iter()
+            .zip(&s.race_points)
+            .map(|(&rank, &p)| {
+                if rank == 0 {
+                    format!("{:>8}", "-")
+                } else {
+                    format!("{:>8}", format!("{rank}/{p}"))
+                }
+            })
+            .collect();
+        lines.push(format!(
+            "{:>4}  {:<20} {:>6} {}",
+            s.position,
+            s.user_name,
+            s.points,
+            cells.join("")
+        ));
+    }
+    lines.push(
+        "(each race: rank/points; ordered by points, then more 1st places, then 2nd, …; equal racers share a position)"
+            .into(),
+    );
+    lines.join("\n")
+}
+
 /// `--watch`: a submission to the race changed status.
 pub fn submission_event(s: &pb::Submission) -> String {
     format!("submission {} by {}: {}", s.id, s.user_id, status_name(s.status))

@@ -410,6 +410,82 @@ impl<'a> From<&'a pb::GetLeaderboardResponse> for Board<'a> {
     }
 }
 
+/// `league seasons create | add-race`: a season.
+#[derive(Debug, Serialize)]
+pub struct Season<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub points: &'a [u32],
+    pub race_ids: &'a [String],
+    pub created_by: &'a str,
+    pub created_at_ms: i64,
+}
+
+impl<'a> From<&'a pb::Season> for Season<'a> {
+    fn from(s: &'a pb::Season) -> Self {
+        let spec = s.spec.as_ref();
+        Season {
+            id: &s.id,
+            name: spec.map_or("", |p| &p.name),
+            description: spec.map_or("", |p| &p.description),
+            points: spec.map_or(&[], |p| &p.points),
+            race_ids: spec.map_or(&[], |p| &p.race_ids),
+            created_by: &s.created_by,
+            created_at_ms: s.created_at_ms,
+        }
+    }
+}
+
+/// `league seasons list`.
+#[derive(Debug, Serialize)]
+pub struct Seasons<'a> {
+    pub seasons: Vec<Season<'a>>,
+}
+
+/// `league seasons show`: the standings.
+#[derive(Debug, Serialize)]
+pub struct Standings<'a> {
+    pub season: Option<Season<'a>>,
+    /// The races' names in the season's order ("" for a race that no longer counts).
+    pub races: &'a [String],
+    pub rows: Vec<StandingsRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StandingsRow<'a> {
+    pub position: u32,
+    pub user_id: &'a str,
+    pub user_name: &'a str,
+    pub points: u32,
+    /// Per race: the rank (0 = not ranked) and the points.
+    pub ranks: &'a [u32],
+    pub race_points: &'a [u32],
+    pub races: u32,
+}
+
+impl<'a> From<&'a pb::GetStandingsResponse> for Standings<'a> {
+    fn from(r: &'a pb::GetStandingsResponse) -> Self {
+        Standings {
+            season: r.season.as_ref().map(Season::from),
+            races: &r.race_names,
+            rows: r
+                .rows
+                .iter()
+                .map(|s| StandingsRow {
+                    position: s.position,
+                    user_id: &s.user_id,
+                    user_name: &s.user_name,
+                    points: s.points,
+                    ranks: &s.ranks,
+                    race_points: &s.race_points,
+                    races: s.races,
+                })
+                .collect(),
+        }
+    }
+}
+
 // `league leaderboard --watch`: one document per event.
 
 /// The board as it stands (first, and again when a racer leaves it).

@@ -36,23 +36,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_value(value)?.to_string())
 }
 
-/// A time from the API (milliseconds since the Unix epoch) in UTC to the second, e.g.
-/// `2024-05-01 09:30:00Z`; `-` for 0 (never / not set). A time outside years -9999..=9999 (no server
-/// sends one) shows as its milliseconds.
-pub fn time(ms: i64) -> String {
-    if ms == 0 {
-        return "-".into();
-    }
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%SZ").to_string(),
-        Err(_) => format!("{ms} ms"),
-    }
-}
-
-/// Milliseconds as seconds to the millisecond, e.g. `83.125`.
-pub fn seconds(ms: i64) -> String {
-    format!("{:.3}", ms as f64 / 1000.0)
-}
+pub use slipstream_league::util::{display_seconds as seconds, display_time as time};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,60 @@
+//! A leaderboard's live updates as server-sent events (`GET /races/{id}/events`).
+//!
+//! Each event (`board`) carries the rows a page shows, rendered by [`pages::board`] — the page's
+//! own function, so a live update and a reload look the same. The first event is the board as it is
+//! when the stream opens (a result recorded between the page's loading and the stream's opening is
+//! not missed); then one event per change of the race's board (the board's `watch`: changes that
+//! come faster than a browser reads are coalesced into the latest). A comment every 15 s keeps
+//! proxies from closing an idle stream. The stream ends when the server shuts down; browsers
+//! reconnect by themselves (EventSource) once it is back.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+
+use super::pages::{self, BoardView};
+use super::{BoardQuery, MAX_ROWS, MAX_SCREEN_ROWS, PAGE_ROWS, PageError, SCREEN_ROWS, Web, public_race};
+use crate::ctx::stopped;
+
+pub async fn events(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    Query(q): Query<BoardQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
+    let ctx = web.ctx.clone();
+    let race = public_race(&ctx, &id).await?;
+    let (offset, n) = match q.view {
+        BoardView::Page => q.window(PAGE_ROWS, MAX_ROWS)?,
+        BoardView::Screen => q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?,
+    };
+    // Follow the board before reading it, so that no change falls between the two.
+    let mut boards = ctx.boards.watch_board(&race.id);
+    let mut stopping = ctx.stopping.subscribe();
+    let first = ctx.boards.get(&ctx.store, &race.id).await?;
+    let render = move |b: &crate::boards::Board| {
+        Event::default()
+            .event("board")
+            .data(pages::board(&race, b, offset, n, q.view).into_string())
+    };
+    let stream = async_stream::stream! {
+        yield Ok(render(&first));
+        drop(first);
+        loop {
+            tokio::select! {
+                changed = boards.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let board = boards.borrow_and_update().clone();
+                    yield Ok(render(&board));
+                }
+                _ = stopped(&mut stopping) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

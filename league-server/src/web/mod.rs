@@ -1,0 +1,334 @@
+//! The public web site, served by the league server on its gRPC port (plain HTTP/1.1 `GET`s; gRPC
+//! and gRPC-web share the port): the public races, each race's live leaderboard, the submissions on
+//! it (per-lap results and the replay), racers, and a full-screen "big screen" leaderboard for
+//! events.
+//!
+//! Seasons are public (they group public races): each has a standings page.
+//!
+//! The site is read-only and anonymous. It shows what the anonymous gRPC API shows and nothing
+//! more: public races, and the submissions that hold a racer's place on a public race's
+//! leaderboard. Anything else — a private race, a submission that does not rank, a racer with no
+//! public place — answers 404, the same as an id that never existed. Admin actions stay on the
+//! authenticated gRPC API.
+//!
+//! * [`pages`]: the HTML (maud templates, escaped at compile time), one function per page.
+//! * [`live`]: a leaderboard's server-sent events: the board's rows again, rendered by the same
+//!   function as the page, whenever the board changes. `static/live.js` (a dozen lines, the only
+//!   script) swaps them in; without JavaScript the page shows the board as of its loading.
+//! * [`track_svg`]: a race's track drawn to scale as SVG.
+//!
+//! No CDN and no external fonts: the pages work on an event's offline network.
+
+mod live;
+mod pages;
+mod track_svg;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::Markup;
+use serde::Deserialize;
+
+use crate::boards::Board;
+use crate::ctx::Ctx;
+use crate::error::LeagueError;
+use crate::service::races::visible_race;
+use crate::store::{RaceRow, SubmissionRow};
+
+pub use pages::BoardView;
+
+/// Rows on a race page unless `?n=` asks for another number (at most [`MAX_ROWS`]).
+pub const PAGE_ROWS: usize = 100;
+/// Rows on the big screen unless `?n=` asks for another number (at most [`MAX_SCREEN_ROWS`]).
+pub const SCREEN_ROWS: usize = 10;
+pub const MAX_ROWS: usize = 1000;
+pub const MAX_SCREEN_ROWS: usize = 50;
+/// Public races listed on the front page.
+const LISTED_RACES: usize = 200;
+
+/// The site's state: the league and the tracks drawn so far.
+#[derive(Debug)]
+pub struct Web {
+    ctx: Arc<Ctx>,
+    /// Each (track, direction) drawn once.
+    tracks: Mutex<HashMap<(String, bool), Arc<DrawnTrack>>>,
+}
+
+type Site = State<Arc<Web>>;
+
+/// The site's routes. [`crate::serve`] adds the gRPC services to them; requests for paths no page
+/// has get a 404 page, or gRPC's `UNIMPLEMENTED` when they are gRPC calls.
+pub fn router(ctx: Arc<Ctx>) -> Router {
+    let web = Arc::new(Web {
+        ctx,
+        tracks: Mutex::new(HashMap::new()),
+    });
+    Router::new()
+        .route("/", get(index))
+        .route("/races/{id}", get(race_page))
+        .route("/races/{id}/screen", get(screen_page))
+        .route("/races/{id}/events", get(live::events))
+        .route("/submissions/{id}", get(submission_page))
+        .route("/submissions/{id}/replay.gif", get(replay))
+        .route("/racers/{id}", get(racer_page))
+        .route("/seasons/{id}", get(season_page))
+        .route(
+            "/static/style.css",
+            get(|| asset("text/css", include_str!("static/style.css"))),
+        )
+        .route(
+            "/static/live.js",
+            get(|| asset("text/javascript", include_str!("static/live.js"))),
+        )
+        .fallback(fallback)
+        .with_state(web)
+}
+
+/// A race's track as its pages show it: the map and the figures under it.
+#[derive(Debug)]
+pub struct DrawnTrack {
+    pub svg: String,
+    pub name: String,
+    pub length_m: f64,
+    pub width_mean_m: f64,
+}
+
+/// A page that could not be shown: its status and what the visitor is told.
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    message: String,
+}
+
+impl PageError {
+    fn not_found(what: impl Into<String>) -> Self {
+        PageError {
+            status: StatusCode::NOT_FOUND,
+            message: what.into(),
+        }
+    }
+}
+
+impl From<LeagueError> for PageError {
+    fn from(e: LeagueError) -> Self {
+        let status = match &e {
+            LeagueError::NotFound(_) => StatusCode::NOT_FOUND,
+            LeagueError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
+            LeagueError::Database(_) | LeagueError::Migrate(_) | LeagueError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        // The gRPC status's message: internal causes are logged under an id, only the id is shown.
+        PageError {
+            status,
+            message: tonic::Status::from(e).message().to_string(),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        (self.status, pages::error(self.status, &self.message)).into_response()
+    }
+}
+
+type Page = Result<Markup, PageError>;
+
+/// `?offset=` and `?n=` of a leaderboard (and, for its live events, `?view=page|screen`).
+#[derive(Debug, Default, Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default)]
+    n: u32,
+    #[serde(default)]
+    view: BoardView,
+}
+
+impl BoardQuery {
+    /// The rows asked for: `n` (0 = `default`) checked against `max`, from `offset`.
+    fn window(&self, default: usize, max: usize) -> Result<(usize, usize), PageError> {
+        Ok((self.offset, crate::util::page_size("n", self.n, default, max)?))
+    }
+}
+
+/// A public race, or 404.
+async fn public_race(ctx: &Ctx, id: &str) -> Result<RaceRow, PageError> {
+    visible_race(ctx, None, id)
+        .await
+        .map_err(|_| PageError::not_found(format!("There is no public race {id:?}.")))
+}
+
+/// A submission the public may see — the one holding its racer's place on a public race's
+/// leaderboard — with its race, the board and its place on it; otherwise 404.
+async fn public_submission(ctx: &Ctx, id: &str) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
+    let not_found = || PageError::not_found(format!("There is no ranked submission {id:?} on a public race."));
+    let sub = ctx.store.submission(id).await?.ok_or_else(not_found)?;
+    let race = visible_race(ctx, None, &sub.race_id).await.map_err(|_| not_found())?;
+    let board = ctx.boards.get(&ctx.store, &race.id).await?;
+    let place = board
+        .position(&sub.user_id)
+        .filter(|&p| board.rows[p].submission_id == sub.id)
+        .ok_or_else(not_found)?;
+    Ok((sub, race, board, place))
+}
+
+impl Web {
+    /// The race's track drawn (once per track and direction), or `None` with a warning if it
+    /// cannot be loaded (the page is still useful without it).
+    async fn track(&self, race: &RaceRow) -> Option<Arc<DrawnTrack>> {
+        let key = (race.spec.track.clone(), race.spec.reverse);
+        if let Some(svg) = self.tracks.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Some(svg.clone());
+        }
+        let track = match self.ctx.race_run(race).await.and_then(|run| run.track()) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(race = %race.id, "track not drawn: {e}");
+                return None;
+            }
+        };
+        let name = match self.ctx.track_info(&race.spec.track).await {
+            Ok(Some(info)) => info.name,
+            _ => race.spec.track.clone(),
+        };
+        let drawn = Arc::new(DrawnTrack {
+            svg: track_svg::draw(&track).into_string(),
+            name,
+            length_m: track.length(),
+            width_mean_m: track.width_mean(),
+        });
+        let mut tracks = self.tracks.lock().unwrap_or_else(|e| e.into_inner());
+        if tracks.len() >= 1000 {
+            tracks.clear();
+        }
+        tracks.insert(key, drawn.clone());
+        Some(drawn)
+    }
+}
+
+async fn index(State(web): Site) -> Page {
+    let ctx = &web.ctx;
+    let races = ctx.store.list_races(None, 0, LISTED_RACES).await?;
+    let mut listed = Vec::with_capacity(races.len());
+    for race in races {
+        let entries = ctx.boards.get(&ctx.store, &race.id).await?.rows.len();
+        listed.push((race, entries));
+    }
+    let seasons = ctx.store.list_seasons(0, LISTED_RACES).await?;
+    Ok(pages::index(&listed, &seasons, crate::util::now_ms()))
+}
+
+async fn season_page(State(web): Site, Path(id): Path<String>) -> Page {
+    let season = web
+        .ctx
+        .store
+        .season(&id)
+        .await?
+        .ok_or_else(|| PageError::not_found(format!("There is no season {id:?}.")))?;
+    let table = crate::service::seasons::season_table(&web.ctx, &season).await?;
+    Ok(pages::season(&season, &table))
+}
+
+async fn race_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+    let race = public_race(&web.ctx, &id).await?;
+    let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
+    let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
+    let track = web.track(&race).await;
+    Ok(pages::race(
+        &race,
+        track.as_deref(),
+        &board,
+        offset,
+        n,
+        crate::util::now_ms(),
+    ))
+}
+
+async fn screen_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+    let race = public_race(&web.ctx, &id).await?;
+    let (_, n) = q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?;
+    let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
+    let track = web.track(&race).await;
+    Ok(pages::screen(&race, track.as_deref(), &board, n))
+}
+
+async fn submission_page(State(web): Site, Path(id): Path<String>) -> Page {
+    let (sub, race, board, place) = public_submission(&web.ctx, &id).await?;
+    Ok(pages::submission(&sub, &race, &board, place))
+}
+
+async fn replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (sub, ..) = public_submission(&web.ctx, &id).await?;
+    if sub.replay_sha256.is_empty() {
+        return Err(PageError::not_found("This evaluation has no replay."));
+    }
+    let gif = web
+        .ctx
+        .store
+        .blob(&sub.replay_sha256)
+        .await?
+        .ok_or_else(|| LeagueError::internal("replay missing"))?;
+    // Content-addressed: a submission's replay never changes.
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/gif"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        gif,
+    )
+        .into_response())
+}
+
+async fn racer_page(State(web): Site, Path(id): Path<String>) -> Page {
+    let ctx = &web.ctx;
+    let not_found = || PageError::not_found(format!("There is no racer {id:?} on a public leaderboard."));
+    let user = ctx.store.user(&id).await?.ok_or_else(not_found)?;
+    let mut places = Vec::new();
+    for race_id in ctx.store.public_races_ranking(&user.id).await? {
+        let Some(race) = ctx.race(&race_id).await? else {
+            continue;
+        };
+        if race.spec.private {
+            continue;
+        }
+        let board = ctx.boards.get(&ctx.store, &race.id).await?;
+        if let Some(p) = board.position(&user.id) {
+            places.push((race, board.row(p), board.rows.len()));
+        }
+    }
+    if places.is_empty() {
+        return Err(not_found());
+    }
+    Ok(pages::racer(&user.name, &places))
+}
+
+/// A static file compiled into the binary.
+async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+}
+
+/// No page here: a 404 page — or, for a gRPC call to a service this server does not have, gRPC's
+/// `UNIMPLEMENTED` (what tonic answers without the site).
+async fn fallback(headers: HeaderMap) -> Response {
+    let grpc = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"));
+    if grpc {
+        return tonic::Status::unimplemented("no such service or method").into_http();
+    }
+    PageError::not_found("There is no page here.").into_response()
+}

@@ -1,0 +1,439 @@
+//! The site's HTML: one function per page, plus the leaderboard rows that the live updates send
+//! again ([`board`]). Plain semantic HTML with one stylesheet; every table has a caption and
+//! column headers; status text that changes is announced politely.
+
+use axum::http::StatusCode;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde::Deserialize;
+use slipstream_proto::v1 as pb;
+
+use super::DrawnTrack;
+use crate::boards::Board;
+use crate::races::{RaceSpec, RaceType};
+use crate::service::seasons::SeasonTable;
+use crate::store::{RaceRow, SeasonRow, SubmissionRow};
+use crate::util::{display_seconds, display_time};
+
+/// Which leaderboard a fragment is for: a race page's table, or the big screen's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoardView {
+    #[default]
+    Page,
+    Screen,
+}
+
+impl BoardView {
+    fn as_str(self) -> &'static str {
+        match self {
+            BoardView::Page => "page",
+            BoardView::Screen => "screen",
+        }
+    }
+}
+
+/// The frame of every page.
+fn layout(title: &str, body_class: &str, main: Markup, live: bool) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Slipstream League" }
+                link rel="stylesheet" href="/static/style.css";
+                @if live {
+                    script src="/static/live.js" defer {}
+                }
+            }
+            body class=(body_class) {
+                @if body_class != "screen" {
+                    header.site {
+                        a.brand href="/" { "Slipstream League" }
+                    }
+                }
+                main { (main) }
+                @if body_class != "screen" {
+                    footer.site {
+                        "Results update live. The league's API (gRPC and gRPC-web) is on this address too."
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A page for what could not be shown.
+pub fn error(status: StatusCode, message: &str) -> Markup {
+    let title = status.canonical_reason().unwrap_or("Error");
+    layout(
+        title,
+        "error",
+        html! {
+            h1 { (status.as_u16()) " " (title) }
+            p { (message) }
+            p { a href="/" { "All public races" } }
+        },
+        false,
+    )
+}
+
+/// A race's kind, as people read it.
+fn race_kind(spec: &RaceSpec) -> String {
+    match spec.race_type {
+        RaceType::TimeTrial => "time trial".into(),
+        RaceType::ObjectAvoidance => format!("object avoidance, {} obstacles", spec.obstacle_count),
+        RaceType::HeadToBot => format!("head-to-bot, {} bot cars at {} m/s", spec.bot_count, spec.bot_speed_mps),
+    }
+}
+
+fn race_url(id: &str) -> String {
+    format!("/races/{id}")
+}
+
+/// The front page: the seasons and the public races, newest first.
+pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], now_ms: i64) -> Markup {
+    layout(
+        "Races",
+        "index",
+        html! {
+            @if !seasons.is_empty() {
+                h1 { "Seasons" }
+                ul.seasons {
+                    @for s in seasons {
+                        li {
+                            a href=(format!("/seasons/{}", s.id)) { (s.spec.name) }
+                            " · " (s.spec.race_ids.len()) @if s.spec.race_ids.len() == 1 { " race" } @else { " races" }
+                        }
+                    }
+                }
+            }
+            h1 { "Races" }
+            @if races.is_empty() {
+                p { "No public races yet." }
+            } @else {
+                table.races {
+                    caption { "Public races, newest first" }
+                    thead { tr {
+                        th scope="col" { "Race" } th scope="col" { "Track" } th scope="col" { "Kind" }
+                        th scope="col" { "State" } th scope="col" { "Closes" } th scope="col" class="num" { "Ranked" }
+                    } }
+                    tbody {
+                        @for (race, entries) in races {
+                            tr {
+                                td { a href=(race_url(&race.id)) { (race.spec.name) } }
+                                td { (race.spec.track) @if race.spec.reverse { " (reversed)" } }
+                                td { (race_kind(&race.spec)) }
+                                td { (race.spec.state(now_ms).as_str()) }
+                                td { (display_time(race.spec.closes_at_ms)) }
+                                td.num { (entries) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        false,
+    )
+}
+
+/// A race's settings as a description list.
+fn settings(spec: &RaceSpec) -> Markup {
+    let resets = if spec.number_of_resets == 0 {
+        "none: an incident ends the trial".to_string()
+    } else {
+        spec.number_of_resets.to_string()
+    };
+    html! {
+        dl.settings {
+            dt { "Kind" } dd { (race_kind(spec)) }
+            dt { "Track" } dd { (spec.track) @if spec.reverse { " (reversed)" } }
+            dt { "Ranked by" } dd { (spec.timing.as_str()) }
+            dt { "Laps" } dd {
+                (spec.laps) @if spec.continuous { " in one run" } @else { " trials" }
+                ", " (spec.min_laps) " to qualify"
+            }
+            dt { "Penalties" } dd {
+                "off-track " (spec.off_track_penalty_s) " s, collision " (spec.collision_penalty_s) " s"
+            }
+            dt { "Resets per trial" } dd { (resets) }
+            dt { "Open" } dd { (display_time(spec.opens_at_ms)) " to " (display_time(spec.closes_at_ms)) }
+            @if spec.max_submissions_per_user > 0 {
+                dt { "Submissions" } dd { "at most " (spec.max_submissions_per_user) " per racer" }
+            }
+        }
+    }
+}
+
+/// The live events of a board's rows `offset..offset + n` in `view`.
+pub fn live_url(race_id: &str, offset: usize, n: usize, view: BoardView) -> String {
+    format!("/races/{race_id}/events?offset={offset}&n={n}&view={}", view.as_str())
+}
+
+/// The leaderboard rows `offset..offset + n`: on the page and again in each live update.
+pub fn board(race: &RaceRow, board: &Board, offset: usize, n: usize, view: BoardView) -> Markup {
+    let total = board.rows.len();
+    let rows: Vec<pb::LeaderboardRow> = (offset.min(total)..(offset + n).min(total))
+        .map(|i| board.row(i))
+        .collect();
+    let timing = race.spec.timing.as_str();
+    html! {
+        p.count data-total=(total) {
+            @match total {
+                0 => { "No ranked results yet." }
+                1 => { "1 racer ranked" }
+                _ => { (total) " racers ranked" }
+            }
+            " · by " (timing)
+        }
+        @if !rows.is_empty() {
+            table.board {
+                caption.visually-hidden { "Leaderboard of " (race.spec.name) ", by " (timing) }
+                thead { tr {
+                    th scope="col" class="num" { "Rank" }
+                    th scope="col" { "Racer" }
+                    @if view == BoardView::Page { th scope="col" { "Model" } }
+                    th scope="col" class="num" { "Time (s)" }
+                    @if view == BoardView::Page { th scope="col" class="num" { "Best lap (s)" } }
+                    th scope="col" class="num" { "Off-track" }
+                    @if view == BoardView::Page { th scope="col" { "Finished" } }
+                } }
+                tbody {
+                    @for r in &rows {
+                        tr data-racer=(r.user_id) data-submission=(r.submission_id) {
+                            td.num.rank { (r.rank) }
+                            td {
+                                @if view == BoardView::Page {
+                                    a href=(format!("/racers/{}", r.user_id)) { (r.user_name) }
+                                } @else {
+                                    (r.user_name)
+                                }
+                            }
+                            @if view == BoardView::Page {
+                                td { a href=(format!("/submissions/{}", r.submission_id)) { (r.model_name) } }
+                            }
+                            td.num.time { (display_seconds(r.score_ms)) }
+                            @if view == BoardView::Page { td.num { (display_seconds(r.best_lap_ms)) } }
+                            td.num { (r.off_track) }
+                            @if view == BoardView::Page { td { (display_time(r.achieved_at_ms)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A race's page: settings, the track, and the live leaderboard (`offset`, `n` rows).
+pub fn race(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, offset: usize, n: usize, now_ms: i64) -> Markup {
+    let spec = &race.spec;
+    let total = b.rows.len();
+    let page = |o: usize| format!("/races/{}?offset={o}&n={n}", race.id);
+    layout(
+        &spec.name,
+        "race",
+        html! {
+            p.crumbs { a href="/" { "Races" } }
+            h1 { (spec.name) }
+            p.state { "This race is " strong { (spec.state(now_ms).as_str()) } "." }
+            @if !spec.description.is_empty() { p.description { (spec.description) } }
+            div.race-top {
+                figure.track {
+                    @if let Some(t) = track {
+                        (PreEscaped(&t.svg))
+                        figcaption {
+                            (t.name) ": " (format!("{:.1}", t.length_m)) " m long, "
+                            (format!("{:.2}", t.width_mean_m)) " m wide"
+                            @if spec.reverse { ", driven in reverse" }
+                            ". The start line is white, the arrow shows the direction."
+                        }
+                    } @else {
+                        figcaption { (spec.track) }
+                    }
+                }
+                (settings(spec))
+            }
+            section.leaderboard aria-labelledby="board-title" {
+                h2 #board-title { "Leaderboard" }
+                p.live-status role="status" data-live-status { "Showing results as of this page's loading." }
+                div #board data-live=(live_url(&race.id, offset, n, BoardView::Page)) {
+                    (board(race, b, offset, n, BoardView::Page))
+                }
+                @if offset > 0 || offset + n < total {
+                    nav.pages aria-label="Leaderboard pages" {
+                        @if offset > 0 { a href=(page(offset.saturating_sub(n))) rel="prev" { "← places " (offset.saturating_sub(n) + 1) "–" (offset) } }
+                        @if offset + n < total { a href=(page(offset + n)) rel="next" { "places " (offset + n + 1) "–" ((offset + 2 * n).min(total)) " →" } }
+                    }
+                }
+            }
+            p { a href=(format!("/races/{}/screen", race.id)) { "Big-screen leaderboard" } " (for events: full screen, live)" }
+        },
+        true,
+    )
+}
+
+/// The big screen: the race's name, the track and the first `n` places, large, live.
+pub fn screen(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, n: usize) -> Markup {
+    layout(
+        &race.spec.name,
+        "screen",
+        html! {
+            div.screen-grid {
+                div.screen-board {
+                    h1 { (race.spec.name) }
+                    div #board data-live=(live_url(&race.id, 0, n, BoardView::Screen)) {
+                        (board(race, b, 0, n, BoardView::Screen))
+                    }
+                    p.live-status role="status" data-live-status { "" }
+                }
+                @if let Some(t) = track {
+                    figure.track { (PreEscaped(&t.svg)) }
+                }
+            }
+        },
+        true,
+    )
+}
+
+/// A ranked submission: its place, per-lap results and replay.
+pub fn submission(sub: &SubmissionRow, race: &RaceRow, b: &Board, place: usize) -> Markup {
+    let row = b.row(place);
+    let title = format!("{} by {}", row.model_name, row.user_name);
+    layout(
+        &title,
+        "submission",
+        html! {
+            p.crumbs { a href="/" { "Races" } " › " a href=(race_url(&race.id)) { (race.spec.name) } }
+            h1 { (row.model_name) " by " a href=(format!("/racers/{}", row.user_id)) { (row.user_name) } }
+            p.summary {
+                "Rank " strong { (row.rank) } " of " (b.rows.len()) " in " a href=(race_url(&race.id)) { (race.spec.name) }
+                " · " (race.spec.timing.as_str()) " " strong { (display_seconds(row.score_ms)) " s" }
+                " · submitted " (display_time(sub.submitted_at)) ", finished " (display_time(sub.finished_at))
+            }
+            table.laps {
+                caption { "Laps (times include penalties)" }
+                thead { tr {
+                    th scope="col" class="num" { "Lap" } th scope="col" class="num" { "Time (s)" }
+                    th scope="col" class="num" { "Penalties (s)" } th scope="col" class="num" { "Off-track" }
+                    th scope="col" class="num" { "Collisions" } th scope="col" { "Finished" }
+                } }
+                tbody {
+                    @for (i, lap) in sub.laps.iter().enumerate() {
+                        tr {
+                            td.num { (i + 1) }
+                            td.num { (display_seconds(lap.time_ms)) }
+                            td.num { (display_seconds(lap.penalty_ms)) }
+                            td.num { (lap.off_track) }
+                            td.num { (lap.collisions) }
+                            td { @if lap.completed { "yes" } @else { "no" } }
+                        }
+                    }
+                }
+            }
+            @if sub.replay_sha256.is_empty() {
+                p { "This evaluation has no replay." }
+            } @else {
+                figure.replay {
+                    img src=(format!("/submissions/{}/replay.gif", sub.id))
+                        alt=(format!("Replay of {title}: the track from above with the car's trail, its camera view and the lap timer"));
+                    figcaption { "Replay (15 frames per second of race time)" }
+                }
+            }
+        },
+        false,
+    )
+}
+
+/// A racer: their places on public leaderboards.
+pub fn racer(name: &str, places: &[(RaceRow, pb::LeaderboardRow, usize)]) -> Markup {
+    layout(
+        name,
+        "racer",
+        html! {
+            p.crumbs { a href="/" { "Races" } }
+            h1 { (name) }
+            table.places {
+                caption { "Places on public leaderboards" }
+                thead { tr {
+                    th scope="col" { "Race" } th scope="col" class="num" { "Rank" } th scope="col" { "Model" }
+                    th scope="col" class="num" { "Time (s)" } th scope="col" { "Finished" }
+                } }
+                tbody {
+                    @for (race, row, total) in places {
+                        tr {
+                            td { a href=(race_url(&race.id)) { (race.spec.name) } }
+                            td.num { (row.rank) " of " (total) }
+                            td { a href=(format!("/submissions/{}", row.submission_id)) { (row.model_name) } }
+                            td.num { (display_seconds(row.score_ms)) }
+                            td { (display_time(row.achieved_at_ms)) }
+                        }
+                    }
+                }
+            }
+        },
+        false,
+    )
+}
+
+/// A season: its standings (points per race and in total), its points table and the tie-breaks.
+pub fn season(season: &SeasonRow, table: &SeasonTable) -> Markup {
+    let spec = &season.spec;
+    let points = spec
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}: {p}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    layout(
+        &spec.name,
+        "season",
+        html! {
+            p.crumbs { a href="/" { "Races" } }
+            h1 { (spec.name) }
+            @if !spec.description.is_empty() { p.description { (spec.description) } }
+            p.rules {
+                "Points by place in each race (" (points) "; lower places score 0). Racers tied on a "
+                "leaderboard share its rank and its points. Standings: more points first, then more "
+                "1st places, then more 2nd places, and so on; racers equal on all of these share a position."
+            }
+            @if table.rows.is_empty() {
+                p { "No racer is ranked in this season's races yet." }
+            } @else {
+                div.wide {
+                    table.standings {
+                        caption { "Standings (each race: rank, then points)" }
+                        thead { tr {
+                            th scope="col" class="num" { "Pos." }
+                            th scope="col" { "Racer" }
+                            th scope="col" class="num" { "Points" }
+                            @for (i, race) in table.races.iter().enumerate() {
+                                th scope="col" class="num" {
+                                    @match race {
+                                        Some(r) => { a href=(race_url(&r.id)) { (r.spec.name) } }
+                                        None => { "race " (i + 1) " (withdrawn)" }
+                                    }
+                                }
+                            }
+                        } }
+                        tbody {
+                            @for r in &table.rows {
+                                tr {
+                                    td.num { (r.position) }
+                                    td { a href=(format!("/racers/{}", r.user_id)) { (r.user_name) } }
+                                    td.num { strong { (r.points) } }
+                                    @for (rank, pts) in r.ranks.iter().zip(&r.race_points) {
+                                        td.num {
+                                            @if *rank == 0 { "–" } @else { (rank) " · " (pts) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        false,
+    )
+}

@@ -1,0 +1,164 @@
+//! A real browser: Debian's chromium, headless, opens a race page and the big screen; a racer
+//! submits a model over gRPC; both pages show the new row without a reload. The screenshots are
+//! kept (their paths are printed: CI artifacts). `scripts/browser-deps` installs chromium;
+//! `SLIPSTREAM_CHROMIUM` names another binary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use slipstream_proto::v1 as pb;
+
+use super::common::*;
+use super::create_race;
+
+/// The browser to drive: `SLIPSTREAM_CHROMIUM`, or chromium on PATH.
+fn chromium() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLIPSTREAM_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Ok(p) = which(name) {
+            return p;
+        }
+    }
+    panic!(
+        "no chromium found: run scripts/browser-deps (Debian's chromium), or set SLIPSTREAM_CHROMIUM to a Chrome binary"
+    );
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+/// Evaluate a JavaScript expression in the page and return its value as JSON.
+fn js(tab: &Tab, expr: &str) -> serde_json::Value {
+    tab.evaluate(expr, false)
+        .unwrap_or_else(|e| panic!("{expr}: {e}"))
+        .value
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Wait (polling the DOM) until `expr` is true.
+fn wait_until(tab: &Tab, expr: &str, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if js(tab, expr) == serde_json::Value::Bool(true) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn screenshot(tab: &Tab, name: &str) -> PathBuf {
+    // A background tab is not painted: headless chrome would wait minutes for its frame.
+    tab.activate().unwrap();
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
+    path
+}
+
+fn open(browser: &Browser, url: &str) -> Arc<Tab> {
+    let tab = browser.new_tab().unwrap();
+    tab.navigate_to(url).unwrap().wait_until_navigated().unwrap();
+    // The page's own marker: gone if the page were reloaded.
+    js(&tab, "window.__loadedOnce = true");
+    assert!(
+        wait_until(
+            &tab,
+            "document.querySelector('[data-live-status]').textContent.startsWith('Live')",
+            Duration::from_secs(20)
+        ),
+        "the live updates connect: {}",
+        js(&tab, "document.querySelector('[data-live-status]').textContent")
+    );
+    tab
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_sees_a_new_result_without_reloading() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, "Finals night", false).await;
+    let (_, _, mut alice) = s.user("alice", pb::Role::Racer).await;
+    let trained = tokio::task::spawn_blocking(trained_model).await.unwrap();
+
+    let browser = tokio::task::block_in_place(|| {
+        Browser::new(
+            LaunchOptions::default_builder()
+                .path(Some(chromium()))
+                .sandbox(false)
+                .window_size(Some((1280, 1100)))
+                .idle_browser_timeout(Duration::from_secs(300))
+                .build()
+                .unwrap(),
+        )
+        .expect("chromium starts headless")
+    });
+    let page_url = format!("{}/races/{}", s.addr, race.id);
+    let screen_url = format!("{page_url}/screen");
+    let (page, screen) = tokio::task::block_in_place(|| (open(&browser, &page_url), open(&browser, &screen_url)));
+    assert_eq!(
+        js(&page, "document.querySelector('#board .count').textContent"),
+        "No ranked results yet. · by best lap"
+    );
+
+    let m = upload(&mut alice, &trained, "alice-fast", None).await.unwrap();
+    let sub = submit(&mut alice, &race.id, &m.id).await.unwrap().into_inner();
+    let done = wait_finished(&mut alice, &sub.id).await;
+    assert!(done.qualified, "{done:?}");
+    let score = slipstream_league::util::display_seconds(done.score_ms);
+
+    let row = format!("document.querySelector('#board tr[data-submission=\"{}\"]')", sub.id);
+    tokio::task::block_in_place(|| {
+        for (tab, name) in [(&page, "race-page.png"), (&screen, "big-screen.png")] {
+            assert!(
+                wait_until(tab, &format!("{row} !== null"), Duration::from_secs(20)),
+                "{name}: the new row appears: {}",
+                js(tab, "document.querySelector('#board').innerHTML")
+            );
+            assert_eq!(js(tab, "window.__loadedOnce"), true, "{name}: no reload");
+            let text = js(tab, &format!("{row}.textContent")).as_str().unwrap().to_string();
+            assert!(text.contains("alice") && text.contains(&score), "{name}: {text}");
+            assert_eq!(js(tab, &format!("{row}.querySelector('td.rank').textContent")), "1");
+            assert!(
+                js(tab, "Number(document.querySelector('#board').dataset.updates)")
+                    .as_f64()
+                    .unwrap()
+                    >= 1.0,
+                "{name}: updated by an event"
+            );
+            js(tab, &format!("{row}.scrollIntoView({{block: 'center'}})"));
+            let png = screenshot(tab, name);
+            assert!(
+                std::fs::metadata(&png).unwrap().len() > 10_000,
+                "{name}: a real picture"
+            );
+        }
+        assert_eq!(
+            js(&page, "document.querySelector('#board .count').textContent"),
+            "1 racer ranked · by best lap"
+        );
+        // The page's links lead to the submission (its laps and replay).
+        let href = js(
+            &page,
+            &format!("{row}.querySelector('a[href^=\"/submissions/\"]').getAttribute('href')"),
+        );
+        assert_eq!(href, format!("/submissions/{}", sub.id).as_str());
+    });
+    drop(browser);
+    s.stop().await;
+}
