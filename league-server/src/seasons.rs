@@ -110,28 +110,28 @@ pub struct Standing {
 }
 
 impl Standing {
-    /// Count-back: how many times the racer finished 1st, 2nd, … (up to the worst rank held).
-    fn finishes(&self) -> Vec<u32> {
-        let worst = self.ranks.iter().copied().max().unwrap_or(0) as usize;
-        let mut n = vec![0; worst];
-        for &r in self.ranks.iter().filter(|&&r| r > 0) {
-            n[r as usize - 1] += 1;
-        }
-        n
+    /// The racer's places, best first: what count-back compares (see [`order`]).
+    fn places(&self) -> Vec<u32> {
+        let mut p: Vec<u32> = self.ranks.iter().copied().filter(|&r| r > 0).collect();
+        p.sort_unstable();
+        p
     }
 }
 
 /// The order of the standings, without the final listing by name: more points, then count-back
 /// (more 1st places, then more 2nd places, … over every place held, so it also prefers a racer
 /// ranked in more races). `Equal` = a shared position.
+///
+/// Count-back over the places sorted best first is a lexicographic comparison: at the first
+/// position where two lists differ, the better (lower) place wins, as its owner holds more of that
+/// place; a list that is a prefix of the other loses, as the other holds one place more.
 fn order(a: &(Standing, Vec<u32>), b: &(Standing, Vec<u32>)) -> Ordering {
     b.0.points.cmp(&a.0.points).then_with(|| {
-        // Lexicographic on counts, a missing count being 0: more of a better place wins.
-        let n = a.1.len().max(b.1.len());
-        (0..n)
-            .map(|i| b.1.get(i).unwrap_or(&0).cmp(a.1.get(i).unwrap_or(&0)))
+        a.1.iter()
+            .zip(&b.1)
+            .map(|(x, y)| x.cmp(y))
             .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
+            .unwrap_or_else(|| b.1.len().cmp(&a.1.len()))
     })
 }
 
@@ -161,8 +161,8 @@ pub fn standings(spec: &SeasonSpec, races: &[Option<Vec<Placing>>]) -> Vec<Stand
     let mut rows: Vec<(Standing, Vec<u32>)> = by_user
         .into_values()
         .map(|s| {
-            let f = s.finishes();
-            (s, f)
+            let p = s.places();
+            (s, p)
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -261,6 +261,49 @@ mod tests {
         // The same placings in another order: the same standings.
         let s2 = standings(&sp, &[board(&[("c", 3), ("b", 1), ("a", 1)]), None, board(&[("c", 1)])]);
         assert_eq!(s, s2);
+    }
+
+    #[test]
+    fn count_back_is_more_firsts_then_more_seconds_and_so_on() {
+        // Against counting each place directly, over every pair of place lists from 0–3 races
+        // with places 1–3 (equal points, so count-back decides).
+        let counts = |p: &[u32]| {
+            (1..=4)
+                .map(|k| p.iter().filter(|&&r| r == k).count())
+                .collect::<Vec<_>>()
+        };
+        let mut lists: Vec<Vec<u32>> = vec![vec![]];
+        for _ in 0..3 {
+            let longer: Vec<Vec<u32>> = lists
+                .iter()
+                .filter(|l| l.len() == lists.iter().map(Vec::len).max().unwrap())
+                .flat_map(|l| (1..=3).map(move |r| [l.clone(), vec![r]].concat()))
+                .collect();
+            lists.extend(longer);
+        }
+        let standing = |p: &[u32]| {
+            let s = Standing {
+                position: 0,
+                user_id: String::new(),
+                user_name: String::new(),
+                points: 7,
+                ranks: p.to_vec(),
+                race_points: vec![],
+                races: p.len() as u32,
+            };
+            let places = s.places();
+            (s, places)
+        };
+        for a in &lists {
+            for b in &lists {
+                // More of an earlier place wins: compare the counts, best place first.
+                let want = counts(b).cmp(&counts(a));
+                assert_eq!(order(&standing(a), &standing(b)), want, "{a:?} vs {b:?}");
+            }
+        }
+        // Far-down places cost nothing: a 10,000th place is one number, not 10,000 counts.
+        let s = standings(&spec(&[1], 1), &[board(&[("x", 10_000), ("y", 9_999)])]);
+        assert_eq!(table(&s), [(1, "y", 0), (2, "x", 0)]);
     }
 
     #[test]

@@ -225,7 +225,8 @@ async fn index(State(web): Site) -> Page {
     Ok(pages::index(&listed, &seasons, crate::util::now_ms()))
 }
 
-async fn season_page(State(web): Site, Path(id): Path<String>) -> Page {
+async fn season_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+    let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let season = web
         .ctx
         .store
@@ -233,7 +234,7 @@ async fn season_page(State(web): Site, Path(id): Path<String>) -> Page {
         .await?
         .ok_or_else(|| PageError::not_found(format!("There is no season {id:?}.")))?;
     let table = crate::service::seasons::season_table(&web.ctx, &season).await?;
-    Ok(pages::season(&season, &table))
+    Ok(pages::season(&season, &table, offset, n))
 }
 
 async fn race_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {

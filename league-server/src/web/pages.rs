@@ -376,8 +376,11 @@ pub fn racer(name: &str, places: &[(RaceRow, pb::LeaderboardRow, usize)]) -> Mar
 }
 
 /// A season: its standings (points per race and in total), its points table and the tie-breaks.
-pub fn season(season: &SeasonRow, table: &SeasonTable) -> Markup {
+pub fn season(season: &SeasonRow, table: &SeasonTable, offset: usize, n: usize) -> Markup {
     let spec = &season.spec;
+    let total = table.rows.len();
+    let rows = &table.rows[offset.min(total)..(offset + n).min(total)];
+    let page = |o: usize| format!("/seasons/{}?offset={o}&n={n}", season.id);
     let points = spec
         .points
         .iter()
@@ -402,7 +405,7 @@ pub fn season(season: &SeasonRow, table: &SeasonTable) -> Markup {
             } @else {
                 div.wide {
                     table.standings {
-                        caption { "Standings (each race: rank, then points)" }
+                        caption { (total) " racers · each race: rank, then points" }
                         thead { tr {
                             th scope="col" class="num" { "Pos." }
                             th scope="col" { "Racer" }
@@ -417,7 +420,7 @@ pub fn season(season: &SeasonRow, table: &SeasonTable) -> Markup {
                             }
                         } }
                         tbody {
-                            @for r in &table.rows {
+                            @for r in rows {
                                 tr {
                                     td.num { (r.position) }
                                     td { a href=(format!("/racers/{}", r.user_id)) { (r.user_name) } }
@@ -430,6 +433,12 @@ pub fn season(season: &SeasonRow, table: &SeasonTable) -> Markup {
                                 }
                             }
                         }
+                    }
+                }
+                @if offset > 0 || offset + n < total {
+                    nav.pages aria-label="Standings pages" {
+                        @if offset > 0 { a href=(page(offset.saturating_sub(n))) rel="prev" { "← positions " (offset.saturating_sub(n) + 1) "–" (offset) } }
+                        @if offset + n < total { a href=(page(offset + n)) rel="next" { "positions " (offset + n + 1) "–" ((offset + 2 * n).min(total)) " →" } }
                     }
                 }
             }

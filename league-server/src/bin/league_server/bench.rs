@@ -264,7 +264,10 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         ("race page, 1000 rows", format!("/races/{}?n=1000", race.id)),
         ("big screen, 10 rows", format!("/races/{}/screen", race.id)),
         ("racer", format!("/racers/{first_racer}")),
-        ("season standings (every racer)", format!("/seasons/{}", season.id)),
+        (
+            "season standings, 100 of 10,000 racers",
+            format!("/seasons/{}", season.id),
+        ),
     ];
     let mut web = Vec::new();
     for (what, path) in &pages {
