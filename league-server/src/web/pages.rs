@@ -165,6 +165,22 @@ fn settings(spec: &RaceSpec) -> Markup {
     }
 }
 
+/// Links to the previous and next `n` of `total` rows (nothing when all fit): `page(offset)` is a
+/// page's address, `what` names the rows ("places").
+fn pager(label: &str, what: &str, total: usize, offset: usize, n: usize, page: impl Fn(usize) -> String) -> Markup {
+    let prev = offset.saturating_sub(n);
+    html! {
+        @if offset > 0 || offset + n < total {
+            nav.pages aria-label=(label) {
+                @if offset > 0 { a href=(page(prev)) rel="prev" { "← " (what) " " (prev + 1) "–" (offset) } }
+                @if offset + n < total {
+                    a href=(page(offset + n)) rel="next" { (what) " " (offset + n + 1) "–" ((offset + 2 * n).min(total)) " →" }
+                }
+            }
+        }
+    }
+}
+
 /// The live events of a board's rows `offset..offset + n` in `view`.
 pub fn live_url(race_id: &str, offset: usize, n: usize, view: BoardView) -> String {
     format!("/races/{race_id}/events?offset={offset}&n={n}&view={}", view.as_str())
@@ -259,12 +275,7 @@ pub fn race(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, offset: usize
                 div #board data-live=(live_url(&race.id, offset, n, BoardView::Page)) {
                     (board(race, b, offset, n, BoardView::Page))
                 }
-                @if offset > 0 || offset + n < total {
-                    nav.pages aria-label="Leaderboard pages" {
-                        @if offset > 0 { a href=(page(offset.saturating_sub(n))) rel="prev" { "← places " (offset.saturating_sub(n) + 1) "–" (offset) } }
-                        @if offset + n < total { a href=(page(offset + n)) rel="next" { "places " (offset + n + 1) "–" ((offset + 2 * n).min(total)) " →" } }
-                    }
-                }
+                (pager("Leaderboard pages", "places", total, offset, n, page))
             }
             p { a href=(format!("/races/{}/screen", race.id)) { "Big-screen leaderboard" } " (for events: full screen, live)" }
         },
@@ -435,14 +446,84 @@ pub fn season(season: &SeasonRow, table: &SeasonTable, offset: usize, n: usize) 
                         }
                     }
                 }
-                @if offset > 0 || offset + n < total {
-                    nav.pages aria-label="Standings pages" {
-                        @if offset > 0 { a href=(page(offset.saturating_sub(n))) rel="prev" { "← positions " (offset.saturating_sub(n) + 1) "–" (offset) } }
-                        @if offset + n < total { a href=(page(offset + n)) rel="next" { "positions " (offset + n + 1) "–" ((offset + 2 * n).min(total)) " →" } }
-                    }
-                }
+                (pager("Standings pages", "positions", total, offset, n, page))
             }
         },
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::BoardRow;
+
+    fn cup() -> RaceRow {
+        RaceRow {
+            id: "race_x".into(),
+            spec: RaceSpec::time_trial("Cup <1>", "oval", 0, 0),
+            created_by: "u".into(),
+            created_at: 0,
+        }
+    }
+
+    fn board(n: usize) -> Board {
+        Board::new(
+            (0..n)
+                .map(|i| BoardRow {
+                    user_id: format!("user_{i:04}"),
+                    user_name: format!("racer {i}"),
+                    submission_id: format!("sub_{i:04}"),
+                    score_ms: 5000 + i as i64,
+                    submitted_at: 1,
+                    achieved_at: 2,
+                    off_track: 0,
+                    best_lap_ms: 5000,
+                    model_name: "m".into(),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_page_of_the_board_links_its_neighbours() {
+        let b = board(250);
+        let html = super::race(&cup(), None, &b, 100, 100, 1).into_string();
+        assert!(html.contains("<h1>Cup &lt;1&gt;</h1>"), "escaped: {html}");
+        let rows = html.matches("<tr data-racer=").count();
+        assert_eq!(rows, 100);
+        assert!(html.contains("data-racer=\"user_0100\"") && !html.contains("data-racer=\"user_0099\""));
+        assert!(
+            html.contains("href=\"/races/race_x?offset=0&amp;n=100\" rel=\"prev\">← places 1–100</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/races/race_x?offset=200&amp;n=100\" rel=\"next\">places 201–250 →</a>"),
+            "{html}"
+        );
+        assert!(html.contains("events?offset=100&amp;n=100&amp;view=page"));
+        // All on one page: no links.
+        let html = super::race(&cup(), None, &b, 0, 1000, 1).into_string();
+        assert!(!html.contains("rel=\"next\"") && !html.contains("rel=\"prev\""));
+        assert_eq!(html.matches("<tr data-racer=").count(), 250);
+        // Beyond the end: no rows, a way back.
+        let html = super::race(&cup(), None, &b, 900, 100, 1).into_string();
+        assert_eq!(html.matches("<tr data-racer=").count(), 0);
+        assert!(html.contains("rel=\"prev\""));
+    }
+
+    #[test]
+    fn the_big_screen_shows_no_links_and_ties_share_a_rank() {
+        let mut rows = board(3).rows.clone();
+        rows[1].score_ms = rows[0].score_ms;
+        let b = Board::new(rows);
+        let html = board_markup(&b);
+        assert!(!html.contains("<a "), "{html}");
+        let ranks: Vec<&str> = html.split("<td class=\"num rank\">").skip(1).map(|r| &r[..1]).collect();
+        assert_eq!(ranks, ["1", "1", "3"]);
+    }
+
+    fn board_markup(b: &Board) -> String {
+        super::board(&cup(), b, 0, 10, BoardView::Screen).into_string()
+    }
 }
