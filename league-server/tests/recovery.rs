@@ -114,12 +114,7 @@ async fn long_race(admin: &mut Clients) -> pb::Race {
         laps: 100,
         ..open_spec("Endurance", "harbour")
     };
-    admin
-        .races
-        .create_race(pb::CreateRaceRequest { spec: Some(spec) })
-        .await
-        .unwrap()
-        .into_inner()
+    create_race(admin, spec).await
 }
 
 async fn status(c: &mut Clients, id: &str) -> pb::Submission {

@@ -18,19 +18,9 @@ async fn seasons_are_managed_by_facilitators_and_read_by_anyone() {
     let (_, _, mut other) = s.user("oscar", pb::Role::Facilitator).await;
     let (_, _, mut racer) = s.user("rick", pb::Role::Racer).await;
     let mut anon = s.client(None).await;
-    let race = |c: &mut slipstream_league::client::Clients, spec: pb::RaceSpec| {
-        let mut c = c.clone();
-        async move {
-            c.races
-                .create_race(pb::CreateRaceRequest { spec: Some(spec) })
-                .await
-                .unwrap()
-                .into_inner()
-        }
-    };
-    let cup = race(&mut fac, open_spec("March cup", "oval")).await;
-    let april = race(&mut fac, open_spec("April cup", "oval")).await;
-    let secret = race(
+    let cup = create_race(&mut fac, open_spec("March cup", "oval")).await;
+    let april = create_race(&mut fac, open_spec("April cup", "oval")).await;
+    let secret = create_race(
         &mut admin,
         pb::RaceSpec {
             private: true,

@@ -147,6 +147,15 @@ pub fn open_spec(name: &str, track: &str) -> pb::RaceSpec {
     }
 }
 
+/// Create a race as `c` (a facilitator or an admin); panics with the server's message if refused.
+pub async fn create_race(c: &mut Clients, spec: pb::RaceSpec) -> pb::Race {
+    c.races
+        .create_race(pb::CreateRaceRequest { spec: Some(spec) })
+        .await
+        .unwrap_or_else(|e| panic!("creating a race: {}", e.message()))
+        .into_inner()
+}
+
 /// A model trained on the oval for 120,000 steps (trained once per test binary).
 pub fn trained_model() -> Vec<u8> {
     static MODEL: OnceLock<Vec<u8>> = OnceLock::new();

@@ -12,7 +12,7 @@ use headless_chrome::{Browser, LaunchOptions, Tab};
 use slipstream_proto::v1 as pb;
 
 use super::common::*;
-use super::create_race;
+use super::oval_race;
 
 /// The browser to drive: `SLIPSTREAM_CHROMIUM`, or chromium on PATH.
 fn chromium() -> PathBuf {
@@ -92,7 +92,7 @@ fn open(browser: &Browser, url: &str) -> Arc<Tab> {
 async fn a_browser_sees_a_new_result_without_reloading() {
     let s = TestServer::start(1).await;
     let mut admin = s.admin().await;
-    let race = create_race(&mut admin, "Finals night", false).await;
+    let race = oval_race(&mut admin, "Finals night", false).await;
     let (_, _, mut alice) = s.user("alice", pb::Role::Racer).await;
     let trained = tokio::task::spawn_blocking(trained_model).await.unwrap();
 

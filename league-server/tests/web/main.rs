@@ -62,25 +62,20 @@ struct League {
 }
 
 /// A race on the oval, open now, with a description that needs escaping.
-pub(crate) async fn create_race(admin: &mut slipstream_league::client::Clients, name: &str, private: bool) -> pb::Race {
+pub(crate) async fn oval_race(admin: &mut slipstream_league::client::Clients, name: &str, private: bool) -> pb::Race {
     let spec = pb::RaceSpec {
         private,
         description: "Three trials <b>on the oval</b>".into(),
         ..open_spec(name, "oval")
     };
-    admin
-        .races
-        .create_race(pb::CreateRaceRequest { spec: Some(spec) })
-        .await
-        .unwrap()
-        .into_inner()
+    create_race(admin, spec).await
 }
 
 async fn league() -> League {
     let s = TestServer::start(1).await;
     let mut admin = s.admin().await;
-    let public = create_race(&mut admin, "Spring Cup", false).await;
-    let private = create_race(&mut admin, "Secret Invitational", true).await;
+    let public = oval_race(&mut admin, "Spring Cup", false).await;
+    let private = oval_race(&mut admin, "Secret Invitational", true).await;
     let (alice, _, mut alice_c) = s.user("alice", pb::Role::Racer).await;
     let (_, _, mut bob_c) = s.user("bob", pb::Role::Racer).await;
     let trained = tokio::task::spawn_blocking(trained_model).await.unwrap();
