@@ -416,7 +416,9 @@ pub fn season(season: &SeasonRow, table: &SeasonTable, offset: usize, n: usize) 
             } @else {
                 div.wide {
                     table.standings {
-                        caption { (total) " racers · each race: rank, then points" }
+                        caption {
+                            (total) @if total == 1 { " racer" } @else { " racers" } " · each race: rank, then points"
+                        }
                         thead { tr {
                             th scope="col" class="num" { "Pos." }
                             th scope="col" { "Racer" }

@@ -159,6 +159,37 @@ async fn a_browser_sees_a_new_result_without_reloading() {
         );
         assert_eq!(href, format!("/submissions/{}", sub.id).as_str());
     });
+    // The submission's page shows its replay, and a season of the race its standings.
+    let season = admin
+        .seasons
+        .create_season(pb::CreateSeasonRequest {
+            spec: Some(pb::SeasonSpec {
+                name: "Finals season".into(),
+                race_ids: vec![race.id.clone()],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    tokio::task::block_in_place(|| {
+        let sub_url = format!("{}/submissions/{}", s.addr, sub.id);
+        page.navigate_to(&sub_url).unwrap().wait_until_navigated().unwrap();
+        assert!(
+            wait_until(
+                &page,
+                "document.querySelector('figure.replay img').naturalWidth > 0",
+                Duration::from_secs(20)
+            ),
+            "the replay GIF loads"
+        );
+        screenshot(&page, "submission.png");
+        let season_url = format!("{}/seasons/{}", s.addr, season.id);
+        page.navigate_to(&season_url).unwrap().wait_until_navigated().unwrap();
+        let standings = js(&page, "document.querySelector('table.standings tbody').textContent");
+        assert!(standings.as_str().unwrap().contains("alice"), "{standings}");
+        screenshot(&page, "season.png");
+    });
     drop(browser);
     s.stop().await;
 }
