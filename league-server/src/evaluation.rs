@@ -72,7 +72,13 @@ pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
         max_frames: Some(REPLAY_MAX_FRAMES),
         ..ReplayOptions::default()
     };
-    let title = format!("{} — race {}", run.track_name, run.race_id);
+    // Short enough for the 480-pixel map's title line (a race id or an upload's hash is not).
+    let track_name = if crate::ctx::upload_sha(&run.track_name).is_some() {
+        "uploaded track"
+    } else {
+        run.track_name.as_str()
+    };
+    let title = format!("{track_name}{}", if run.reverse { ", reversed" } else { "" });
     let mut r = ReplayRenderer::new(Arc::new(track), rows, &title, opts).map_err(|e| e.to_string())?;
     let mut gif = Vec::new();
     write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
