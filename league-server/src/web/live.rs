@@ -12,7 +12,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 
@@ -23,7 +23,7 @@ use crate::ctx::stopped;
 pub async fn events(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
-    Query(q): Query<BoardQuery>,
+    q: BoardQuery,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
     let ctx = web.ctx.clone();
     let race = public_race(&ctx, &id).await?;

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -151,6 +151,20 @@ pub struct BoardQuery {
     view: BoardView,
 }
 
+/// A page's query string, or a 400 page naming what is wrong in it (e.g. `offset: invalid digit`).
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoardQuery {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, PageError> {
+        Query::<BoardQuery>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| q)
+            .map_err(|e| PageError {
+                status: StatusCode::BAD_REQUEST,
+                message: e.body_text(),
+            })
+    }
+}
+
 impl BoardQuery {
     /// The rows asked for: `n` (0 = `default`) checked against `max`, from `offset`.
     fn window(&self, default: usize, max: usize) -> Result<(usize, usize), PageError> {
@@ -225,7 +239,7 @@ async fn index(State(web): Site) -> Page {
     Ok(pages::index(&listed, &seasons, crate::util::now_ms()))
 }
 
-async fn season_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+async fn season_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
     let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let season = web
         .ctx
@@ -237,7 +251,7 @@ async fn season_page(State(web): Site, Path(id): Path<String>, Query(q): Query<B
     Ok(pages::season(&season, &table, offset, n))
 }
 
-async fn race_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
     let race = public_race(&web.ctx, &id).await?;
     let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
@@ -252,7 +266,7 @@ async fn race_page(State(web): Site, Path(id): Path<String>, Query(q): Query<Boa
     ))
 }
 
-async fn screen_page(State(web): Site, Path(id): Path<String>, Query(q): Query<BoardQuery>) -> Page {
+async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
     let race = public_race(&web.ctx, &id).await?;
     let (_, n) = q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;

@@ -189,6 +189,16 @@ async fn a_browser_sees_a_new_result_without_reloading() {
         let standings = js(&page, "document.querySelector('table.standings tbody').textContent");
         assert!(standings.as_str().unwrap().contains("alice"), "{standings}");
         screenshot(&page, "season.png");
+        page.navigate_to(&format!("{}/", s.addr))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        let listed = js(&page, "document.querySelector('main').textContent");
+        assert!(
+            listed.as_str().unwrap().contains("Finals night") && listed.as_str().unwrap().contains("Finals season"),
+            "{listed}"
+        );
+        screenshot(&page, "index.png");
     });
     drop(browser);
     s.stop().await;

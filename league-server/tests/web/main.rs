@@ -212,6 +212,19 @@ async fn pages_show_public_races_their_rankings_and_nothing_private() {
     let bad = get(s, &format!("/races/{}?n=5000", l.public.id)).await;
     assert_eq!(bad.status, 400);
     assert!(bad.text().contains("n: expected 1–1000"), "{}", bad.text());
+    for (query, field) in [("offset=abc", "offset"), ("n=-1", "n"), ("view=huge", "view")] {
+        for page in ["", "/screen", "/events"] {
+            let bad = get(s, &format!("/races/{}{page}?{query}", l.public.id)).await;
+            assert_eq!(bad.status, 400, "{page}?{query}");
+            assert!(
+                bad.text().contains(field) && bad.text().contains("<h1>400"),
+                "{page}?{query}: {}",
+                bad.text()
+            );
+        }
+    }
+    let bad = get(s, &format!("/seasons/{}?offset=x", l.season.id)).await;
+    assert_eq!(bad.status, 400);
 
     // The big screen: the board large, live, without links.
     let screen = get(s, &format!("/races/{}/screen", l.public.id)).await;
