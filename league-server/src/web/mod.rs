@@ -152,7 +152,7 @@ pub struct BoardQuery {
 }
 
 /// A page's query string, or a 400 page naming what is wrong in it (e.g. `offset: invalid digit`).
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BoardQuery {
+impl<S: Send + Sync> FromRequestParts<S> for BoardQuery {
     type Rejection = PageError;
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, PageError> {
         Query::<BoardQuery>::from_request_parts(parts, state)
