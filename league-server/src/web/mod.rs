@@ -181,7 +181,7 @@ async fn public_race(ctx: &Ctx, id: &str) -> Result<RaceRow, PageError> {
 
 /// A submission the public may see — the one holding its racer's place on a public race's
 /// leaderboard — with its race, the board and its place on it; otherwise 404.
-async fn public_submission(ctx: &Ctx, id: &str) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
+async fn ranked_submission(ctx: &Ctx, id: &str) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
     let not_found = || PageError::not_found(format!("There is no ranked submission {id:?} on a public race."));
     let sub = ctx.store.submission(id).await?.ok_or_else(not_found)?;
     let race = visible_race(ctx, None, &sub.race_id).await.map_err(|_| not_found())?;
@@ -275,12 +275,12 @@ async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) ->
 }
 
 async fn submission_page(State(web): Site, Path(id): Path<String>) -> Page {
-    let (sub, race, board, place) = public_submission(&web.ctx, &id).await?;
+    let (sub, race, board, place) = ranked_submission(&web.ctx, &id).await?;
     Ok(pages::submission(&sub, &race, &board, place))
 }
 
 async fn replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
-    let (sub, ..) = public_submission(&web.ctx, &id).await?;
+    let (sub, ..) = ranked_submission(&web.ctx, &id).await?;
     if sub.replay_sha256.is_empty() {
         return Err(PageError::not_found("This evaluation has no replay."));
     }
