@@ -43,6 +43,57 @@ pub struct EnvConfig {
     pub physics_substeps: u32,
     /// Worker threads stepping the cars (1 = on the caller's thread).
     pub threads: usize,
+    /// Head-to-head: cars in groups sharing one world (1 = every car alone).
+    pub group: GroupConfig,
+}
+
+/// Head-to-head racing: the environment's cars in consecutive groups of [`GroupConfig::size`]
+/// (cars `0..size` are group 0, and so on) drive on one track at the same time. Each car's rivals
+/// are gathered like bot cars into its objects, so its lidar and camera see them, DeepRacer's
+/// collision rule applies (a wheel inside a car ahead: the follower crashed), and the reward
+/// parameters list them. A car held after an incident, or parked after its last lap, is a ghost:
+/// the others neither see nor hit it. A group never spans two worker threads, so the thread count
+/// cannot change a result.
+///
+/// In a race, the cars start on a grid behind the start line: seat `i` (the car's index within
+/// its group) [`GroupConfig::stagger_m`] × i behind it, seats alternating between the left and the
+/// right lane line (seat 0 on the left). Every car's laps are counted from the line, so cars
+/// behind it drive their gap to the line first. A head-to-head race is `continuous` on closed
+/// tracks, with the objects of a time trial (the rivals are the objects).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Cars per group (1–[`GroupConfig::MAX_SIZE`]).
+    pub size: usize,
+    /// Distance between consecutive grid places along the track, m (DeepRacer's 0.75).
+    pub stagger_m: f64,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        Self {
+            size: 1,
+            stagger_m: 0.75,
+        }
+    }
+}
+
+impl GroupConfig {
+    /// The most cars in one group (each car sees the others as objects).
+    pub const MAX_SIZE: usize = crate::params::MAX_OBJECTS + 1;
+
+    /// Groups of `size` cars on DeepRacer's grid.
+    pub fn of(size: usize) -> Self {
+        Self {
+            size,
+            ..Self::default()
+        }
+    }
+
+    /// Whether cars share worlds.
+    pub fn is_head_to_head(&self) -> bool {
+        self.size > 1
+    }
 }
 
 impl EnvConfig {
@@ -61,6 +112,7 @@ impl EnvConfig {
             agent_dt: 1.0 / 15.0,
             physics_substeps: 4,
             threads: 1,
+            group: GroupConfig::default(),
         }
     }
 
@@ -104,10 +156,51 @@ impl EnvConfig {
                 format!("expected 1–1000, got {}", self.physics_substeps),
             ));
         }
+        self.validate_group()?;
         if !(1..=256).contains(&self.threads) {
             return Err(SimError::config(
                 "threads",
                 format!("expected 1–256, got {}", self.threads),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_group(&self) -> Result<(), SimError> {
+        let g = &self.group;
+        if !(1..=GroupConfig::MAX_SIZE).contains(&g.size) {
+            return Err(SimError::config(
+                "group.size",
+                format!("expected 1–{} cars per group, got {}", GroupConfig::MAX_SIZE, g.size),
+            ));
+        }
+        if !(g.stagger_m.is_finite() && (0.0..=10.0).contains(&g.stagger_m)) {
+            return Err(SimError::config(
+                "group.stagger_m",
+                format!("expected a distance in [0, 10] m, got {}", g.stagger_m),
+            ));
+        }
+        if !g.is_head_to_head() {
+            return Ok(());
+        }
+        if !matches!(self.scenario, Scenario::TimeTrial) {
+            return Err(SimError::config(
+                "scenario",
+                "head-to-head groups race without boxes or bot cars (the rivals are the objects)",
+            ));
+        }
+        if let Mode::Race(r) = &self.mode
+            && !r.continuous
+        {
+            return Err(SimError::config(
+                "mode.continuous",
+                "a head-to-head race drives its laps continuously (cars cannot restart trials alone)",
+            ));
+        }
+        if let Some((i, t)) = self.tracks.iter().enumerate().find(|(_, t)| !t.is_closed()) {
+            return Err(SimError::config(
+                format!("tracks[{i}]"),
+                format!("head-to-head groups need closed tracks; {} is open", t.name()),
             ));
         }
         Ok(())

@@ -185,11 +185,20 @@ impl VecEnv {
             Some((c, stereo)) => Some(Arc::new(Camera::new(c.clone(), stereo, &cfg.tracks)?)),
             None => None,
         };
+        let group = cfg.group.size;
+        if !num_cars.is_multiple_of(group) {
+            return Err(SimError::config(
+                "num_cars",
+                format!("expected a multiple of group.size ({group}) cars, got {num_cars}"),
+            ));
+        }
         let image_len = cfg.obs.image_len();
-        let threads = cfg.threads.min(num_cars);
+        // Shards hold whole head-to-head groups (a group shares one world).
+        let groups = num_cars / group;
+        let threads = cfg.threads.min(groups);
         let mut shards = Vec::with_capacity(threads);
         for t in 0..threads {
-            let range = (num_cars * t / threads)..(num_cars * (t + 1) / threads);
+            let range = (groups * t / threads * group)..(groups * (t + 1) / threads * group);
             let io = Arc::new(Mutex::new(ShardIo::new(range.len(), obs_dim, image_len)));
             let app = Box::new(world::build_shard(
                 &cfg,

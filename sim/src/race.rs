@@ -120,6 +120,26 @@ impl<L: Lap> Laps for [L] {
     }
 }
 
+/// Places in a head-to-head race (one per car, in the order given): more completed laps are
+/// ahead; among cars with as many, the one that completed its last lap earlier (the sum of its
+/// completed laps' times, penalty holds included — in a continuous race, the moment it crossed the
+/// line) is ahead. A car's place is 1 + the cars strictly ahead of it, so exactly equal cars share
+/// a place (1, 1, 3).
+pub fn finishing_places<L: Lap>(races: &[&[L]]) -> Vec<u32> {
+    let key = |laps: &[L]| {
+        let done = laps.completed_laps();
+        let at: L::Time = laps.iter().filter(|l| l.completed()).map(Lap::time).sum();
+        (done, at)
+    };
+    let keys: Vec<_> = races.iter().map(|l| key(l)).collect();
+    keys.iter()
+        .map(|(laps, at)| {
+            let ahead = keys.iter().filter(|(l, t)| l > laps || (l == laps && t < at)).count();
+            1 + ahead as u32
+        })
+        .collect()
+}
+
 /// A car's race, as [`crate::VecEnv::race_results`] reports it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RaceResult {
@@ -215,6 +235,26 @@ mod tests {
                 EpisodeStatus::TimeUp
             },
         }
+    }
+
+    #[test]
+    fn finishing_places_rank_laps_then_the_time_the_last_lap_ended() {
+        let winner = [Ms(10_000, true), Ms(9_000, true)];
+        let second = [Ms(9_500, true), Ms(9_600, true)];
+        // Fastest lap of all but only one lap completed: behind every car that completed two.
+        let one_lap = [Ms(8_000, true), Ms(3_000, false)];
+        let none: [Ms; 1] = [Ms(30_000, false)];
+        let tie = [Ms(9_000, true), Ms(10_000, true)];
+        assert_eq!(
+            finishing_places::<Ms>(&[&second, &one_lap, &winner, &none]),
+            vec![2, 3, 1, 4]
+        );
+        // Equal cars share a place, and the next place is skipped.
+        assert_eq!(finishing_places::<Ms>(&[&winner, &tie, &second]), vec![1, 1, 3]);
+        // The incomplete lap's time does not count.
+        let slow_dnf = [Ms(8_000, true), Ms(90_000, false)];
+        assert_eq!(finishing_places::<Ms>(&[&slow_dnf, &one_lap]), vec![1, 1]);
+        assert_eq!(finishing_places::<Ms>(&[]), Vec::<u32>::new());
     }
 
     #[derive(Clone, Copy)]

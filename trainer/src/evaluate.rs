@@ -69,7 +69,7 @@ pub struct EvalReport {
 }
 
 impl EvalReport {
-    fn new(track: String, race: RaceResult, steps: u64) -> Self {
+    pub(crate) fn new(track: String, race: RaceResult, steps: u64) -> Self {
         let laps = race.laps.as_slice();
         EvalReport {
             track,

@@ -3,9 +3,10 @@
 //!
 //! A *shard* is one headless bevy [`SubApp`] (bevy_app + bevy_ecs, no renderer, no window) holding a
 //! contiguous block of the environment's cars. [`crate::env::VecEnv`] steps several shards in
-//! parallel, one per worker thread. Cars never interact across episodes, so sharding changes
-//! nothing in the results: every car's computation reads only its own entities, which is why
-//! trajectories are bit-identical whatever the thread count.
+//! parallel, one per worker thread. Cars interact only within a head-to-head group
+//! ([`crate::config::GroupConfig`]), and a group always lies within one shard, so sharding changes
+//! nothing in the results: every car's computation reads only its own entities and its group's,
+//! which is why trajectories are bit-identical whatever the thread count.
 //!
 //! # One step ([`SimStep`])
 //!
@@ -16,8 +17,8 @@
 //! | 1 | Act | [`systems::apply_actions`] | read this step's actions into each car's [`Controls`] |
 //! | 2 | Objects | [`systems::move_bots`] | bot cars drive on and change lanes |
 //! | 3 | Drive | [`systems::drive`] | integrate the car dynamics with fixed sub-steps |
-//! | 4 | Gather | [`systems::gather_objects`] | copy each car's object footprints into [`Nearby`] |
-//! | 5 | Locate | [`systems::locate`] | project onto the centre line, wheels on/off the road |
+//! | 4 | Locate | [`systems::locate`] | project onto the centre line, wheels on/off the road |
+//! | 5 | Gather | [`systems::gather_objects`] | copy each car's object footprints (and its rivals', head-to-head) into [`Nearby`] |
 //! | 6 | Judge | [`systems::judge`] | progress, collisions, termination, race laps and penalties |
 //! | 7 | Score | [`systems::score`] | DeepRacer parameters and the in-simulator reward |
 //! | 8 | Output | [`systems::write_outputs`] | rewards, flags, params, info into the shard's I/O buffers |
@@ -54,7 +55,7 @@ use crate::action::Action;
 use crate::buffers::StepInfo;
 use crate::camera::{Camera, Randomization, RenderScratch};
 use crate::car::{CarModel, CarState, Command};
-use crate::config::{EnvConfig, TrackSchedule};
+use crate::config::{EnvConfig, GroupConfig, TrackSchedule};
 use crate::episode::{EpisodeState, Mode, RaceState};
 use crate::math::{Obb, Vec2};
 use crate::objects::{ObjectState, Scenario};
@@ -210,6 +211,19 @@ impl Default for Nearby {
     }
 }
 
+/// A car's place in its head-to-head group (head-to-head environments only).
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Seat {
+    /// The group's index within this shard ([`Groups`]).
+    pub group: u32,
+    /// The car's index within its group (its grid place).
+    pub seat: u32,
+}
+
+/// Every head-to-head group of the shard: its cars in seat order.
+#[derive(Resource, Debug, Default)]
+pub struct Groups(pub Vec<Vec<Entity>>);
+
 /// An obstacle or bot car belonging to one car's episode.
 #[derive(Component, Clone, Debug)]
 #[relationship(relationship_target = CarObjects)]
@@ -255,6 +269,8 @@ pub struct Settings {
     pub substeps: u32,
     /// Cars in the whole environment.
     pub num_cars: usize,
+    /// Head-to-head groups (size 1: every car alone).
+    pub group: GroupConfig,
     pub action_space: crate::action::ActionSpace,
 }
 
@@ -359,6 +375,7 @@ pub fn build_shard(
         agent_dt: cfg.agent_dt,
         substeps: cfg.physics_substeps,
         num_cars,
+        group: cfg.group.clone(),
         action_space: cfg.action_space.clone(),
     });
     app.insert_resource(Seed(0));
@@ -377,8 +394,8 @@ pub fn build_shard(
             systems::apply_actions,             // 1. Act
             systems::move_bots,                 // 2. Objects
             systems::drive,                     // 3. Drive
-            systems::gather_objects::<AllCars>, // 4. Gather
-            systems::locate,                    // 5. Locate
+            systems::locate,                    // 4. Locate
+            systems::gather_objects::<AllCars>, // 5. Gather
             systems::judge,                     // 6. Judge
             systems::score::<AllCars>,          // 7. Score
             systems::write_outputs::<AllCars>,  // 8. Output
@@ -422,6 +439,8 @@ fn observe() -> ScheduleConfigs<ScheduleSystem> {
 
 fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize, camera: bool) {
     let objects = cfg.scenario.object_count();
+    let group = cfg.group.size;
+    let mut groups = Groups::default();
     let race = matches!(cfg.mode, Mode::Race(_));
     let laps = match &cfg.mode {
         Mode::Race(r) => r.laps,
@@ -446,8 +465,20 @@ fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize, ca
             },
             Score::default(),
         ));
-        if objects > 0 {
+        if objects > 0 || group > 1 {
             e.insert(Nearby::default());
+        }
+        if group > 1 {
+            // Shards start at a group boundary (`VecEnv::new`).
+            let (g, seat) = (local / group, local % group);
+            e.insert(Seat {
+                group: g as u32,
+                seat: seat as u32,
+            });
+            if seat == 0 {
+                groups.0.push(Vec::with_capacity(group));
+            }
+            groups.0[g].push(e.id());
         }
         if camera {
             e.insert(CameraRandom::default());
@@ -467,4 +498,5 @@ fn spawn_cars(world: &mut World, cfg: &EnvConfig, first: usize, count: usize, ca
             ));
         }
     }
+    world.insert_resource(groups);
 }

@@ -4,8 +4,8 @@
 use bevy_ecs::prelude::*;
 
 use super::{
-    CameraRandom, CameraScratch, Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Io, Nearby, ObjectOf, Race,
-    Score, Seed, SenseScratch, Settings, SimObject, Stage, TrackPose,
+    CameraRandom, CameraScratch, Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Groups, Io, Nearby, ObjectOf,
+    Race, Score, Seat, Seed, SenseScratch, Settings, SimObject, Stage, TrackPose,
 };
 use crate::action::{Action, ActionSpace};
 use crate::buffers::StepInfo;
@@ -79,19 +79,22 @@ pub fn drive(settings: Res<Settings>, mut cars: Query<(&Controls, &mut Car, Opti
     }
 }
 
-/// Copy each car's object footprints for this step.
+/// Copy each car's object footprints for this step; head-to-head, its rivals' after them (after
+/// Locate: a rival is described where it is this step).
 pub fn gather_objects<F: CarFilter>(
     settings: Res<Settings>,
-    mut cars: Query<(&CarObjects, &Episode, &mut Nearby)>,
+    groups: Res<Groups>,
+    mut cars: Query<(Entity, Option<&CarObjects>, Option<&Seat>, &Episode, &mut Nearby)>,
     objects: Query<&SimObject>,
+    rivals: Query<(&Car, &TrackPose, Option<&Race>)>,
 ) {
-    let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_));
-    for (objs, ep, mut near) in &mut cars {
+    let is_bot = matches!(settings.scenario, Scenario::HeadToBot(_)) || settings.group.is_head_to_head();
+    for (me, objs, seat, ep, mut near) in &mut cars {
         if !F::visits(ep) {
             continue;
         }
         let mut n = 0;
-        for &e in objs.entities() {
+        for &e in objs.map_or(&[][..], CarObjects::entities) {
             if let Ok(o) = objects.get(e) {
                 let k = o.slot as usize;
                 if k < MAX_OBJECTS {
@@ -101,8 +104,39 @@ pub fn gather_objects<F: CarFilter>(
                 }
             }
         }
+        if let Some(seat) = seat {
+            for &e in &groups.0[seat.group as usize] {
+                let Ok((car, pose, race)) = rivals.get(e) else { continue };
+                // A held or parked rival is a ghost (and a car is not its own rival).
+                if e == me || n >= MAX_OBJECTS || race.is_some_and(|r| r.0.finished || r.0.hold.is_some()) {
+                    continue;
+                }
+                let state = rival_state(&settings.tracks[car.track as usize], &settings.model, &car.state, pose);
+                near.states[n] = state;
+                near.obbs[n] = state.obb;
+                n += 1;
+            }
+        }
         near.n = n;
         near.is_bot = is_bot;
+    }
+}
+
+/// A rival car described as a bot car: where it is along the track, its lane, speed and footprint.
+fn rival_state(track: &Track, model: &CarModel, car: &CarState, pose: &TrackPose) -> ObjectState {
+    let o = &pose.origin;
+    let (hl, hr) = track.half_widths(o.seg, o.t);
+    let half = if o.lateral >= 0.0 { hl } else { hr };
+    let lane = o.lateral / half.max(1e-9);
+    ObjectState {
+        s: o.s,
+        lane,
+        target_lane: lane,
+        speed: car.speed(),
+        next_change: 0.0,
+        obb: model.footprint(car),
+        heading: car.heading,
+        seg: o.seg,
     }
 }
 
@@ -142,15 +176,16 @@ pub fn locate(settings: Res<Settings>, mut cars: Query<(&Car, &mut TrackPose)>) 
 
 /// Whether the car has hit an object that counts, as DeepRacer tests it: a wheel (centre) inside
 /// the object's rectangle — any box, or a bot car ahead of the car (running into a car from
-/// behind is the follower's fault).
-fn contact(track: &Track, model: &CarModel, car: &CarState, ref_s: f64, near: &Nearby) -> bool {
+/// behind is the follower's fault). `s` is where the car is along the track: DeepRacer's reference
+/// point against a bot car's centre; head-to-head, the car's origin against its rival's (so of two
+/// cars touching exactly one — the one behind — is at fault).
+fn contact(track: &Track, model: &CarModel, car: &CarState, s: f64, near: &Nearby) -> bool {
     if near.n == 0 {
         return false;
     }
     let wheels = model.wheels(car);
     (0..near.n).any(|k| {
-        wheels.iter().any(|&w| near.obbs[k].contains(w))
-            && (!near.is_bot || track.delta_s(ref_s, near.states[k].s) > 0.0)
+        wheels.iter().any(|&w| near.obbs[k].contains(w)) && (!near.is_bot || track.delta_s(s, near.states[k].s) > 0.0)
     })
 }
 
@@ -234,7 +269,11 @@ pub fn judge(
                 track,
                 &settings.model,
                 &car.state,
-                pose.reference.s,
+                if settings.group.is_head_to_head() {
+                    pose.origin.s
+                } else {
+                    pose.reference.s
+                },
                 near.unwrap_or(&NO_OBJECTS),
             ),
             track_length: track.length(),
@@ -287,8 +326,8 @@ fn fill_params(
     pose: &TrackPose,
     ep: &EpisodeState,
     near: &Nearby,
-    bots: bool,
 ) {
+    let bots = near.is_bot;
     let r = &pose.reference;
     let (hl, hr) = track.half_widths(r.seg, r.t);
     let [a, b] = track.closest_waypoints(r);
@@ -359,7 +398,6 @@ pub fn score<F: CarFilter>(
             pose,
             &ep.state,
             near.unwrap_or(&NO_OBJECTS),
-            matches!(settings.scenario, Scenario::HeadToBot(_)),
         );
         if ep.stage == Stage::Fresh || ep.state.status == EpisodeStatus::Pause {
             // DeepRacer calls the reward function only while the car drives.
@@ -643,12 +681,13 @@ pub fn begin_episodes(
         &mut TrackPose,
         &mut Episode,
         Option<&mut Race>,
+        Option<&Seat>,
     )>,
 ) {
     let need_quad = settings.lidar.is_some();
     let num_tracks = settings.tracks.len() as u64;
     let train = matches!(settings.mode, Mode::Train(_));
-    for (idx, mut car, mut controls, mut pose, mut ep, race) in &mut cars {
+    for (idx, mut car, mut controls, mut pose, mut ep, race, seat) in &mut cars {
         let restart = ep.stage == Stage::Restart;
         // A training episode that ended, or a race's trial that ended with trials left.
         let next = if train {
@@ -690,7 +729,18 @@ pub fn begin_episodes(
         };
         let car = &mut *car;
         car.track = ti as u16;
-        let seg = place_on_centerline(track, &mut car.state, start_s, 0);
+        let seg = match seat {
+            // A head-to-head race's grid (see `GroupConfig`).
+            Some(seat) if !train => {
+                let i = f64::from(seat.seat);
+                let lane = if seat.seat % 2 == 0 { 0.5 } else { -0.5 };
+                let s = track.wrap_s(start_s - settings.group.stagger_m * i);
+                let (p, heading, seg) = track.lane_point(s, lane, 0);
+                car.state = CarState::at_rest(p, heading);
+                seg
+            }
+            _ => place_on_centerline(track, &mut car.state, start_s, 0),
+        };
         pose.origin.seg = seg;
         locate_one(track, &settings.model, need_quad, &car.state, &mut pose);
         let mut st = EpisodeState::new(mix_seed(&[seed.0, g, number]));

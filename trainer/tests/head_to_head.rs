@@ -1,0 +1,95 @@
+//! Head-to-head matches between models: repeatable to the bit, one trace per seat, and models that
+//! cannot share a world refused with the seat named. (Who wins between a trained and an untrained
+//! model is checked end to end in `tests/`, where a model is trained.)
+
+use std::sync::Arc;
+
+use slipstream_sim::sensors::LidarConfig;
+use slipstream_sim::track::ValidateOptions;
+use slipstream_sim::{ObsConfig, RaceConfig, Track};
+use slipstream_trainer::config::ActionSpaceConfig;
+use slipstream_trainer::model::{Model, ModelSpec};
+use slipstream_trainer::network::NetworkSpec;
+use slipstream_trainer::{EvalOptions, race_match};
+use tch::Device;
+
+fn spec() -> ModelSpec {
+    ModelSpec {
+        sensor: ObsConfig::Lidar(LidarConfig::default()),
+        action_space: ActionSpaceConfig::default(),
+        network: NetworkSpec::default(),
+        car: slipstream_sim::CarParams::default(),
+        agent_dt: 1.0 / 15.0,
+        physics_substeps: 4,
+    }
+}
+
+fn model(seed: i64, spec: ModelSpec) -> Model {
+    tch::manual_seed(seed);
+    Model::new(spec, -0.5, false, Device::Cpu)
+}
+
+fn options() -> EvalOptions {
+    EvalOptions {
+        race: RaceConfig {
+            laps: 1,
+            number_of_resets: 10_000,
+            max_time_s: 20.0,
+            ..Default::default()
+        },
+        seed: 5,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
+    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
+    let (a, b) = (model(1, spec()), model(2, spec()));
+    let dir = tempfile::tempdir().unwrap();
+    let traces = [dir.path().join("seat0.csv"), dir.path().join("seat1.csv")];
+    let first = race_match(&[&a, &b], track.clone(), "oval", &options(), &traces).unwrap();
+    let again = race_match(&[&a, &b], track.clone(), "oval", &options(), &[]).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first.seats.len(), 2);
+    assert_eq!(first.places.len(), 2);
+    assert!(first.places.iter().all(|p| (1..=2).contains(p)));
+    // Untrained models do not finish a lap in 20 s: the time limit ends the race for both.
+    assert_eq!(first.steps, 300);
+    for (seat, p) in traces.iter().enumerate() {
+        let text = std::fs::read_to_string(p).unwrap();
+        let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+        // The prepare row and one row per step.
+        assert_eq!(rows.len(), 301, "seat {seat}");
+        assert_eq!(
+            first.seats[seat].off_track,
+            first.seats[seat].laps.iter().map(|l| l.off_track).sum::<u32>()
+        );
+    }
+    // Swapping the grid swaps the cars' starting places: a different race.
+    let swapped = race_match(&[&b, &a], track, "oval", &options(), &[]).unwrap();
+    assert_ne!(swapped.seats[0], first.seats[1]);
+}
+
+#[test]
+fn models_that_cannot_share_a_world_are_refused_naming_the_seat() {
+    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
+    let a = model(1, spec());
+    let mut camera = spec();
+    camera.sensor = ObsConfig::default();
+    let b = model(2, camera);
+    let e = race_match(&[&a, &a, &b], track.clone(), "oval", &options(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("models[2]") && e.contains("sensor"), "{e}");
+    let e = race_match(&[&a], track.clone(), "oval", &options(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("2–17 models"), "{e}");
+    let mut opts = options();
+    opts.scenario = slipstream_sim::Scenario::HeadToBot(Default::default());
+    let e = race_match(&[&a, &a], track, "oval", &opts, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("scenario"), "{e}");
+}
