@@ -4,6 +4,7 @@ use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint};
 
+use slipstream_proto::v1::head_to_head_service_client::HeadToHeadServiceClient;
 use slipstream_proto::v1::leaderboard_service_client::LeaderboardServiceClient;
 use slipstream_proto::v1::model_service_client::ModelServiceClient;
 use slipstream_proto::v1::race_service_client::RaceServiceClient;
@@ -48,6 +49,7 @@ pub struct Clients {
     pub submissions: SubmissionServiceClient<I>,
     pub leaderboards: LeaderboardServiceClient<I>,
     pub seasons: SeasonServiceClient<I>,
+    pub head_to_head: HeadToHeadServiceClient<I>,
     pub workers: WorkerServiceClient<I>,
 }
 
@@ -66,6 +68,7 @@ pub async fn connect(server: &str, token: Option<&str>) -> Result<Clients, Strin
         submissions: SubmissionServiceClient::with_interceptor(channel.clone(), t.clone()),
         leaderboards: LeaderboardServiceClient::with_interceptor(channel.clone(), t.clone()),
         seasons: SeasonServiceClient::with_interceptor(channel.clone(), t.clone()),
+        head_to_head: HeadToHeadServiceClient::with_interceptor(channel.clone(), t.clone()),
         workers: WorkerServiceClient::with_interceptor(channel, t)
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(64 << 20),

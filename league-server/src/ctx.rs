@@ -67,6 +67,10 @@ pub struct Ctx {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Races read on hot paths (leaderboard queries), briefly cached; see [`Ctx::race`].
     races: Mutex<RaceCache>,
+    /// Models' settings by file, for who can race whom (see `events.rs`).
+    pub(crate) worlds: crate::events::ModelWorlds,
+    /// The ids of events (brackets, ladders) that changed: their matches queued, raced or failed.
+    pub events: tokio::sync::broadcast::Sender<String>,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +100,8 @@ impl Ctx {
             boot_id: format!("local:{}:", crate::util::new_id("boot")),
             stopping: tokio::sync::watch::Sender::new(false),
             races: Mutex::new(RaceCache::default()),
+            worlds: Default::default(),
+            events: tokio::sync::broadcast::Sender::new(256),
         }
     }
 

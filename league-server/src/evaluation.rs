@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slipstream_trainer::{EvalOptions, Model, TrainError, evaluate};
+use slipstream_trainer::{EvalOptions, EvalReport, Model, TrainError, evaluate, race_match};
 
+use crate::matches::{MatchResult, SeatResult};
 use crate::races::RaceRun;
 use crate::ranking::{Lap, to_ms};
 
@@ -26,15 +27,29 @@ pub fn validate_model(bytes: &[u8], name: &str) -> Result<Model, TrainError> {
 /// server's request handling (nice +10 on Linux): races are batch work, while leaderboard queries,
 /// uploads and submissions are interactive, and on a small machine they share the same cores.
 pub async fn run_in_background(model_bytes: Vec<u8>, run: RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
+    in_background(move || self::run(&model_bytes, &run, wall_limit)).await
+}
+
+/// [`run_match`] on a thread of its own at a lower CPU priority (as [`run_in_background`]).
+pub async fn run_match_in_background(
+    models: Vec<Vec<u8>>,
+    run: RaceRun,
+    wall_limit: Duration,
+) -> Result<MatchResult, String> {
+    in_background(move || self::run_match(&models, &run, wall_limit)).await
+}
+
+/// Run `work` on a thread of its own at a lower CPU priority than request handling.
+async fn in_background<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("evaluation".into())
         .spawn(move || {
             lower_thread_priority();
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self::run(&model_bytes, &run, wall_limit)
-            }))
-            .unwrap_or_else(|_| Err("the evaluation crashed (a bug: please report it)".into()));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .unwrap_or_else(|_| Err("the evaluation crashed (a bug: please report it)".into()));
             // The receiver is gone if the server stopped waiting (shutdown): nothing to report then.
             let _ = tx.send(r);
         })
@@ -103,7 +118,15 @@ pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Ou
     };
     let report = evaluate(&model, Arc::new(track), &run.track_name, &opts).map_err(|e| e.to_string())?;
     let trace = std::fs::read(&trace_path).map_err(|e| format!("reading the trace: {e}"))?;
-    let laps = report
+    Ok(Outcome {
+        laps: laps_of(&report),
+        trace,
+    })
+}
+
+/// A race's laps as the league stores them.
+fn laps_of(report: &EvalReport) -> Vec<Lap> {
+    report
         .laps
         .iter()
         .map(|l| Lap {
@@ -114,6 +137,52 @@ pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Ou
             collisions: l.collisions,
             completed: l.completed,
         })
+        .collect()
+}
+
+/// Race the models of a head-to-head match (grid order) as `run` describes (its rules made
+/// continuous, its seed the match's). A model that cannot be loaded forfeits: it is placed behind
+/// every car that raced, without laps, and the others race without it (one left wins without
+/// racing). Blocking (call from a blocking thread).
+pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Result<MatchResult, String> {
+    let started = Instant::now();
+    let loaded: Vec<Option<Model>> = models
+        .iter()
+        .enumerate()
+        .map(|(seat, bytes)| {
+            validate_model(bytes, "model")
+                .map_err(|e| tracing::warn!(seat, "a model of a match forfeits: {e}"))
+                .ok()
+        })
         .collect();
-    Ok(Outcome { laps, trace })
+    let racing: Vec<usize> = (0..models.len()).filter(|&i| loaded[i].is_some()).collect();
+    let forfeit = SeatResult {
+        place: racing.len() as u32 + 1,
+        laps: vec![],
+    };
+    let mut seats = vec![forfeit; models.len()];
+    match racing.as_slice() {
+        [] => {}
+        [only] => seats[*only].place = 1,
+        _ => {
+            let cars: Vec<&Model> = racing.iter().filter_map(|&i| loaded[i].as_ref()).collect();
+            let track = run.track().map_err(|e| e.to_string())?;
+            let opts = EvalOptions {
+                race: run.rules.clone(),
+                seed: run.seed,
+                scenario: slipstream_sim::Scenario::TimeTrial,
+                reward: None,
+                trace: None,
+                deadline: Some(started + wall_limit),
+            };
+            let report = race_match(&cars, Arc::new(track), &run.track_name, &opts, &[]).map_err(|e| e.to_string())?;
+            for (k, &seat) in racing.iter().enumerate() {
+                seats[seat] = SeatResult {
+                    place: report.places[k],
+                    laps: laps_of(&report.seats[k]),
+                };
+            }
+        }
+    }
+    Ok(MatchResult { seats })
 }

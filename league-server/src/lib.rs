@@ -15,11 +15,14 @@
 
 pub mod auth;
 pub mod boards;
+pub mod brackets;
 pub mod client;
 pub mod convert;
 pub mod ctx;
 pub mod error;
 pub mod evaluation;
+pub mod events;
+pub mod matches;
 pub mod queue;
 pub mod races;
 pub mod ranking;

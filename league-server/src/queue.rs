@@ -1,7 +1,9 @@
 //! In-process evaluation workers and the lease reaper.
 //!
 //! A worker loops: lease the oldest due job, load its model and race, race it on a blocking thread
-//! (heart-beating the lease meanwhile), and record the outcome. On shutdown it stops leasing; a
+//! (heart-beating the lease meanwhile), and record the outcome. A head-to-head match's job races
+//! its models together and advances its bracket or ladder. The reaper also starts ladders' next
+//! matches (new entrants, a race that opened). On shutdown it stops leasing; a
 //! running evaluation gets `shutdown_grace` to finish, otherwise its job goes back to the queue
 //! (so nothing is lost, and a `kill -9` is recovered at the next start by requeueing the dead
 //! process's leases).
@@ -33,7 +35,7 @@ async fn worker(ctx: Arc<Ctx>, index: usize, mut shutdown: watch::Receiver<bool>
         if *shutdown.borrow() {
             return;
         }
-        match ctx.store.lease_job(&owner, lease_ms).await {
+        match ctx.store.lease_job(&owner, lease_ms, true).await {
             Ok(Some(job)) => process(&ctx, job, &mut shutdown).await,
             Ok(None) => {
                 tokio::select! {
@@ -51,6 +53,9 @@ async fn worker(ctx: Arc<Ctx>, index: usize, mut shutdown: watch::Receiver<bool>
 }
 
 async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<bool>) {
+    if !job.match_id.is_empty() {
+        return process_match(ctx, job, shutdown).await;
+    }
     let inputs = match ctx.job_inputs(&job).await {
         Ok((sub, race, model)) => ctx.model_bytes(&model).await.map(|bytes| (sub, race, bytes)),
         Err(e) => Err(e),
@@ -77,33 +82,10 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
         }
     };
     tracing::info!(job = %job.job_id, submission = %sub.id, race = %race.id, attempt = job.attempts, "evaluating");
-    let wall = ctx.cfg.eval_wall_limit;
     let started = std::time::Instant::now();
-    let mut eval = Box::pin(evaluation::run_in_background(model, run, wall));
-    let lease_ms = ctx.cfg.lease.as_millis() as i64;
-    let mut beat = tokio::time::interval(ctx.cfg.lease / 3);
-    beat.tick().await;
-    let mut stopping: Option<tokio::time::Instant> = None;
-    let outcome = loop {
-        let grace_left = stopping.map(|t| t.saturating_duration_since(tokio::time::Instant::now()));
-        tokio::select! {
-            r = &mut eval => break r,
-            _ = beat.tick() => {
-                if let Err(e) = ctx.store.heartbeat(&job.job_id, &job.lease_token, lease_ms).await {
-                    tracing::warn!(job = %job.job_id, "heartbeat failed: {e}");
-                }
-            }
-            _ = shutdown.changed(), if stopping.is_none() => {
-                stopping = Some(tokio::time::Instant::now() + ctx.cfg.shutdown_grace);
-            }
-            _ = tokio::time::sleep(grace_left.unwrap_or(Duration::MAX)), if grace_left.is_some() => {
-                tracing::warn!(job = %job.job_id, "shutting down: returning the running job to the queue");
-                if let Err(e) = ctx.store.release_job(&job.job_id, &job.lease_token).await {
-                    tracing::error!("releasing a job: {e}");
-                }
-                return;
-            }
-        }
+    let eval = evaluation::run_in_background(model, run, ctx.cfg.eval_wall_limit);
+    let Some(outcome) = supervise(ctx, &job, eval, shutdown).await else {
+        return;
     };
     match &outcome {
         Ok(o) => tracing::info!(
@@ -120,8 +102,76 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
     }
 }
 
-async fn reaper(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+/// Race a head-to-head match and record it (which advances its bracket or ladder).
+async fn process_match(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<bool>) {
+    let (m, run, models) = match ctx.match_inputs(&job.match_id).await {
+        Ok(x) => x,
+        Err(e) => {
+            if let Err(e) = ctx.finish_match(&job, Err(e.to_string())).await {
+                tracing::error!("recording a failure: {e}");
+            }
+            return;
+        }
+    };
+    ctx.event_changed(&m.event_id);
+    tracing::info!(job = %job.job_id, r#match = %m.id, cars = models.len(), attempt = job.attempts, "racing a match");
+    let race = evaluation::run_match_in_background(models, run, ctx.cfg.eval_wall_limit);
+    let Some(outcome) = supervise(ctx, &job, race, shutdown).await else {
+        return;
+    };
+    if let Err(e) = ctx.finish_match(&job, outcome).await {
+        tracing::error!(job = %job.job_id, "recording a match failed: {e}");
+    }
+}
+
+/// Wait for a job's work while heart-beating its lease. On shutdown the work gets
+/// `shutdown_grace` to finish; after that the job goes back to the queue and `None` is returned.
+async fn supervise<T>(
+    ctx: &Arc<Ctx>,
+    job: &LeasedJob,
+    work: impl std::future::Future<Output = Result<T, String>>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<Result<T, String>> {
+    let mut work = Box::pin(work);
+    let lease_ms = ctx.cfg.lease.as_millis() as i64;
+    let mut beat = tokio::time::interval(ctx.cfg.lease / 3);
+    beat.tick().await;
+    let mut stopping: Option<tokio::time::Instant> = None;
     loop {
+        let grace_left = stopping.map(|t| t.saturating_duration_since(tokio::time::Instant::now()));
+        tokio::select! {
+            r = &mut work => return Some(r),
+            _ = beat.tick() => {
+                if let Err(e) = ctx.store.heartbeat(&job.job_id, &job.lease_token, lease_ms).await {
+                    tracing::warn!(job = %job.job_id, "heartbeat failed: {e}");
+                }
+            }
+            _ = shutdown.changed(), if stopping.is_none() => {
+                stopping = Some(tokio::time::Instant::now() + ctx.cfg.shutdown_grace);
+            }
+            _ = tokio::time::sleep(grace_left.unwrap_or(Duration::MAX)), if grace_left.is_some() => {
+                tracing::warn!(job = %job.job_id, "shutting down: returning the running job to the queue");
+                if let Err(e) = ctx.store.release_job(&job.job_id, &job.lease_token).await {
+                    tracing::error!("releasing a job: {e}");
+                }
+                return None;
+            }
+        }
+    }
+}
+
+/// Reaper rounds between two ladder ticks (a round is 2 s).
+const LADDER_TICK_ROUNDS: u32 = 5;
+
+async fn reaper(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
+    let mut round = 0u32;
+    loop {
+        if round.is_multiple_of(LADDER_TICK_ROUNDS)
+            && let Err(e) = ctx.tick_ladders().await
+        {
+            tracing::error!("advancing ladders: {e}");
+        }
+        round = round.wrapping_add(1);
         match ctx.store.requeue_expired(None).await {
             Ok(failed) => {
                 for s in failed {

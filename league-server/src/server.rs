@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use slipstream_proto::v1::head_to_head_service_server::HeadToHeadServiceServer;
 use slipstream_proto::v1::leaderboard_service_server::LeaderboardServiceServer;
 use slipstream_proto::v1::model_service_server::ModelServiceServer;
 use slipstream_proto::v1::race_service_server::RaceServiceServer;
@@ -17,8 +18,8 @@ use tonic::transport::server::TcpIncoming;
 use crate::ctx::{Config, Ctx};
 use crate::error::{LeagueError, Result};
 use crate::service::{
-    models::Models, races::Races, seasons::Seasons, submissions::Leaderboards, submissions::Submissions, users::Users,
-    worker::Workers,
+    head_to_head::HeadToHead, models::Models, races::Races, seasons::Seasons, submissions::Leaderboards,
+    submissions::Submissions, users::Users, worker::Workers,
 };
 use crate::store::{Backend, Store};
 
@@ -70,6 +71,7 @@ pub async fn serve(
     health.set_serving::<SubmissionServiceServer<Submissions>>().await;
     health.set_serving::<LeaderboardServiceServer<Leaderboards>>().await;
     health.set_serving::<SeasonServiceServer<Seasons>>().await;
+    health.set_serving::<HeadToHeadServiceServer<HeadToHead>>().await;
     health.set_serving::<WorkerServiceServer<Workers>>().await;
     // Reflection in both versions: v1, and v1alpha for grpcio-reflection's Python client and older
     // grpcurl.
@@ -104,6 +106,7 @@ pub async fn serve(
         .add_service(grpc_web(SubmissionServiceServer::new(Submissions(ctx.clone()))))
         .add_service(grpc_web(LeaderboardServiceServer::new(Leaderboards(ctx.clone()))))
         .add_service(grpc_web(SeasonServiceServer::new(Seasons(ctx.clone()))))
+        .add_service(grpc_web(HeadToHeadServiceServer::new(HeadToHead(ctx.clone()))))
         .add_service(grpc_web(
             WorkerServiceServer::new(Workers(ctx.clone())).max_decoding_message_size(64 << 20),
         ))

@@ -48,7 +48,7 @@ impl WorkerService for Workers {
             .take(64)
             .collect();
         let owner = format!("remote:{}:{name}", user.id);
-        let Some(job) = self.0.store.lease_job(&owner, lease.as_millis() as i64).await? else {
+        let Some(job) = self.0.store.lease_job(&owner, lease.as_millis() as i64, false).await? else {
             return Ok(Response::new(pb::LeaseJobResponse { job: None }));
         };
         let (sub, race, model) = match self.0.job_inputs(&job).await {

@@ -2,12 +2,14 @@
 //! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue
 //! without using up an attempt (an interruption, see [`Store::requeue_expired`]), a failure is
 //! retried with exponential back-off until `max_attempts`. Each change of a job moves its
-//! submission's status along in the same transaction.
+//! subject's status along in the same transaction: a submission's evaluation, or a head-to-head
+//! match (`match_id` set, `submission_id` empty).
 
 use sqlx::AssertSqlSafe;
 
 use super::{Backend, BoardChange, RaceRow, Store, SubmissionRow};
 use crate::error::{LeagueError, Result};
+use crate::matches::MatchStatus;
 use crate::ranking::{self, Lap};
 use crate::util::{new_id, now_ms};
 
@@ -20,7 +22,10 @@ pub const MAX_INTERRUPTIONS: i64 = 10;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeasedJob {
     pub job_id: String,
+    /// The submission evaluated ('' for a match).
     pub submission_id: String,
+    /// The head-to-head match raced ('' for a submission's evaluation).
+    pub match_id: String,
     pub lease_token: String,
     pub lease_expires_at: i64,
     pub attempts: i64,
@@ -52,6 +57,57 @@ pub(super) async fn insert_job(tx: &mut sqlx::AnyConnection, submission_id: &str
     Ok(())
 }
 
+/// Queue a head-to-head match's race (inside the transaction that creates the match).
+pub(super) async fn insert_match_job(tx: &mut sqlx::AnyConnection, match_id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, submission_id, match_id, status, attempts, next_attempt_at, lease_owner, lease_token, lease_expires_at, last_error, created_at) \
+         VALUES ($1, '', $2, 'queued', 0, $3, '', '', 0, '', $3)",
+    )
+    .bind(new_id("job"))
+    .bind(match_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What a job's subject becomes when the job goes back to the queue: a submission `queued` (its
+/// attempt not counted), a match `queued`.
+async fn subject_queued(tx: &mut sqlx::AnyConnection, sub_id: &str, match_id: &str) -> Result<()> {
+    if !match_id.is_empty() {
+        return super::matches::set_status(tx, match_id, MatchStatus::Queued, "", 0).await;
+    }
+    sqlx::query(
+        "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
+    )
+    .bind(sub_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// A job's subject failed for good with `reason`.
+async fn subject_failed(
+    tx: &mut sqlx::AnyConnection,
+    sub_id: &str,
+    match_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    if !match_id.is_empty() {
+        return super::matches::set_status(tx, match_id, MatchStatus::Failed, reason, now).await;
+    }
+    sqlx::query(
+        "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
+    )
+    .bind(reason)
+    .bind(now)
+    .bind(sub_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// After a failed attempt: queue the job again after a back-off, or fail it (and its submission)
 /// for good. Returns whether it failed for good.
 #[allow(clippy::too_many_arguments)]
@@ -59,6 +115,7 @@ async fn retry_or_fail(
     tx: &mut sqlx::AnyConnection,
     job_id: &str,
     sub_id: &str,
+    match_id: &str,
     attempts: i64,
     reason: &str,
     max_attempts: i64,
@@ -71,14 +128,8 @@ async fn retry_or_fail(
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
-        )
-        .bind(format!("evaluation failed after {attempts} attempt(s): {reason}"))
-        .bind(now)
-        .bind(sub_id)
-        .execute(&mut *tx)
-        .await?;
+        let reason = format!("evaluation failed after {attempts} attempt(s): {reason}");
+        subject_failed(tx, sub_id, match_id, &reason, now).await?;
         Ok(true)
     } else {
         let delay = backoff_ms.saturating_mul(1 << (attempts - 1).clamp(0, 20));
@@ -90,54 +141,56 @@ async fn retry_or_fail(
         .bind(job_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
-        )
-        .bind(sub_id)
-        .execute(&mut *tx)
-        .await?;
+        subject_queued(tx, sub_id, match_id).await?;
         Ok(false)
     }
 }
 
 impl Store {
-    /// Lease the oldest due job to `owner` for `lease_ms`.
-    pub async fn lease_job(&self, owner: &str, lease_ms: i64) -> Result<Option<LeasedJob>> {
+    /// Lease the oldest due job to `owner` for `lease_ms` (head-to-head matches only if
+    /// `with_matches`: a worker that can race them).
+    pub async fn lease_job(&self, owner: &str, lease_ms: i64, with_matches: bool) -> Result<Option<LeasedJob>> {
         let now = now_ms();
         let token = crate::util::new_secret("lease");
         let pick = if self.backend == Backend::Postgres {
-            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 AND ($5 = 1 OR match_id = '') ORDER BY next_attempt_at, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
         } else {
-            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, created_at, id LIMIT 1"
+            "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 AND ($5 = 1 OR match_id = '') ORDER BY next_attempt_at, created_at, id LIMIT 1"
         };
         let sql = format!(
             "UPDATE jobs SET status = 'leased', lease_owner = $2, lease_token = $3, lease_expires_at = $4, attempts = attempts + 1 \
-             WHERE status = 'queued' AND id = ({pick}) RETURNING id, submission_id, attempts"
+             WHERE status = 'queued' AND id = ({pick}) RETURNING id, submission_id, match_id, attempts"
         );
         let mut tx = self.write_tx().await?;
-        let row: Option<(String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(now)
             .bind(owner)
             .bind(&token)
             .bind(now + lease_ms)
+            .bind(i64::from(with_matches))
             .fetch_optional(&mut *tx)
             .await?;
-        let Some((job_id, submission_id, attempts)) = row else {
+        let Some((job_id, submission_id, match_id, attempts)) = row else {
             tx.commit().await?;
             return Ok(None);
         };
         let job = LeasedJob {
             job_id,
             submission_id,
+            match_id,
             lease_token: token,
             lease_expires_at: now + lease_ms,
             attempts,
         };
-        sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
-            .bind(job.attempts)
-            .bind(&job.submission_id)
-            .execute(&mut *tx)
-            .await?;
+        if job.match_id.is_empty() {
+            sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
+                .bind(job.attempts)
+                .bind(&job.submission_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            super::matches::set_status(&mut tx, &job.match_id, MatchStatus::Running, "", 0).await?;
+        }
         tx.commit().await?;
         Ok(Some(job))
     }
@@ -250,14 +303,14 @@ impl Store {
     ) -> Result<Option<SubmissionRow>> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT submission_id, attempts FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT submission_id, match_id, attempts FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
         )
         .bind(job_id)
         .bind(token)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((sub_id, attempts)) = row else {
+        let Some((sub_id, match_id, attempts)) = row else {
             tx.commit().await?;
             return Ok(None);
         };
@@ -265,6 +318,7 @@ impl Store {
             &mut tx,
             job_id,
             &sub_id,
+            &match_id,
             attempts,
             reason,
             max_attempts,
@@ -273,7 +327,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        if failed {
+        if failed && match_id.is_empty() {
             self.submission(&sub_id).await
         } else {
             Ok(None)
@@ -289,23 +343,23 @@ impl Store {
     /// fails for good. Returns the submissions that failed.
     pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<Vec<SubmissionRow>> {
         let now = now_ms();
-        let rows: Vec<(String, String)> = match owner_prefix {
+        let rows: Vec<(String, String, String)> = match owner_prefix {
             Some(p) => {
-                sqlx::query_as("SELECT id, submission_id FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
+                sqlx::query_as("SELECT id, submission_id, match_id FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
                     .bind(now)
                     .bind(format!("{p}%"))
                     .fetch_all(&self.pool)
                     .await?
             }
             None => {
-                sqlx::query_as("SELECT id, submission_id FROM jobs WHERE status = 'leased' AND lease_expires_at < $1")
+                sqlx::query_as("SELECT id, submission_id, match_id FROM jobs WHERE status = 'leased' AND lease_expires_at < $1")
                     .bind(now)
                     .fetch_all(&self.pool)
                     .await?
             }
         };
         let mut failed = Vec::new();
-        for (job, sub) in rows {
+        for (job, sub, match_id) in rows {
             let mut tx = self.write_tx().await?;
             // Only if still leased (another server may have handled it).
             let interruptions: Option<i64> =
@@ -329,16 +383,10 @@ impl Store {
                 .bind(&job)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
-                )
-                .bind(format!(
+                let reason = format!(
                     "evaluation interrupted {interruptions} times: {reason}; the model may be taking its worker down"
-                ))
-                .bind(now)
-                .bind(&sub)
-                .execute(&mut *tx)
-                .await?;
+                );
+                subject_failed(&mut tx, &sub, &match_id, &reason, now).await?;
             } else {
                 sqlx::query(
                     "UPDATE jobs SET status = 'queued', attempts = attempts - 1, interruptions = $1, last_error = $2, next_attempt_at = $3, \
@@ -350,15 +398,13 @@ impl Store {
                 .bind(&job)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
-                )
-                .bind(&sub)
-                .execute(&mut *tx)
-                .await?;
+                subject_queued(&mut tx, &sub, &match_id).await?;
             }
             tx.commit().await?;
-            if gone && let Some(s) = self.submission(&sub).await? {
+            if gone
+                && match_id.is_empty()
+                && let Some(s) = self.submission(&sub).await?
+            {
                 failed.push(s);
             }
         }
@@ -368,24 +414,21 @@ impl Store {
     /// Give a lease back without counting the attempt (graceful shutdown).
     pub async fn release_job(&self, job_id: &str, token: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let sub: Option<String> = sqlx::query_scalar(
-            "SELECT submission_id FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
+        let sub: Option<(String, String)> = sqlx::query_as(
+            "SELECT submission_id, match_id FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
         )
         .bind(job_id)
         .bind(token)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(sub) = sub {
+        if let Some((sub, match_id)) = sub {
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = '', lease_token = '', lease_expires_at = 0 WHERE id = $1",
             )
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'")
-                .bind(&sub)
-                .execute(&mut *tx)
-                .await?;
+            subject_queued(&mut tx, &sub, &match_id).await?;
         }
         tx.commit().await?;
         Ok(())

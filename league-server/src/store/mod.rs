@@ -17,6 +17,9 @@
 //! | submissions | `submissions.rs` |
 //! | the evaluation queue (`jobs`) | `jobs.rs` |
 //! | leaderboard rows | `leaderboards.rs` |
+//! | seasons | `seasons.rs` |
+//! | head-to-head matches | `matches.rs` |
+//! | brackets and ladders (events) | `events.rs` |
 //!
 //! The evaluation queue is the `jobs` table: a job is leased (with an expiry and a secret lease
 //! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue
@@ -31,9 +34,11 @@ use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
 use crate::error::{LeagueError, Result};
 
 mod blobs;
+mod events;
 mod invites;
 mod jobs;
 mod leaderboards;
+mod matches;
 mod models;
 mod races;
 mod seasons;
@@ -42,9 +47,11 @@ mod tokens;
 mod tracks;
 mod users;
 
+pub use events::EventRow;
 pub use invites::InviteRow;
 pub use jobs::{Completion, LeasedJob, MAX_INTERRUPTIONS};
 pub use leaderboards::{BoardChange, BoardRow};
+pub use matches::MatchRow;
 pub use models::ModelRow;
 pub use races::RaceRow;
 pub use seasons::SeasonRow;
@@ -119,6 +126,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "replays", include_str!("../../migrations/0003_replays.sql")),
     (4, "seasons", include_str!("../../migrations/0004_seasons.sql")),
+    (
+        5,
+        "head to head",
+        include_str!("../../migrations/0005_head_to_head.sql"),
+    ),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

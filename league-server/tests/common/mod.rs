@@ -159,27 +159,35 @@ pub async fn create_race(c: &mut Clients, spec: pb::RaceSpec) -> pb::Race {
 /// A model trained on the oval for 120,000 steps (trained once per test binary).
 pub fn trained_model() -> Vec<u8> {
     static MODEL: OnceLock<Vec<u8>> = OnceLock::new();
-    MODEL
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let opts = slipstream_trainer::TrainOptions {
-                config: slipstream_trainer::TrainConfig {
-                    eval_every: 0,
-                    ..Default::default()
-                },
-                tracks: vec!["oval".into()],
-                reward: "progress_speed".into(),
-                budget: slipstream_trainer::Budget::Steps(120_000),
-                seed: 3,
-                device: slipstream_trainer::DeviceChoice::Cpu,
-                out_dir: dir.path().to_path_buf(),
-                init_from: None,
-                resume: false,
-            };
-            slipstream_trainer::train(opts, &mut |_| {}).unwrap();
-            std::fs::read(dir.path().join("model_last.safetensors")).unwrap()
-        })
-        .clone()
+    MODEL.get_or_init(|| train_on_oval(120_000)).clone()
+}
+
+/// A model trained on the oval for only 4,096 steps: it laps slowly, leaving the road often — a
+/// rival the trained model should beat (trained once per test binary).
+pub fn weak_model() -> Vec<u8> {
+    static MODEL: OnceLock<Vec<u8>> = OnceLock::new();
+    MODEL.get_or_init(|| train_on_oval(4_096)).clone()
+}
+
+/// Train on the oval for `steps` (seed 3) and return the last model's file.
+fn train_on_oval(steps: u64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = slipstream_trainer::TrainOptions {
+        config: slipstream_trainer::TrainConfig {
+            eval_every: 0,
+            ..Default::default()
+        },
+        tracks: vec!["oval".into()],
+        reward: "progress_speed".into(),
+        budget: slipstream_trainer::Budget::Steps(steps),
+        seed: 3,
+        device: slipstream_trainer::DeviceChoice::Cpu,
+        out_dir: dir.path().to_path_buf(),
+        init_from: None,
+        resume: false,
+    };
+    slipstream_trainer::train(opts, &mut |_| {}).unwrap();
+    std::fs::read(dir.path().join("model_last.safetensors")).unwrap()
 }
 
 /// An untrained (random) model: valid, but it will not lap.

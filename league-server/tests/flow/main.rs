@@ -10,6 +10,7 @@ use slipstream_league::client::Clients;
 use slipstream_proto::v1 as pb;
 use tonic::Code;
 
+mod head_to_head;
 mod workers;
 
 fn lap(ms: i64, completed: bool) -> pb::LapTime {

@@ -97,6 +97,7 @@ on_both!(
     tokens_are_listed_without_secrets,
     seasons_round_trip_and_public_places_are_found,
 );
+mod matches;
 mod migrations;
 mod queue;
 mod ranking_order;
@@ -241,7 +242,7 @@ async fn races_visibility_invites_and_deletion(store: Store) {
     let s = store.submission(&sub.id).await.unwrap().unwrap();
     assert_eq!(s.status, SubStatus::Cancelled);
     assert!(
-        store.lease_job("w", 60_000).await.unwrap().is_none(),
+        store.lease_job("w", 60_000, true).await.unwrap().is_none(),
         "its job was cancelled"
     );
     // Uploaded tracks.
@@ -343,7 +344,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
         let (store, race) = (store.clone(), race.clone());
         async move {
             let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
-            let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
+            let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
             assert_eq!(j.submission_id, s.id);
             let done = store
                 .complete_job(&j.job_id, &j.lease_token, &laps(&t), b"t", None, &race)
@@ -388,7 +389,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
     // A submission that does not qualify never enters the board.
     let (_, cid, m_cid) = setup(&store, "cid", Some(&race)).await;
     let s = store.insert_submission(&race.id, &m_cid, &cid, 0).await.unwrap();
-    let j = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j.submission_id, s.id);
     let dnf = vec![Lap {
         time_ms: 3000,
@@ -412,8 +413,8 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     let sa = store.insert_submission(&race.id, &m_ann, &ann, 0).await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let sb = store.insert_submission(&race.id, &m_ben, &ben, 0).await.unwrap();
-    let ja = store.lease_job("w1", 60_000).await.unwrap().unwrap();
-    let jb = store.lease_job("w2", 60_000).await.unwrap().unwrap();
+    let ja = store.lease_job("w1", 60_000, true).await.unwrap().unwrap();
+    let jb = store.lease_job("w2", 60_000, true).await.unwrap().unwrap();
     assert_eq!(
         (ja.submission_id.as_str(), jb.submission_id.as_str()),
         (sa.id.as_str(), sb.id.as_str())
@@ -443,7 +444,7 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     assert_eq!(cached.ranks, [1, 1], "an equal score shares the rank");
     // An admin re-evaluates ann's result: it finishes last of all, and changes nothing.
     assert!(store.requeue_submission(&sa.id).await.unwrap());
-    let j = store.lease_job("w1", 60_000).await.unwrap().unwrap();
+    let j = store.lease_job("w1", 60_000, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let done = store
         .complete_job(&j.job_id, &j.lease_token, &laps(&[9000]), b"t", None, &race)

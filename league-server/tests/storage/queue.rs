@@ -10,12 +10,12 @@ on_both!(
 
 async fn the_queue_leases_retries_and_recovers(store: Store) {
     let (race, user, model) = setup(&store, "q", None).await;
-    assert!(store.lease_job("w", 60_000).await.unwrap().is_none(), "empty");
+    assert!(store.lease_job("w", 60_000, true).await.unwrap().is_none(), "empty");
     let s1 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     tokio::time::sleep(Duration::from_millis(3)).await;
     let s2 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     // Oldest first.
-    let j1 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j1 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j1.submission_id.as_str(), j1.attempts), (s1.id.as_str(), 1));
     assert_eq!(
         store.submission(&s1.id).await.unwrap().unwrap().status,
@@ -71,7 +71,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     assert_eq!(store.leaderboard(&race.id).await.unwrap()[0].score_ms, 8000);
 
     // Failures back off, then fail for good after max_attempts.
-    let j2 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j2 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j2.submission_id, s2.id);
     assert!(
         store
@@ -86,19 +86,19 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
         SubStatus::Queued
     );
     assert!(
-        store.lease_job("w", 60_000).await.unwrap().is_none(),
+        store.lease_job("w", 60_000, true).await.unwrap().is_none(),
         "backing off for a minute"
     );
     // (A short back-off this time.)
     let s3 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
-    let j3 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j3 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j3.submission_id, s3.id);
     store
         .fail_job(&j3.job_id, &j3.lease_token, "first", 2, 1)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let j3 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j3 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j3.submission_id.as_str(), j3.attempts), (s3.id.as_str(), 2));
     let failed = store
         .fail_job(&j3.job_id, &j3.lease_token, "second", 2, 1)
@@ -115,7 +115,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     // Expired leases go back to the queue (not counting the attempt: an interruption); released ones
     // do not count either.
     let s4 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
-    let j4 = store.lease_job("local:boot1:0", 1).await.unwrap().unwrap();
+    let j4 = store.lease_job("local:boot1:0", 1, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert!(store.requeue_expired(None).await.unwrap().is_empty());
     assert_eq!(
@@ -126,13 +126,13 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
         store.heartbeat(&j4.job_id, &j4.lease_token, 60_000).await,
         Err(LeagueError::FailedPrecondition(_))
     ));
-    let j4b = store.lease_job("local:boot2:0", 60_000).await.unwrap().unwrap();
+    let j4b = store.lease_job("local:boot2:0", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j4b.job_id.as_str(), j4b.attempts), (j4.job_id.as_str(), 1));
     store.release_job(&j4b.job_id, &j4b.lease_token).await.unwrap();
     let s = store.submission(&s4.id).await.unwrap().unwrap();
     assert_eq!((s.status, s.attempts), (SubStatus::Queued, 0));
     // A restarted single server reclaims its own dead leases at once, expired or not.
-    let j4c = store.lease_job("local:boot3:0", 600_000).await.unwrap().unwrap();
+    let j4c = store.lease_job("local:boot3:0", 600_000, true).await.unwrap().unwrap();
     assert!(store.requeue_expired(None).await.unwrap().is_empty());
     assert_eq!(
         store.submission(&s4.id).await.unwrap().unwrap().status,
@@ -174,7 +174,7 @@ async fn concurrent_workers_never_share_a_job(store: Store) {
             let mut got = Vec::new();
             let mut idle = 0;
             while idle < 20 {
-                match store.lease_job(&format!("worker{w}"), 60_000).await.unwrap() {
+                match store.lease_job(&format!("worker{w}"), 60_000, true).await.unwrap() {
                     Some(j) => got.push(j.job_id),
                     None => {
                         idle += 1;
@@ -203,7 +203,7 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     for boot in 0..3 {
         let j = store
-            .lease_job(&format!("local:boot{boot}:0"), 600_000)
+            .lease_job(&format!("local:boot{boot}:0"), 600_000, true)
             .await
             .unwrap()
             .unwrap();
@@ -213,11 +213,11 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
         let now = store.submission(&s.id).await.unwrap().unwrap();
         assert_eq!((now.status, now.attempts), (SubStatus::Queued, 0), "boot {boot}");
     }
-    let j = store.lease_job("w", 1).await.unwrap().unwrap();
+    let j = store.lease_job("w", 1, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert!(store.requeue_expired(None).await.unwrap().is_empty());
     // At once again (no back-off: it was not the model's failure), and it completes.
-    let j2 = store.lease_job("w", 60_000).await.unwrap().unwrap();
+    let j2 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j2.job_id.as_str(), j2.attempts), (j.job_id.as_str(), 1));
     let done = store
         .complete_job(&j2.job_id, &j2.lease_token, &laps(&[9000]), b"t", None, &race)
@@ -231,7 +231,7 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     let s2 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     let mut failed = Vec::new();
     for _ in 0..slipstream_league::store::MAX_INTERRUPTIONS {
-        let j = store.lease_job("local:boot:0", 600_000).await.unwrap().unwrap();
+        let j = store.lease_job("local:boot:0", 600_000, true).await.unwrap().unwrap();
         assert_eq!(j.submission_id, s2.id);
         failed = store.requeue_expired(Some("local:")).await.unwrap();
     }

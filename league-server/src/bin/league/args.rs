@@ -49,6 +49,13 @@ pub enum Command {
     /// Seasons: points by finishing position over several public races, and the standings.
     #[command(subcommand)]
     Seasons(SeasonsCmd),
+    /// Head-to-head events: elimination brackets seeded from a race's leaderboard, and rating
+    /// ladders over it.
+    #[command(subcommand)]
+    Events(EventsCmd),
+    /// Head-to-head matches: several models racing on one track at once.
+    #[command(subcommand)]
+    Matches(MatchesCmd),
     /// Submit one of your models to a race.
     Submit {
         /// The race's id (see `league races list`).
@@ -269,6 +276,75 @@ pub enum RacesCmd {
     Join {
         /// The invite token the race's facilitator gave you.
         invite_token: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EventsCmd {
+    /// Seed an elimination bracket from a race's leaderboard (the race's creator or an admin).
+    /// Matches are raced by the evaluation queue as soon as both their entrants are known, and the
+    /// bracket advances by itself; a bracket of 2 is a final.
+    Bracket {
+        /// The race whose leaderboard seeds the bracket and whose track and rules every match uses.
+        race: String,
+        /// The bracket's name.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// How many of the leaderboard's first racers to seed (single: 2–64, double: 3–64).
+        #[arg(long, default_value_t = 8)]
+        size: u32,
+        /// Double elimination (a second loss eliminates; default: single).
+        #[arg(long)]
+        double: bool,
+    },
+    /// Open a rating ladder over a race's leaderboard: its models are paired and raced one match
+    /// at a time while the race is open, and rated (Weng-Lin).
+    Ladder {
+        /// The race whose leaderboard are the entrants and whose track and rules the matches use.
+        race: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Matches after which the ladder stops pairing (1–10000).
+        #[arg(long, default_value_t = 100)]
+        max_matches: u32,
+    },
+    /// Every bracket and ladder you may see.
+    List,
+    /// A bracket's matches round by round, or a ladder's ratings.
+    Show {
+        /// The event's id.
+        event: String,
+        /// Wait until a bracket has its champion (or a ladder has raced all its matches).
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MatchesCmd {
+    /// Race submissions ranked on a race's leaderboard against each other (the race's creator or
+    /// an admin). The first starts in front.
+    Create {
+        /// The race whose track and rules the match uses.
+        race: String,
+        /// 2–17 submissions, in grid order.
+        #[arg(required = true, num_args = 2..)]
+        submissions: Vec<String>,
+        /// Wait for the match to be raced.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// A match's result: places, laps and finish times.
+    Show {
+        /// The match's id.
+        r#match: String,
+        /// Wait for the match to be raced.
+        #[arg(long)]
+        wait: bool,
     },
 }
 

@@ -2,10 +2,12 @@
 //!
 //! * `args`: the command line (clap).
 //! * One module per gRPC service: `users` (users, tokens), `races` (races, tracks, invites), `models`,
-//!   `submissions` (submitting, status, traces), `leaderboard`, `seasons`.
+//!   `submissions` (submitting, status, traces), `leaderboard`, `seasons`, `head_to_head`
+//!   (brackets, ladders, matches).
 //! * `output`: tables and cards for people, JSON documents for scripts (`--json`).
 
 mod args;
+mod head_to_head;
 mod leaderboard;
 mod models;
 mod output;
@@ -50,6 +52,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Races(cmd) => races::races(&mut c, out, cmd).await,
         Command::Models(cmd) => models::models(&mut c, out, cmd).await,
         Command::Seasons(cmd) => seasons::seasons(&mut c, out, cmd).await,
+        Command::Events(cmd) => head_to_head::events(&mut c, out, cmd).await,
+        Command::Matches(cmd) => head_to_head::matches(&mut c, out, cmd).await,
         Command::Submit { race, model, wait } => submissions::submit(&mut c, out, race, model, wait).await,
         Command::Status { submission, wait } => submissions::status(&mut c, out, submission, wait).await,
         Command::Submissions { race } => submissions::list(&mut c, out, race).await,

@@ -1,0 +1,354 @@
+//! Head-to-head operations shared by the services, the evaluation queue and the web site: what a
+//! match job needs, recording a match, advancing its bracket or ladder, creating events, and the
+//! models' worlds (who can race whom). The rules themselves are pure, in [`crate::matches`] and
+//! [`crate::brackets`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use slipstream_trainer::head_to_head::compatible;
+use slipstream_trainer::model::ModelSpec;
+
+use crate::brackets::{Elimination, Slot};
+use crate::ctx::Ctx;
+use crate::error::{LeagueError, Result};
+use crate::matches::{
+    Entrant, EventKind, EventSpec, LadderLine, MatchResult, MatchStatus, Played, Seeded, bracket_plan, ladder_table,
+    next_pairing,
+};
+use crate::races::{RaceRun, RaceState, race_seed};
+use crate::store::{EventRow, LeasedJob, MatchRow, RaceRow};
+use crate::util::now_ms;
+
+/// The most entrants a ladder pairs (the first of its race's leaderboard).
+pub const MAX_LADDER_ENTRANTS: usize = 256;
+
+/// Model settings by file (SHA-256): what a model's world is, read once per file.
+#[derive(Debug, Default)]
+pub struct ModelWorlds(Mutex<HashMap<String, std::result::Result<ModelSpec, String>>>);
+
+impl Ctx {
+    /// The settings of a submission's model (its world: sensor, action space, car, step), read
+    /// once per model file.
+    pub async fn submission_world(&self, submission_id: &str) -> Result<std::result::Result<ModelSpec, String>> {
+        let sub = self
+            .store
+            .submission(submission_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal(format!("no submission {submission_id}")))?;
+        let model = self.submission_model(&sub).await?;
+        if let Some(w) = self
+            .worlds
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&model.sha256)
+        {
+            return Ok(w.clone());
+        }
+        let bytes = self.model_bytes(&model).await?;
+        let spec = tokio::task::spawn_blocking(move || {
+            crate::evaluation::validate_model(&bytes, "model")
+                .map(|m| m.spec)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| LeagueError::internal(format!("reading a model: {e}")))?;
+        let mut worlds = self.worlds.0.lock().unwrap_or_else(|e| e.into_inner());
+        if worlds.len() >= 10_000 {
+            worlds.clear();
+        }
+        worlds.insert(model.sha256, spec.clone());
+        Ok(spec)
+    }
+
+    /// What a match job races: the match, its race's track and rules (seeded by the match), and
+    /// every seat's model file in grid order.
+    pub async fn match_inputs(&self, match_id: &str) -> Result<(MatchRow, RaceRun, Vec<Vec<u8>>)> {
+        let m = self
+            .store
+            .match_row(match_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal(format!("job without match {match_id}")))?;
+        let race = self
+            .store
+            .race(&m.race_id)
+            .await?
+            .ok_or_else(|| LeagueError::precondition("the match's race was deleted"))?;
+        let mut run = self.race_run(&race).await?;
+        run.seed = race_seed(&m.id);
+        let mut models = Vec::with_capacity(m.entrants.len());
+        for e in &m.entrants {
+            let sub = self
+                .store
+                .submission(&e.submission_id)
+                .await?
+                .ok_or_else(|| LeagueError::internal(format!("no submission {}", e.submission_id)))?;
+            let model = self.submission_model(&sub).await?;
+            models.push(self.model_bytes(&model).await?);
+        }
+        Ok((m, run, models))
+    }
+
+    /// Record a match's outcome (a failure is retried, as evaluations are), then advance its
+    /// event and tell the event's watchers.
+    pub async fn finish_match(&self, job: &LeasedJob, outcome: std::result::Result<MatchResult, String>) -> Result<()> {
+        match outcome {
+            Ok(result) => match self
+                .store
+                .complete_match(&job.job_id, &job.lease_token, &result)
+                .await?
+            {
+                Some(m) => {
+                    tracing::info!(job = %job.job_id, r#match = %m.id, winner = result.winner(), "match raced");
+                    if !m.event_id.is_empty() {
+                        self.advance_event(&m.event_id).await?;
+                    }
+                }
+                None => tracing::info!(job = %job.job_id, "match result ignored: the lease was stale"),
+            },
+            Err(reason) => self.fail_job(&job.job_id, &job.lease_token, &reason).await?,
+        }
+        if let Some(m) = self.store.match_row(&job.match_id).await? {
+            self.event_changed(&m.event_id);
+        }
+        Ok(())
+    }
+
+    /// Tell the watchers of an event (the web site's live pages) that it changed.
+    pub fn event_changed(&self, event_id: &str) {
+        if !event_id.is_empty() {
+            // No receiver is no error: nobody is watching.
+            let _ = self.events.send(event_id.to_string());
+        }
+    }
+
+    /// Queue the matches an event is ready for: a bracket's matches whose two entrants are known;
+    /// a ladder's next pairing while its race is open, no match of it is under way and its match
+    /// limit is not reached. Idempotent (a bracket match is queued once per key).
+    pub async fn advance_event(&self, event_id: &str) -> Result<()> {
+        let Some(event) = self.store.event(event_id).await? else {
+            return Ok(());
+        };
+        let matches = self.store.event_matches(event_id).await?;
+        let queued_before = matches.len();
+        match &event.spec.kind {
+            EventKind::Bracket { elimination, entrants } => {
+                let plan = bracket_plan(*elimination, entrants, &played(&matches));
+                for m in plan.ready() {
+                    let seats: Vec<Entrant> = m
+                        .slots
+                        .iter()
+                        .filter_map(|s| match s {
+                            Slot::Entrant(e) => entrants.get(*e as usize).map(|s| s.entrant.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    self.store
+                        .insert_match(&event.spec.race_id, event_id, Some(&m.key.to_string()), &seats)
+                        .await?;
+                }
+            }
+            EventKind::Ladder { max_matches, .. } => {
+                let busy = matches
+                    .iter()
+                    .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
+                let open = match self.race(&event.spec.race_id).await? {
+                    Some(r) => r.spec.state(now_ms()) == RaceState::Open,
+                    None => false,
+                };
+                if !busy && open && (matches.len() as u32) < *max_matches {
+                    let table = self.ladder(&event, &matches).await?;
+                    let last = matches.last().map(|m| m.entrants.as_slice());
+                    if let Some(pair) = next_pairing(&table, last) {
+                        let key = (matches.len() + 1).to_string();
+                        self.store
+                            .insert_match(&event.spec.race_id, event_id, Some(&key), &pair)
+                            .await?;
+                    }
+                }
+            }
+        }
+        if self.store.event_matches(event_id).await?.len() > queued_before {
+            self.job_ready.notify_waiters();
+            self.event_changed(event_id);
+        }
+        Ok(())
+    }
+
+    /// Advance every ladder (new entrants on its race's leaderboard, its race opening): called
+    /// by the queue's reaper now and then.
+    pub async fn tick_ladders(&self) -> Result<()> {
+        let mut offset = 0;
+        loop {
+            let page = self.store.list_events(offset, 100).await?;
+            for e in &page {
+                if matches!(e.spec.kind, EventKind::Ladder { .. }) {
+                    self.advance_event(&e.id).await?;
+                }
+            }
+            if page.len() < 100 {
+                return Ok(());
+            }
+            offset += page.len();
+        }
+    }
+
+    /// A ladder's table now: the entrants on its race's leaderboard whose models share the
+    /// ladder's world, rated over its completed matches.
+    pub async fn ladder(&self, event: &EventRow, matches: &[MatchRow]) -> Result<Vec<LadderLine>> {
+        let EventKind::Ladder { world, .. } = &event.spec.kind else {
+            return Err(LeagueError::invalid(format!("event_id: {} is not a ladder", event.id)));
+        };
+        let board = self.boards.get(&self.store, &event.spec.race_id).await?;
+        let mut entrants = Vec::new();
+        for (row, &rank) in board.rows.iter().zip(&board.ranks).take(MAX_LADDER_ENTRANTS) {
+            if let Ok(spec) = self.submission_world(&row.submission_id).await?
+                && compatible(world, &spec).is_ok()
+            {
+                entrants.push((
+                    Entrant {
+                        submission_id: row.submission_id.clone(),
+                        user_id: row.user_id.clone(),
+                        user_name: row.user_name.clone(),
+                        model_name: row.model_name.clone(),
+                    },
+                    rank,
+                ));
+            }
+        }
+        Ok(ladder_table(&entrants, &played(matches)))
+    }
+
+    /// Seed a bracket from the first `size` racers of `race`'s leaderboard (fewer if fewer are
+    /// ranked); every entrant's model must share the best seed's world.
+    pub async fn create_bracket(
+        &self,
+        by: &str,
+        name: &str,
+        description: &str,
+        race: &RaceRow,
+        elimination: Elimination,
+        size: u32,
+    ) -> Result<EventRow> {
+        let board = self.boards.get(&self.store, &race.id).await?;
+        let seeded: Vec<Seeded> = board
+            .rows
+            .iter()
+            .zip(&board.ranks)
+            .take(size as usize)
+            .map(|(r, &rank)| Seeded {
+                entrant: Entrant {
+                    submission_id: r.submission_id.clone(),
+                    user_id: r.user_id.clone(),
+                    user_name: r.user_name.clone(),
+                    model_name: r.model_name.clone(),
+                },
+                rank,
+                score_ms: r.score_ms,
+            })
+            .collect();
+        let spec = EventSpec {
+            name: name.trim().to_string(),
+            description: description.to_string(),
+            race_id: race.id.clone(),
+            kind: EventKind::Bracket {
+                elimination,
+                entrants: seeded.clone(),
+            },
+        };
+        spec.validate().map_err(|e| {
+            LeagueError::invalid(format!(
+                "{e} (race {} has {} ranked racers; size {size})",
+                race.id,
+                board.rows.len()
+            ))
+        })?;
+        self.check_worlds(&seeded.iter().map(|s| s.entrant.clone()).collect::<Vec<_>>())
+            .await?;
+        let row = self.store.insert_event(&spec, by).await?;
+        self.advance_event(&row.id).await?;
+        Ok(row)
+    }
+
+    /// An open ladder over `race`'s leaderboard, in the world of its best-ranked model now.
+    pub async fn create_ladder(
+        &self,
+        by: &str,
+        name: &str,
+        description: &str,
+        race: &RaceRow,
+        max_matches: u32,
+    ) -> Result<EventRow> {
+        let board = self.boards.get(&self.store, &race.id).await?;
+        let Some(top) = board.rows.first() else {
+            return Err(LeagueError::precondition(format!(
+                "race_id: race {} has no ranked racer yet; a ladder races the models of its leaderboard, in the world \
+                 (sensor, action space, car) of the best one",
+                race.id
+            )));
+        };
+        let world = self
+            .submission_world(&top.submission_id)
+            .await?
+            .map_err(|e| LeagueError::precondition(format!("the leader's model cannot be read: {e}")))?;
+        let spec = EventSpec {
+            name: name.trim().to_string(),
+            description: description.to_string(),
+            race_id: race.id.clone(),
+            kind: EventKind::Ladder {
+                max_matches,
+                world: Box::new(world),
+            },
+        };
+        spec.validate()?;
+        let row = self.store.insert_event(&spec, by).await?;
+        self.advance_event(&row.id).await?;
+        Ok(row)
+    }
+
+    /// A match of its own (an admin's exhibition or final): `entrants` in grid order.
+    pub async fn create_match(&self, race: &RaceRow, entrants: &[Entrant]) -> Result<MatchRow> {
+        self.check_worlds(entrants).await?;
+        let m = self.store.insert_match(&race.id, "", None, entrants).await?;
+        self.job_ready.notify_waiters();
+        Ok(m)
+    }
+
+    /// Every entrant's model shares the first's world; the error names the entrant and what
+    /// differs.
+    async fn check_worlds(&self, entrants: &[Entrant]) -> Result<()> {
+        let mut first: Option<ModelSpec> = None;
+        for (i, e) in entrants.iter().enumerate() {
+            let spec = self.submission_world(&e.submission_id).await?.map_err(|err| {
+                LeagueError::precondition(format!(
+                    "entrants[{i}]: the model of {} ({}) cannot be read: {err}",
+                    e.user_name, e.submission_id
+                ))
+            })?;
+            match &first {
+                None => first = Some(spec),
+                Some(f) => compatible(f, &spec).map_err(|err| {
+                    LeagueError::precondition(format!(
+                        "entrants[{i}]: the model \"{}\" of {} ({}) cannot race in one world with entrants[0]'s — {err}; \
+                         head-to-head cars share sensor, action space and car settings",
+                        e.model_name, e.user_name, e.submission_id
+                    ))
+                })?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The events' view of stored matches.
+pub fn played(matches: &[MatchRow]) -> Vec<Played<'_>> {
+    matches
+        .iter()
+        .map(|m| Played {
+            key: &m.event_key,
+            entrants: &m.entrants,
+            result: m.result.as_ref(),
+        })
+        .collect()
+}

@@ -1,0 +1,344 @@
+//! Head-to-head over the API: an admin's final, a double-elimination bracket raced by the queue
+//! and advancing by itself, a rating ladder, matches repeating exactly, and who may see and make
+//! them.
+
+use super::*;
+
+/// A race where slow models still rank: laps driven continuously, unlimited resets.
+fn h2h_spec(name: &str) -> pb::RaceSpec {
+    pb::RaceSpec {
+        laps: 2,
+        min_laps: 1,
+        continuous: true,
+        number_of_resets: 10_000,
+        ..open_spec(name, "oval")
+    }
+}
+
+/// Racers named `names`, each submitting `models[i]` to `race`; returns their submissions once
+/// evaluated (all ranked).
+async fn ranked(s: &TestServer, race: &str, names: &[&str], models: &[Vec<u8>]) -> Vec<pb::Submission> {
+    let mut subs = Vec::new();
+    for (name, bytes) in names.iter().zip(models) {
+        let (_, _, mut c) = s.user(name, pb::Role::Racer).await;
+        let m = upload(&mut c, bytes, &format!("{name}'s model"), None).await.unwrap();
+        let sub = submit(&mut c, race, &m.id).await.unwrap().into_inner();
+        let done = wait_finished(&mut c, &sub.id).await;
+        assert!(done.qualified, "{name}: {done:?}");
+        subs.push(done);
+    }
+    subs
+}
+
+async fn event(c: &mut Clients, id: &str) -> pb::Event {
+    c.head_to_head
+        .get_event(pb::GetEventRequest { event_id: id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Poll an event until `done` holds (at most a minute).
+async fn wait_event(c: &mut Clients, id: &str, done: impl Fn(&pb::Event) -> bool) -> pb::Event {
+    for _ in 0..600 {
+        let e = event(c, id).await;
+        if done(&e) {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("event {id} did not get there: {:?}", event(c, id).await);
+}
+
+async fn wait_match(c: &mut Clients, id: &str) -> pb::Match {
+    for _ in 0..600 {
+        let m = c
+            .head_to_head
+            .get_match(pb::GetMatchRequest { match_id: id.into() })
+            .await
+            .unwrap()
+            .into_inner();
+        if m.status == pb::MatchStatus::Done as i32 || m.status == pb::MatchStatus::Failed as i32 {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("match {id} was not raced");
+}
+
+fn bracket(e: &pb::Event) -> &pb::Bracket {
+    match &e.kind {
+        Some(pb::event::Kind::Bracket(b)) => b,
+        other => panic!("not a bracket: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, h2h_spec("Final race")).await;
+    let subs = ranked(&s, &race.id, &["alice", "bob"], &[trained_model(), weak_model()]).await;
+
+    // Racers may not make finals.
+    let (_, _, mut rick) = s.user("rick", pb::Role::Racer).await;
+    let r = rick
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Final".into(),
+            size: 2,
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(code(r), Code::PermissionDenied);
+
+    // A bracket of two is a final: seed 1 (alice, the faster time trial) starts in front.
+    let e = admin
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Grand final".into(),
+            size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let b = bracket(&e);
+    assert_eq!(b.entrants.len(), 2);
+    assert_eq!(b.entrants[0].entrant.as_ref().unwrap().user_name, "alice");
+    assert_eq!(b.matches.len(), 1);
+    assert_eq!(b.matches[0].key, "W1-1");
+    assert!(!b.matches[0].match_id.is_empty(), "the final is queued at once");
+
+    let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
+    let b = bracket(&e);
+    assert_eq!((b.champion_seed, b.runner_up_seed), (1, 2));
+    let m = wait_match(&mut admin, &b.matches[0].match_id).await;
+    assert_eq!(m.event_id, e.id);
+    let places: Vec<u32> = m.seats.iter().map(|s| s.place).collect();
+    assert_eq!(places, vec![1, 2]);
+    assert_eq!(m.seats[0].completed_laps, 2, "{m:?}");
+    assert!(m.seats[0].finish_ms < m.seats[1].finish_ms || m.seats[1].completed_laps < 2);
+
+    // The slower model in front does not save it; and a match raced again repeats exactly.
+    let swapped = || pb::CreateMatchRequest {
+        race_id: race.id.clone(),
+        submission_ids: vec![subs[1].id.clone(), subs[0].id.clone()],
+    };
+    let a = admin.head_to_head.create_match(swapped()).await.unwrap().into_inner();
+    let b = admin.head_to_head.create_match(swapped()).await.unwrap().into_inner();
+    let (a, b) = (wait_match(&mut admin, &a.id).await, wait_match(&mut admin, &b.id).await);
+    assert_eq!(a.seats[1].place, 1, "{a:?}");
+    assert_eq!(a.seats, b.seats);
+    assert!(a.event_id.is_empty());
+
+    // Anyone may read a public race's matches; bad requests name the field.
+    let mut anon = s.client(None).await;
+    let seen = anon
+        .head_to_head
+        .get_match(pb::GetMatchRequest { match_id: a.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seen.seats, a.seats);
+    let r = admin
+        .head_to_head
+        .create_match(pb::CreateMatchRequest {
+            race_id: race.id.clone(),
+            submission_ids: vec![subs[0].id.clone(), "sub_nope".into()],
+        })
+        .await;
+    let e = r.unwrap_err();
+    assert!(e.message().contains("submission_ids[1]"), "{}", e.message());
+    let r = admin
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Too big".into(),
+            elimination: pb::Elimination::Double as i32,
+            size: 8,
+            ..Default::default()
+        })
+        .await;
+    let e = r.unwrap_err();
+    assert!(
+        e.message().contains("3–64") && e.message().contains("2 ranked racers"),
+        "{}",
+        e.message()
+    );
+}
+
+#[tokio::test]
+async fn a_double_elimination_bracket_and_a_ladder_run_by_themselves() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, h2h_spec("Spring cup")).await;
+    let names = ["alice", "carol", "bob", "dave"];
+    let models = [trained_model(), trained_model(), weak_model(), weak_model()];
+    ranked(&s, &race.id, &names, &models).await;
+
+    let e = admin
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Spring bracket".into(),
+            elimination: pb::Elimination::Double as i32,
+            size: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Round 1 is queued at once: 1 v 4 and 2 v 3.
+    let first: Vec<(String, Vec<u32>)> = bracket(&e)
+        .matches
+        .iter()
+        .filter(|m| !m.match_id.is_empty())
+        .map(|m| (m.key.clone(), m.slots.iter().map(|s| s.seed).collect()))
+        .collect();
+    assert_eq!(first, vec![("W1-1".into(), vec![1, 4]), ("W1-2".into(), vec![2, 3])]);
+    let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
+    let b = bracket(&e);
+    // Everyone but the undefeated champion lost twice: 6 matches, all raced, none failed.
+    let raced = admin
+        .head_to_head
+        .list_matches(pb::ListMatchesRequest { event_id: e.id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    assert_eq!(raced.len(), 6, "{raced:?}");
+    assert!(raced.iter().all(|m| m.status == pb::MatchStatus::Done as i32));
+    let keys: Vec<&str> = raced.iter().map(|m| m.event_key.as_str()).collect();
+    for k in ["W1-1", "W1-2", "W2-1", "L1-1", "L2-1", "GF"] {
+        assert!(keys.contains(&k), "{k} missing from {keys:?}");
+    }
+    // The trained models beat the weak ones: the champion and the runner-up are the two.
+    assert!(
+        [1, 2].contains(&b.champion_seed) && [1, 2].contains(&b.runner_up_seed),
+        "{b:?}"
+    );
+
+    // A ladder over the same leaderboard: 4 matches, then it stops; the trained models on top.
+    let l = admin
+        .head_to_head
+        .create_ladder(pb::CreateLadderRequest {
+            race_id: race.id.clone(),
+            name: "Spring ladder".into(),
+            max_matches: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let l = wait_event(
+        &mut admin,
+        &l.id,
+        |e| matches!(&e.kind, Some(pb::event::Kind::Ladder(l)) if l.matches_raced == 4),
+    )
+    .await;
+    let Some(pb::event::Kind::Ladder(ladder)) = &l.kind else {
+        unreachable!()
+    };
+    assert_eq!(ladder.rows.len(), 4);
+    assert_eq!(ladder.rows.iter().map(|r| r.matches).sum::<u32>(), 8);
+    assert!(ladder.world.contains("sensor"), "{}", ladder.world);
+    let top = ladder.rows[0].entrant.as_ref().unwrap();
+    assert!(["alice", "carol"].contains(&top.user_name.as_str()), "{ladder:?}");
+    for r in &ladder.rows {
+        assert!(r.uncertainty < 25.0 / 3.0, "{r:?}");
+        assert!((r.conservative - (r.rating - 3.0 * r.uncertainty)).abs() < 1e-9);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = admin
+        .head_to_head
+        .list_matches(pb::ListMatchesRequest { event_id: l.id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .matches;
+    assert_eq!(after.len(), 4, "the ladder stopped at its limit");
+    // The same matches give the same table.
+    assert_eq!(event(&mut admin, &l.id).await.kind, l.kind);
+}
+
+#[tokio::test]
+async fn events_of_a_private_race_stay_hidden() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = create_race(
+        &mut admin,
+        pb::RaceSpec {
+            private: true,
+            ..h2h_spec("Secret cup")
+        },
+    )
+    .await;
+    // No ranked racer: a ladder cannot start (its world is the leader's model's).
+    let r = admin
+        .head_to_head
+        .create_ladder(pb::CreateLadderRequest {
+            race_id: race.id.clone(),
+            name: "Nobody".into(),
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(code(r), Code::FailedPrecondition);
+    let mut c = s.admin().await;
+    let (_, _, mut a) = s.user("alice", pb::Role::Racer).await;
+    let invite = c
+        .races
+        .create_invite(pb::CreateInviteRequest {
+            race_id: race.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    a.races
+        .join_race(pb::JoinRaceRequest {
+            invite_token: invite.token.clone(),
+        })
+        .await
+        .unwrap();
+    let m = upload(&mut a, &weak_model(), "w", None).await.unwrap();
+    let sub = submit(&mut a, &race.id, &m.id).await.unwrap().into_inner();
+    assert!(wait_finished(&mut a, &sub.id).await.qualified);
+    let l = admin
+        .head_to_head
+        .create_ladder(pb::CreateLadderRequest {
+            race_id: race.id.clone(),
+            name: "Secret ladder".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut anon = s.client(None).await;
+    let r = anon
+        .head_to_head
+        .get_event(pb::GetEventRequest { event_id: l.id.clone() })
+        .await;
+    assert_eq!(code(r), Code::NotFound);
+    let listed = anon
+        .head_to_head
+        .list_events(pb::ListEventsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    assert!(listed.is_empty(), "{listed:?}");
+    // A ladder of one entrant waits for a second.
+    assert!(
+        admin
+            .head_to_head
+            .list_matches(pb::ListMatchesRequest { event_id: l.id.clone() })
+            .await
+            .unwrap()
+            .into_inner()
+            .matches
+            .is_empty()
+    );
+}
