@@ -17,7 +17,7 @@ use crate::matches::{
     next_pairing,
 };
 use crate::races::{RaceRun, RaceState, race_seed};
-use crate::store::{EventRow, LeasedJob, MatchRow, RaceRow};
+use crate::store::{EventRow, MatchRow, RaceRow};
 use crate::util::now_ms;
 
 /// The most entrants a ladder pairs (the first of its race's leaderboard).
@@ -92,24 +92,26 @@ impl Ctx {
 
     /// Record a match's outcome (a failure is retried, as evaluations are), then advance its
     /// event and tell the event's watchers.
-    pub async fn finish_match(&self, job: &LeasedJob, outcome: std::result::Result<MatchResult, String>) -> Result<()> {
+    pub async fn finish_match(
+        &self,
+        job_id: &str,
+        lease_token: &str,
+        match_id: &str,
+        outcome: std::result::Result<MatchResult, String>,
+    ) -> Result<()> {
         match outcome {
-            Ok(result) => match self
-                .store
-                .complete_match(&job.job_id, &job.lease_token, &result)
-                .await?
-            {
+            Ok(result) => match self.store.complete_match(job_id, lease_token, &result).await? {
                 Some(m) => {
-                    tracing::info!(job = %job.job_id, r#match = %m.id, winner = result.winner(), "match raced");
+                    tracing::info!(job = %job_id, r#match = %m.id, winner = result.winner(), "match raced");
                     if !m.event_id.is_empty() {
                         self.advance_event(&m.event_id).await?;
                     }
                 }
-                None => tracing::info!(job = %job.job_id, "match result ignored: the lease was stale"),
+                None => tracing::info!(job = %job_id, "match result ignored: the lease was stale"),
             },
-            Err(reason) => self.fail_job(&job.job_id, &job.lease_token, &reason).await?,
+            Err(reason) => self.fail_job(job_id, lease_token, &reason).await?,
         }
-        if let Some(m) = self.store.match_row(&job.match_id).await? {
+        if let Some(m) = self.store.match_row(match_id).await? {
             self.event_changed(&m.event_id);
         }
         Ok(())

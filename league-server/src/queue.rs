@@ -107,7 +107,10 @@ async fn process_match(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Rec
     let (m, run, models) = match ctx.match_inputs(&job.match_id).await {
         Ok(x) => x,
         Err(e) => {
-            if let Err(e) = ctx.finish_match(&job, Err(e.to_string())).await {
+            if let Err(e) = ctx
+                .finish_match(&job.job_id, &job.lease_token, &job.match_id, Err(e.to_string()))
+                .await
+            {
                 tracing::error!("recording a failure: {e}");
             }
             return;
@@ -119,7 +122,10 @@ async fn process_match(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Rec
     let Some(outcome) = supervise(ctx, &job, race, shutdown).await else {
         return;
     };
-    if let Err(e) = ctx.finish_match(&job, outcome).await {
+    if let Err(e) = ctx
+        .finish_match(&job.job_id, &job.lease_token, &job.match_id, outcome)
+        .await
+    {
         tracing::error!(job = %job.job_id, "recording a match failed: {e}");
     }
 }

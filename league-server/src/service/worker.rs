@@ -13,7 +13,8 @@ use crate::convert::lap_from_pb;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::evaluation::Outcome;
-use crate::store::Role;
+use crate::matches::{MatchResult, SeatResult};
+use crate::store::{LeasedJob, Role};
 
 #[derive(Debug, Clone)]
 pub struct Workers(pub Arc<Ctx>);
@@ -30,6 +31,103 @@ fn lease_seconds(requested: u32) -> Result<Duration, LeagueError> {
 }
 
 type ModelStream = Pin<Box<dyn Stream<Item = Result<pb::ModelChunk, Status>> + Send>>;
+
+impl Workers {
+    /// A leased match as a remote worker receives it: its race (seeded by the match) and every
+    /// seat's model.
+    async fn match_job(&self, job: &LeasedJob) -> Result<Option<pb::Job>, LeagueError> {
+        let (m, run, _) = match self.0.match_inputs(&job.match_id).await {
+            Ok(x) => x,
+            Err(e) => {
+                self.0
+                    .finish_match(&job.job_id, &job.lease_token, &job.match_id, Err(e.to_string()))
+                    .await?;
+                return Ok(None);
+            }
+        };
+        let mut shas = Vec::with_capacity(m.entrants.len());
+        let mut sizes = Vec::with_capacity(m.entrants.len());
+        for e in &m.entrants {
+            let sub = self
+                .0
+                .store
+                .submission(&e.submission_id)
+                .await?
+                .ok_or_else(|| LeagueError::internal("match without submission"))?;
+            let model = self.0.submission_model(&sub).await?;
+            shas.push(model.sha256);
+            sizes.push(model.size as u64);
+        }
+        self.0.event_changed(&m.event_id);
+        Ok(Some(pb::Job {
+            job_id: job.job_id.clone(),
+            submission_id: String::new(),
+            lease_token: job.lease_token.clone(),
+            lease_expires_at_ms: job.lease_expires_at,
+            race_json: serde_json::to_string(&run).expect("serialisable"),
+            model_sha256: shas[0].clone(),
+            model_size_bytes: sizes[0],
+            match_id: m.id,
+            seat_model_sha256: shas,
+            seat_model_size_bytes: sizes,
+        }))
+    }
+
+    /// A remote worker's result of a match, checked seat by seat.
+    async fn complete_match(
+        &self,
+        r: pb::CompleteJobRequest,
+        match_id: String,
+    ) -> Result<Response<pb::CompleteJobResponse>, Status> {
+        let m = self
+            .0
+            .store
+            .match_row(&match_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal("job without match"))?;
+        let outcome = match r.outcome {
+            Some(pb::complete_job_request::Outcome::Result(res)) => {
+                let n = m.entrants.len();
+                if res.seats.len() != n {
+                    return Err(LeagueError::invalid(format!(
+                        "result.seats: the match has {n} seats, got {}",
+                        res.seats.len()
+                    ))
+                    .into());
+                }
+                let mut seats = Vec::with_capacity(n);
+                for (i, s) in res.seats.iter().enumerate() {
+                    if !(1..=n as u32).contains(&s.place) {
+                        return Err(LeagueError::invalid(format!(
+                            "result.seats[{i}].place: expected 1–{n}, got {}",
+                            s.place
+                        ))
+                        .into());
+                    }
+                    if s.laps.len() > 1000 || s.laps.iter().any(|l| l.time_ms < 0 || l.penalty_ms < 0) {
+                        return Err(LeagueError::invalid(format!(
+                            "result.seats[{i}].laps: expected at most 1000 laps with times ≥ 0"
+                        ))
+                        .into());
+                    }
+                    seats.push(SeatResult {
+                        place: s.place,
+                        laps: s.laps.iter().map(lap_from_pb).collect(),
+                    });
+                }
+                Ok(MatchResult { seats })
+            }
+            Some(pb::complete_job_request::Outcome::Failure(reason)) => Err(reason.chars().take(2000).collect()),
+            None => return Err(LeagueError::invalid("outcome: send a result or a failure").into()),
+        };
+        // In a task of its own, as an evaluation's result is.
+        let ctx = self.0.clone();
+        tokio::spawn(async move { ctx.finish_match(&r.job_id, &r.lease_token, &match_id, outcome).await })
+            .await
+            .map_err(|e| LeagueError::internal(format!("recording the result: {e}")))??;
+        Ok(Response::new(pb::CompleteJobResponse {}))
+    }
+}
 
 #[tonic::async_trait]
 impl WorkerService for Workers {
@@ -48,9 +146,19 @@ impl WorkerService for Workers {
             .take(64)
             .collect();
         let owner = format!("remote:{}:{name}", user.id);
-        let Some(job) = self.0.store.lease_job(&owner, lease.as_millis() as i64, false).await? else {
+        let Some(job) = self
+            .0
+            .store
+            .lease_job(&owner, lease.as_millis() as i64, r.head_to_head)
+            .await?
+        else {
             return Ok(Response::new(pb::LeaseJobResponse { job: None }));
         };
+        if !job.match_id.is_empty() {
+            return Ok(Response::new(pb::LeaseJobResponse {
+                job: self.match_job(&job).await?,
+            }));
+        }
         let (sub, race, model) = match self.0.job_inputs(&job).await {
             Ok(x) => x,
             Err(e) => {
@@ -70,6 +178,7 @@ impl WorkerService for Workers {
                 race_json: serde_json::to_string(&run).expect("serialisable"),
                 model_sha256: model.sha256,
                 model_size_bytes: model.size as u64,
+                ..Default::default()
             }),
         }))
     }
@@ -79,12 +188,32 @@ impl WorkerService for Workers {
     async fn fetch_model(&self, req: Request<pb::FetchModelRequest>) -> Result<Response<ModelStream>, Status> {
         self.0.auth.require(req.metadata(), WORKING, "fetching models").await?;
         let r = req.into_inner();
-        self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
-        let job = self.0.store.job_submission(&r.job_id).await?;
+        let (sub_id, match_id) = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
+        let sub_id = if match_id.is_empty() {
+            sub_id
+        } else {
+            let m = self
+                .0
+                .store
+                .match_row(&match_id)
+                .await?
+                .ok_or_else(|| LeagueError::internal("job without match"))?;
+            m.entrants
+                .get(r.seat as usize)
+                .ok_or_else(|| {
+                    LeagueError::invalid(format!(
+                        "seat: the match has {} seats, got {}",
+                        m.entrants.len(),
+                        r.seat
+                    ))
+                })?
+                .submission_id
+                .clone()
+        };
         let sub = self
             .0
             .store
-            .submission(&job)
+            .submission(&sub_id)
             .await?
             .ok_or_else(|| LeagueError::internal("job without submission"))?;
         let data = self.0.model_bytes(&self.0.submission_model(&sub).await?).await?;
@@ -118,7 +247,10 @@ impl WorkerService for Workers {
     ) -> Result<Response<pb::CompleteJobResponse>, Status> {
         self.0.auth.require(req.metadata(), WORKING, "completing jobs").await?;
         let r = req.into_inner();
-        let sub_id = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
+        let (sub_id, match_id) = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
+        if !match_id.is_empty() {
+            return self.complete_match(r, match_id).await;
+        }
         let sub = self
             .0
             .store

@@ -195,20 +195,22 @@ impl Store {
         Ok(Some(job))
     }
 
-    /// A lease is valid if the token matches and it has not run out.
-    pub async fn check_lease(&self, job_id: &str, token: &str) -> Result<String> {
-        let (sub_id, t, exp, status): (String, String, i64, String) =
-            sqlx::query_as("SELECT submission_id, lease_token, lease_expires_at, status FROM jobs WHERE id = $1")
-                .bind(job_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
+    /// A lease is valid if the token matches and it has not run out. Returns the job's subject:
+    /// (submission id, match id), one of them empty.
+    pub async fn check_lease(&self, job_id: &str, token: &str) -> Result<(String, String)> {
+        let (sub_id, match_id, t, exp, status): (String, String, String, i64, String) = sqlx::query_as(
+            "SELECT submission_id, match_id, lease_token, lease_expires_at, status FROM jobs WHERE id = $1",
+        )
+        .bind(job_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
         if status != "leased" || t != token || exp < now_ms() {
             return Err(LeagueError::precondition(format!(
                 "the lease on job {job_id} is no longer held (it expired or the job was cancelled)"
             )));
         }
-        Ok(sub_id)
+        Ok((sub_id, match_id))
     }
 
     pub async fn heartbeat(&self, job_id: &str, token: &str, lease_ms: i64) -> Result<i64> {

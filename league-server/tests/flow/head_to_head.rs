@@ -342,3 +342,91 @@ async fn events_of_a_private_race_stay_hidden() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
+    // No in-process workers: everything is raced remotely.
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, h2h_spec("Remote cup")).await;
+    let (_, wtoken, mut old) = s.user("remote1", pb::Role::Worker).await;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(slipstream_league::remote::run(
+        s.client(Some(&wtoken)).await,
+        "remote".into(),
+        Duration::from_secs(60),
+        rx,
+    ));
+    let subs = ranked(&s, &race.id, &["alice", "bob"], &[weak_model(), trained_model()]).await;
+    // The time trial put bob (trained) first.
+    let e = admin
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Remote final".into(),
+            size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
+    let b = bracket(&e);
+    assert_eq!(b.champion_seed, 1);
+    assert_eq!(b.entrants[0].entrant.as_ref().unwrap().submission_id, subs[1].id);
+    let m = wait_match(&mut admin, &b.matches[0].match_id).await;
+    assert_eq!(m.seats[0].place, 1);
+    assert_eq!(m.seats[0].completed_laps, 2);
+    let _ = tx.send(true);
+    worker.await.unwrap();
+
+    // A worker that does not say it races matches is never given one.
+    let queued = admin
+        .head_to_head
+        .create_match(pb::CreateMatchRequest {
+            race_id: race.id.clone(),
+            submission_ids: vec![subs[0].id.clone(), subs[1].id.clone()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let r = old
+        .workers
+        .lease_job(pb::LeaseJobRequest {
+            worker_name: "old".into(),
+            lease_seconds: 60,
+            head_to_head: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.job.is_none(), "{r:?}");
+    // One that does gets every seat's model, and a result with a wrong seat count is refused.
+    let job = old
+        .workers
+        .lease_job(pb::LeaseJobRequest {
+            worker_name: "new".into(),
+            lease_seconds: 60,
+            head_to_head: true,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .job
+        .unwrap();
+    assert_eq!(job.match_id, queued.id);
+    assert_eq!(job.seat_model_sha256.len(), 2);
+    let r = old
+        .workers
+        .complete_job(pb::CompleteJobRequest {
+            job_id: job.job_id.clone(),
+            lease_token: job.lease_token.clone(),
+            outcome: Some(pb::complete_job_request::Outcome::Result(pb::JobResult {
+                seats: vec![pb::SeatOutcome { place: 1, laps: vec![] }],
+                ..Default::default()
+            })),
+        })
+        .await;
+    let err = r.unwrap_err();
+    assert!(err.message().contains("result.seats"), "{}", err.message());
+}

@@ -32,6 +32,7 @@ async fn work(w: &mut Clients, laps: Vec<pb::LapTime>) -> pb::Job {
             .lease_job(pb::LeaseJobRequest {
                 worker_name: "test".into(),
                 lease_seconds: 60,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -41,6 +42,7 @@ async fn work(w: &mut Clients, laps: Vec<pb::LapTime>) -> pb::Job {
             let outcome = pb::complete_job_request::Outcome::Result(pb::JobResult {
                 laps,
                 trace: b"episode,steps\n".to_vec(),
+                ..Default::default()
             });
             w.workers
                 .complete_job(pb::CompleteJobRequest {

@@ -17,7 +17,8 @@ async fn worker_leases_retries_and_failures() {
             w.workers
                 .lease_job(pb::LeaseJobRequest {
                     worker_name: "w".into(),
-                    lease_seconds: 1
+                    lease_seconds: 1,
+                    ..Default::default()
                 })
                 .await
         ),
@@ -51,6 +52,7 @@ async fn worker_leases_retries_and_failures() {
         .lease_job(pb::LeaseJobRequest {
             worker_name: "w".into(),
             lease_seconds: 30,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -65,6 +67,7 @@ async fn worker_leases_retries_and_failures() {
         .fetch_model(pb::FetchModelRequest {
             job_id: job.job_id.clone(),
             lease_token: job.lease_token.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -136,6 +139,7 @@ async fn worker_leases_retries_and_failures() {
                     .lease_job(pb::LeaseJobRequest {
                         worker_name: "w".into(),
                         lease_seconds: 30,
+                        ..Default::default()
                     })
                     .await
                     .unwrap()
@@ -172,6 +176,7 @@ async fn worker_leases_retries_and_failures() {
         outcome: Some(pb::complete_job_request::Outcome::Result(pb::JobResult {
             laps: vec![lap(1000, true)],
             trace: vec![],
+            ..Default::default()
         })),
     };
     assert_eq!(code(w.workers.complete_job(stale).await), Code::FailedPrecondition);
