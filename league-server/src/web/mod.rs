@@ -3,7 +3,9 @@
 //! it (per-lap results and the replay), racers, and a full-screen "big screen" leaderboard for
 //! events.
 //!
-//! Seasons are public (they group public races): each has a standings page.
+//! Seasons are public (they group public races): each has a standings page. Head-to-head brackets
+//! and ladders of public races have pages that follow their matches live, and each match has a
+//! page ([`head_to_head`]).
 //!
 //! The site is read-only and anonymous. It shows what the anonymous gRPC API shows and nothing
 //! more: public races, and the submissions that hold a racer's place on a public race's
@@ -19,6 +21,7 @@
 //!
 //! No CDN and no external fonts: the pages work on an event's offline network.
 
+mod head_to_head;
 mod live;
 mod pages;
 mod track_svg;
@@ -77,6 +80,9 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/submissions/{id}/replay.gif", get(replay))
         .route("/racers/{id}", get(racer_page))
         .route("/seasons/{id}", get(season_page))
+        .route("/events/{id}", get(head_to_head::event_page))
+        .route("/events/{id}/live", get(head_to_head::event_live))
+        .route("/matches/{id}", get(head_to_head::match_page))
         .route(
             "/static/style.css",
             get(|| asset("text/css", include_str!("static/style.css"))),
@@ -236,7 +242,8 @@ async fn index(State(web): Site) -> Page {
         listed.push((race, entries));
     }
     let seasons = ctx.store.list_seasons(0, LISTED_RACES).await?;
-    Ok(pages::index(&listed, &seasons, crate::util::now_ms()))
+    let events = head_to_head::public_events(ctx, LISTED_RACES).await?;
+    Ok(pages::index(&listed, &seasons, &events, crate::util::now_ms()))
 }
 
 async fn season_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {

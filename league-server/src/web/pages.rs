@@ -9,9 +9,10 @@ use slipstream_proto::v1 as pb;
 
 use super::DrawnTrack;
 use crate::boards::Board;
+use crate::matches::EventKind;
 use crate::races::{RaceSpec, RaceType};
 use crate::service::seasons::SeasonTable;
-use crate::store::{RaceRow, SeasonRow, SubmissionRow};
+use crate::store::{EventRow, RaceRow, SeasonRow, SubmissionRow};
 use crate::util::{display_seconds, display_time};
 
 /// Which leaderboard a fragment is for: a race page's table, or the big screen's.
@@ -33,7 +34,7 @@ impl BoardView {
 }
 
 /// The frame of every page.
-fn layout(title: &str, body_class: &str, main: Markup, live: bool) -> Markup {
+pub(super) fn layout(title: &str, body_class: &str, main: Markup, live: bool) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -87,12 +88,12 @@ fn race_kind(spec: &RaceSpec) -> String {
     }
 }
 
-fn race_url(id: &str) -> String {
+pub(super) fn race_url(id: &str) -> String {
     format!("/races/{id}")
 }
 
-/// The front page: the seasons and the public races, newest first.
-pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], now_ms: i64) -> Markup {
+/// The front page: the seasons, the head-to-head events and the public races, newest first.
+pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], events: &[(EventRow, RaceRow)], now_ms: i64) -> Markup {
     layout(
         "Races",
         "index",
@@ -104,6 +105,24 @@ pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], now_ms: i64) -> 
                         li {
                             a href=(format!("/seasons/{}", s.id)) { (s.spec.name) }
                             " · " (s.spec.race_ids.len()) @if s.spec.race_ids.len() == 1 { " race" } @else { " races" }
+                        }
+                    }
+                }
+            }
+            @if !events.is_empty() {
+                h1 { "Head-to-head" }
+                ul.events {
+                    @for (e, race) in events {
+                        li {
+                            a href=(format!("/events/{}", e.id)) { (e.spec.name) }
+                            " · "
+                            @match &e.spec.kind {
+                                EventKind::Bracket { elimination, entrants } => {
+                                    (elimination.as_str()) " elimination bracket of " (entrants.len())
+                                }
+                                EventKind::Ladder { .. } => { "rating ladder" }
+                            }
+                            " on " (race.spec.name)
                         }
                     }
                 }

@@ -203,3 +203,145 @@ async fn a_browser_sees_a_new_result_without_reloading() {
     drop(browser);
     s.stop().await;
 }
+
+/// Ranked racers on a head-to-head race, evaluated by a remote worker that then stops: the
+/// bracket's matches wait in the queue until another worker comes.
+async fn ranked_for_bracket(s: &TestServer, race: &str) {
+    let (_, wtoken, _) = s.user("early-worker", pb::Role::Worker).await;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(slipstream_league::remote::run(
+        s.client(Some(&wtoken)).await,
+        "early".into(),
+        Duration::from_secs(60),
+        rx,
+    ));
+    let trained = tokio::task::spawn_blocking(trained_model).await.unwrap();
+    let weak = tokio::task::spawn_blocking(weak_model).await.unwrap();
+    for (name, bytes) in [
+        ("alice", &trained),
+        ("carol", &trained),
+        ("bob", &weak),
+        ("dave", &weak),
+    ] {
+        let (_, _, mut c) = s.user(name, pb::Role::Racer).await;
+        let m = upload(&mut c, bytes, &format!("{name}-model"), None).await.unwrap();
+        let sub = submit(&mut c, race, &m.id).await.unwrap().into_inner();
+        assert!(wait_finished(&mut c, &sub.id).await.qualified, "{name}");
+    }
+    let _ = tx.send(true);
+    worker.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bracket_page_follows_the_matches_live() {
+    // No in-process worker: the test decides when matches are raced.
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let race = create_race(
+        &mut admin,
+        pb::RaceSpec {
+            laps: 2,
+            min_laps: 1,
+            continuous: true,
+            number_of_resets: 10_000,
+            ..open_spec("Head-to-head night", "oval")
+        },
+    )
+    .await;
+    ranked_for_bracket(&s, &race.id).await;
+    let e = admin
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Friday final four".into(),
+            size: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let browser = tokio::task::block_in_place(|| {
+        Browser::new(
+            LaunchOptions::default_builder()
+                .path(Some(chromium()))
+                .sandbox(false)
+                .window_size(Some((1280, 900)))
+                .idle_browser_timeout(Duration::from_secs(300))
+                .build()
+                .unwrap(),
+        )
+        .expect("chromium starts headless")
+    });
+    let url = format!("{}/events/{}", s.addr, e.id);
+    let tab = tokio::task::block_in_place(|| open(&browser, &url));
+    tokio::task::block_in_place(|| {
+        // Semi-finals queued, the final waiting, no champion yet.
+        let states = js(
+            &tab,
+            "[...document.querySelectorAll('article.match')].map(m => m.dataset.key + ':' + m.dataset.state).join(',')",
+        );
+        assert_eq!(states, "W1-1:queued,W1-2:queued,W2-1:waiting");
+        assert_eq!(js(&tab, "document.querySelector('.champion') === null"), true);
+    });
+
+    // A worker comes: the semi-finals and the final are raced; the page follows.
+    let (_, wtoken, _) = s.user("late-worker", pb::Role::Worker).await;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(slipstream_league::remote::run(
+        s.client(Some(&wtoken)).await,
+        "late".into(),
+        Duration::from_secs(60),
+        rx,
+    ));
+    tokio::task::block_in_place(|| {
+        assert!(
+            wait_until(
+                &tab,
+                "document.querySelector('.champion') !== null",
+                Duration::from_secs(60)
+            ),
+            "the champion appears: {}",
+            js(&tab, "document.querySelector('[data-live]').innerHTML")
+        );
+        assert_eq!(js(&tab, "window.__loadedOnce"), true, "no reload");
+        assert!(
+            js(&tab, "Number(document.querySelector('[data-live]').dataset.updates)")
+                .as_f64()
+                .unwrap()
+                >= 2.0
+        );
+        let champion = js(&tab, "document.querySelector('.champion strong').textContent");
+        assert!(["alice", "carol"].contains(&champion.as_str().unwrap()), "{champion}");
+        let states = js(
+            &tab,
+            "[...document.querySelectorAll('article.match')].map(m => m.dataset.state).join(',')",
+        );
+        assert_eq!(states, "raced,raced,raced");
+        // The winner's line is marked in every match, and each match links to its result.
+        assert_eq!(
+            js(&tab, "document.querySelectorAll('article.match li.winner').length"),
+            3
+        );
+        let png = screenshot(&tab, "bracket.png");
+        assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+        let href = js(
+            &tab,
+            "document.querySelector('article.match[data-key=\"W2-1\"] a').getAttribute('href')",
+        );
+        tab.navigate_to(&format!("{}{}", s.addr, href.as_str().unwrap()))
+            .unwrap()
+            .wait_until_navigated()
+            .unwrap();
+        let first = js(
+            &tab,
+            "document.querySelector('table.match-result tbody tr').textContent",
+        );
+        assert!(first.as_str().unwrap().contains(champion.as_str().unwrap()), "{first}");
+        screenshot(&tab, "match.png");
+    });
+    let _ = tx.send(true);
+    worker.await.unwrap();
+    drop(browser);
+    s.stop().await;
+}

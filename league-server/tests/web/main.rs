@@ -271,16 +271,11 @@ async fn pages_show_public_races_their_rankings_and_nothing_private() {
     live_events_start_with_the_board_and_grpc_still_answers(&l).await;
 }
 
-/// The live events start with the board as it stands, and gRPC still answers on the site's port.
-async fn live_events_start_with_the_board_and_grpc_still_answers(l: &League) {
-    let s = &l.s;
-    // The first event is the board as it stands, rendered as the page renders it.
+/// The first server-sent event of a live stream (it must come at once).
+async fn get_first_event(s: &TestServer, path: &str) -> String {
     let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let res = client
-        .get(format!("{}/races/{}/events", s.addr, l.public.id).parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = client.get(format!("{}{path}", s.addr).parse().unwrap()).await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
     assert_eq!(res.headers()["content-type"], "text/event-stream");
     let mut body = res.into_body();
     let mut text = String::new();
@@ -294,6 +289,14 @@ async fn live_events_start_with_the_board_and_grpc_still_answers(l: &League) {
             text.push_str(std::str::from_utf8(&d).unwrap());
         }
     }
+    text
+}
+
+/// The live events start with the board as it stands, and gRPC still answers on the site's port.
+async fn live_events_start_with_the_board_and_grpc_still_answers(l: &League) {
+    let s = &l.s;
+    // The first event is the board as it stands, rendered as the page renders it.
+    let text = get_first_event(s, &format!("/races/{}/events", l.public.id)).await;
     assert!(text.starts_with("event: board\ndata: "), "{text}");
     assert!(text.contains(&format!("data-submission=\"{}\"", l.ranked.id)), "{text}");
     let page = get(s, &format!("/races/{}", l.public.id)).await.text();
@@ -317,4 +320,64 @@ async fn live_events_start_with_the_board_and_grpc_still_answers(l: &League) {
         res.headers().get("grpc-status").map(|v| v.to_str().unwrap()),
         Some("12")
     );
+}
+
+#[tokio::test]
+async fn head_to_head_pages_follow_their_races_privacy() {
+    let l = league().await;
+    let s = &l.s;
+    let mut admin = s.admin().await;
+    let ladder = |race: &pb::Race, name: &str| pb::CreateLadderRequest {
+        race_id: race.id.clone(),
+        name: name.into(),
+        ..Default::default()
+    };
+    let public = admin
+        .head_to_head
+        .create_ladder(ladder(&l.public, "<i>Open</i> ladder"))
+        .await
+        .unwrap()
+        .into_inner();
+    let private = admin
+        .head_to_head
+        .create_ladder(ladder(&l.private, "Secret ladder"))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // The public ladder: its name escaped, alice (the only entrant) at 25 ± 8.33, listed first page.
+    let page = get(s, &format!("/events/{}", public.id)).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    for want in [
+        "<h1>&lt;i&gt;Open&lt;/i&gt; ladder</h1>",
+        &format!("href=\"/racers/{}\">alice</a>", l.alice.id),
+        "25.00",
+        "8.33",
+        "0 of 100 matches raced",
+        &format!("data-live=\"/events/{}/live\"", public.id),
+    ] {
+        assert!(html.contains(want), "the ladder page lacks {want:?}:\n{html}");
+    }
+    let index = get(s, "/").await.text();
+    assert!(index.contains(&format!("/events/{}", public.id)), "{index}");
+    assert!(
+        !index.contains(&private.id) && !index.contains("Secret ladder"),
+        "{index}"
+    );
+    // Its live updates begin with the body as it is.
+    let live = get_first_event(s, &format!("/events/{}/live", public.id)).await;
+    assert!(live.contains("event: board") && live.contains("alice"), "{live}");
+
+    // The private race's ladder, and unknown ids: 404 without names.
+    for path in [
+        format!("/events/{}", private.id),
+        format!("/events/{}/live", private.id),
+        "/events/ladder_nope".to_string(),
+        "/matches/match_nope".to_string(),
+    ] {
+        let got = get(s, &path).await;
+        assert_eq!(got.status, 404, "{path}");
+        assert!(!got.text().contains("Secret"), "{path}: {}", got.text());
+    }
 }
