@@ -39,6 +39,133 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_runs_a_head_to_head_final_and_a_ladder_from_the_command_line() {
+    let srv = TestServer::start(1).await;
+    let addr = srv.addr.as_str();
+    let mut admin = srv.admin().await;
+    let race = create_race(
+        &mut admin,
+        slipstream_proto::v1::RaceSpec {
+            laps: 2,
+            min_laps: 1,
+            continuous: true,
+            number_of_resets: 10_000,
+            ..open_spec("Finals night", "oval")
+        },
+    )
+    .await;
+    let mut subs = Vec::new();
+    for (name, bytes) in [("ada", trained_model()), ("bo", weak_model())] {
+        let (_, _, mut c) = srv.user(name, slipstream_proto::v1::Role::Racer).await;
+        let m = upload(&mut c, &bytes, &format!("{name}-model"), None).await.unwrap();
+        let sub = submit(&mut c, &race.id, &m.id).await.unwrap().into_inner();
+        assert!(wait_finished(&mut c, &sub.id).await.qualified);
+        subs.push(sub.id);
+    }
+
+    // The final: a bracket of the race's best two, raced by the queue; --wait until it is decided.
+    let e = league(
+        addr,
+        Some(ADMIN),
+        &[
+            "--json",
+            "events",
+            "bracket",
+            &race.id,
+            "--name",
+            "Grand final",
+            "--size",
+            "2",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(
+        (s(&e, "kind"), e["entrants"][0]["user_name"].as_str()),
+        ("bracket", Some("ada"))
+    );
+    let id = s(&e, "id").to_string();
+    let done = league(addr, None, &["--json", "events", "show", &id, "--wait"])
+        .await
+        .json();
+    assert_eq!(done["champion_seed"].as_u64(), Some(1), "{done}");
+    let final_match = s(&done["matches"][0], "match_id").to_string();
+    let table = league(addr, None, &["events", "show", &id]).await;
+    assert!(
+        table.ok && table.stdout.contains("champion: #1 ada (ada-model)") && table.stdout.contains("W1-1"),
+        "{}",
+        table.stdout
+    );
+    let m = league(addr, None, &["--json", "matches", "show", &final_match])
+        .await
+        .json();
+    assert_eq!(
+        (s(&m, "status"), m["seats"][0]["place"].as_u64()),
+        ("done", Some(1)),
+        "{m}"
+    );
+    assert_eq!(m["seats"][0]["completed_laps"].as_u64(), Some(2));
+    let shown = league(addr, None, &["matches", "show", &final_match]).await;
+    assert!(shown.ok && shown.stdout.contains("ada (ada-model)"), "{}", shown.stdout);
+
+    // A match of its own, the slower model in front, waited for.
+    let m = league(
+        addr,
+        Some(ADMIN),
+        &["--json", "matches", "create", &race.id, &subs[1], &subs[0], "--wait"],
+    )
+    .await
+    .json();
+    assert_eq!(
+        (s(&m["seats"][1], "user_name"), m["seats"][1]["place"].as_u64()),
+        ("ada", Some(1)),
+        "{m}"
+    );
+
+    // A ladder of two matches; the table lists both racers with ratings.
+    let l = league(
+        addr,
+        Some(ADMIN),
+        &[
+            "--json",
+            "events",
+            "ladder",
+            &race.id,
+            "--name",
+            "Ladder",
+            "--max-matches",
+            "2",
+        ],
+    )
+    .await
+    .json();
+    let l = league(addr, None, &["--json", "events", "show", s(&l, "id"), "--wait"])
+        .await
+        .json();
+    assert_eq!(l["matches_raced"].as_u64(), Some(2), "{l}");
+    assert_eq!(s(&l["rows"][0], "user_name"), "ada", "{l}");
+    assert!(l["rows"][0]["rating"].as_f64().unwrap() > l["rows"][1]["rating"].as_f64().unwrap());
+    let list = league(addr, None, &["events", "list"]).await;
+    assert!(
+        list.ok && list.stdout.contains("Grand final") && list.stdout.contains("ladder"),
+        "{}",
+        list.stdout
+    );
+
+    // Errors name the problem: racers cannot make brackets; a bracket larger than the board.
+    let bad = league(addr, None, &["events", "bracket", &race.id, "--name", "x"]).await;
+    assert!(!bad.ok && bad.stderr.contains("Unauthenticated"), "{}", bad.stderr);
+    let bad = league(
+        addr,
+        Some(ADMIN),
+        &["events", "bracket", &race.id, "--name", "x", "--double", "--size", "2"],
+    )
+    .await;
+    assert!(!bad.ok && bad.stderr.contains("3–64"), "{}", bad.stderr);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_and_racers_run_a_race_from_the_command_line() {
     let srv = TestServer::start(1).await;
     let addr = srv.addr.as_str();

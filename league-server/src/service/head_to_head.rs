@@ -130,6 +130,13 @@ pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
         }
         EventKind::Ladder { max_matches, world } => {
             let table = ctx.ladder(e, &matches).await?;
+            let busy = matches
+                .iter()
+                .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
+            let open = match ctx.race(&e.spec.race_id).await? {
+                Some(r) => r.spec.state(crate::util::now_ms()) == crate::races::RaceState::Open,
+                None => false,
+            };
             pb::event::Kind::Ladder(pb::Ladder {
                 max_matches: *max_matches,
                 matches_raced: matches.iter().filter(|m| m.status == MatchStatus::Done).count() as u32,
@@ -148,6 +155,7 @@ pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
                     })
                     .collect(),
                 world: crate::matches::world_in_words(world),
+                active: busy || (open && (matches.len() as u32) < *max_matches),
             })
         }
     };

@@ -318,7 +318,8 @@ pub enum EventsCmd {
     Show {
         /// The event's id.
         event: String,
-        /// Wait until a bracket has its champion (or a ladder has raced all its matches).
+        /// Wait until a bracket has its champion (or a match of it could not be raced), or a
+        /// ladder stops racing (its match limit reached or its race closed).
         #[arg(long)]
         wait: bool,
     },

@@ -163,11 +163,14 @@ fn kind_name(e: &pb::Event) -> &'static str {
     }
 }
 
-/// A bracket with its champion, or a ladder with all its matches raced.
+/// A bracket with its champion (or stuck on a match that could not be raced), or a ladder that
+/// stopped racing (its match limit reached, or its race closed).
 fn event_over(e: &pb::Event) -> bool {
     match &e.kind {
-        Some(pb::event::Kind::Bracket(b)) => b.champion_seed != 0,
-        Some(pb::event::Kind::Ladder(l)) => l.matches_raced >= l.max_matches,
+        Some(pb::event::Kind::Bracket(b)) => {
+            b.champion_seed != 0 || b.matches.iter().any(|m| m.status == pb::MatchStatus::Failed as i32)
+        }
+        Some(pb::event::Kind::Ladder(l)) => !l.active,
         None => true,
     }
 }
@@ -403,6 +406,9 @@ pub struct Event<'a> {
     pub rows: Option<Vec<LadderRow<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matches_raced: Option<u32>,
+    /// Ladders: still racing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
 }
 
 impl<'a> From<&'a pb::Event> for Event<'a> {
@@ -417,6 +423,7 @@ impl<'a> From<&'a pb::Event> for Event<'a> {
             champion_seed: None,
             rows: None,
             matches_raced: None,
+            active: None,
         };
         match &e.kind {
             Some(pb::event::Kind::Bracket(b)) => {
@@ -453,6 +460,7 @@ impl<'a> From<&'a pb::Event> for Event<'a> {
                         .collect(),
                 );
                 v.matches_raced = Some(l.matches_raced);
+                v.active = Some(l.active);
             }
             None => {}
         }

@@ -157,6 +157,26 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     eval_cpu.sort_by(f64::total_cmp);
 
+    // ---- 1b. Head-to-head: the same model in 2- and 4-car matches of the same 3 laps ----
+    let mut h2h = Vec::new();
+    for cars in [2usize, 4] {
+        let models = vec![model_bytes.clone(); cars];
+        let mut cpu = Vec::new();
+        let mut finished = 0;
+        for _ in 0..5 {
+            let c0 = cpu_seconds();
+            let r = evaluation::run_match(&models, &run, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
+            cpu.push(cpu_seconds() - c0);
+            finished = r
+                .seats
+                .iter()
+                .filter(|s| s.laps.iter().filter(|l| l.completed).count() == run.rules.laps as usize)
+                .count();
+        }
+        cpu.sort_by(f64::total_cmp);
+        h2h.push(json!({"cars": cars, "cpu_s_median": percentile(&cpu, 0.5), "cpu_s_max": cpu.last(), "cars_finished": finished}));
+    }
+
     // ---- 2. Leaderboard latency under load ----
     let db = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Store::connect(&db).await?;
@@ -391,6 +411,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
         "evaluation_track": run.track_name, "evaluation_laps": run.rules.laps, "evaluation_completed_laps": laps_done,
         "evaluation_race_time_s": race_s,
+        "head_to_head": h2h,
         "leaderboard_entries": a.entries, "clients": a.clients, "workers": a.workers, "seconds": a.seconds, "rate_per_client": a.rate,
         "leaderboard_queries_per_s": lat.len() as f64 / a.seconds as f64,
         "leaderboard_cold_query_ms": cold_ms, "leaderboard_queries": lat.len(), "submissions": submits, "evaluated_during_load": evaluated,
@@ -412,6 +433,14 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             run.rules.laps,
             race_s
         );
+        for m in &h2h {
+            println!(
+                "{}-car head-to-head match of the same laps: median {:.3} s of CPU ({} cars finished)",
+                m["cars"],
+                m["cpu_s_median"].as_f64().unwrap_or(0.0),
+                m["cars_finished"]
+            );
+        }
         let pace = if a.rate > 0.0 {
             format!("{} requests/s each", a.rate)
         } else {
