@@ -340,33 +340,26 @@ mod tests {
         let entrants: Vec<(Entrant, u32)> = (0..n).map(|i| (entrant(i), i as u32 + 1)).collect();
         let mut pairs: Vec<[Entrant; 2]> = Vec::new();
         let mut results: Vec<MatchResult> = Vec::new();
-        for _ in 0..matches {
-            let played: Vec<Played<'_>> = pairs
+        fn played<'a>(pairs: &'a [[Entrant; 2]], results: &'a [MatchResult]) -> Vec<Played<'a>> {
+            pairs
                 .iter()
-                .zip(&results)
+                .zip(results)
                 .map(|(p, r)| Played {
                     key: "",
                     entrants: p,
                     result: Some(r),
                 })
-                .collect();
-            let table = ladder_table(&entrants, &played);
+                .collect()
+        }
+        for _ in 0..matches {
+            let table = ladder_table(&entrants, &played(&pairs, &results));
             let pair = next_pairing(&table, pairs.last().map(|p| p.as_slice())).unwrap();
             let idx = |e: &Entrant| e.submission_id[4..].parse::<usize>().unwrap();
             let r = if idx(&pair[0]) < idx(&pair[1]) { [1, 2] } else { [2, 1] };
             results.push(result(r));
             pairs.push(pair);
         }
-        let played: Vec<Played<'_>> = pairs
-            .iter()
-            .zip(&results)
-            .map(|(p, r)| Played {
-                key: "",
-                entrants: p,
-                result: Some(r),
-            })
-            .collect();
-        (ladder_table(&entrants, &played), pairs)
+        (ladder_table(&entrants, &played(&pairs, &results)), pairs)
     }
 
     #[test]

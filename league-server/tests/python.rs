@@ -84,5 +84,20 @@ async fn a_python_grpcio_client_runs_the_main_flow() {
     assert_eq!(board[0]["score_ms"], sub["score_ms"]);
     assert!(r["trace"]["rows"].as_u64().unwrap() > 10, "{r}");
     assert!(r["trace"]["header"].as_str().unwrap().starts_with("episode,"), "{r}");
+    // The head-to-head final: raced, a champion, one of the two places 1.
+    let f = &r["final"];
+    assert_eq!(f["status"], "MATCH_STATUS_DONE", "{r}");
+    assert!(
+        ["py-racer", "py-racer-rival"].contains(&f["champion"].as_str().unwrap()),
+        "{r}"
+    );
+    let mut places: Vec<u64> = f["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect();
+    places.sort();
+    assert!(places == [1, 2] || places == [1, 1], "{r}");
     s.stop().await;
 }

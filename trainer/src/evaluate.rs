@@ -100,18 +100,20 @@ pub fn evaluate(
 ) -> Result<EvalReport, TrainError> {
     let mut race = RaceRun::new(model, track, opts)?;
     while !race.is_over() {
-        if let Some(d) = opts.deadline
-            && race.steps().is_multiple_of(64)
-            && std::time::Instant::now() > d
-        {
-            return Err(TrainError::Timeout(format!(
-                "the race was still running after its wall-clock limit ({} steps driven)",
-                race.steps()
-            )));
-        }
+        check_deadline(opts.deadline, race.steps(), "race")?;
         race.step(model, opts.reward.as_ref())?;
     }
     race.finish(track_name)
+}
+
+/// A race loop's wall-clock limit (checked every 64 steps): [`TrainError::Timeout`] once past it.
+pub(crate) fn check_deadline(deadline: Option<std::time::Instant>, steps: u64, what: &str) -> Result<(), TrainError> {
+    match deadline {
+        Some(d) if steps.is_multiple_of(64) && std::time::Instant::now() > d => Err(TrainError::Timeout(format!(
+            "the {what} was still running after its wall-clock limit ({steps} steps driven)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A race in progress, one step at a time: what [`evaluate`] runs to the end, and what a viewer

@@ -16,7 +16,7 @@ use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::{Action, GroupConfig, Mode, RewardPreset, Scenario, StepBuffers, Track, VecEnv, finishing_places};
 
 use crate::error::TrainError;
-use crate::evaluate::{EvalOptions, EvalReport};
+use crate::evaluate::{EvalOptions, EvalReport, check_deadline};
 use crate::model::{Model, ModelSpec};
 use crate::policy::PolicyRunner;
 
@@ -198,15 +198,7 @@ pub fn race_match(
 ) -> Result<MatchReport, TrainError> {
     let mut run = MatchRun::new(models, track, opts, traces)?;
     while !run.is_over() {
-        if let Some(d) = opts.deadline
-            && run.steps().is_multiple_of(64)
-            && std::time::Instant::now() > d
-        {
-            return Err(TrainError::Timeout(format!(
-                "the head-to-head race was still running after its wall-clock limit ({} steps driven)",
-                run.steps()
-            )));
-        }
+        check_deadline(opts.deadline, run.steps(), "head-to-head race")?;
         run.step(models)?;
     }
     run.finish(track_name)

@@ -204,6 +204,74 @@ fn train_then_evaluate_with_trace() {
     ]);
     assert!(out2.status.success());
     assert!(String::from_utf8_lossy(&out2.stdout).contains("lap  1"));
+
+    // Head-to-head: the run's last and best models race each other; a trace per car.
+    let traces = dir.path().join("match");
+    let last = out.join("model_last.safetensors");
+    let m = ok_json(&[
+        "match",
+        "--model",
+        model.to_str().unwrap(),
+        "--model",
+        last.to_str().unwrap(),
+        "--track",
+        "kidney",
+        "--laps",
+        "1",
+        "--number-of-resets",
+        "unlimited",
+        "--max-time",
+        "40",
+        "--trace-dir",
+        traces.to_str().unwrap(),
+        "--json",
+    ]);
+    let seats = m["seats"].as_array().unwrap();
+    assert_eq!(seats.len(), 2, "{m}");
+    let mut places: Vec<u64> = seats.iter().map(|s| s["place"].as_u64().unwrap()).collect();
+    places.sort();
+    assert!(places == [1, 2] || places == [1, 1], "{m}");
+    for i in 1..=2 {
+        let csv = std::fs::read_to_string(traces.join(format!("car-{i}.csv"))).unwrap();
+        assert_eq!(
+            csv.lines().count() as u64,
+            m["steps"].as_u64().unwrap() + 2,
+            "header, prepare row, steps"
+        );
+    }
+    let out3 = trainer(&[
+        "match",
+        "--model",
+        model.to_str().unwrap(),
+        "--model",
+        last.to_str().unwrap(),
+        "--track",
+        "kidney",
+        "--laps",
+        "1",
+    ]);
+    assert!(out3.status.success());
+    let text = String::from_utf8_lossy(&out3.stdout);
+    assert!(
+        text.contains("head-to-head on kidney") && text.contains("place grid"),
+        "{text}"
+    );
+    fails_with(
+        &["match", "--model", model.to_str().unwrap(), "--track", "kidney"],
+        "2–17 models",
+    );
+    fails_with(
+        &[
+            "match",
+            "--model",
+            model.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--track",
+            "drag_strip",
+        ],
+        "closed tracks",
+    );
 }
 
 #[test]

@@ -24,7 +24,11 @@ fn spec() -> ModelSpec {
     }
 }
 
+/// A model with seeded random weights (libtorch's seed is global: tests running at the same time
+/// take turns).
 fn model(seed: i64, spec: ModelSpec) -> Model {
+    static SEEDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = SEEDING.lock().unwrap_or_else(|e| e.into_inner());
     tch::manual_seed(seed);
     Model::new(spec, -0.5, false, Device::Cpu)
 }
@@ -56,19 +60,26 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
     assert!(first.places.iter().all(|p| (1..=2).contains(p)));
     // Untrained models do not finish a lap in 20 s: the time limit ends the race for both.
     assert_eq!(first.steps, 300);
+    let mut starts = Vec::new();
     for (seat, p) in traces.iter().enumerate() {
         let text = std::fs::read_to_string(p).unwrap();
         let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
         // The prepare row and one row per step.
         assert_eq!(rows.len(), 301, "seat {seat}");
-        assert_eq!(
-            first.seats[seat].off_track,
-            first.seats[seat].laps.iter().map(|l| l.off_track).sum::<u32>()
-        );
+        assert!(rows[0].is_prepare());
+        starts.push(rows[0].clone());
     }
-    // Swapping the grid swaps the cars' starting places: a different race.
-    let swapped = race_match(&[&b, &a], track, "oval", &options(), &[]).unwrap();
-    assert_ne!(swapped.seats[0], first.seats[1]);
+    // The grid: seat 0 at the line, seat 1 behind it (negative progress) on the other lane.
+    assert!(starts[0].progress > 0.0 && starts[1].progress < 0.0, "{starts:?}");
+    let gap = starts[0].pos.distance(starts[1].pos);
+    assert!((0.75..1.0).contains(&gap), "{gap} m apart");
+    // Swapped, the other model starts in front: its trace's first row is seat 0's place.
+    let dir = tempfile::tempdir().unwrap();
+    let swapped_traces = [dir.path().join("0.csv"), dir.path().join("1.csv")];
+    race_match(&[&b, &a], track, "oval", &options(), &swapped_traces).unwrap();
+    let text = std::fs::read_to_string(&swapped_traces[0]).unwrap();
+    let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+    assert_eq!(rows[0].pos, starts[0].pos);
 }
 
 #[test]

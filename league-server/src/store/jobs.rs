@@ -57,6 +57,16 @@ pub(super) async fn insert_job(tx: &mut sqlx::AnyConnection, submission_id: &str
     Ok(())
 }
 
+/// Mark a leased job done, if `token` still holds its lease (a stale lease: false, nothing changed).
+pub(super) async fn mark_done(tx: &mut sqlx::AnyConnection, job_id: &str, token: &str) -> Result<bool> {
+    let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
+        .bind(job_id)
+        .bind(token)
+        .execute(&mut *tx)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
 /// Queue a head-to-head match's race (inside the transaction that creates the match).
 pub(super) async fn insert_match_job(tx: &mut sqlx::AnyConnection, match_id: &str, now: i64) -> Result<()> {
     sqlx::query(
@@ -248,12 +258,7 @@ impl Store {
         };
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
-            .bind(job_id)
-            .bind(token)
-            .execute(&mut *tx)
-            .await?;
-        if r.rows_affected() == 0 {
+        if !mark_done(&mut tx, job_id, token).await? {
             tx.commit().await?;
             return Ok(Completion::Ignored);
         }

@@ -160,14 +160,7 @@ impl Store {
     pub async fn complete_match(&self, job_id: &str, token: &str, result: &MatchResult) -> Result<Option<MatchRow>> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let r = sqlx::query(
-            "UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
-        )
-        .bind(job_id)
-        .bind(token)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() == 0 {
+        if !super::jobs::mark_done(&mut tx, job_id, token).await? {
             tx.commit().await?;
             return Ok(None);
         }

@@ -7,7 +7,8 @@ grpcio-health-checking; `scripts/grpc-python` installs them once into a cache fo
 Python:
 
     PY="$(scripts/grpc-python)"
-    # The main flow: health, reflection, a racer, a race, upload, watch + submit, leaderboard, trace.
+    # The main flow: health, reflection, a racer, a race, upload, watch + submit, leaderboard, trace,
+    # and a head-to-head final against a rival.
     "$PY" proto/examples/python/league_client.py flow --server 127.0.0.1:50051 \\
         --admin-token "$LEAGUE_ADMIN_TOKEN" --model runs/a/model_best.safetensors
     # Latency of one call after another: a 20-row leaderboard page.
@@ -204,6 +205,35 @@ def flow(args, pb, rpc):
     trace = b"".join(c.data for c in submissions.DownloadTrace(pb.DownloadTraceRequest(submission_id=sub.id), metadata=me))
     lines = trace.decode().splitlines()
     report["trace"] = {"bytes": len(trace), "header": lines[0] if lines else "", "rows": max(len(lines) - 1, 0)}
+
+    # Head-to-head: a second racer enters the same model; the admin seeds a final of the best two,
+    # which the queue races; anyone follows the bracket (public race: no token).
+    rival = users.CreateUser(pb.CreateUserRequest(name=args.racer + "-rival", role=pb.ROLE_RACER), metadata=admin)
+    rival_token = bearer(users.IssueToken(pb.IssueTokenRequest(user_id=rival.id), metadata=admin).token)
+    rival_model = models.UploadModel(upload("rival-model"), metadata=rival_token)
+    rival_sub = submissions.Submit(pb.SubmitRequest(race_id=race.id, model_id=rival_model.id), metadata=rival_token)
+    while pb.SubmissionStatus.Name(rival_sub.status) not in FINISHED:
+        check(time.monotonic() < deadline, f"the rival's submission did not finish in {args.timeout} s")
+        time.sleep(0.2)
+        rival_sub = submissions.GetSubmission(pb.GetSubmissionRequest(submission_id=rival_sub.id), metadata=rival_token)
+    h2h = rpc.HeadToHeadServiceStub(channel)
+    event = h2h.CreateBracket(
+        pb.CreateBracketRequest(race_id=race.id, name="Python final", elimination=pb.ELIMINATION_SINGLE, size=2),
+        metadata=admin,
+    )
+    while event.bracket.champion_seed == 0:
+        check(time.monotonic() < deadline, f"the final was not raced in {args.timeout} s")
+        time.sleep(0.2)
+        event = h2h.GetEvent(pb.GetEventRequest(event_id=event.id))
+    final = h2h.GetMatch(pb.GetMatchRequest(match_id=event.bracket.matches[0].match_id))
+    champion = event.bracket.entrants[event.bracket.champion_seed - 1].entrant
+    report["final"] = {
+        "event_id": event.id,
+        "champion": champion.user_name,
+        "places": [seat.place for seat in final.seats],
+        "laps": [seat.completed_laps for seat in final.seats],
+        "status": pb.MatchStatus.Name(final.status),
+    }
     print(json.dumps(report))
 
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod distill;
+mod head_to_head;
 mod plot;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ enum Command {
     Train(TrainArgs),
     /// Race a model in the simulator's race mode and report lap times.
     Evaluate(EvalArgs),
+    /// Race several models against each other on one track at the same time (head-to-head: the
+    /// cars see each other, the car that runs into the one ahead is penalised); report places.
+    Match(head_to_head::MatchArgs),
     /// Teach a camera-only student from a state or lidar teacher (DAgger distillation).
     Distill(distill::DistillArgs),
     /// Measure PPO update throughput and reward-function calls per second.
@@ -93,12 +97,8 @@ struct EvalArgs {
     /// The model (.safetensors).
     #[arg(long)]
     model: PathBuf,
-    /// Track: a built-in name or a DeepRacer .npy / .csv file.
-    #[arg(long)]
-    track: String,
-    /// Drive the track the other way round.
-    #[arg(long)]
-    reverse: bool,
+    #[command(flatten)]
+    on: RaceTrack,
     #[command(flatten)]
     race: RaceArgs,
     /// The reward function called on each driving step, for the trace's reward column (as
@@ -136,6 +136,24 @@ struct EvalArgs {
     json: bool,
 }
 
+/// The track a race is on (`trainer evaluate`, `trainer match`).
+#[derive(Args, Debug)]
+struct RaceTrack {
+    /// Track: a built-in name or a DeepRacer .npy / .csv file.
+    #[arg(long)]
+    track: String,
+    /// Drive the track the other way round.
+    #[arg(long)]
+    reverse: bool,
+}
+
+impl RaceTrack {
+    fn load(&self) -> Result<Track> {
+        let track = Track::resolve(&self.track, &ValidateOptions::default())?;
+        Ok(if self.reverse { track.reversed() } else { track })
+    }
+}
+
 fn main() -> ExitCode {
     slipstream_trainer::device::keep_freed_tensor_memory();
     slipstream_cli::init_tracing("warn");
@@ -143,6 +161,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => run_train(a),
         Command::Evaluate(a) => run_evaluate(a),
+        Command::Match(a) => head_to_head::run(a),
         Command::Distill(a) => distill::run(a),
         Command::Bench(b) => bench::run(b),
         Command::Plot(a) => plot::run(a),
@@ -275,10 +294,7 @@ fn run_train(a: TrainArgs) -> Result<()> {
 fn run_evaluate(a: EvalArgs) -> Result<()> {
     let device: DeviceChoice = a.device.parse()?;
     let model = Model::load(&a.model, device.resolve()?)?;
-    let mut track = Track::resolve(&a.track, &ValidateOptions::default())?;
-    if a.reverse {
-        track = track.reversed();
-    }
+    let track = a.on.load()?;
     let scenario = if a.obstacles > 0 {
         slipstream_sim::Scenario::ObjectAvoidance(ObstacleConfig {
             count: a.obstacles,
@@ -322,7 +338,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         deadline: None,
     };
     let r =
-        evaluate(&model, track.clone(), &a.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
+        evaluate(&model, track.clone(), &a.on.track, &opts).with_context(|| format!("racing {}", a.model.display()))?;
     if let (Some(t), Some(d)) = (&a.trace, &deepracer_trace) {
         std::fs::copy(t, d).with_context(|| format!("copying the trace to {}", d.display()))?;
     }
