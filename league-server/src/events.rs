@@ -286,7 +286,7 @@ impl Ctx {
         let Some(top) = board.rows.first() else {
             return Err(LeagueError::precondition(format!(
                 "race_id: race {} has no ranked racer yet; a ladder races the models of its leaderboard, in the world \
-                 (sensor, action space, car) of the best one",
+                 (sensor and car settings) of the best one",
                 race.id
             )));
         };
@@ -333,7 +333,7 @@ impl Ctx {
                 Some(f) => compatible(f, &spec).map_err(|err| {
                     LeagueError::precondition(format!(
                         "entrants[{i}]: the model \"{}\" of {} ({}) cannot race in one world with entrants[0]'s — {err}; \
-                         head-to-head cars share sensor, action space and car settings",
+                         head-to-head cars share sensor and car settings",
                         e.model_name, e.user_name, e.submission_id
                     ))
                 })?,

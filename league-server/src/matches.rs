@@ -158,16 +158,10 @@ impl EventSpec {
     }
 }
 
-/// A world (the settings models must share to race together) in words: `lidar sensor,
-/// continuous actions`.
+/// A world (the settings models must share to race together: sensor, car, step) in words:
+/// `lidar sensor`.
 pub fn world_in_words(spec: &ModelSpec) -> String {
-    let actions = match &spec.action_space {
-        slipstream_trainer::config::ActionSpaceConfig::Discrete { .. } => {
-            format!("{} discrete actions", spec.action_space().dim())
-        }
-        slipstream_trainer::config::ActionSpaceConfig::Continuous { .. } => "continuous actions".to_string(),
-    };
-    format!("{} sensor, {actions}", spec.sensor.kind())
+    format!("{} sensor", spec.sensor.kind())
 }
 
 /// A match as the events' rules see it: its key in the event, its entrants and its result.

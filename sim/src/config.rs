@@ -60,13 +60,15 @@ pub struct EnvConfig {
 /// right lane line (seat 0 on the left). Every car's laps are counted from the line, so cars
 /// behind it drive their gap to the line first. A head-to-head race is `continuous` on closed
 /// tracks, with the objects of a time trial (the rivals are the objects).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GroupConfig {
     /// Cars per group (1–[`GroupConfig::MAX_SIZE`]).
     pub size: usize,
     /// Distance between consecutive grid places along the track, m (DeepRacer's 0.75).
     pub stagger_m: f64,
+    /// Each seat's action space (seat `i` of every group uses `action_spaces[i]`), so models
+    /// with different action spaces race together; empty: every car uses the environment's.
+    pub action_spaces: Vec<ActionSpace>,
 }
 
 impl Default for GroupConfig {
@@ -74,6 +76,7 @@ impl Default for GroupConfig {
         Self {
             size: 1,
             stagger_m: 0.75,
+            action_spaces: Vec::new(),
         }
     }
 }
@@ -93,6 +96,11 @@ impl GroupConfig {
     /// Whether cars share worlds.
     pub fn is_head_to_head(&self) -> bool {
         self.size > 1
+    }
+
+    /// The action space of the environment's car `car` (its seat's, or `default`).
+    pub fn action_space<'a>(&'a self, car: usize, default: &'a ActionSpace) -> &'a ActionSpace {
+        self.action_spaces.get(car % self.size).unwrap_or(default)
     }
 }
 
@@ -179,6 +187,21 @@ impl EnvConfig {
                 "group.stagger_m",
                 format!("expected a distance in [0, 10] m, got {}", g.stagger_m),
             ));
+        }
+        if !g.action_spaces.is_empty() && g.action_spaces.len() != g.size {
+            return Err(SimError::config(
+                "group.action_spaces",
+                format!(
+                    "expected one action space per seat ({}), got {}",
+                    g.size,
+                    g.action_spaces.len()
+                ),
+            ));
+        }
+        for (i, space) in g.action_spaces.iter().enumerate() {
+            space
+                .validate(&self.car)
+                .map_err(|e| SimError::config(format!("group.action_spaces[{i}]"), e.to_string()))?;
         }
         if !g.is_head_to_head() {
             return Ok(());

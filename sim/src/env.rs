@@ -371,7 +371,8 @@ impl VecEnv {
             });
         }
         for (car, a) in actions.iter().enumerate() {
-            if let Err(message) = self.cfg.action_space.resolve(*a) {
+            let space = self.cfg.group.action_space(car, &self.cfg.action_space);
+            if let Err(message) = space.resolve(*a) {
                 return Err(SimError::Action { car, message });
             }
         }

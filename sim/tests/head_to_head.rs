@@ -272,3 +272,45 @@ fn head_to_head_settings_are_checked() {
     cfg.group.stagger_m = f64::NAN;
     assert!(matches!(VecEnv::new(cfg, 2), Err(SimError::Config { .. })));
 }
+
+#[test]
+fn each_seat_acts_in_its_own_action_space() {
+    let mut cfg = h2h_config("oval", 2, 1);
+    // Seat 0 continuous (the environment's), seat 1 DeepRacer's default discrete space.
+    cfg.group.action_spaces = vec![cfg.action_space.clone(), ActionSpace::default()];
+    let mut env = VecEnv::new(cfg.clone(), 4).unwrap();
+    let mut out = env.buffers(true);
+    env.reset(0, &mut out).unwrap();
+    let ok = [
+        Action::Continuous([0.0, 1.0]),
+        Action::Discrete(3),
+        Action::Continuous([5.0, 2.0]),
+        Action::Discrete(0),
+    ];
+    env.step(&ok, &mut out).unwrap();
+    // The seat's own space decides what its action means (steering, speed in the params).
+    let steer_of = |a: Action, space: &ActionSpace| space.resolve(a).unwrap();
+    assert_eq!(
+        (out.params[1].steering_angle, out.params[1].speed),
+        steer_of(Action::Discrete(3), &ActionSpace::default())
+    );
+    assert_eq!((out.params[2].steering_angle, out.params[2].speed), (5.0, 2.0));
+    // A continuous action for a discrete seat is refused, naming the car.
+    let bad = [ok[0], Action::Continuous([0.0, 1.0]), ok[2], ok[3]];
+    match env.step(&bad, &mut out) {
+        Err(SimError::Action { car, .. }) => assert_eq!(car, 1),
+        other => panic!("{other:?}"),
+    }
+    // One space per seat, each within the car's limits.
+    let mut wrong = cfg.clone();
+    wrong.group.action_spaces.pop();
+    let e = VecEnv::new(wrong, 2).unwrap_err().to_string();
+    assert!(
+        e.contains("group.action_spaces") && e.contains("one action space per seat"),
+        "{e}"
+    );
+    let mut wrong = cfg;
+    wrong.group.action_spaces[1] = ActionSpace::continuous(-30.0, 30.0, 0.1, 99.0);
+    let e = VecEnv::new(wrong, 2).unwrap_err().to_string();
+    assert!(e.contains("group.action_spaces[1]"), "{e}");
+}

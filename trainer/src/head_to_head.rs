@@ -2,9 +2,9 @@
 //! group, [`slipstream_sim::GroupConfig`]): each car sees the others with its own sensor, the car
 //! that runs into the one ahead is penalised, and the result is the order in which they finish.
 //!
-//! The models drive one world, so they must agree on the world: the same sensor, action space, car
-//! and step settings ([`compatible`] says which differs). A match is deterministic: the same
-//! models, track, rules and seed give the same laps, bit for bit.
+//! The models drive one world, so they must agree on the world: the same sensor, car and step
+//! settings ([`compatible`] says which differs); each car has its own model's action space. A
+//! match is deterministic: the same models, track, rules and seed give the same laps, bit for bit.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -28,9 +28,6 @@ pub fn compatible(a: &ModelSpec, b: &ModelSpec) -> Result<(), String> {
             serde_json::to_string(&a.sensor).unwrap_or_default(),
             serde_json::to_string(&b.sensor).unwrap_or_default()
         ));
-    }
-    if a.action_space() != b.action_space() {
-        return Err("action_space: the models' action spaces differ".into());
     }
     if a.car != b.car {
         return Err("car: the models were trained with different car settings".into());
@@ -104,7 +101,10 @@ impl MatchRun {
         rules.continuous = true;
         let mut cfg = models[0].spec.env_config(&[track], Mode::Race(rules));
         cfg.reward = Arc::new(RewardPreset::Zero);
-        cfg.group = GroupConfig::of(models.len());
+        cfg.group = GroupConfig {
+            action_spaces: models.iter().map(|m| m.spec.action_space()).collect(),
+            ..GroupConfig::of(models.len())
+        };
         let mut env = VecEnv::new(cfg, models.len())?;
         let mut out = env.buffers(!traces.is_empty());
         env.reset(opts.seed, &mut out)?;

@@ -83,6 +83,21 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
 }
 
 #[test]
+fn models_with_different_action_spaces_race_together() {
+    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
+    let discrete = model(1, spec());
+    let mut continuous_spec = spec();
+    continuous_spec.action_space = ActionSpaceConfig::Continuous {
+        steering_angle: slipstream_sim::action::Range { low: -30.0, high: 30.0 },
+        speed: slipstream_sim::action::Range { low: 0.5, high: 2.0 },
+    };
+    let continuous = model(2, continuous_spec);
+    let r = race_match(&[&discrete, &continuous], track, "oval", &options(), &[]).unwrap();
+    assert_eq!(r.seats.len(), 2);
+    assert_eq!(r.steps, 300);
+}
+
+#[test]
 fn models_that_cannot_share_a_world_are_refused_naming_the_seat() {
     let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
     let a = model(1, spec());

@@ -33,9 +33,11 @@ pub fn apply_actions(settings: Res<Settings>, io: Res<Io>, mut cars: Query<(&Car
     let io = io.lock();
     for (idx, mut c) in &mut cars {
         let action = io.actions[idx.local as usize];
-        // Actions were validated by the environment before the step.
+        // Actions were validated by the environment before the step (against the car's seat's
+        // space, head-to-head).
         let (steer_deg, speed) = settings
-            .action_space
+            .group
+            .action_space(idx.global as usize, &settings.action_space)
             .resolve(action)
             .unwrap_or((0.0, settings.model.params.min_speed));
         *c = Controls {

@@ -13,8 +13,8 @@ use slipstream_trainer::{DeviceChoice, EvalOptions, Model, race_match};
 #[derive(Args, Debug)]
 pub struct MatchArgs {
     /// A model (.safetensors); repeat for each car, in grid order: the first starts at the line,
-    /// each next one 0.75 m further back on the other lane. 2–17 models sharing a sensor, action
-    /// space and car settings.
+    /// each next one 0.75 m further back on the other lane. 2–17 models sharing a sensor and car
+    /// settings (each keeps its own action space).
     #[arg(long = "model", required = true)]
     models: Vec<PathBuf>,
     /// The track (closed).
