@@ -178,14 +178,24 @@ impl Ctx {
         Ok(())
     }
 
-    /// Advance every ladder (new entrants on its race's leaderboard, its race opening): called
-    /// by the queue's reaper now and then.
-    pub async fn tick_ladders(&self) -> Result<()> {
+    /// Advance every ladder (new entrants on its race's leaderboard, its race opening) and every
+    /// bracket without a champion (a server stopped between recording a match and queueing the
+    /// next one): called by the queue's reaper now and then, and so at every start.
+    pub async fn tick_events(&self) -> Result<()> {
         let mut offset = 0;
         loop {
             let page = self.store.list_events(offset, 100).await?;
             for e in &page {
-                if matches!(e.spec.kind, EventKind::Ladder { .. }) {
+                let undecided = match &e.spec.kind {
+                    EventKind::Ladder { .. } => true,
+                    EventKind::Bracket { elimination, entrants } => {
+                        let matches = self.store.event_matches(&e.id).await?;
+                        bracket_plan(*elimination, entrants, &played(&matches))
+                            .champion
+                            .is_none()
+                    }
+                };
+                if undecided {
                     self.advance_event(&e.id).await?;
                 }
             }

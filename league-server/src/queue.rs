@@ -2,8 +2,9 @@
 //!
 //! A worker loops: lease the oldest due job, load its model and race, race it on a blocking thread
 //! (heart-beating the lease meanwhile), and record the outcome. A head-to-head match's job races
-//! its models together and advances its bracket or ladder. The reaper also starts ladders' next
-//! matches (new entrants, a race that opened). On shutdown it stops leasing; a
+//! its models together and advances its bracket or ladder. The reaper also advances brackets and
+//! ladders now and then (a ladder's new entrants or opened race; a bracket whose server stopped
+//! between recording a match and queueing the next). On shutdown it stops leasing; a
 //! running evaluation gets `shutdown_grace` to finish, otherwise its job goes back to the queue
 //! (so nothing is lost, and a `kill -9` is recovered at the next start by requeueing the dead
 //! process's leases).
@@ -166,16 +167,16 @@ async fn supervise<T>(
     }
 }
 
-/// Reaper rounds between two ladder ticks (a round is 2 s).
-const LADDER_TICK_ROUNDS: u32 = 5;
+/// Reaper rounds between two advances of the events (a round is 2 s).
+const EVENT_TICK_ROUNDS: u32 = 5;
 
 async fn reaper(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
     let mut round = 0u32;
     loop {
-        if round.is_multiple_of(LADDER_TICK_ROUNDS)
-            && let Err(e) = ctx.tick_ladders().await
+        if round.is_multiple_of(EVENT_TICK_ROUNDS)
+            && let Err(e) = ctx.tick_events().await
         {
-            tracing::error!("advancing ladders: {e}");
+            tracing::error!("advancing brackets and ladders: {e}");
         }
         round = round.wrapping_add(1);
         match ctx.store.requeue_expired(None).await {

@@ -430,3 +430,77 @@ async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
     let err = r.unwrap_err();
     assert!(err.message().contains("result.seats"), "{}", err.message());
 }
+
+#[tokio::test]
+async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
+    let s = TestServer::start(1).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, h2h_spec("Restart cup")).await;
+    let models = [trained_model(), trained_model(), weak_model(), weak_model()];
+    ranked(&s, &race.id, &["alice", "carol", "bob", "dave"], &models).await;
+    let restart = |db, workers| {
+        TestServer::start_with(
+            slipstream_league::Config {
+                workers,
+                ..test_config()
+            },
+            Some(db),
+        )
+    };
+    // No worker: the semi-finals wait in the queue.
+    let s = restart(s.stop().await, 0).await;
+    let e = s
+        .admin()
+        .await
+        .head_to_head
+        .create_bracket(pb::CreateBracketRequest {
+            race_id: race.id.clone(),
+            name: "Restart bracket".into(),
+            size: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let db = s.stop().await;
+
+    // Both semi-finals are recorded, then the server stops before queueing the final.
+    let store = slipstream_league::store::Store::connect(&db.0).await.unwrap();
+    for _ in 0..2 {
+        let j = store.lease_job("crashing", 60_000, true).await.unwrap().unwrap();
+        let result = slipstream_league::matches::MatchResult {
+            seats: [1, 2]
+                .map(|place| slipstream_league::matches::SeatResult { place, laps: vec![] })
+                .to_vec(),
+        };
+        store
+            .complete_match(&j.job_id, &j.lease_token, &result)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(
+        store.lease_job("crashing", 60_000, true).await.unwrap().is_none(),
+        "no final queued"
+    );
+    drop(store);
+
+    // The next start finds the bracket undecided, queues the final and races it.
+    let s = restart(db, 1).await;
+    let mut admin = s.admin().await;
+    let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
+    let b = bracket(&e);
+    assert_eq!(
+        b.matches
+            .iter()
+            .find(|m| m.key == "W2-1")
+            .unwrap()
+            .slots
+            .iter()
+            .map(|s| s.seed)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!([1, 2].contains(&b.champion_seed));
+    s.stop().await;
+}
