@@ -17,6 +17,7 @@ CREATE TABLE matches (
     status TEXT NOT NULL,
     result_json TEXT NOT NULL,
     failure_reason TEXT NOT NULL,
+    replay_sha256 TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     finished_at BIGINT NOT NULL
 );

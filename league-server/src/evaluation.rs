@@ -35,7 +35,7 @@ pub async fn run_match_in_background(
     models: Vec<Vec<u8>>,
     run: RaceRun,
     wall_limit: Duration,
-) -> Result<MatchResult, String> {
+) -> Result<MatchOutcome, String> {
     in_background(move || self::run_match(&models, &run, wall_limit)).await
 }
 
@@ -87,17 +87,22 @@ pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
         max_frames: Some(REPLAY_MAX_FRAMES),
         ..ReplayOptions::default()
     };
-    // Short enough for the 480-pixel map's title line (a race id or an upload's hash is not).
+    let title = replay_title(run);
+    let mut r = ReplayRenderer::new(Arc::new(track), rows, &title, opts).map_err(|e| e.to_string())?;
+    let mut gif = Vec::new();
+    write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
+    Ok(gif)
+}
+
+/// A replay's title: the track's name, short enough for the 480-pixel map's title line (a race id
+/// or an upload's hash is not).
+fn replay_title(run: &RaceRun) -> String {
     let track_name = if crate::ctx::upload_sha(&run.track_name).is_some() {
         "uploaded track"
     } else {
         run.track_name.as_str()
     };
-    let title = format!("{track_name}{}", if run.reverse { ", reversed" } else { "" });
-    let mut r = ReplayRenderer::new(Arc::new(track), rows, &title, opts).map_err(|e| e.to_string())?;
-    let mut gif = Vec::new();
-    write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
-    Ok(gif)
+    format!("{track_name}{}", if run.reverse { ", reversed" } else { "" })
 }
 
 /// Race `model_bytes` as `run` describes. Blocking (call from a blocking thread).
@@ -140,12 +145,21 @@ fn laps_of(report: &EvalReport) -> Vec<Lap> {
         .collect()
 }
 
+/// A head-to-head match's result and each seat's SIM_TRACE_LOG CSV (empty for a seat that
+/// forfeited, or when no two cars raced).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchOutcome {
+    pub result: MatchResult,
+    pub traces: Vec<Vec<u8>>,
+}
+
 /// Race the models of a head-to-head match (grid order) as `run` describes (its rules made
 /// continuous, its seed the match's). A model that cannot be loaded forfeits: it is placed behind
 /// every car that raced, without laps, and the others race without it (one left wins without
 /// racing). Blocking (call from a blocking thread).
-pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Result<MatchResult, String> {
+pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Result<MatchOutcome, String> {
     let started = Instant::now();
+    let mut traces = vec![Vec::new(); models.len()];
     let loaded: Vec<Option<Model>> = models
         .iter()
         .enumerate()
@@ -175,14 +189,70 @@ pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Res
                 trace: None,
                 deadline: Some(started + wall_limit),
             };
-            let report = race_match(&cars, Arc::new(track), &run.track_name, &opts, &[]).map_err(|e| e.to_string())?;
+            let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+            let paths: Vec<_> = racing
+                .iter()
+                .map(|s| dir.path().join(format!("seat-{s}.csv")))
+                .collect();
+            let report =
+                race_match(&cars, Arc::new(track), &run.track_name, &opts, &paths).map_err(|e| e.to_string())?;
             for (k, &seat) in racing.iter().enumerate() {
                 seats[seat] = SeatResult {
                     place: report.places[k],
                     laps: laps_of(&report.seats[k]),
                 };
+                traces[seat] = std::fs::read(&paths[k]).map_err(|e| format!("reading a trace: {e}"))?;
             }
         }
     }
-    Ok(MatchResult { seats })
+    Ok(MatchOutcome {
+        result: MatchResult { seats },
+        traces,
+    })
+}
+
+/// A head-to-head match's replay: the winner's car (trail, camera, timer) with the others drawn
+/// from their traces, named `names` (grid order); the same bounds as an evaluation's. `None` when
+/// fewer than two cars raced.
+pub fn match_replay_gif(
+    run: &RaceRun,
+    result: &MatchResult,
+    traces: &[Vec<u8>],
+    names: &[String],
+) -> Result<Option<Vec<u8>>, String> {
+    use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, Rival, write_gif};
+    use slipstream_sim::plot::simtrace::parse_trace;
+    let raced: Vec<usize> = (0..traces.len()).filter(|&i| !traces[i].is_empty()).collect();
+    if raced.len() < 2 {
+        return Ok(None);
+    }
+    let rows = |i: usize| {
+        let text = std::str::from_utf8(&traces[i]).map_err(|e| format!("trace: {e}"))?;
+        parse_trace(text).map_err(|(line, m)| format!("trace line {line}: {m}"))
+    };
+    let winner = result.winner();
+    let main = if traces[winner].is_empty() { raced[0] } else { winner };
+    let rivals = raced
+        .iter()
+        .filter(|&&i| i != main)
+        .map(|&i| {
+            Ok(Rival {
+                name: names.get(i).cloned().unwrap_or_default(),
+                rows: rows(i)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let track = run.track().map_err(|e| e.to_string())?;
+    let opts = ReplayOptions {
+        map_width: REPLAY_MAP_WIDTH,
+        max_frames: Some(REPLAY_MAX_FRAMES),
+        ..ReplayOptions::default()
+    };
+    let title = format!("{}, head-to-head", replay_title(run));
+    let mut r = ReplayRenderer::new(Arc::new(track), rows(main)?, &title, opts)
+        .map_err(|e| e.to_string())?
+        .with_rivals(names.get(main).map_or("", String::as_str), rivals);
+    let mut gif = Vec::new();
+    write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
+    Ok(Some(gif))
 }

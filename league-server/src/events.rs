@@ -12,6 +12,7 @@ use slipstream_trainer::model::ModelSpec;
 use crate::brackets::{Elimination, Slot};
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
+use crate::evaluation::MatchOutcome;
 use crate::matches::{
     Entrant, EventKind, EventSpec, LadderLine, MatchResult, MatchStatus, Played, Seeded, bracket_plan, ladder_table,
     next_pairing,
@@ -97,10 +98,19 @@ impl Ctx {
         job_id: &str,
         lease_token: &str,
         match_id: &str,
-        outcome: std::result::Result<MatchResult, String>,
+        outcome: std::result::Result<MatchOutcome, String>,
     ) -> Result<()> {
         match outcome {
-            Ok(result) => match self.store.complete_match(job_id, lease_token, &result).await? {
+            Ok(MatchOutcome { result, traces }) => match self
+                .store
+                .complete_match(
+                    job_id,
+                    lease_token,
+                    &result,
+                    self.match_replay(match_id, &result, traces).await.as_deref(),
+                )
+                .await?
+            {
                 Some(m) => {
                     tracing::info!(job = %job_id, r#match = %m.id, winner = result.winner(), "match raced");
                     if !m.event_id.is_empty() {
@@ -115,6 +125,47 @@ impl Ctx {
             self.event_changed(&m.event_id);
         }
         Ok(())
+    }
+
+    /// A match's replay from its traces (on a blocking thread), or `None` with a warning when it
+    /// cannot be rendered (the result counts without it).
+    async fn match_replay(&self, match_id: &str, result: &MatchResult, traces: Vec<Vec<u8>>) -> Option<Vec<u8>> {
+        let inputs = async {
+            let m = self
+                .store
+                .match_row(match_id)
+                .await?
+                .ok_or_else(|| LeagueError::internal("no match"))?;
+            let race = self
+                .store
+                .race(&m.race_id)
+                .await?
+                .ok_or_else(|| LeagueError::internal("no race"))?;
+            Ok::<_, LeagueError>((m, self.race_run(&race).await?))
+        };
+        let (m, run) = match inputs.await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(r#match = match_id, "no replay: {e}");
+                return None;
+            }
+        };
+        let names: Vec<String> = m.entrants.iter().map(|e| e.user_name.clone()).collect();
+        let result = result.clone();
+        let rendered =
+            tokio::task::spawn_blocking(move || crate::evaluation::match_replay_gif(&run, &result, &traces, &names))
+                .await;
+        match rendered {
+            Ok(Ok(gif)) => gif,
+            Ok(Err(e)) => {
+                tracing::warn!(r#match = match_id, "no replay: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(r#match = match_id, "no replay: the renderer stopped: {e}");
+                None
+            }
+        }
     }
 
     /// Tell the watchers of an event (the web site's live pages) that it changed.

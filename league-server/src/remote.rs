@@ -57,11 +57,14 @@ pub async fn run(mut clients: Clients, name: String, wall_limit: Duration, mut s
                 .await
                 .map(|r| pb::JobResult {
                     seats: r
+                        .result
                         .seats
                         .iter()
-                        .map(|s| pb::SeatOutcome {
+                        .zip(r.traces)
+                        .map(|(s, trace)| pb::SeatOutcome {
                             place: s.place,
                             laps: s.laps.iter().enumerate().map(|(i, l)| lap_to_pb(i, l)).collect(),
+                            trace,
                         })
                         .collect(),
                     ..Default::default()
@@ -102,7 +105,7 @@ async fn race_match_job(
     job: &pb::Job,
     lease_s: u32,
     wall_limit: Duration,
-) -> Result<crate::matches::MatchResult, String> {
+) -> Result<evaluation::MatchOutcome, String> {
     let run = race_of(job)?;
     if job.seat_model_sha256.len() != job.seat_model_size_bytes.len() {
         return Err("the server sent a match without every seat's model".into());

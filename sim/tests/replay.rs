@@ -215,3 +215,109 @@ fn replays_are_bounded_and_bad_input_is_one_clear_error() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("need ffmpeg"));
     }
 }
+
+#[test]
+fn a_head_to_head_replay_draws_the_other_car_where_its_trace_says() {
+    use slipstream_sim::driver::PurePursuit;
+    use slipstream_sim::plot::replay::{RIVAL_COLOURS, Rival};
+    use slipstream_sim::trace::TraceWriter;
+    use slipstream_sim::{Action, ActionSpace, EnvConfig, GroupConfig, Mode, RaceConfig, VecEnv};
+
+    // Two cars race one lap of the oval, the second slower; a trace each.
+    let dir = tempfile::tempdir().unwrap();
+    let track = Track::resolve("oval", &ValidateOptions::default()).unwrap();
+    let mut cfg = EnvConfig::new(track.clone());
+    cfg.action_space = ActionSpace::continuous(-30.0, 30.0, 0.1, 4.0);
+    cfg.group = GroupConfig::of(2);
+    cfg.mode = Mode::Race(RaceConfig {
+        laps: 1,
+        continuous: true,
+        number_of_resets: 10_000,
+        ..Default::default()
+    });
+    let mut env = VecEnv::new(cfg.clone(), 2).unwrap();
+    let mut out = env.buffers(true);
+    env.reset(0, &mut out).unwrap();
+    let paths = [dir.path().join("front.csv"), dir.path().join("behind.csv")];
+    let mut writers: Vec<_> = paths.iter().map(|p| TraceWriter::create(p).unwrap()).collect();
+    for (seat, w) in writers.iter_mut().enumerate() {
+        w.record_reset(&out, seat).unwrap();
+    }
+    let driver = PurePursuit::default();
+    while !out.info.iter().all(|i| i.race_over) {
+        let actions: Vec<Action> = (0..2)
+            .map(|i| {
+                let (s, v) = driver.act(&cfg.tracks[0], &cfg.car, &out.params[i]);
+                Action::Continuous([s as f32, (v * [1.0, 0.6][i]) as f32])
+            })
+            .collect();
+        env.step(&actions, &mut out).unwrap();
+        for (seat, w) in writers.iter_mut().enumerate() {
+            w.record_step(&out, seat).unwrap();
+        }
+    }
+    for w in &mut writers {
+        w.flush().unwrap();
+    }
+    let front = read_trace(&paths[0]).unwrap();
+    let behind = read_trace(&paths[1]).unwrap();
+    assert_eq!(front.len(), behind.len());
+
+    let plain = ReplayRenderer::new(Arc::new(track.clone()), front.clone(), "h2h", ReplayOptions::default()).unwrap();
+    let mut replay = ReplayRenderer::new(Arc::new(track), front, "h2h", ReplayOptions::default())
+        .unwrap()
+        .with_rivals(
+            "front",
+            vec![Rival {
+                name: "behind".into(),
+                rows: behind.clone(),
+            }],
+        );
+    // Room for the names under the timer.
+    assert!(replay.size().1 >= plain.size().1);
+    let (w, _) = replay.size();
+    let proj = replay.projection().clone();
+    let mid = replay.frames() / 2;
+    let mut frame = Vec::new();
+    let mut i = 0;
+    replay
+        .render_frames(|f| {
+            if i == mid {
+                frame = f.to_vec();
+            }
+            i += 1;
+            Ok(())
+        })
+        .unwrap();
+    // The other car is drawn in its colour where its own trace puts it at that moment.
+    let k = replay.frame_row(mid).tstamp;
+    let row = behind
+        .iter()
+        .find(|r| (r.tstamp - k).abs() < 1e-9)
+        .expect("rows go step for step");
+    let (x, y) = proj.to_pixel(row.pos);
+    let c = RIVAL_COLOURS[0];
+    let coloured = (-5..=5)
+        .flat_map(|dy| (-5..=5).map(move |dx| (x + dx, y + dy)))
+        .filter(|&p| pixel(&frame, w, p) == [c.0, c.1, c.2])
+        .count();
+    assert!(
+        coloured > 10,
+        "{coloured} pixels of the other car's colour near {:?}",
+        (x, y)
+    );
+    // `sim replay --rival` draws the same head-to-head replay from the files.
+    let gif = dir.path().join("h2h.gif");
+    let r = ok_json(&[
+        "replay",
+        paths[0].to_str().unwrap(),
+        "--track",
+        "oval",
+        "--rival",
+        paths[1].to_str().unwrap(),
+        "--out",
+        gif.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r["frames"].as_u64().unwrap() as usize, replay.frames(), "{r}");
+}

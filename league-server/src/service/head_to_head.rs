@@ -70,6 +70,7 @@ pub fn match_to_pb(m: &MatchRow) -> pb::Match {
         failure_reason: m.failure_reason.clone(),
         created_at_ms: m.created_at,
         finished_at_ms: m.finished_at,
+        has_replay: !m.replay_sha256.is_empty(),
     }
 }
 

@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use crate::convert::lap_from_pb;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
-use crate::evaluation::Outcome;
+use crate::evaluation::{MatchOutcome, Outcome};
 use crate::matches::{MatchResult, SeatResult};
 use crate::store::{LeasedJob, Role};
 
@@ -115,7 +115,10 @@ impl Workers {
                         laps: s.laps.iter().map(lap_from_pb).collect(),
                     });
                 }
-                Ok(MatchResult { seats })
+                Ok(MatchOutcome {
+                    result: MatchResult { seats },
+                    traces: res.seats.into_iter().map(|s| s.trace).collect(),
+                })
             }
             Some(pb::complete_job_request::Outcome::Failure(reason)) => Err(reason.chars().take(2000).collect()),
             None => return Err(LeagueError::invalid("outcome: send a result or a failure").into()),

@@ -26,6 +26,8 @@ pub struct MatchRow {
     #[sqlx(rename = "result_json", try_from = "JsonText")]
     pub result: Option<MatchResult>,
     pub failure_reason: String,
+    /// The replay's blob ('' when there is none: not raced, or it could not be rendered).
+    pub replay_sha256: String,
     pub created_at: i64,
     pub finished_at: i64,
 }
@@ -57,8 +59,8 @@ impl TryFrom<JsonText> for Option<MatchResult> {
     }
 }
 
-const COLS: &str =
-    "id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, created_at, finished_at";
+const COLS: &str = "id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, replay_sha256, \
+     created_at, finished_at";
 
 /// Move a match's status with its job (inside the job's transaction): `running` when leased,
 /// `queued` when it goes back to the queue, `failed` (with the reason) for good.
@@ -110,8 +112,8 @@ impl Store {
                 .ok_or_else(|| LeagueError::internal("a match vanished"));
         }
         sqlx::query(
-            "INSERT INTO matches (id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, created_at, finished_at) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', '', '', $6, 0)",
+            "INSERT INTO matches (id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, replay_sha256, created_at, finished_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', '', '', '', $6, 0)",
         )
         .bind(&id)
         .bind(race_id)
@@ -132,6 +134,7 @@ impl Store {
             status: MatchStatus::Queued,
             result: None,
             failure_reason: String::new(),
+            replay_sha256: String::new(),
             created_at: now,
             finished_at: 0,
         })
@@ -156,8 +159,22 @@ impl Store {
         .await?)
     }
 
-    /// Record a match's result. `None` when the lease is stale (nothing recorded).
-    pub async fn complete_match(&self, job_id: &str, token: &str, result: &MatchResult) -> Result<Option<MatchRow>> {
+    /// Record a match's result (and its replay). `None` when the lease is stale (nothing recorded).
+    pub async fn complete_match(
+        &self,
+        job_id: &str,
+        token: &str,
+        result: &MatchResult,
+        replay: Option<&[u8]>,
+    ) -> Result<Option<MatchRow>> {
+        let replay_sha = match replay {
+            Some(r) => {
+                let h = crate::util::sha256_hex(r);
+                self.put_blob(&h, r).await?;
+                h
+            }
+            None => String::new(),
+        };
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         if !super::jobs::mark_done(&mut tx, job_id, token).await? {
@@ -169,10 +186,11 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE matches SET status = 'done', result_json = $1, failure_reason = '', finished_at = $2 WHERE id = $3",
+            "UPDATE matches SET status = 'done', result_json = $1, failure_reason = '', finished_at = $2, replay_sha256 = $3 WHERE id = $4",
         )
         .bind(serde_json::to_string(result).expect("serialisable"))
         .bind(now)
+        .bind(&replay_sha)
         .bind(&match_id)
         .execute(&mut *tx)
         .await?;

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use maud::{Markup, html};
 use tokio::sync::broadcast::error::RecvError;
@@ -318,11 +320,39 @@ pub async fn event_live(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// A match of a public race, with its race; otherwise 404.
+async fn public_match(ctx: &Ctx, id: &str) -> Result<(MatchRow, RaceRow), PageError> {
+    let missing = || PageError::not_found(format!("There is no match {id:?} on a public race."));
+    let m = ctx.store.match_row(id).await?.ok_or_else(missing)?;
+    let race = public_race(ctx, &m.race_id).await.map_err(|_| missing())?;
+    Ok((m, race))
+}
+
+pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (m, _) = public_match(&web.ctx, &id).await?;
+    if m.replay_sha256.is_empty() {
+        return Err(PageError::not_found("This match has no replay."));
+    }
+    let gif = web
+        .ctx
+        .store
+        .blob(&m.replay_sha256)
+        .await?
+        .ok_or_else(|| crate::error::LeagueError::internal("replay missing"))?;
+    // Content-addressed: a match's replay never changes.
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/gif"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        gif,
+    )
+        .into_response())
+}
+
 pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
     let ctx = &web.ctx;
-    let missing = || PageError::not_found(format!("There is no match {id:?} on a public race."));
-    let m = ctx.store.match_row(&id).await?.ok_or_else(missing)?;
-    let race = public_race(ctx, &m.race_id).await.map_err(|_| missing())?;
+    let (m, race) = public_match(ctx, &id).await?;
     let event = match m.event_id.as_str() {
         "" => None,
         e => ctx.store.event(e).await?,
@@ -382,6 +412,13 @@ pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
                             td.num { (laps.iter().map(|l| l.collisions).sum::<u32>()) }
                         }
                     }
+                }
+            }
+            @if !m.replay_sha256.is_empty() {
+                figure.replay {
+                    img src=(format!("/matches/{}/replay.gif", m.id))
+                        alt="Replay of the match: the winner's car with its trail, camera and timer; the other cars in colour";
+                    figcaption { "Replay: the winner's car (black) with its camera view; the others in their colours (outlined while held)." }
                 }
             }
         },

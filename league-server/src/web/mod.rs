@@ -83,6 +83,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/events/{id}", get(head_to_head::event_page))
         .route("/events/{id}/live", get(head_to_head::event_live))
         .route("/matches/{id}", get(head_to_head::match_page))
+        .route("/matches/{id}/replay.gif", get(head_to_head::match_replay))
         .route(
             "/static/style.css",
             get(|| asset("text/css", include_str!("static/style.css"))),

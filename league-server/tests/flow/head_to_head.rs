@@ -120,6 +120,7 @@ async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
     let places: Vec<u32> = m.seats.iter().map(|s| s.place).collect();
     assert_eq!(places, vec![1, 2]);
     assert_eq!(m.seats[0].completed_laps, 2, "{m:?}");
+    assert!(m.has_replay, "the final's replay was drawn");
     assert!(m.seats[0].finish_ms < m.seats[1].finish_ms || m.seats[1].completed_laps < 2);
 
     // The slower model in front does not save it; and a match raced again repeats exactly.
@@ -377,6 +378,7 @@ async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
     let m = wait_match(&mut admin, &b.matches[0].match_id).await;
     assert_eq!(m.seats[0].place, 1);
     assert_eq!(m.seats[0].completed_laps, 2);
+    assert!(m.has_replay, "drawn from the remote worker's traces");
     let _ = tx.send(true);
     worker.await.unwrap();
 
@@ -422,7 +424,10 @@ async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
             job_id: job.job_id.clone(),
             lease_token: job.lease_token.clone(),
             outcome: Some(pb::complete_job_request::Outcome::Result(pb::JobResult {
-                seats: vec![pb::SeatOutcome { place: 1, laps: vec![] }],
+                seats: vec![pb::SeatOutcome {
+                    place: 1,
+                    ..Default::default()
+                }],
                 ..Default::default()
             })),
         })
@@ -474,7 +479,7 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
                 .to_vec(),
         };
         store
-            .complete_match(&j.job_id, &j.lease_token, &result)
+            .complete_match(&j.job_id, &j.lease_token, &result, None)
             .await
             .unwrap()
             .unwrap();

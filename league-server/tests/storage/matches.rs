@@ -121,17 +121,18 @@ async fn a_match_moves_with_its_job(store: Store) {
     let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j.attempts, 2);
     let done = store
-        .complete_match(&j.job_id, &j.lease_token, &result())
+        .complete_match(&j.job_id, &j.lease_token, &result(), Some(b"GIF89a"))
         .await
         .unwrap()
         .unwrap();
+    assert_eq!(store.blob(&done.replay_sha256).await.unwrap().unwrap(), b"GIF89a");
     assert_eq!(done.status, MatchStatus::Done);
     assert_eq!(done.result, Some(result()));
     assert_eq!(done.result.unwrap().winner(), 1);
     assert!(done.finished_at > 0);
     assert!(
         store
-            .complete_match(&j.job_id, &j.lease_token, &result())
+            .complete_match(&j.job_id, &j.lease_token, &result(), None)
             .await
             .unwrap()
             .is_none()

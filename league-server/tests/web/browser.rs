@@ -338,6 +338,14 @@ async fn a_bracket_page_follows_the_matches_live() {
             "document.querySelector('table.match-result tbody tr').textContent",
         );
         assert!(first.as_str().unwrap().contains(champion.as_str().unwrap()), "{first}");
+        assert!(
+            wait_until(
+                &tab,
+                "document.querySelector('figure.replay img').naturalWidth > 0",
+                Duration::from_secs(20)
+            ),
+            "the match's replay loads"
+        );
         screenshot(&tab, "match.png");
     });
     let _ = tx.send(true);

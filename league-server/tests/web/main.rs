@@ -375,6 +375,7 @@ async fn head_to_head_pages_follow_their_races_privacy() {
         format!("/events/{}/live", private.id),
         "/events/ladder_nope".to_string(),
         "/matches/match_nope".to_string(),
+        "/matches/match_nope/replay.gif".to_string(),
     ] {
         let got = get(s, &path).await;
         assert_eq!(got.status, 404, "{path}");

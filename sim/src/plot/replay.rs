@@ -8,7 +8,9 @@
 //! each frame is that layer plus the car, the camera and the text. GIF frames carry only the
 //! rectangle that changed since the previous frame, through one global palette (NeuQuant over the
 //! background, the speed scale and the camera's greys) and a 32³ lookup table, so encoding stays
-//! cheap. A trace carries no objects: boxes and bot cars are not drawn.
+//! cheap. A trace carries no objects: boxes and bot cars are not drawn. A head-to-head race's
+//! other cars are drawn from their own traces ([`ReplayRenderer::with_rivals`]): on the map in
+//! their colours, and in the camera view as the simulator shows them (a held car is a ghost).
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -25,7 +27,7 @@ use super::map::{
 use super::simtrace::{TraceRow, speeds};
 use super::{FONT, PlotError, init_font, render};
 use crate::camera::{Camera, CameraConfig, CameraPose, Randomization};
-use crate::math::Vec2;
+use crate::math::{Obb, Vec2};
 use crate::track::Track;
 
 /// How a replay is drawn.
@@ -55,6 +57,22 @@ impl Default for ReplayOptions {
             reference_offset: crate::car::CarParams::default().reference_offset,
         }
     }
+}
+
+/// The colours of a head-to-head replay's other cars, in grid order (repeating after four).
+pub const RIVAL_COLOURS: [RGBColor; 4] = [
+    RGBColor(30, 100, 230),
+    RGBColor(235, 120, 20),
+    RGBColor(150, 50, 190),
+    RGBColor(0, 150, 140),
+];
+
+/// Another car of a head-to-head race: its name and its trace (one row per step, as the main
+/// car's).
+#[derive(Clone, Debug)]
+pub struct Rival {
+    pub name: String,
+    pub rows: Vec<TraceRow>,
 }
 
 /// Width of the panel beside the map (camera view and timer), pixels.
@@ -119,6 +137,9 @@ pub struct ReplayRenderer {
     layer: Vec<u8>,
     drawn_to: Option<usize>,
     camera: Option<Camera>,
+    /// The main car's name (head-to-head) and the other cars.
+    name: Option<String>,
+    rivals: Vec<Rival>,
 }
 
 impl std::fmt::Debug for ReplayRenderer {
@@ -197,7 +218,48 @@ impl ReplayRenderer {
             layer,
             drawn_to: None,
             camera,
+            name: None,
+            rivals: Vec::new(),
         })
+    }
+
+    /// A head-to-head replay: the main car (the one whose trail, camera and timer are shown) is
+    /// `name`; the other cars are drawn from their traces, row for row with the main car's.
+    pub fn with_rivals(mut self, name: &str, rivals: Vec<Rival>) -> Self {
+        self.name = Some(name.to_string());
+        // Room under the timer for a line per car.
+        let cam_h = if self.camera.is_some() {
+            CameraConfig::default().height * CAMERA_SCALE as u32 + 48
+        } else {
+            0
+        };
+        let legend = cam_h + 24 + 4 * 32 + 40 + 28 * rivals.len() as u32 + 24;
+        self.size.1 = self.size.1.max(legend);
+        self.rivals = rivals;
+        self
+    }
+
+    /// Where each other car is at the main car's row `k`: (colour, its origin, heading, held).
+    fn rival_poses(&self, k: usize) -> Vec<(RGBColor, Vec2, f64, bool)> {
+        self.rivals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rival)| {
+                let r = rival.rows.get(k.min(rival.rows.len().checked_sub(1)?))?;
+                let heading = if r.yaw_deg.is_finite() {
+                    r.yaw_deg.to_radians()
+                } else {
+                    0.0
+                };
+                let origin = r.pos - Vec2::from_angle(heading) * self.opts.reference_offset;
+                Some((
+                    RIVAL_COLOURS[i % RIVAL_COLOURS.len()],
+                    origin,
+                    heading,
+                    r.status == "pause",
+                ))
+            })
+            .collect()
     }
 
     /// The picture size, pixels.
@@ -300,11 +362,19 @@ impl ReplayRenderer {
         let heading = self.heading(k);
         let fwd = Vec2::new(heading.cos(), heading.sin());
         let origin = r.pos - fwd * self.opts.reference_offset;
+        let rivals = self.rival_poses(k);
         if let (Some(cam), Some(img), Some(scratch)) = (&self.camera, cam_img, scratch) {
+            // The other cars as the simulator's camera sees them (a held car is a ghost).
+            let car = crate::car::CarParams::default();
+            let scene: Vec<_> = rivals
+                .iter()
+                .filter(|r| !r.3)
+                .map(|&(_, o, h, _)| crate::camera::scene_object(Obb::new(o, h, car.length, car.width), true))
+                .collect();
             cam.render(
                 0,
                 &CameraPose::new(origin, heading),
-                &[],
+                &scene,
                 &Randomization::IDENTITY,
                 0,
                 scratch,
@@ -335,6 +405,27 @@ impl ReplayRenderer {
             )
         };
         let arrow = vec![p(0.6 * len, 0.0), p(-0.4 * len, 0.35 * len), p(-0.4 * len, -0.35 * len)];
+        // The other cars first (the main car on top): filled in their colours, a held one only
+        // outlined.
+        for &(colour, o, h, held) in &rivals {
+            let f = Vec2::from_angle(h);
+            let s = Vec2::new(-f.y, f.x);
+            let c = self.proj.to_pixel(o + f * self.opts.reference_offset);
+            let q = |along: f64, across: f64| {
+                (
+                    c.0 + (f.x * along + s.x * across).round() as i32,
+                    c.1 - (f.y * along + s.y * across).round() as i32,
+                )
+            };
+            let shape = vec![q(0.6 * len, 0.0), q(-0.4 * len, 0.35 * len), q(-0.4 * len, -0.35 * len)];
+            let mut outline = shape.clone();
+            outline.push(outline[0]);
+            if !held {
+                root.draw(&Polygon::new(shape, colour.filled())).map_err(|e| err(&e))?;
+            }
+            root.draw(&PathElement::new(outline, colour.stroke_width(2)))
+                .map_err(|e| err(&e))?;
+        }
         root.draw(&Polygon::new(arrow.clone(), BLACK.filled()))
             .map_err(|e| err(&e))?;
         let mut outline = arrow;
@@ -391,6 +482,20 @@ impl ReplayRenderer {
             s => s.replace('_', " "),
         };
         text(&status, y, 22.0, if r.status == "pause" { OFF_TRACK } else { grey })?;
+        if let Some(name) = &self.name {
+            // Who is who: the main car in black, the others in their colours.
+            y += 40;
+            text(&format!("▲ {name}"), y, 22.0, BLACK)?;
+            for (i, rival) in self.rivals.iter().enumerate() {
+                y += 28;
+                text(
+                    &format!("▲ {}", rival.name),
+                    y,
+                    22.0,
+                    RIVAL_COLOURS[i % RIVAL_COLOURS.len()],
+                )?;
+            }
+        }
         root.present().map_err(|e| err(&e))?;
         Ok(())
     }
@@ -588,6 +693,7 @@ impl<W: Write> GifSink<W> {
             BORDER,
             RGBColor(90, 90, 90),
         ];
+        fixed.extend(RIVAL_COLOURS);
         // The camera's greys, every 8 levels.
         fixed.extend((0..32).map(|k| RGBColor(k * 8 + 4, k * 8 + 4, k * 8 + 4)));
         let mut sample: Vec<u8> = renderer.layer.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();

@@ -168,6 +168,7 @@ pub async fn run(a: BenchArgs) -> Result<()> {
             let r = evaluation::run_match(&models, &run, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
             cpu.push(cpu_seconds() - c0);
             finished = r
+                .result
                 .seats
                 .iter()
                 .filter(|s| s.laps.iter().filter(|l| l.completed).count() == run.rules.laps as usize)

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
-use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_replay};
+use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, Rival, write_replay};
+use slipstream_sim::plot::simtrace::read_trace;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -35,6 +36,11 @@ pub struct ReplayArgs {
     /// At most this many frames: a longer race is thinned evenly (plays faster than real time).
     #[arg(long)]
     pub max_frames: Option<usize>,
+    /// A head-to-head race's other car: its trace (`trainer match --trace-dir`), drawn on the map
+    /// in its colour and seen by the camera. Repeat for each; rows go step for step with the
+    /// main trace's.
+    #[arg(long = "rival", value_name = "TRACE")]
+    pub rivals: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -52,6 +58,24 @@ pub fn run(a: ReplayArgs) -> Result<()> {
     };
     let started = Instant::now();
     let mut renderer = ReplayRenderer::new(Arc::new(track), rows, &title, opts)?;
+    if !a.rivals.is_empty() {
+        let rivals = a
+            .rivals
+            .iter()
+            .map(|p| {
+                let rows = read_trace(p).with_context(|| format!("reading {}", p.display()))?;
+                let name = p
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                Ok(Rival { name, rows })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let me = a
+            .trace
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        renderer = renderer.with_rivals(&me, rivals);
+    }
     let report = write_replay(&a.out, &mut renderer)?;
     let wall = started.elapsed().as_secs_f64();
     if a.json {
