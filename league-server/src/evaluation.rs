@@ -256,3 +256,67 @@ pub fn match_replay_gif(
     write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
     Ok(Some(gif))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run() -> RaceRun {
+        RaceRun {
+            race_id: "race_t".into(),
+            track_name: "oval".into(),
+            rows: vec![],
+            reverse: false,
+            scenario: slipstream_sim::Scenario::TimeTrial,
+            rules: slipstream_sim::RaceConfig {
+                laps: 1,
+                max_time_s: 5.0,
+                ..Default::default()
+            },
+            seed: 1,
+        }
+    }
+
+    fn model_bytes(seed: i64) -> Vec<u8> {
+        tch::manual_seed(seed);
+        let cfg = slipstream_trainer::TrainConfig::default();
+        let spec = slipstream_trainer::model::ModelSpec {
+            sensor: cfg.sensor.clone(),
+            action_space: cfg.action_space.clone(),
+            network: cfg.network.clone(),
+            car: cfg.car.clone(),
+            agent_dt: 1.0 / 15.0,
+            physics_substeps: 4,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.safetensors");
+        Model::new(spec, -0.5, false, tch::Device::Cpu).save(&p).unwrap();
+        std::fs::read(&p).unwrap()
+    }
+
+    #[test]
+    fn a_model_that_cannot_load_forfeits_and_the_others_race() {
+        let good = model_bytes(1);
+        let garbage = b"not a model".to_vec();
+        // Two racing, one forfeiting: the forfeit is placed behind both, with no laps or trace.
+        let o = run_match(
+            &[good.clone(), garbage.clone(), good.clone()],
+            &run(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        assert_eq!(o.result.seats[1].place, 3);
+        assert!(o.result.seats[1].laps.is_empty() && o.traces[1].is_empty());
+        for seat in [0, 2] {
+            assert!((1..=2).contains(&o.result.seats[seat].place));
+            assert!(!o.result.seats[seat].laps.is_empty());
+            assert!(o.traces[seat].starts_with(b"episode,"));
+        }
+        // One left: it wins without racing (no traces, so no replay).
+        let o = run_match(&[garbage, good], &run(), Duration::from_secs(60)).unwrap();
+        let places: Vec<u32> = o.result.seats.iter().map(|s| s.place).collect();
+        assert_eq!(places, vec![2, 1]);
+        assert!(o.traces.iter().all(Vec::is_empty));
+        assert_eq!(match_replay_gif(&run(), &o.result, &o.traces, &[]).unwrap(), None);
+    }
+}

@@ -324,6 +324,34 @@ impl HeadToHeadService for HeadToHead {
         }
     }
 
+    async fn retry_match(&self, req: Request<pb::RetryMatchRequest>) -> Result<Response<pb::Match>, Status> {
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), MANAGING, "retrying matches")
+            .await?;
+        let id = req.into_inner().match_id;
+        let m = self
+            .0
+            .store
+            .match_row(&id)
+            .await?
+            .ok_or_else(|| LeagueError::not_found(format!("match_id: no match {id:?}")))?;
+        self.managed_race(&user, &m.race_id).await?;
+        if !self.0.store.requeue_match(&m.id).await? {
+            return Err(LeagueError::precondition(format!(
+                "match_id: match {id} is {}, not failed",
+                m.status.as_str()
+            ))
+            .into());
+        }
+        self.0.job_ready.notify_waiters();
+        self.0.event_changed(&m.event_id);
+        tracing::info!(r#match = %m.id, "match queued again");
+        let m = self.0.store.match_row(&m.id).await?.unwrap_or(m);
+        Ok(Response::new(match_to_pb(&m)))
+    }
+
     async fn list_matches(
         &self,
         req: Request<pb::ListMatchesRequest>,

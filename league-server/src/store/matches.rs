@@ -140,6 +140,24 @@ impl Store {
         })
     }
 
+    /// Queue a failed match again (with a new job). Returns whether it was failed.
+    pub async fn requeue_match(&self, id: &str) -> Result<bool> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        let r = sqlx::query(
+            "UPDATE matches SET status = 'queued', failure_reason = '', finished_at = 0 WHERE id = $1 AND status = 'failed'",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let failed = r.rows_affected() > 0;
+        if failed {
+            super::jobs::insert_match_job(&mut tx, id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(failed)
+    }
+
     pub async fn match_row(&self, id: &str) -> Result<Option<MatchRow>> {
         Ok(
             sqlx::query_as(AssertSqlSafe(format!("SELECT {COLS} FROM matches WHERE id = $1")))

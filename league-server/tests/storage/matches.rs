@@ -151,4 +151,11 @@ async fn a_match_moves_with_its_job(store: Store) {
     assert_eq!(failed.status, MatchStatus::Failed);
     assert!(failed.failure_reason.contains("no model"), "{}", failed.failure_reason);
     assert!(failed.result.is_none());
+    // An admin retries it: queued again with a fresh job (only a failed match can be).
+    assert!(store.requeue_match(&f.id).await.unwrap());
+    assert!(!store.requeue_match(&f.id).await.unwrap());
+    let again = status(f.id.clone()).await;
+    assert_eq!((again.status, again.failure_reason.as_str()), (MatchStatus::Queued, ""));
+    let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
+    assert_eq!((j.match_id.as_str(), j.attempts), (f.id.as_str(), 1));
 }

@@ -339,6 +339,11 @@ pub enum MatchesCmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Race a failed match again (the race's creator or an admin); a bracket waits on it.
+    Retry {
+        /// The match's id.
+        r#match: String,
+    },
     /// A match's result: places, laps and finish times.
     Show {
         /// The match's id.

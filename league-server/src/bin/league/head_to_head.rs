@@ -126,6 +126,14 @@ pub async fn matches(c: &mut Clients, out: Output, cmd: MatchesCmd) -> Result<()
             (m.id, true)
         }
         MatchesCmd::Show { r#match, wait } => (r#match, wait),
+        MatchesCmd::Retry { r#match } => {
+            let m = c
+                .head_to_head
+                .retry_match(pb::RetryMatchRequest { match_id: r#match })
+                .await
+                .reply()?;
+            return out.emit(&Match::from(&m), || format!("queued match {} again", m.id));
+        }
     };
     let m = loop {
         let m = c
