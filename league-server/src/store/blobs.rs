@@ -5,6 +5,15 @@ use crate::error::Result;
 use crate::util::now_ms;
 
 impl Store {
+    /// Store `bytes` if there are any (a replay that may not have been rendered): their SHA-256,
+    /// or '' for none.
+    pub async fn put_optional_blob(&self, bytes: Option<&[u8]>) -> Result<String> {
+        let Some(b) = bytes else { return Ok(String::new()) };
+        let sha = crate::util::sha256_hex(b);
+        self.put_blob(&sha, b).await?;
+        Ok(sha)
+    }
+
     pub async fn put_blob(&self, sha256: &str, data: &[u8]) -> Result<()> {
         sqlx::query("INSERT INTO blobs (sha256, data, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha256)

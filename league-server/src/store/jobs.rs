@@ -248,14 +248,7 @@ impl Store {
     ) -> Result<Completion> {
         let sha = crate::util::sha256_hex(trace);
         self.put_blob(&sha, trace).await?;
-        let replay_sha = match replay {
-            Some(r) => {
-                let h = crate::util::sha256_hex(r);
-                self.put_blob(&h, r).await?;
-                h
-            }
-            None => String::new(),
-        };
+        let replay_sha = self.put_optional_blob(replay).await?;
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         if !mark_done(&mut tx, job_id, token).await? {

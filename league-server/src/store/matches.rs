@@ -185,14 +185,7 @@ impl Store {
         result: &MatchResult,
         replay: Option<&[u8]>,
     ) -> Result<Option<MatchRow>> {
-        let replay_sha = match replay {
-            Some(r) => {
-                let h = crate::util::sha256_hex(r);
-                self.put_blob(&h, r).await?;
-                h
-            }
-            None => String::new(),
-        };
+        let replay_sha = self.put_optional_blob(replay).await?;
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         if !super::jobs::mark_done(&mut tx, job_id, token).await? {

@@ -509,3 +509,43 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
     assert!([1, 2].contains(&b.champion_seed));
     s.stop().await;
 }
+
+#[test]
+fn a_model_that_cannot_load_forfeits_and_the_others_race() {
+    use slipstream_league::evaluation::{match_replay_gif, run_match};
+    let run = slipstream_league::races::RaceRun {
+        race_id: "race_t".into(),
+        track_name: "oval".into(),
+        rows: vec![],
+        reverse: false,
+        scenario: slipstream_sim::Scenario::TimeTrial,
+        rules: slipstream_sim::RaceConfig {
+            laps: 1,
+            max_time_s: 5.0,
+            ..Default::default()
+        },
+        seed: 1,
+    };
+    let good = random_model(1);
+    let garbage = b"not a model".to_vec();
+    // Two racing, one forfeiting: the forfeit is placed behind both, with no laps or trace.
+    let o = run_match(
+        &[good.clone(), garbage.clone(), good.clone()],
+        &run,
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(o.result.seats[1].place, 3);
+    assert!(o.result.seats[1].laps.is_empty() && o.traces[1].is_empty());
+    for seat in [0, 2] {
+        assert!((1..=2).contains(&o.result.seats[seat].place));
+        assert!(!o.result.seats[seat].laps.is_empty());
+        assert!(o.traces[seat].starts_with(b"episode,"));
+    }
+    // One left: it wins without racing (no traces, so no replay).
+    let o = run_match(&[garbage, good], &run, Duration::from_secs(60)).unwrap();
+    let places: Vec<u32> = o.result.seats.iter().map(|s| s.place).collect();
+    assert_eq!(places, vec![2, 1]);
+    assert!(o.traces.iter().all(Vec::is_empty));
+    assert_eq!(match_replay_gif(&run, &o.result, &o.traces, &[]).unwrap(), None);
+}
