@@ -121,6 +121,29 @@ async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
     assert_eq!(places, vec![1, 2]);
     assert_eq!(m.seats[0].completed_laps, 2, "{m:?}");
     assert!(m.has_replay, "the final's replay was drawn");
+    // Only a failed match can be raced again, and only by its race's managers.
+    let r = admin
+        .head_to_head
+        .retry_match(pb::RetryMatchRequest { match_id: m.id.clone() })
+        .await;
+    let e = r.unwrap_err();
+    assert!(
+        e.code() == Code::FailedPrecondition && e.message().contains("is done, not failed"),
+        "{}",
+        e.message()
+    );
+    let r = rick
+        .head_to_head
+        .retry_match(pb::RetryMatchRequest { match_id: m.id.clone() })
+        .await;
+    assert_eq!(code(r), Code::PermissionDenied);
+    let r = admin
+        .head_to_head
+        .retry_match(pb::RetryMatchRequest {
+            match_id: "match_nope".into(),
+        })
+        .await;
+    assert_eq!(code(r), Code::NotFound);
     assert!(m.seats[0].finish_ms < m.seats[1].finish_ms || m.seats[1].completed_laps < 2);
 
     // The slower model in front does not save it; and a match raced again repeats exactly.
