@@ -18,6 +18,8 @@ CREATE TABLE matches (
     result_json TEXT NOT NULL,
     failure_reason TEXT NOT NULL,
     replay_sha256 TEXT NOT NULL,
+    -- Each seat's SIM_TRACE_LOG blob, in grid order (a JSON list; '' for a seat that forfeited).
+    traces_json TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     finished_at BIGINT NOT NULL
 );

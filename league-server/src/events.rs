@@ -107,7 +107,8 @@ impl Ctx {
                     job_id,
                     lease_token,
                     &result,
-                    self.match_replay(match_id, &result, traces).await.as_deref(),
+                    &traces,
+                    self.match_replay(match_id, &result, traces.clone()).await.as_deref(),
                 )
                 .await?
             {

@@ -54,9 +54,10 @@ async fn an_admin_runs_a_head_to_head_final_and_a_ladder_from_the_command_line()
         },
     )
     .await;
-    let mut subs = Vec::new();
+    let (mut subs, mut tokens) = (Vec::new(), Vec::new());
     for (name, bytes) in [("ada", trained_model()), ("bo", weak_model())] {
-        let (_, _, mut c) = srv.user(name, slipstream_proto::v1::Role::Racer).await;
+        let (_, token, mut c) = srv.user(name, slipstream_proto::v1::Role::Racer).await;
+        tokens.push(token);
         let m = upload(&mut c, &bytes, &format!("{name}-model"), None).await.unwrap();
         let sub = submit(&mut c, &race.id, &m.id).await.unwrap().into_inner();
         assert!(wait_finished(&mut c, &sub.id).await.qualified);
@@ -107,6 +108,55 @@ async fn an_admin_runs_a_head_to_head_final_and_a_ladder_from_the_command_line()
     assert_eq!(m["seats"][0]["completed_laps"].as_u64(), Some(2));
     let shown = league(addr, None, &["matches", "show", &final_match]).await;
     assert!(shown.ok && shown.stdout.contains("ada (ada-model)"), "{}", shown.stdout);
+    assert_eq!(
+        (m["has_replay"].as_bool(), m["seats"][1]["has_trace"].as_bool()),
+        (Some(true), Some(true))
+    );
+
+    // The final's replay (anyone: the race is public) and a car's trace (its racer's own).
+    let dir = tempfile::tempdir().unwrap();
+    let gif = dir.path().join("final.gif");
+    let r = league(
+        addr,
+        None,
+        &[
+            "--json",
+            "matches",
+            "replay",
+            &final_match,
+            "--out",
+            gif.to_str().unwrap(),
+        ],
+    )
+    .await
+    .json();
+    let bytes = std::fs::read(&gif).unwrap();
+    assert!(
+        bytes.starts_with(b"GIF89a") && r["bytes"].as_u64() == Some(bytes.len() as u64),
+        "{r}"
+    );
+    let trace = league(
+        addr,
+        Some(&tokens[1]),
+        &["matches", "trace", &final_match, "--grid", "2"],
+    )
+    .await;
+    assert!(
+        trace.ok && trace.stdout.starts_with("episode,steps,X,Y,yaw") && trace.stdout.lines().count() > 10,
+        "{}",
+        trace.stderr
+    );
+    let theirs = league(
+        addr,
+        Some(&tokens[1]),
+        &["matches", "trace", &final_match, "--grid", "1"],
+    )
+    .await;
+    assert!(
+        !theirs.ok && theirs.stderr.contains("seat 0's trace is for its racer"),
+        "{}",
+        theirs.stderr
+    );
 
     // A match of its own, the slower model in front, waited for.
     let m = league(

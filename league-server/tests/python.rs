@@ -87,6 +87,10 @@ async fn a_python_grpcio_client_runs_the_main_flow() {
     // The head-to-head final: raced, a champion, one of the two places 1.
     let f = &r["final"];
     assert_eq!(f["status"], "MATCH_STATUS_DONE", "{r}");
+    // Its replay and the racer's own car's trace, downloaded: the trace's laps are that car's.
+    assert_eq!(f["replay_is_gif"], true, "{r}");
+    let seat = f["my_seat"].as_u64().unwrap() as usize;
+    assert_eq!(f["my_trace_laps"], f["laps"][seat], "{r}");
     assert!(
         ["py-racer", "py-racer-rival"].contains(&f["champion"].as_str().unwrap()),
         "{r}"

@@ -58,6 +58,9 @@ pub struct MatchRun {
     actions: Vec<Action>,
     steps: u64,
     traces: Vec<(PathBuf, TraceWriter<BufWriter<File>>)>,
+    /// Per seat: its race is over and its trace has its last row (a car that finished waits,
+    /// held, for the others; its trace ends where it finished).
+    trace_ended: Vec<bool>,
 }
 
 impl MatchRun {
@@ -122,6 +125,7 @@ impl MatchRun {
             actions: vec![Action::Discrete(0); models.len()],
             steps: 0,
             traces: writers,
+            trace_ended: vec![false; models.len()],
         })
     }
 
@@ -145,7 +149,7 @@ impl MatchRun {
     }
 
     /// One step: every seat's greedy action for its own observation, then the simulator's step
-    /// (trace rows written). Does nothing once the race is over.
+    /// (trace rows written for the cars still racing). Does nothing once the race is over.
     pub fn step(&mut self, models: &[&Model]) -> Result<(), TrainError> {
         if self.is_over() {
             return Ok(());
@@ -162,8 +166,12 @@ impl MatchRun {
         self.env.step(&self.actions, &mut self.out)?;
         self.steps += 1;
         for (seat, (p, t)) in self.traces.iter_mut().enumerate() {
+            if self.trace_ended[seat] {
+                continue;
+            }
             t.record_step(&self.out, seat)
                 .map_err(|e| TrainError::file(p, e.to_string()))?;
+            self.trace_ended[seat] = self.out.info[seat].race_over;
         }
         Ok(())
     }

@@ -231,14 +231,17 @@ fn train_then_evaluate_with_trace() {
     let mut places: Vec<u64> = seats.iter().map(|s| s["place"].as_u64().unwrap()).collect();
     places.sort();
     assert!(places == [1, 2] || places == [1, 1], "{m}");
+    // Header, prepare row, a row per step until the car's race ended (its `done` row): the car
+    // whose race ended last has one for every step of the match.
+    let mut rows = Vec::new();
     for i in 1..=2 {
         let csv = std::fs::read_to_string(traces.join(format!("car-{i}.csv"))).unwrap();
-        assert_eq!(
-            csv.lines().count() as u64,
-            m["steps"].as_u64().unwrap() + 2,
-            "header, prepare row, steps"
-        );
+        let done = |l: &str| l.split(',').nth(9) == Some("True");
+        assert!(csv.lines().last().is_some_and(done), "car {i}");
+        assert_eq!(csv.lines().filter(|l| done(l)).count(), 1, "car {i}");
+        rows.push(csv.lines().count() as u64);
     }
+    assert_eq!(rows.iter().max(), Some(&(m["steps"].as_u64().unwrap() + 2)), "{rows:?}");
     let out3 = trainer(&[
         "match",
         "--model",

@@ -14,6 +14,8 @@ use crate::error::{LeagueError, Result};
 use crate::events::played;
 use crate::matches::{Entrant, EventKind, MatchStatus, bracket_plan};
 use crate::service::races::{can_see, visible_race};
+use crate::service::submissions::TRACE_CHUNK;
+use crate::service::{Download, download};
 use crate::store::{EventRow, MatchRow, RaceRow, Role, User};
 use crate::util::{page_size, parse_page_token};
 
@@ -57,6 +59,7 @@ pub fn match_to_pb(m: &MatchRow) -> pb::Match {
                 laps: laps.iter().enumerate().map(|(i, l)| lap_to_pb(i, l)).collect(),
                 completed_laps: laps.iter().filter(|l| l.completed).count() as u32,
                 finish_ms: laps.iter().filter(|l| l.completed).map(|l| l.time_ms).sum(),
+                has_trace: m.trace_sha256s.get(i).is_some_and(|sha| !sha.is_empty()),
             }
         })
         .collect();
@@ -192,6 +195,26 @@ impl HeadToHead {
             _ => Err(missing()),
         }
     }
+
+    /// The match and its race, if the race is visible to `user` (otherwise NotFound, like an
+    /// unknown id).
+    async fn visible_match(&self, user: Option<&User>, id: &str) -> Result<(MatchRow, RaceRow)> {
+        let missing = || LeagueError::not_found(format!("match_id: no match {id:?}"));
+        let m = self.0.store.match_row(id).await?.ok_or_else(missing)?;
+        match self.0.race(&m.race_id).await? {
+            Some(r) if can_see(&self.0, user, &r).await? => Ok((m, r)),
+            _ => Err(missing()),
+        }
+    }
+
+    /// A stored blob (a match's replay or trace).
+    async fn blob(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.0
+            .store
+            .blob(sha256)
+            .await?
+            .ok_or_else(|| LeagueError::internal("a match's file is missing"))
+    }
 }
 
 #[tonic::async_trait]
@@ -315,13 +338,75 @@ impl HeadToHeadService for HeadToHead {
 
     async fn get_match(&self, req: Request<pb::GetMatchRequest>) -> Result<Response<pb::Match>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let id = req.into_inner().match_id;
-        let missing = || LeagueError::not_found(format!("match_id: no match {id:?}"));
-        let m = self.0.store.match_row(&id).await?.ok_or_else(missing)?;
-        match self.0.race(&m.race_id).await? {
-            Some(r) if can_see(&self.0, user.as_ref(), &r).await? => Ok(Response::new(match_to_pb(&m))),
-            _ => Err(missing().into()),
+        let (m, _) = self.visible_match(user.as_ref(), &req.into_inner().match_id).await?;
+        Ok(Response::new(match_to_pb(&m)))
+    }
+
+    type DownloadMatchReplayStream = Download<pb::ReplayChunk>;
+
+    async fn download_match_replay(
+        &self,
+        req: Request<pb::DownloadMatchReplayRequest>,
+    ) -> Result<Response<Download<pb::ReplayChunk>>, Status> {
+        let user = self.0.auth.user(req.metadata()).await?;
+        let (m, _) = self.visible_match(user.as_ref(), &req.into_inner().match_id).await?;
+        if m.replay_sha256.is_empty() {
+            return Err(LeagueError::precondition(if m.status == MatchStatus::Done {
+                format!("match {} has no replay (the server could not render it)", m.id)
+            } else {
+                format!(
+                    "match {} is {}; a replay exists once it is raced",
+                    m.id,
+                    m.status.as_str()
+                )
+            })
+            .into());
         }
+        let data = self.blob(&m.replay_sha256).await?;
+        Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::ReplayChunk {
+            data,
+        })))
+    }
+
+    type DownloadMatchTraceStream = Download<pb::TraceChunk>;
+
+    async fn download_match_trace(
+        &self,
+        req: Request<pb::DownloadMatchTraceRequest>,
+    ) -> Result<Response<Download<pb::TraceChunk>>, Status> {
+        let user = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        let (m, race) = self.visible_match(Some(&user), &r.match_id).await?;
+        let seat = r.seat as usize;
+        let entrant = m.entrants.get(seat).ok_or_else(|| {
+            LeagueError::invalid(format!(
+                "seat: match {} has seats 0 to {}, got {seat}",
+                m.id,
+                m.entrants.len() - 1
+            ))
+        })?;
+        if !(entrant.user_id == user.id || user.role == Role::Admin || race.created_by == user.id) {
+            return Err(LeagueError::denied(format!(
+                "seat: seat {seat}'s trace is for its racer, the race's creator and admins"
+            ))
+            .into());
+        }
+        let sha = m.trace_sha256s.get(seat).map(String::as_str).unwrap_or_default();
+        if sha.is_empty() {
+            return Err(LeagueError::precondition(if m.status == MatchStatus::Done {
+                format!(
+                    "seat: seat {seat} of match {} forfeited (its model could not be loaded)",
+                    m.id
+                )
+            } else {
+                format!("match {} is {}; traces exist once it is raced", m.id, m.status.as_str())
+            })
+            .into());
+        }
+        let data = self.blob(sha).await?;
+        Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::TraceChunk {
+            data,
+        })))
     }
 
     async fn retry_match(&self, req: Request<pb::RetryMatchRequest>) -> Result<Response<pb::Match>, Status> {

@@ -16,6 +16,7 @@ use crate::ctx::{Ctx, stopped};
 use crate::error::{LeagueError, Result};
 use crate::races::RaceState;
 use crate::service::races::visible_race;
+use crate::service::{Download, download};
 use crate::store::{Role, SubmissionRow, User};
 use crate::util::{now_ms, page_size, parse_page_token};
 
@@ -26,7 +27,8 @@ pub struct Submissions(pub Arc<Ctx>);
 pub struct Leaderboards(pub Arc<Ctx>);
 
 const RACING: &[Role] = &[Role::Racer, Role::Facilitator, Role::Admin];
-const TRACE_CHUNK: usize = 64 << 10;
+/// Traces and replays are sent in messages of at most 64 KiB.
+pub(crate) const TRACE_CHUNK: usize = 64 << 10;
 
 async fn own_submission(ctx: &Ctx, user: &User, id: &str) -> Result<SubmissionRow> {
     match ctx.store.submission(id).await? {
@@ -37,8 +39,6 @@ async fn own_submission(ctx: &Ctx, user: &User, id: &str) -> Result<SubmissionRo
     }
 }
 
-type TraceStream = Pin<Box<dyn Stream<Item = Result<pb::TraceChunk, Status>> + Send>>;
-type ReplayStream = Pin<Box<dyn Stream<Item = Result<pb::ReplayChunk, Status>> + Send>>;
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LeaderboardEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -144,9 +144,12 @@ impl SubmissionService for Submissions {
         Ok(Response::new(submission_to_pb(&s)))
     }
 
-    type DownloadTraceStream = TraceStream;
+    type DownloadTraceStream = Download<pb::TraceChunk>;
 
-    async fn download_trace(&self, req: Request<pb::DownloadTraceRequest>) -> Result<Response<TraceStream>, Status> {
+    async fn download_trace(
+        &self,
+        req: Request<pb::DownloadTraceRequest>,
+    ) -> Result<Response<Download<pb::TraceChunk>>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let id = req.into_inner().submission_id;
         let s = self.evaluation_of(&user, &id).await?;
@@ -163,16 +166,17 @@ impl SubmissionService for Submissions {
             .blob(&s.trace_sha256)
             .await?
             .ok_or_else(|| LeagueError::internal("trace missing"))?;
-        let chunks: Vec<Result<pb::TraceChunk, Status>> = data
-            .chunks(TRACE_CHUNK)
-            .map(|c| Ok(pb::TraceChunk { data: c.to_vec() }))
-            .collect();
-        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+        Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::TraceChunk {
+            data,
+        })))
     }
 
-    type DownloadReplayStream = ReplayStream;
+    type DownloadReplayStream = Download<pb::ReplayChunk>;
 
-    async fn download_replay(&self, req: Request<pb::DownloadReplayRequest>) -> Result<Response<ReplayStream>, Status> {
+    async fn download_replay(
+        &self,
+        req: Request<pb::DownloadReplayRequest>,
+    ) -> Result<Response<Download<pb::ReplayChunk>>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let id = req.into_inner().submission_id;
         let s = self.evaluation_of(&user, &id).await?;
@@ -193,11 +197,9 @@ impl SubmissionService for Submissions {
             .blob(&s.replay_sha256)
             .await?
             .ok_or_else(|| LeagueError::internal("replay missing"))?;
-        let chunks: Vec<Result<pb::ReplayChunk, Status>> = data
-            .chunks(TRACE_CHUNK)
-            .map(|c| Ok(pb::ReplayChunk { data: c.to_vec() }))
-            .collect();
-        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+        Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::ReplayChunk {
+            data,
+        })))
     }
 }
 

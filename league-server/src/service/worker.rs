@@ -1,10 +1,8 @@
 //! WorkerService: remote evaluation workers lease jobs, fetch models, heartbeat and report results.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::Stream;
 use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::worker_service_server::WorkerService;
 use tonic::{Request, Response, Status};
@@ -14,6 +12,7 @@ use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::evaluation::{MatchOutcome, Outcome};
 use crate::matches::{MatchResult, SeatResult};
+use crate::service::{Download, download};
 use crate::store::{LeasedJob, Role};
 
 #[derive(Debug, Clone)]
@@ -30,7 +29,7 @@ fn lease_seconds(requested: u32) -> Result<Duration, LeagueError> {
     }
 }
 
-type ModelStream = Pin<Box<dyn Stream<Item = Result<pb::ModelChunk, Status>> + Send>>;
+type ModelStream = Download<pb::ModelChunk>;
 
 impl Workers {
     /// A leased match as a remote worker receives it: its race (seeded by the match) and every
@@ -220,11 +219,7 @@ impl WorkerService for Workers {
             .await?
             .ok_or_else(|| LeagueError::internal("job without submission"))?;
         let data = self.0.model_bytes(&self.0.submission_model(&sub).await?).await?;
-        let chunks: Vec<Result<pb::ModelChunk, Status>> = data
-            .chunks(CHUNK)
-            .map(|c| Ok(pb::ModelChunk { data: c.to_vec() }))
-            .collect();
-        Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
+        Ok(Response::new(download(&data, CHUNK, |data| pb::ModelChunk { data })))
     }
 
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {

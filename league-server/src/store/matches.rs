@@ -28,6 +28,10 @@ pub struct MatchRow {
     pub failure_reason: String,
     /// The replay's blob ('' when there is none: not raced, or it could not be rendered).
     pub replay_sha256: String,
+    /// Each seat's trace blob (SIM_TRACE_LOG CSV) in grid order, once raced ('' for a seat that
+    /// forfeited; empty until the match is done).
+    #[sqlx(rename = "traces_json", try_from = "JsonText")]
+    pub trace_sha256s: Vec<String>,
     pub created_at: i64,
     pub finished_at: i64,
 }
@@ -46,6 +50,13 @@ impl TryFrom<JsonText> for Vec<Entrant> {
     }
 }
 
+impl TryFrom<JsonText> for Vec<String> {
+    type Error = String;
+    fn try_from(j: JsonText) -> std::result::Result<Vec<String>, String> {
+        serde_json::from_str(&j.0).map_err(|e| format!("stored match traces: {e}"))
+    }
+}
+
 /// A stored result ('' until the match is done).
 impl TryFrom<JsonText> for Option<MatchResult> {
     type Error = String;
@@ -60,7 +71,7 @@ impl TryFrom<JsonText> for Option<MatchResult> {
 }
 
 const COLS: &str = "id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, replay_sha256, \
-     created_at, finished_at";
+     traces_json, created_at, finished_at";
 
 /// Move a match's status with its job (inside the job's transaction): `running` when leased,
 /// `queued` when it goes back to the queue, `failed` (with the reason) for good.
@@ -112,8 +123,8 @@ impl Store {
                 .ok_or_else(|| LeagueError::internal("a match vanished"));
         }
         sqlx::query(
-            "INSERT INTO matches (id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, replay_sha256, created_at, finished_at) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', '', '', '', $6, 0)",
+            "INSERT INTO matches (id, race_id, event_id, event_key, entrants_json, status, result_json, failure_reason, replay_sha256, traces_json, created_at, finished_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', '', '', '', '[]', $6, 0)",
         )
         .bind(&id)
         .bind(race_id)
@@ -135,6 +146,7 @@ impl Store {
             result: None,
             failure_reason: String::new(),
             replay_sha256: String::new(),
+            trace_sha256s: Vec::new(),
             created_at: now,
             finished_at: 0,
         })
@@ -177,15 +189,21 @@ impl Store {
         .await?)
     }
 
-    /// Record a match's result (and its replay). `None` when the lease is stale (nothing recorded).
+    /// Record a match's result, its seats' traces (grid order; empty for a seat that forfeited)
+    /// and its replay. `None` when the lease is stale (nothing recorded).
     pub async fn complete_match(
         &self,
         job_id: &str,
         token: &str,
         result: &MatchResult,
+        traces: &[Vec<u8>],
         replay: Option<&[u8]>,
     ) -> Result<Option<MatchRow>> {
         let replay_sha = self.put_optional_blob(replay).await?;
+        let mut trace_shas = Vec::with_capacity(traces.len());
+        for t in traces {
+            trace_shas.push(self.put_optional_blob((!t.is_empty()).then_some(t.as_slice())).await?);
+        }
         let now = now_ms();
         let mut tx = self.write_tx().await?;
         if !super::jobs::mark_done(&mut tx, job_id, token).await? {
@@ -197,11 +215,12 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         sqlx::query(
-            "UPDATE matches SET status = 'done', result_json = $1, failure_reason = '', finished_at = $2, replay_sha256 = $3 WHERE id = $4",
+            "UPDATE matches SET status = 'done', result_json = $1, failure_reason = '', finished_at = $2, replay_sha256 = $3, traces_json = $4 WHERE id = $5",
         )
         .bind(serde_json::to_string(result).expect("serialisable"))
         .bind(now)
         .bind(&replay_sha)
+        .bind(serde_json::to_string(&trace_shas).expect("serialisable"))
         .bind(&match_id)
         .execute(&mut *tx)
         .await?;

@@ -66,6 +66,36 @@ async fn wait_match(c: &mut Clients, id: &str) -> pb::Match {
     panic!("match {id} was not raced");
 }
 
+/// A downloaded file's bytes.
+async fn downloaded<T>(
+    r: Result<tonic::Response<tonic::Streaming<T>>, tonic::Status>,
+    data: fn(T) -> Vec<u8>,
+) -> Vec<u8> {
+    let mut stream = r.unwrap().into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        bytes.extend(data(chunk));
+    }
+    bytes
+}
+
+/// Clients signed in as an existing user.
+async fn signed_in(s: &TestServer, user_id: &str) -> Clients {
+    let token = s
+        .admin()
+        .await
+        .users
+        .issue_token(pb::IssueTokenRequest {
+            user_id: user_id.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    s.client(Some(&token)).await
+}
+
 fn bracket(e: &pb::Event) -> &pb::Bracket {
     match &e.kind {
         Some(pb::event::Kind::Bracket(b)) => b,
@@ -121,6 +151,58 @@ async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
     assert_eq!(places, vec![1, 2]);
     assert_eq!(m.seats[0].completed_laps, 2, "{m:?}");
     assert!(m.has_replay, "the final's replay was drawn");
+
+    // Its replay, for anyone who may see the race; each car's trace (SIM_TRACE_LOG, in grid
+    // order: its lap rows are that car's) for its racer, the race's creator and admins.
+    let mut anon = s.client(None).await;
+    let replay = |match_id: &str| pb::DownloadMatchReplayRequest {
+        match_id: match_id.into(),
+    };
+    let gif = downloaded(anon.head_to_head.download_match_replay(replay(&m.id)).await, |c| c.data).await;
+    assert!(gif.starts_with(b"GIF89a") && gif.len() > 10_000, "{} bytes", gif.len());
+    let trace = |seat: u32| pb::DownloadMatchTraceRequest {
+        match_id: m.id.clone(),
+        seat,
+    };
+    let mut alice = signed_in(&s, &subs[0].user_id).await;
+    for (seat, who) in [(0, &mut alice), (1, &mut admin)] {
+        assert!(m.seats[seat as usize].has_trace);
+        let csv = downloaded(who.head_to_head.download_match_trace(trace(seat)).await, |c| c.data).await;
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.starts_with("episode,steps,X,Y,yaw,steer,throttle,action,reward,done"));
+        let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+        assert_eq!(
+            rows.iter().filter(|r| r.status == "lap_complete").count() as u32,
+            m.seats[seat as usize].completed_laps,
+            "seat {seat}"
+        );
+        // The trace ends where the car's race ended (the winner does not wait in it): its one
+        // `done` row is its last.
+        let done: Vec<bool> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(9) == Some("True"))
+            .collect();
+        assert_eq!(done.iter().filter(|d| **d).count(), 1, "seat {seat}");
+        assert!(done.last() == Some(&true), "seat {seat}");
+    }
+    assert_eq!(
+        code(alice.head_to_head.download_match_trace(trace(1)).await),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        code(anon.head_to_head.download_match_trace(trace(0)).await),
+        Code::Unauthenticated
+    );
+    let r = admin.head_to_head.download_match_trace(trace(2)).await;
+    let e = r.unwrap_err();
+    assert!(
+        e.code() == Code::InvalidArgument && e.message().contains("seats 0 to 1, got 2"),
+        "{}",
+        e.message()
+    );
+    let r = anon.head_to_head.download_match_replay(replay("match_nope")).await;
+    assert_eq!(code(r), Code::NotFound);
     // Only a failed match can be raced again, and only by its race's managers.
     let r = admin
         .head_to_head
@@ -159,7 +241,6 @@ async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
     assert!(a.event_id.is_empty());
 
     // Anyone may read a public race's matches; bad requests name the field.
-    let mut anon = s.client(None).await;
     let seen = anon
         .head_to_head
         .get_match(pb::GetMatchRequest { match_id: a.id.clone() })
@@ -402,6 +483,11 @@ async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
     assert_eq!(m.seats[0].place, 1);
     assert_eq!(m.seats[0].completed_laps, 2);
     assert!(m.has_replay, "drawn from the remote worker's traces");
+    assert!(
+        m.seats.iter().all(|s| s.has_trace),
+        "the remote worker's traces are kept: {:?}",
+        m.seats
+    );
     let _ = tx.send(true);
     worker.await.unwrap();
 
@@ -502,7 +588,7 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
                 .to_vec(),
         };
         store
-            .complete_match(&j.job_id, &j.lease_token, &result, None)
+            .complete_match(&j.job_id, &j.lease_token, &result, &[], None)
             .await
             .unwrap()
             .unwrap();

@@ -121,18 +121,29 @@ async fn a_match_moves_with_its_job(store: Store) {
     let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j.attempts, 2);
     let done = store
-        .complete_match(&j.job_id, &j.lease_token, &result(), Some(b"GIF89a"))
+        .complete_match(
+            &j.job_id,
+            &j.lease_token,
+            &result(),
+            &[b"tr0".to_vec(), Vec::new()],
+            Some(b"GIF89a"),
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(store.blob(&done.replay_sha256).await.unwrap().unwrap(), b"GIF89a");
+    // Each seat's trace, in grid order ('' for a seat that forfeited); read back as stored.
+    assert_eq!(done.trace_sha256s.len(), 2);
+    assert_eq!(store.blob(&done.trace_sha256s[0]).await.unwrap().unwrap(), b"tr0");
+    assert_eq!(done.trace_sha256s[1], "");
+    assert_eq!(status(m.id.clone()).await.trace_sha256s, done.trace_sha256s);
     assert_eq!(done.status, MatchStatus::Done);
     assert_eq!(done.result, Some(result()));
     assert_eq!(done.result.unwrap().winner(), 1);
     assert!(done.finished_at > 0);
     assert!(
         store
-            .complete_match(&j.job_id, &j.lease_token, &result(), None)
+            .complete_match(&j.job_id, &j.lease_token, &result(), &[], None)
             .await
             .unwrap()
             .is_none()

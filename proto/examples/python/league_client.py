@@ -234,6 +234,16 @@ def flow(args, pb, rpc):
         "laps": [seat.completed_laps for seat in final.seats],
         "status": pb.MatchStatus.Name(final.status),
     }
+    # The final's replay (GIF; anyone) and our own car's trace (SIM_TRACE_LOG; its racer).
+    replay = b"".join(c.data for c in h2h.DownloadMatchReplay(pb.DownloadMatchReplayRequest(match_id=final.id)))
+    seat = next(i for i, s in enumerate(final.seats) if s.entrant.user_name == args.racer)
+    request = pb.DownloadMatchTraceRequest(match_id=final.id, seat=seat)
+    final_trace = b"".join(c.data for c in h2h.DownloadMatchTrace(request, metadata=me)).decode()
+    report["final"].update(
+        replay_is_gif=replay.startswith(b"GIF89a"),
+        my_seat=seat,
+        my_trace_laps=sum(",lap_complete," in line for line in final_trace.splitlines()),
+    )
     print(json.dumps(report))
 
 

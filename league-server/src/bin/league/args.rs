@@ -352,6 +352,29 @@ pub enum MatchesCmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Download a raced match's animated replay (GIF: the track from above following the winner,
+    /// the other cars in their colours, the winner's camera view).
+    Replay {
+        /// The match's id.
+        r#match: String,
+        /// The GIF file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Download one car's per-step trace of a raced match (DeepRacer SIM_TRACE_LOG CSV): your own
+    /// car's (the race's creator and admins: any car's). Replay a match's traces together with
+    /// `sim replay TRACE --rival TRACE2`.
+    Trace {
+        /// The match's id.
+        r#match: String,
+        /// The car's grid position: 1 = the car that started in front (the `grid` column of
+        /// `league matches show`).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        grid: u32,
+        /// Write it here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

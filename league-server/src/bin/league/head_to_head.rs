@@ -13,6 +13,7 @@ use crate::Reply;
 use crate::args::{EventsCmd, MatchesCmd};
 use crate::output::json::Lap;
 use crate::output::{Output, time};
+use crate::submissions::{collect, save};
 
 /// How often `--wait` asks.
 const POLL: Duration = Duration::from_millis(500);
@@ -126,6 +127,29 @@ pub async fn matches(c: &mut Clients, out: Output, cmd: MatchesCmd) -> Result<()
             (m.id, true)
         }
         MatchesCmd::Show { r#match, wait } => (r#match, wait),
+        MatchesCmd::Replay { r#match, out: file } => {
+            let stream = c
+                .head_to_head
+                .download_match_replay(pb::DownloadMatchReplayRequest { match_id: r#match })
+                .await
+                .reply()?;
+            return save(out, &collect(stream, |c| c.data).await?, Some(file));
+        }
+        MatchesCmd::Trace {
+            r#match,
+            grid,
+            out: file,
+        } => {
+            let stream = c
+                .head_to_head
+                .download_match_trace(pb::DownloadMatchTraceRequest {
+                    match_id: r#match,
+                    seat: grid - 1,
+                })
+                .await
+                .reply()?;
+            return save(out, &collect(stream, |c| c.data).await?, file);
+        }
         MatchesCmd::Retry { r#match } => {
             let m = c
                 .head_to_head
@@ -330,6 +354,9 @@ pub struct Seat<'a> {
     pub completed_laps: u32,
     pub finish_ms: i64,
     pub laps: Vec<Lap>,
+    /// `league matches trace --grid N` downloads it (the racer's own, or any for the race's
+    /// creator and admins).
+    pub has_trace: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -344,6 +371,8 @@ pub struct Match<'a> {
     pub seats: Vec<Seat<'a>>,
     pub created_at_ms: i64,
     pub finished_at_ms: i64,
+    /// `league matches replay` downloads it.
+    pub has_replay: bool,
 }
 
 impl<'a> From<&'a pb::Match> for Match<'a> {
@@ -364,10 +393,12 @@ impl<'a> From<&'a pb::Match> for Match<'a> {
                     completed_laps: s.completed_laps,
                     finish_ms: s.finish_ms,
                     laps: s.laps.iter().map(Lap::from).collect(),
+                    has_trace: s.has_trace,
                 })
                 .collect(),
             created_at_ms: m.created_at_ms,
             finished_at_ms: m.finished_at_ms,
+            has_replay: m.has_replay,
         }
     }
 }

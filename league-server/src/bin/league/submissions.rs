@@ -80,38 +80,39 @@ pub async fn reevaluate(c: &mut Clients, out: Output, submission: String) -> Res
 
 /// The trace, to `file` or (as it is, whatever `--json` says) to standard output.
 pub async fn trace(c: &mut Clients, out: Output, submission: String, file: Option<PathBuf>) -> Result<()> {
-    let mut stream = c
+    let stream = c
         .submissions
         .download_trace(pb::DownloadTraceRequest {
             submission_id: submission,
         })
         .await
         .reply()?;
-    let mut data = Vec::new();
-    while let Some(chunk) = stream.message().await.map_err(rpc_error)? {
-        data.extend_from_slice(&chunk.data);
-    }
-    save(out, &data, file)
+    save(out, &collect(stream, |c| c.data).await?, file)
 }
 
 /// The replay, to `file`.
 pub async fn replay(c: &mut Clients, out: Output, submission: String, file: PathBuf) -> Result<()> {
-    let mut stream = c
+    let stream = c
         .submissions
         .download_replay(pb::DownloadReplayRequest {
             submission_id: submission,
         })
         .await
         .reply()?;
-    let mut data = Vec::new();
+    save(out, &collect(stream, |c| c.data).await?, Some(file))
+}
+
+/// A downloaded file's bytes, from its stream of chunks.
+pub async fn collect<T>(mut stream: tonic::Streaming<T>, data: fn(T) -> Vec<u8>) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
     while let Some(chunk) = stream.message().await.map_err(rpc_error)? {
-        data.extend_from_slice(&chunk.data);
+        bytes.extend_from_slice(&data(chunk));
     }
-    save(out, &data, Some(file))
+    Ok(bytes)
 }
 
 /// Downloaded bytes to `file` (reporting what was written), or as they are to standard output.
-fn save(out: Output, data: &[u8], file: Option<PathBuf>) -> Result<()> {
+pub fn save(out: Output, data: &[u8], file: Option<PathBuf>) -> Result<()> {
     match file {
         Some(p) => {
             std::fs::write(&p, data).with_context(|| format!("cannot write {}", p.display()))?;
