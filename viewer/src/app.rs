@@ -139,6 +139,10 @@ struct MainCamera;
 #[derive(Component)]
 struct CarMarker;
 
+/// A head-to-head replay's other car (its index among the rivals).
+#[derive(Component)]
+struct RivalMarker(usize);
+
 #[derive(Component)]
 struct ObjectMarker(usize);
 
@@ -221,6 +225,7 @@ pub fn run(source: Source, opts: RunOptions) -> anyhow::Result<()> {
             keys,
             advance,
             place_car,
+            place_rivals,
             place_objects,
             place_camera,
             update_hud,
@@ -281,26 +286,34 @@ fn setup(
         ));
     }
 
-    // The car: a red body and a dark camera/compute unit on top, towards the front.
-    let (len, wid) = settings.car_size;
-    let body = geometry::cuboid(len as f32, wid as f32, 0.03, 0.10, linear(colors::CAR));
-    let roof = {
-        let mut r = geometry::cuboid(0.10, 0.10, 0.10, 0.15, linear(colors::CAR_ROOF));
-        for p in &mut r.positions {
+    // The car: a red body and a dark camera/compute unit on top, towards the front; a
+    // head-to-head replay's other cars the same in their colours.
+    let car = |colour: [u8; 3]| {
+        let (len, wid) = settings.car_size;
+        let mut body = geometry::cuboid(len as f32, wid as f32, 0.03, 0.10, linear(colour));
+        let mut roof = geometry::cuboid(0.10, 0.10, 0.10, 0.15, linear(colors::CAR_ROOF));
+        for p in &mut roof.positions {
             p[0] += 0.05;
         }
-        r
+        body.positions.extend(roof.positions);
+        body.colors.extend(roof.colors);
+        mesh_of(body)
     };
-    let mut car = body;
-    car.positions.extend(roof.positions);
-    car.colors.extend(roof.colors);
     commands.spawn((
         CarMarker,
-        Mesh2d(meshes.add(mesh_of(car))),
+        Mesh2d(meshes.add(car(colors::CAR))),
         MeshMaterial2d(white.clone()),
         Transform::IDENTITY,
         Visibility::Hidden,
     ));
+    for (i, rival) in viewer.snapshot.rivals.iter().enumerate() {
+        commands.spawn((
+            RivalMarker(i),
+            Mesh2d(meshes.add(car(rival.colour))),
+            MeshMaterial2d(white.clone()),
+            pose_transform(rival.pose),
+        ));
+    }
     commands.insert_resource(ObjectMeshes {
         obstacle: meshes.add(mesh_of(geometry::cuboid(1.0, 1.0, 0.0, 1.0, linear(colors::OBSTACLE)))),
         bot: meshes.add(mesh_of(geometry::cuboid(1.0, 1.0, 0.0, 1.0, linear(colors::BOT)))),
@@ -461,15 +474,28 @@ fn scene_pos(p: Vec2, h: f32) -> Vec3 {
     Vec3::from_array(geometry::to_scene(p, h))
 }
 
+/// A car standing at `pose` on the ground.
+fn pose_transform(pose: crate::source::Pose) -> Transform {
+    Transform::from_translation(scene_pos(pose.pos, 0.0))
+        .with_rotation(Quat::from_rotation_y(geometry::yaw_to_scene(pose.heading)))
+}
+
 fn place_car(viewer: NonSend<Viewer>, mut car: Query<(&mut Transform, &mut Visibility), With<CarMarker>>) {
     let Ok((mut t, mut vis)) = car.single_mut() else { return };
     match viewer.snapshot.car {
         Some(pose) => {
-            *t = Transform::from_translation(scene_pos(pose.pos, 0.0))
-                .with_rotation(Quat::from_rotation_y(geometry::yaw_to_scene(pose.heading)));
+            *t = pose_transform(pose);
             *vis = Visibility::Visible;
         }
         None => *vis = Visibility::Hidden,
+    }
+}
+
+fn place_rivals(viewer: NonSend<Viewer>, mut rivals: Query<(&RivalMarker, &mut Transform)>) {
+    for (m, mut t) in &mut rivals {
+        if let Some(r) = viewer.snapshot.rivals.get(m.0) {
+            *t = pose_transform(r.pose);
+        }
     }
 }
 
@@ -667,11 +693,16 @@ fn finish(
                 let car = snap
                     .car
                     .map(|p| serde_json::json!({"x": p.pos.x, "y": p.pos.y, "heading": p.heading}));
+                let rivals: Vec<_> = snap
+                    .rivals
+                    .iter()
+                    .map(|r| serde_json::json!({"x": r.pose.pos.x, "y": r.pose.pos.y, "heading": r.pose.heading}))
+                    .collect();
                 println!(
                     "{}",
                     serde_json::json!({
                         "screenshot": path.display().to_string(), "width": w, "height": h,
-                        "frames": progress.frames, "sim_steps": snap.step, "car": car,
+                        "frames": progress.frames, "sim_steps": snap.step, "car": car, "rivals": rivals,
                     })
                 );
             }

@@ -8,6 +8,7 @@ use clap::Parser;
 use slipstream_sim::Scenario;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::plot::replay::Rival;
 use slipstream_sim::race_args::RaceArgs;
 use slipstream_sim::track::{Track, ValidateOptions};
 use slipstream_trainer::{DeviceChoice, EvalOptions, Model};
@@ -40,6 +41,11 @@ pub struct Cli {
     /// simtrace) to replay, one row per step.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// A head-to-head race's other car: its trace (`trainer match --trace-dir`, `league matches
+    /// trace`), replayed step for step with --trace in its colour (blue, orange, purple, teal).
+    /// Repeat for each.
+    #[arg(long = "rival", value_name = "TRACE", requires = "trace")]
+    pub rivals: Vec<PathBuf>,
     /// Place this many static boxes on the track (object avoidance).
     #[arg(long, default_value_t = 0, conflicts_with_all = ["bots", "trace"])]
     pub obstacles: usize,
@@ -125,7 +131,14 @@ pub fn run(cli: Cli) -> Result<()> {
         ..EvalOptions::default()
     };
     let source = if let Some(trace) = &cli.trace {
-        Source::replay(trace, track).with_context(|| format!("replaying {}", trace.display()))?
+        let rivals = cli
+            .rivals
+            .iter()
+            .map(|p| Rival::from_trace(p).with_context(|| format!("--rival: reading {}", p.display())))
+            .collect::<Result<Vec<_>>>()?;
+        Source::replay(trace, track)
+            .and_then(|s| s.with_rivals(rivals))
+            .with_context(|| format!("replaying {}", trace.display()))?
     } else if let Some(path) = &cli.model {
         let device: DeviceChoice = cli.device.parse()?;
         let model = Model::load(path, device.resolve()?)?;

@@ -1,7 +1,8 @@
 //! What the viewer shows, one simulator step at a time, without any renderer: a car raced live by a
 //! model ([`slipstream_trainer::evaluate::RaceRun`], the race `trainer evaluate` runs) or by the
-//! pure-pursuit driver (`sim drive`'s), or a trace replayed row by row. Each step yields a
-//! [`Snapshot`]: the car's pose, the objects' boxes, the HUD's numbers and the model's camera image.
+//! pure-pursuit driver (`sim drive`'s), or a trace replayed row by row (with a head-to-head race's
+//! other cars from their traces). Each step yields a [`Snapshot`]: the car's pose, the other cars',
+//! the objects' boxes, the HUD's numbers and the model's camera image.
 //! Physics and race rules stay in the simulator; this only reads its state.
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::math::Vec2;
 use slipstream_sim::objects::Scenario;
+use slipstream_sim::plot::replay::{RIVAL_COLOUR_NAMES, RIVAL_COLOURS, Rival};
 use slipstream_sim::plot::simtrace::{TraceRow, read_trace};
 use slipstream_sim::track::Track;
 use slipstream_sim::{Action, ActionSpace, CarParams, EnvConfig, Laps, Mode, RewardPreset, StepBuffers, VecEnv};
@@ -54,6 +56,16 @@ pub struct ObjectBox {
     pub width: f64,
 }
 
+/// Another car of a head-to-head race (a replay's rival), where it is at this step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RivalCar {
+    pub pose: Pose,
+    /// Its colour (the simulator's replay colours, in the order the rivals were given), sRGB.
+    pub colour: [u8; 3],
+    /// Held for a penalty: a ghost to the others.
+    pub held: bool,
+}
+
 /// The HUD's numbers.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HudStats {
@@ -85,6 +97,8 @@ pub struct HudStats {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Snapshot {
     pub car: Option<Pose>,
+    /// A head-to-head replay's other cars.
+    pub rivals: Vec<RivalCar>,
     pub objects: Vec<ObjectBox>,
     pub hud: HudStats,
     /// Steps taken since the start.
@@ -138,13 +152,18 @@ pub struct Live {
     steps: u64,
 }
 
-/// A trace replayed row by row (one row per simulator step).
+/// A trace replayed row by row (one row per simulator step), with the other cars of its
+/// head-to-head race (their traces go step for step with it). It lasts until the longest trace
+/// ends: a car whose trace ended stays where its race ended.
 #[derive(Debug)]
 pub struct Replay {
     rows: Vec<TraceRow>,
+    rivals: Vec<Rival>,
     track: Arc<Track>,
     car: CarParams,
     next: usize,
+    /// The main trace's row shown last (its lap clock counts each row once).
+    shown: Option<usize>,
     clock: LapClock,
     heading: f64,
 }
@@ -227,12 +246,34 @@ impl Source {
         };
         Ok(Source::Replay(Box::new(Replay {
             rows,
+            rivals: Vec::new(),
             track,
             car: CarParams::default(),
             next: 0,
+            shown: None,
             clock: LapClock::default(),
             heading,
         })))
+    }
+
+    /// A replay with the other cars of its head-to-head race (`trainer match --trace-dir`, the
+    /// league's `DownloadMatchTrace`), drawn in the simulator's replay colours.
+    pub fn with_rivals(self, rivals: Vec<Rival>) -> Result<Self, SourceError> {
+        match self {
+            Source::Replay(mut r) => {
+                if let Some(empty) = rivals.iter().find(|r| r.rows.is_empty()) {
+                    return Err(SourceError::Invalid(format!(
+                        "rival {}: the trace has no rows",
+                        empty.name
+                    )));
+                }
+                r.rivals = rivals;
+                Ok(Source::Replay(r))
+            }
+            Source::Live(_) => Err(SourceError::Invalid(
+                "rivals are drawn from traces: replay a trace to add them".into(),
+            )),
+        }
     }
 
     pub fn track(&self) -> &Arc<Track> {
@@ -255,7 +296,16 @@ impl Source {
     pub fn label(&self) -> String {
         match self {
             Source::Live(l) => l.driver_name().to_string(),
-            Source::Replay(r) => format!("trace replay ({} rows)", r.rows.len()),
+            Source::Replay(r) if r.rivals.is_empty() => format!("trace replay ({} rows)", r.rows.len()),
+            Source::Replay(r) => {
+                let rivals: Vec<String> = r
+                    .rivals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, rival)| format!("{} ({})", rival.name, RIVAL_COLOUR_NAMES[i % RIVAL_COLOUR_NAMES.len()]))
+                    .collect();
+                format!("trace replay (red) vs {}", rivals.join(", "))
+            }
         }
     }
 
@@ -263,7 +313,7 @@ impl Source {
     pub fn finished(&self) -> bool {
         match self {
             Source::Live(l) => l.buffers().info[0].race_over,
-            Source::Replay(r) => r.next >= r.rows.len(),
+            Source::Replay(r) => r.next >= r.len(),
         }
     }
 
@@ -385,6 +435,7 @@ impl Live {
                 pos: s.pos,
                 heading: s.heading,
             }),
+            rivals: Vec::new(),
             objects,
             hud: HudStats {
                 lap: (laps_done + 1).min(self.laps_total.max(1)),
@@ -441,10 +492,38 @@ fn object_boxes(
 }
 
 impl Replay {
-    /// Show the next row (the last one again past the end).
+    /// Steps to show: the longest trace's rows.
+    fn len(&self) -> usize {
+        self.rivals
+            .iter()
+            .map(|r| r.rows.len())
+            .fold(self.rows.len(), usize::max)
+    }
+
+    /// Show the next step (the last one again past the end).
     fn advance(&mut self) -> Snapshot {
-        let i = self.next.min(self.rows.len() - 1);
-        self.next = (i + 1).min(self.rows.len());
+        let step = self.next.min(self.len() - 1);
+        self.next = (step + 1).min(self.len());
+        let rivals = self
+            .rivals
+            .iter()
+            .enumerate()
+            .filter_map(|(k, rival)| {
+                let p = rival.pose_at(step, self.car.reference_offset)?;
+                let c = RIVAL_COLOURS[k % RIVAL_COLOURS.len()];
+                Some(RivalCar {
+                    pose: Pose {
+                        pos: p.origin,
+                        heading: p.heading,
+                    },
+                    colour: [c.0, c.1, c.2],
+                    held: p.held,
+                })
+            })
+            .collect();
+        let i = step.min(self.rows.len() - 1);
+        let new_row = self.shown != Some(i);
+        self.shown = Some(i);
         let row = &self.rows[i];
         let prev = i.checked_sub(1).map(|k| &self.rows[k]);
         // Heading and speed from the motion between rows (the trace's X, Y are the car's reference
@@ -473,12 +552,12 @@ impl Replay {
                 self.clock.start_s = p.tstamp;
             }
         }
-        if row.status == "lap_complete" {
+        if new_row && row.status == "lap_complete" {
             let t = row.tstamp - self.clock.start_s;
             self.clock.best_s = Some(self.clock.best_s.map_or(t, |b| b.min(t)));
             self.clock.laps_done += 1;
         }
-        if row.status == "off_track" {
+        if new_row && row.status == "off_track" {
             self.clock.off_track += 1;
         }
         let origin = row.pos - Vec2::from_angle(self.heading) * self.car.reference_offset;
@@ -487,6 +566,7 @@ impl Replay {
                 pos: origin,
                 heading: self.heading,
             }),
+            rivals,
             objects: Vec::new(),
             hud: HudStats {
                 lap: (self.clock.laps_done + u32::from(row.status != "lap_complete")).max(1),
@@ -498,10 +578,10 @@ impl Replay {
                 off_track: self.clock.off_track,
                 status: row.status.clone(),
                 sim_time_s: row.tstamp,
-                race_over: self.next >= self.rows.len(),
+                race_over: self.next >= self.len(),
                 replay: true,
             },
-            step: i as u64,
+            step: step as u64,
         }
     }
 }
@@ -625,7 +705,7 @@ mod tests {
         }
         w.flush().unwrap();
         drop(w);
-        let mut rep = Source::replay(&path, track).unwrap();
+        let mut rep = Source::replay(&path, track.clone()).unwrap();
         let mut shown = vec![rep.start().unwrap()];
         while !rep.finished() {
             shown.push(rep.step().unwrap());
@@ -639,5 +719,47 @@ mod tests {
         let last = shown.last().unwrap();
         assert!(last.hud.race_over);
         assert!(last.hud.best_lap_s.is_some());
+        assert!(last.rivals.is_empty());
+
+        // With a rival whose trace is twice as long (the same lap, then the same lap again): the
+        // replay lasts until the rival's trace ends, the car waiting where its trace ended (its lap
+        // counted once), the rival following its own rows in the first rival colour.
+        let rows = read_trace(&path).unwrap();
+        let mut longer = rows.clone();
+        longer.extend(rows.iter().cloned());
+        let rival = Rival {
+            name: "car-2".into(),
+            rows: longer.clone(),
+        };
+        let mut rep = Source::replay(&path, track.clone())
+            .unwrap()
+            .with_rivals(vec![rival])
+            .unwrap();
+        assert!(rep.label().contains("car-2 (blue)"), "{}", rep.label());
+        let mut shown = vec![rep.start().unwrap()];
+        while !rep.finished() {
+            shown.push(rep.step().unwrap());
+        }
+        assert_eq!(shown.len(), longer.len());
+        let offset = CarParams::default().reference_offset;
+        for (k, s) in shown.iter().enumerate() {
+            let r = s.rivals[0];
+            let heading = longer[k].yaw_deg.to_radians();
+            assert!(
+                r.pose.pos.distance(longer[k].pos - Vec2::from_angle(heading) * offset) < 1e-9,
+                "row {k}"
+            );
+            assert_eq!(r.colour, [RIVAL_COLOURS[0].0, RIVAL_COLOURS[0].1, RIVAL_COLOURS[0].2]);
+        }
+        let (end, waited) = (&shown[rows.len() - 1], shown.last().unwrap());
+        assert_eq!(waited.car, end.car);
+        assert_eq!(
+            (waited.hud.lap, waited.hud.best_lap_s),
+            (end.hud.lap, end.hud.best_lap_s)
+        );
+        assert!(!end.hud.race_over && waited.hud.race_over);
+        // Rivals come from traces only.
+        let live = Source::scripted(track, &one_lap(), PurePursuit::default()).unwrap();
+        assert!(live.with_rivals(Vec::new()).is_err());
     }
 }

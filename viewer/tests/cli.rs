@@ -32,6 +32,7 @@ fn help_lists_the_sources_cameras_and_headless_options() {
         "--track",
         "--model",
         "--trace",
+        "--rival",
         "--obstacles",
         "--bots",
         "--laps",
@@ -67,4 +68,10 @@ fn bad_options_are_one_line_errors() {
     );
     fails_with(&["--track", "oval", "--screenshot", "x.png"], d, "--frames");
     fails_with(&["--track", "oval", "--laps", "0"], d, "--laps");
+    fails_with(&["--track", "oval", "--rival", "r.csv"], d, "--trace");
+    fails_with(
+        &["--track", "oval", "--trace", "t.csv", "--rival", "/nonexistent/r.csv"],
+        d,
+        "--rival: reading /nonexistent/r.csv",
+    );
 }

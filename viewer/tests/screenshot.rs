@@ -284,6 +284,11 @@ fn drive(track: &Track, steps: u64, trace: Option<&Path>) -> (Vec2, f64) {
 
 /// Red car pixels within `r` pixels of (cx, cy): their count and centroid.
 fn car_pixels(pic: &Picture, cx: f64, cy: f64, r: f64) -> (usize, f64, f64) {
+    pixels_of(pic, colors::CAR, cx, cy, r)
+}
+
+/// Pixels of `colour` within `r` pixels of (cx, cy): their count and centroid.
+fn pixels_of(pic: &Picture, colour: [u8; 3], cx: f64, cy: f64, r: f64) -> (usize, f64, f64) {
     let (mut n, mut sx, mut sy) = (0usize, 0.0, 0.0);
     let r2 = r * r;
     for y in (cy - r).max(0.0) as u32..((cy + r) as u32).min(pic.h) {
@@ -293,7 +298,7 @@ fn car_pixels(pic: &Picture, cx: f64, cy: f64, r: f64) -> (usize, f64, f64) {
                 continue;
             }
             if let Some(c) = pic.at(f64::from(x), f64::from(y))
-                && close(c, colors::CAR, 30)
+                && close(c, colour, 30)
             {
                 n += 1;
                 sx += f64::from(x);
@@ -456,7 +461,70 @@ fn screenshots_under_xvfb_show_the_track_and_the_car() {
     );
     check_top_down(&Picture::load(&png), &track, end, end_heading, car_len);
 
-    // 3. The chase camera: the car ahead, low in the middle; sky above the horizon.
+    // 3. A head-to-head replay: the rival's trace (the same driver, 60 steps: it stays where its
+    // race ended) drawn in the first rival colour where its trace has it, the car in red.
+    let rival = dir.join("oval-rival.csv");
+    let (rival_end, _) = drive(&track, 60, Some(&rival));
+    let png = dir.join("top-down-rival.png");
+    let report = screenshot(
+        &x,
+        &png,
+        121,
+        &[
+            "--track",
+            "oval",
+            "--camera",
+            "top-down",
+            "--trace",
+            trace.to_str().unwrap(),
+            "--rival",
+            rival.to_str().unwrap(),
+        ],
+    );
+    let shown = Vec2::new(
+        report["rivals"][0]["x"].as_f64().unwrap(),
+        report["rivals"][0]["y"].as_f64().unwrap(),
+    );
+    assert!(
+        shown.distance(rival_end) < 0.03,
+        "rival {shown:?} vs the simulator's {rival_end:?}"
+    );
+    let pic = Picture::load(&png);
+    let proj = Projection::of(&track, pic.w, pic.h);
+    let blue = slipstream_sim::plot::replay::RIVAL_COLOURS[0];
+    for (what, colour, at) in [
+        ("car", colors::CAR, end),
+        ("rival", [blue.0, blue.1, blue.2], rival_end),
+    ] {
+        let (cx, cy) = proj.px(at);
+        let (n, mx, my) = pixels_of(&pic, colour, cx, cy, 0.4 * proj.k);
+        let off = ((mx - cx).powi(2) + (my - cy).powi(2)).sqrt() / proj.k;
+        assert!(
+            n > 20 && off < 0.06,
+            "{what}: {n} pixels, centroid {off:.3} m from its position"
+        );
+    }
+    let (all, _, _) = pixels_of(
+        &pic,
+        [blue.0, blue.1, blue.2],
+        f64::from(W) / 2.0,
+        f64::from(H) / 2.0,
+        f64::from(W),
+    );
+    let (near, _, _) = pixels_of(
+        &pic,
+        [blue.0, blue.1, blue.2],
+        proj.px(rival_end).0,
+        proj.px(rival_end).1,
+        0.4 * proj.k,
+    );
+    assert!(
+        all <= near + 5,
+        "the rival is drawn once: {} blue pixels elsewhere",
+        all - near
+    );
+
+    // 4. The chase camera: the car ahead, low in the middle; sky above the horizon.
     let png = dir.join("chase-live.png");
     screenshot(&x, &png, 30, &["--track", "oval", "--camera", "chase"]);
     let pic = Picture::load(&png);

@@ -67,12 +67,55 @@ pub const RIVAL_COLOURS: [RGBColor; 4] = [
     RGBColor(0, 150, 140),
 ];
 
+/// The names of [`RIVAL_COLOURS`] (for text: the viewer's HUD).
+pub const RIVAL_COLOUR_NAMES: [&str; 4] = ["blue", "orange", "purple", "teal"];
+
 /// Another car of a head-to-head race: its name and its trace (one row per step, as the main
 /// car's).
 #[derive(Clone, Debug)]
 pub struct Rival {
     pub name: String,
     pub rows: Vec<TraceRow>,
+}
+
+/// Where a rival is at one step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RivalPose {
+    /// The car's origin (the centre of its footprint), metres.
+    pub origin: Vec2,
+    /// Radians, counter-clockwise from +x (the trace's `yaw`; 0 when it has none).
+    pub heading: f64,
+    /// Held for a penalty (a `pause` row): a ghost to the others.
+    pub held: bool,
+}
+
+impl Rival {
+    /// A trace file, named after the file (`car-2.csv` → `car-2`).
+    pub fn from_trace(path: &Path) -> Result<Self, PlotError> {
+        Ok(Rival {
+            name: path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+            rows: super::simtrace::read_trace(path)?,
+        })
+    }
+
+    /// Where the car is at step `k` of the race (its rows go step for step with every other
+    /// car's; past its last row it stays where its race ended). `reference_offset`: how far the
+    /// trace's X, Y (the reference point) lie ahead of the car's origin. `None` for an empty trace.
+    pub fn pose_at(&self, k: usize, reference_offset: f64) -> Option<RivalPose> {
+        let r = self.rows.get(k.min(self.rows.len().checked_sub(1)?))?;
+        let heading = if r.yaw_deg.is_finite() {
+            r.yaw_deg.to_radians()
+        } else {
+            0.0
+        };
+        Some(RivalPose {
+            origin: r.pos - Vec2::from_angle(heading) * reference_offset,
+            heading,
+            held: r.status == "pause",
+        })
+    }
 }
 
 /// Width of the panel beside the map (camera view and timer), pixels.
@@ -245,19 +288,8 @@ impl ReplayRenderer {
             .iter()
             .enumerate()
             .filter_map(|(i, rival)| {
-                let r = rival.rows.get(k.min(rival.rows.len().checked_sub(1)?))?;
-                let heading = if r.yaw_deg.is_finite() {
-                    r.yaw_deg.to_radians()
-                } else {
-                    0.0
-                };
-                let origin = r.pos - Vec2::from_angle(heading) * self.opts.reference_offset;
-                Some((
-                    RIVAL_COLOURS[i % RIVAL_COLOURS.len()],
-                    origin,
-                    heading,
-                    r.status == "pause",
-                ))
+                let p = rival.pose_at(k, self.opts.reference_offset)?;
+                Some((RIVAL_COLOURS[i % RIVAL_COLOURS.len()], p.origin, p.heading, p.held))
             })
             .collect()
     }

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, Rival, write_replay};
-use slipstream_sim::plot::simtrace::read_trace;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -62,13 +61,7 @@ pub fn run(a: ReplayArgs) -> Result<()> {
         let rivals = a
             .rivals
             .iter()
-            .map(|p| {
-                let rows = read_trace(p).with_context(|| format!("reading {}", p.display()))?;
-                let name = p
-                    .file_stem()
-                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-                Ok(Rival { name, rows })
-            })
+            .map(|p| Rival::from_trace(p).with_context(|| format!("reading {}", p.display())))
             .collect::<Result<Vec<_>>>()?;
         let me = a
             .trace
