@@ -71,6 +71,7 @@ async fn body(ctx: &Ctx, e: &EventRow) -> Result<Body, PageError> {
 pub async fn event_page(State(web): Site, Path(id): Path<String>) -> Page {
     let (e, race) = public_event(&web.ctx, &id).await?;
     let body = body(&web.ctx, &e).await?;
+    let track = web.track_name(&race.spec.track).await;
     let kind = match &e.spec.kind {
         EventKind::Bracket { elimination, .. } => format!("{} elimination bracket", elimination.as_str()),
         EventKind::Ladder { .. } => "rating ladder".to_string(),
@@ -81,7 +82,7 @@ pub async fn event_page(State(web): Site, Path(id): Path<String>) -> Page {
         html! {
             p.crumbs { a href="/" { "Races" } " › " a href=(race_url(&race.id)) { (race.spec.name) } }
             h1 { (e.spec.name) }
-            p.state { "Head-to-head " (kind) " on " (race.spec.track) " · " (race.spec.laps) " laps, the race's rules" }
+            p.state { "Head-to-head " (kind) " on " (track) " · " (race.spec.laps) " laps, the race's rules" }
             @if !e.spec.description.is_empty() { p.description { (e.spec.description) } }
             p.live-status data-live-status aria-live="polite" { "Updates as matches are raced." }
             div data-live=(format!("/events/{}/live", e.id)) { (render(&body)) }
@@ -353,6 +354,7 @@ pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Re
 pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
     let ctx = &web.ctx;
     let (m, race) = public_match(ctx, &id).await?;
+    let track = web.track_name(&race.spec.track).await;
     let event = match m.event_id.as_str() {
         "" => None,
         e => ctx.store.event(e).await?,
@@ -384,7 +386,7 @@ pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
                 @if !m.failure_reason.is_empty() { " " (m.failure_reason) }
             }
             table.match-result {
-                caption { (race.spec.track) ", " (race.spec.laps) " laps · grid: the order the cars started in" }
+                caption { (track) ", " (race.spec.laps) " laps · grid: the order the cars started in" }
                 thead { tr {
                     th scope="col" class="num" { "Place" } th scope="col" class="num" { "Grid" }
                     th scope="col" { "Racer" } th scope="col" { "Model" }

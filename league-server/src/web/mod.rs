@@ -60,6 +60,8 @@ pub struct Web {
     ctx: Arc<Ctx>,
     /// Each (track, direction) drawn once.
     tracks: Mutex<HashMap<(String, bool), Arc<DrawnTrack>>>,
+    /// Uploaded tracks' names by id (tracks never change: content-addressed).
+    track_names: Mutex<HashMap<String, String>>,
 }
 
 type Site = State<Arc<Web>>;
@@ -70,6 +72,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
     let web = Arc::new(Web {
         ctx,
         tracks: Mutex::new(HashMap::new()),
+        track_names: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/", get(index))
@@ -215,12 +218,9 @@ impl Web {
                 return None;
             }
         };
-        let name = match self.ctx.track_info(&race.spec.track).await {
-            Ok(Some(info)) => info.name,
-            _ => race.spec.track.clone(),
-        };
+        let name = self.track_name(&race.spec.track).await;
         let drawn = Arc::new(DrawnTrack {
-            svg: track_svg::draw(&track).into_string(),
+            svg: track_svg::draw(&track, &name).into_string(),
             name,
             length_m: track.length(),
             width_mean_m: track.width_mean(),
@@ -232,6 +232,32 @@ impl Web {
         tracks.insert(key, drawn.clone());
         Some(drawn)
     }
+
+    /// What people call a track: a built-in's name, an uploaded track's name (its id if it
+    /// cannot be read).
+    async fn track_name(&self, id: &str) -> String {
+        if crate::ctx::upload_sha(id).is_none() {
+            return id.to_string();
+        }
+        if let Some(name) = self.track_names.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return name.clone();
+        }
+        match self.ctx.store.track(id).await {
+            Ok(Some(row)) => {
+                let mut names = self.track_names.lock().unwrap_or_else(|e| e.into_inner());
+                if names.len() >= 10_000 {
+                    names.clear();
+                }
+                names.insert(id.to_string(), row.name.clone());
+                row.name
+            }
+            Ok(None) => id.to_string(),
+            Err(e) => {
+                tracing::warn!(track = id, "track name: {e}");
+                id.to_string()
+            }
+        }
+    }
 }
 
 async fn index(State(web): Site) -> Page {
@@ -240,7 +266,8 @@ async fn index(State(web): Site) -> Page {
     let mut listed = Vec::with_capacity(races.len());
     for race in races {
         let entries = ctx.boards.get(&ctx.store, &race.id).await?.rows.len();
-        listed.push((race, entries));
+        let track = web.track_name(&race.spec.track).await;
+        listed.push((race, track, entries));
     }
     let seasons = ctx.store.list_seasons(0, LISTED_RACES).await?;
     let events = head_to_head::public_events(ctx, LISTED_RACES).await?;
@@ -264,8 +291,10 @@ async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> P
     let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
     let track = web.track(&race).await;
+    let track_name = web.track_name(&race.spec.track).await;
     Ok(pages::race(
         &race,
+        &track_name,
         track.as_deref(),
         &board,
         offset,

@@ -93,7 +93,12 @@ pub(super) fn race_url(id: &str) -> String {
 }
 
 /// The front page: the seasons, the head-to-head events and the public races, newest first.
-pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], events: &[(EventRow, RaceRow)], now_ms: i64) -> Markup {
+pub fn index(
+    races: &[(RaceRow, String, usize)],
+    seasons: &[SeasonRow],
+    events: &[(EventRow, RaceRow)],
+    now_ms: i64,
+) -> Markup {
     layout(
         "Races",
         "index",
@@ -138,10 +143,10 @@ pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], events: &[(Event
                         th scope="col" { "State" } th scope="col" { "Closes" } th scope="col" class="num" { "Ranked" }
                     } }
                     tbody {
-                        @for (race, entries) in races {
+                        @for (race, track, entries) in races {
                             tr {
                                 td { a href=(race_url(&race.id)) { (race.spec.name) } }
-                                td { (race.spec.track) @if race.spec.reverse { " (reversed)" } }
+                                td { (track) @if race.spec.reverse { " (reversed)" } }
                                 td { (race_kind(&race.spec)) }
                                 td { (race.spec.state(now_ms).as_str()) }
                                 td { (display_time(race.spec.closes_at_ms)) }
@@ -157,7 +162,7 @@ pub fn index(races: &[(RaceRow, usize)], seasons: &[SeasonRow], events: &[(Event
 }
 
 /// A race's settings as a description list.
-fn settings(spec: &RaceSpec) -> Markup {
+fn settings(spec: &RaceSpec, track: &str) -> Markup {
     let resets = if spec.number_of_resets == 0 {
         "none: an incident ends the trial".to_string()
     } else {
@@ -166,7 +171,7 @@ fn settings(spec: &RaceSpec) -> Markup {
     html! {
         dl.settings {
             dt { "Kind" } dd { (race_kind(spec)) }
-            dt { "Track" } dd { (spec.track) @if spec.reverse { " (reversed)" } }
+            dt { "Track" } dd { (track) @if spec.reverse { " (reversed)" } }
             dt { "Ranked by" } dd { (spec.timing.as_str()) }
             dt { "Laps" } dd {
                 (spec.laps) @if spec.continuous { " in one run" } @else { " trials" }
@@ -260,7 +265,15 @@ pub fn board(race: &RaceRow, board: &Board, offset: usize, n: usize, view: Board
 }
 
 /// A race's page: settings, the track, and the live leaderboard (`offset`, `n` rows).
-pub fn race(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, offset: usize, n: usize, now_ms: i64) -> Markup {
+pub fn race(
+    race: &RaceRow,
+    track_name: &str,
+    track: Option<&DrawnTrack>,
+    b: &Board,
+    offset: usize,
+    n: usize,
+    now_ms: i64,
+) -> Markup {
     let spec = &race.spec;
     let total = b.rows.len();
     let page = |o: usize| format!("/races/{}?offset={o}&n={n}", race.id);
@@ -283,10 +296,10 @@ pub fn race(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, offset: usize
                             ". The start line is white, the arrow shows the direction."
                         }
                     } @else {
-                        figcaption { (spec.track) }
+                        figcaption { (track_name) }
                     }
                 }
-                (settings(spec))
+                (settings(spec, track_name))
             }
             section.leaderboard aria-labelledby="board-title" {
                 h2 #board-title { "Leaderboard" }
@@ -509,7 +522,7 @@ mod tests {
     #[test]
     fn a_page_of_the_board_links_its_neighbours() {
         let b = board(250);
-        let html = super::race(&cup(), None, &b, 100, 100, 1).into_string();
+        let html = super::race(&cup(), "oval", None, &b, 100, 100, 1).into_string();
         assert!(html.contains("<h1>Cup &lt;1&gt;</h1>"), "escaped: {html}");
         let rows = html.matches("<tr data-racer=").count();
         assert_eq!(rows, 100);
@@ -524,11 +537,11 @@ mod tests {
         );
         assert!(html.contains("events?offset=100&amp;n=100&amp;view=page"));
         // All on one page: no links.
-        let html = super::race(&cup(), None, &b, 0, 1000, 1).into_string();
+        let html = super::race(&cup(), "oval", None, &b, 0, 1000, 1).into_string();
         assert!(!html.contains("rel=\"next\"") && !html.contains("rel=\"prev\""));
         assert_eq!(html.matches("<tr data-racer=").count(), 250);
         // Beyond the end: no rows, a way back.
-        let html = super::race(&cup(), None, &b, 900, 100, 1).into_string();
+        let html = super::race(&cup(), "oval", None, &b, 900, 100, 1).into_string();
         assert_eq!(html.matches("<tr data-racer=").count(), 0);
         assert!(html.contains("rel=\"prev\""));
     }

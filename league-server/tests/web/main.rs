@@ -123,6 +123,35 @@ async fn league() -> League {
 }
 
 #[tokio::test]
+async fn races_on_uploaded_tracks_show_the_tracks_name() {
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let t = admin
+        .races
+        .upload_track(pb::UploadTrackRequest {
+            name: "Square Speedway".into(),
+            npy: npy_file(&square_rows(4.0, 0.8)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let race = create_race(&mut admin, open_spec("Corner Cup", &t.id)).await;
+    let index = get(&s, "/").await.text();
+    assert!(
+        index.contains("Corner Cup") && index.contains("Square Speedway"),
+        "{index}"
+    );
+    let page = get(&s, &format!("/races/{}", race.id)).await.text();
+    assert!(
+        page.contains("<dd>Square Speedway</dd>") && page.contains("Square Speedway: 16.0 m long"),
+        "{page}"
+    );
+    for html in [&index, &page] {
+        assert!(!html.contains("upload:"), "the track's id shown: {html}");
+    }
+}
+
+#[tokio::test]
 async fn pages_show_public_races_their_rankings_and_nothing_private() {
     let l = league().await;
     let s = &l.s;
