@@ -437,19 +437,15 @@ fn screenshots_under_xvfb_show_the_track_and_the_car() {
     let trace = dir.join("oval-trace.csv");
     let (end, end_heading) = drive(&track, 120, Some(&trace));
     let png = dir.join("top-down-trace.png");
-    let report = screenshot(
-        &x,
-        &png,
-        121,
-        &[
-            "--track",
-            "oval",
-            "--camera",
-            "top-down",
-            "--trace",
-            trace.to_str().unwrap(),
-        ],
-    );
+    let replay = [
+        "--track",
+        "oval",
+        "--camera",
+        "top-down",
+        "--trace",
+        trace.to_str().unwrap(),
+    ];
+    let report = screenshot(&x, &png, 121, &replay);
     assert_eq!(report["sim_steps"].as_u64(), Some(120), "the last row shown");
     let shown = Vec2::new(
         report["car"]["x"].as_f64().unwrap(),
@@ -470,16 +466,7 @@ fn screenshots_under_xvfb_show_the_track_and_the_car() {
         &x,
         &png,
         121,
-        &[
-            "--track",
-            "oval",
-            "--camera",
-            "top-down",
-            "--trace",
-            trace.to_str().unwrap(),
-            "--rival",
-            rival.to_str().unwrap(),
-        ],
+        &[&replay[..], &["--rival", rival.to_str().unwrap()]].concat(),
     );
     let shown = Vec2::new(
         report["rivals"][0]["x"].as_f64().unwrap(),
