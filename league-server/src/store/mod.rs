@@ -55,7 +55,7 @@ pub use matches::MatchRow;
 pub use models::ModelRow;
 pub use races::RaceRow;
 pub use seasons::SeasonRow;
-pub use submissions::{SubStatus, SubmissionRow};
+pub use submissions::{Pending, SubStatus, SubmissionRow};
 pub use tokens::{BOOTSTRAP_DESCRIPTION, TokenRow, TokenUser};
 pub use tracks::TrackRow;
 pub use users::{Role, User};

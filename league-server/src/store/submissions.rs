@@ -97,7 +97,33 @@ pub(super) async fn fetch(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Su
     .await?)
 }
 
+/// A race's evaluations not yet finished.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub queued: u32,
+    pub running: u32,
+}
+
 impl Store {
+    /// How many of a race's submissions wait in the queue, and how many are being evaluated.
+    pub async fn pending_evaluations(&self, race_id: &str) -> Result<Pending> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM submissions WHERE race_id = $1 AND status IN ('queued', 'running') GROUP BY status",
+        )
+        .bind(race_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut p = Pending::default();
+        for (status, n) in rows {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            match status.as_str() {
+                "queued" => p.queued = n,
+                _ => p.running = n,
+            }
+        }
+        Ok(p)
+    }
+
     /// Submissions that count against a racer's cap in a race (all but cancelled ones).
     pub async fn count_submissions(&self, race_id: &str, user_id: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(COUNT_SQL)

@@ -290,13 +290,14 @@ async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> P
     let race = public_race(&web.ctx, &id).await?;
     let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
+    let pending = web.ctx.store.pending_evaluations(&race.id).await?;
     let track = web.track(&race).await;
     let track_name = web.track_name(&race.spec.track).await;
     Ok(pages::race(
         &race,
         &track_name,
         track.as_deref(),
-        &board,
+        pages::Standing { board: &board, pending },
         offset,
         n,
         crate::util::now_ms(),
@@ -307,8 +308,14 @@ async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) ->
     let race = public_race(&web.ctx, &id).await?;
     let (_, n) = q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
+    let pending = web.ctx.store.pending_evaluations(&race.id).await?;
     let track = web.track(&race).await;
-    Ok(pages::screen(&race, track.as_deref(), &board, n))
+    Ok(pages::screen(
+        &race,
+        track.as_deref(),
+        pages::Standing { board: &board, pending },
+        n,
+    ))
 }
 
 async fn submission_page(State(web): Site, Path(id): Path<String>) -> Page {

@@ -12,7 +12,7 @@ use crate::boards::Board;
 use crate::matches::EventKind;
 use crate::races::{RaceSpec, RaceType};
 use crate::service::seasons::SeasonTable;
-use crate::store::{EventRow, RaceRow, SeasonRow, SubmissionRow};
+use crate::store::{EventRow, Pending, RaceRow, SeasonRow, SubmissionRow};
 use crate::util::{display_seconds, display_time};
 
 /// Which leaderboard a fragment is for: a race page's table, or the big screen's.
@@ -211,7 +211,15 @@ pub fn live_url(race_id: &str, offset: usize, n: usize, view: BoardView) -> Stri
 }
 
 /// The leaderboard rows `offset..offset + n`: on the page and again in each live update.
-pub fn board(race: &RaceRow, board: &Board, offset: usize, n: usize, view: BoardView) -> Markup {
+/// A race's standing as shown: its ranked board and its evaluations under way.
+#[derive(Clone, Copy)]
+pub struct Standing<'a> {
+    pub board: &'a Board,
+    pub pending: Pending,
+}
+
+pub fn board(race: &RaceRow, standing: Standing, offset: usize, n: usize, view: BoardView) -> Markup {
+    let (board, pending) = (standing.board, standing.pending);
     let total = board.rows.len();
     let rows: Vec<pb::LeaderboardRow> = (offset.min(total)..(offset + n).min(total))
         .map(|i| board.row(i))
@@ -225,6 +233,11 @@ pub fn board(race: &RaceRow, board: &Board, offset: usize, n: usize, view: Board
                 _ => { (total) " racers ranked" }
             }
             " · by " (timing)
+        }
+        @if pending.queued + pending.running > 0 {
+            p.pending data-queued=(pending.queued) data-running=(pending.running) {
+                "Evaluating now: " (pending.running) ", waiting: " (pending.queued) "."
+            }
         }
         @if !rows.is_empty() {
             table.board {
@@ -269,13 +282,13 @@ pub fn race(
     race: &RaceRow,
     track_name: &str,
     track: Option<&DrawnTrack>,
-    b: &Board,
+    standing: Standing,
     offset: usize,
     n: usize,
     now_ms: i64,
 ) -> Markup {
     let spec = &race.spec;
-    let total = b.rows.len();
+    let total = standing.board.rows.len();
     let page = |o: usize| format!("/races/{}?offset={o}&n={n}", race.id);
     layout(
         &spec.name,
@@ -305,7 +318,7 @@ pub fn race(
                 h2 #board-title { "Leaderboard" }
                 p.live-status role="status" data-live-status { "Showing results as of this page's loading." }
                 div #board data-live=(live_url(&race.id, offset, n, BoardView::Page)) {
-                    (board(race, b, offset, n, BoardView::Page))
+                    (board(race, standing, offset, n, BoardView::Page))
                 }
                 (pager("Leaderboard pages", "places", total, offset, n, page))
             }
@@ -316,7 +329,7 @@ pub fn race(
 }
 
 /// The big screen: the race's name, the track and the first `n` places, large, live.
-pub fn screen(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, n: usize) -> Markup {
+pub fn screen(race: &RaceRow, track: Option<&DrawnTrack>, standing: Standing, n: usize) -> Markup {
     layout(
         &race.spec.name,
         "screen",
@@ -325,7 +338,7 @@ pub fn screen(race: &RaceRow, track: Option<&DrawnTrack>, b: &Board, n: usize) -
                 div.screen-board {
                     h1 { (race.spec.name) }
                     div #board data-live=(live_url(&race.id, 0, n, BoardView::Screen)) {
-                        (board(race, b, 0, n, BoardView::Screen))
+                        (board(race, standing, 0, n, BoardView::Screen))
                     }
                     p.live-status role="status" data-live-status { "" }
                 }
@@ -501,6 +514,26 @@ mod tests {
         }
     }
 
+    fn shown(board: &Board) -> Standing<'_> {
+        Standing {
+            board,
+            pending: Pending::default(),
+        }
+    }
+
+    #[test]
+    fn evaluations_under_way_are_counted_above_the_board() {
+        let b = board(2);
+        let line =
+            |pending| super::board(&cup(), Standing { board: &b, pending }, 0, 10, BoardView::Page).into_string();
+        assert!(!line(Pending::default()).contains("Evaluating"));
+        let html = line(Pending { queued: 3, running: 1 });
+        assert!(
+            html.contains("data-queued=\"3\" data-running=\"1\">Evaluating now: 1, waiting: 3.</p>"),
+            "{html}"
+        );
+    }
+
     fn board(n: usize) -> Board {
         Board::new(
             (0..n)
@@ -522,7 +555,7 @@ mod tests {
     #[test]
     fn a_page_of_the_board_links_its_neighbours() {
         let b = board(250);
-        let html = super::race(&cup(), "oval", None, &b, 100, 100, 1).into_string();
+        let html = super::race(&cup(), "oval", None, shown(&b), 100, 100, 1).into_string();
         assert!(html.contains("<h1>Cup &lt;1&gt;</h1>"), "escaped: {html}");
         let rows = html.matches("<tr data-racer=").count();
         assert_eq!(rows, 100);
@@ -537,11 +570,11 @@ mod tests {
         );
         assert!(html.contains("events?offset=100&amp;n=100&amp;view=page"));
         // All on one page: no links.
-        let html = super::race(&cup(), "oval", None, &b, 0, 1000, 1).into_string();
+        let html = super::race(&cup(), "oval", None, shown(&b), 0, 1000, 1).into_string();
         assert!(!html.contains("rel=\"next\"") && !html.contains("rel=\"prev\""));
         assert_eq!(html.matches("<tr data-racer=").count(), 250);
         // Beyond the end: no rows, a way back.
-        let html = super::race(&cup(), "oval", None, &b, 900, 100, 1).into_string();
+        let html = super::race(&cup(), "oval", None, shown(&b), 900, 100, 1).into_string();
         assert_eq!(html.matches("<tr data-racer=").count(), 0);
         assert!(html.contains("rel=\"prev\""));
     }
@@ -558,6 +591,6 @@ mod tests {
     }
 
     fn board_markup(b: &Board) -> String {
-        super::board(&cup(), b, 0, 10, BoardView::Screen).into_string()
+        super::board(&cup(), shown(b), 0, 10, BoardView::Screen).into_string()
     }
 }

@@ -300,25 +300,66 @@ async fn pages_show_public_races_their_rankings_and_nothing_private() {
     live_events_start_with_the_board_and_grpc_still_answers(&l).await;
 }
 
-/// The first server-sent event of a live stream (it must come at once).
-async fn get_first_event(s: &TestServer, path: &str) -> String {
-    let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Empty<bytes::Bytes>>();
-    let res = client.get(format!("{}{path}", s.addr).parse().unwrap()).await.unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    assert_eq!(res.headers()["content-type"], "text/event-stream");
-    let mut body = res.into_body();
-    let mut text = String::new();
-    while !text.contains("\n\n") {
-        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
-            .await
-            .expect("the first event comes at once")
-            .unwrap()
-            .unwrap();
-        if let Ok(d) = frame.into_data() {
-            text.push_str(std::str::from_utf8(&d).unwrap());
+/// A live stream of server-sent events, read one event at a time.
+struct Events {
+    body: hyper::body::Incoming,
+    text: String,
+}
+
+impl Events {
+    async fn open(s: &TestServer, path: &str) -> Events {
+        let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Empty<bytes::Bytes>>();
+        let res = client.get(format!("{}{path}", s.addr).parse().unwrap()).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        Events {
+            body: res.into_body(),
+            text: String::new(),
         }
     }
-    text
+
+    /// The next event (within 10 s).
+    async fn next(&mut self) -> String {
+        while !self.text.contains("\n\n") {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.frame())
+                .await
+                .expect("an event within 10 s")
+                .unwrap()
+                .unwrap();
+            if let Ok(d) = frame.into_data() {
+                self.text.push_str(std::str::from_utf8(&d).unwrap());
+            }
+        }
+        let end = self.text.find("\n\n").unwrap() + 2;
+        self.text.drain(..end).collect()
+    }
+}
+
+/// The first server-sent event of a live stream (it must come at once).
+async fn get_first_event(s: &TestServer, path: &str) -> String {
+    Events::open(s, path).await.next().await
+}
+
+#[tokio::test]
+async fn the_race_page_counts_evaluations_under_way_live() {
+    // No workers: submissions wait in the queue.
+    let s = TestServer::start(0).await;
+    let mut admin = s.admin().await;
+    let race = create_race(&mut admin, open_spec("Queue Cup", "oval")).await;
+    let page = get(&s, &format!("/races/{}", race.id)).await.text();
+    assert!(!page.contains("Evaluating now"), "nothing under way: {page}");
+    let mut live = Events::open(&s, &format!("/races/{}/events", race.id)).await;
+    assert!(!live.next().await.contains("Evaluating now"));
+    let (_, _, mut racer) = s.user("quinn", pb::Role::Racer).await;
+    let m = upload(&mut racer, &trained_model(), "q", None).await.unwrap();
+    submit(&mut racer, &race.id, &m.id).await.unwrap();
+    // The submission's arrival updates the open page, and a reload shows the same.
+    let event = live.next().await;
+    assert!(event.contains("Evaluating now: 0, waiting: 1."), "{event}");
+    let page = get(&s, &format!("/races/{}", race.id)).await.text();
+    assert!(page.contains("data-queued=\"1\" data-running=\"0\""), "{page}");
+    let screen = get(&s, &format!("/races/{}/screen", race.id)).await.text();
+    assert!(screen.contains("Evaluating now: 0, waiting: 1."), "{screen}");
 }
 
 /// The live events start with the board as it stands, and gRPC still answers on the site's port.
