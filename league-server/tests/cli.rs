@@ -362,6 +362,18 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
         (Some(1), "ada", Some(10)),
         "{standings}"
     );
+    assert_eq!(
+        (standings["total"].as_u64(), s(&standings, "next_page_token")),
+        (Some(1), "")
+    );
+    let past = league(
+        addr,
+        None,
+        &["--json", "seasons", "show", s(&season, "id"), "--offset", "1"],
+    )
+    .await
+    .json();
+    assert_eq!(past["rows"].as_array().map(Vec::len), Some(0), "{past}");
     let table = league(addr, None, &["seasons", "show", s(&season, "id")]).await;
     assert!(
         table.ok && table.stdout.contains("1/10") && table.stdout.contains("ada"),

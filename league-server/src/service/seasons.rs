@@ -118,6 +118,10 @@ impl Seasons {
 
 const MANAGING: &[Role] = &[Role::Facilitator, Role::Admin];
 
+/// GetStandings' default and largest pages.
+const DEFAULT_STANDINGS_PAGE: usize = 50;
+const MAX_STANDINGS_PAGE: usize = 1000;
+
 #[tonic::async_trait]
 impl SeasonService for Seasons {
     async fn create_season(&self, req: Request<pb::CreateSeasonRequest>) -> Result<Response<pb::Season>, Status> {
@@ -183,13 +187,22 @@ impl SeasonService for Seasons {
         &self,
         req: Request<pb::GetStandingsRequest>,
     ) -> Result<Response<pb::GetStandingsResponse>, Status> {
-        let s = self.season(&req.into_inner().season_id).await?;
+        let r = req.into_inner();
+        let n = page_size("page_size", r.page_size, DEFAULT_STANDINGS_PAGE, MAX_STANDINGS_PAGE)?;
+        let offset = parse_page_token(&r.page_token)?;
+        let s = self.season(&r.season_id).await?;
         let table = season_table(&self.0, &s).await?;
+        let total = table.rows.len();
+        let end = offset.saturating_add(n).min(total);
         Ok(Response::new(pb::GetStandingsResponse {
             season: Some(season_to_pb(&s)),
+            next_page_token: if end < total { end.to_string() } else { String::new() },
+            total: total as u32,
             rows: table
                 .rows
                 .into_iter()
+                .skip(offset)
+                .take(n)
                 .map(|r| pb::StandingsRow {
                     position: r.position,
                     user_id: r.user_id,

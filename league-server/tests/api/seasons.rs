@@ -110,6 +110,7 @@ async fn seasons_are_managed_by_facilitators_and_read_by_anyone() {
         .seasons
         .get_standings(pb::GetStandingsRequest {
             season_id: season.id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -152,4 +153,91 @@ async fn seasons_are_managed_by_facilitators_and_read_by_anyone() {
         })
         .await;
     assert_eq!(code(r), Code::NotFound);
+}
+
+#[tokio::test]
+async fn standings_come_in_pages() {
+    // A season over a race whose board has 120 ranked racers, seeded in the database.
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("league.db").display());
+    let store = slipstream_league::store::Store::connect(&db).await.unwrap();
+    let owner = store
+        .create_user("owner", slipstream_league::store::Role::Admin)
+        .await
+        .unwrap();
+    let now = slipstream_league::util::now_ms();
+    let spec = slipstream_league::races::RaceSpec::time_trial("Cup", "oval", now - 1000, now + 86_400_000);
+    let race = store.insert_race(&spec, &owner.id).await.unwrap();
+    for i in 0..120i64 {
+        let u = store
+            .create_user(&format!("r{i:03}"), slipstream_league::store::Role::Racer)
+            .await
+            .unwrap();
+        let row = slipstream_league::store::BoardRow {
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+            submission_id: format!("sub_{i}"),
+            score_ms: 5000 + i,
+            submitted_at: now,
+            achieved_at: now,
+            off_track: 0,
+            best_lap_ms: 5000 + i,
+            model_name: "m".into(),
+        };
+        store.insert_board_row(&race.id, &row).await.unwrap();
+    }
+    let season = slipstream_league::seasons::SeasonSpec {
+        name: "2026".into(),
+        description: String::new(),
+        points: slipstream_league::seasons::DEFAULT_POINTS.to_vec(),
+        race_ids: vec![race.id.clone()],
+    };
+    let season = store.insert_season(&season, &owner.id).await.unwrap();
+    store.close().await;
+    let s = TestServer::start_with(test_config(), Some((db, dir))).await;
+    let mut anon = s.client(None).await;
+    let page = |size: u32, token: &str| pb::GetStandingsRequest {
+        season_id: season.id.clone(),
+        page_size: size,
+        page_token: token.into(),
+    };
+
+    // The default page is 50; pages follow each other to the end; positions count from the top.
+    let mut rows = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let r = anon.seasons.get_standings(page(0, &token)).await.unwrap().into_inner();
+        assert_eq!(r.total, 120);
+        assert_eq!(r.race_names, ["Cup"]);
+        rows.extend(r.rows);
+        pages += 1;
+        if r.next_page_token.is_empty() {
+            break;
+        }
+        token = r.next_page_token;
+    }
+    assert_eq!(pages, 3);
+    let names: Vec<String> = rows.iter().map(|r| r.user_name.clone()).collect();
+    let expected: Vec<String> = (0..120).map(|i| format!("r{i:03}")).collect();
+    assert_eq!(names, expected, "the fastest first, every racer once");
+    assert_eq!(rows[50].position, 51);
+    assert_eq!((rows[0].points, rows[9].points, rows[10].points), (25, 1, 0));
+    let all = anon.seasons.get_standings(page(1000, "")).await.unwrap().into_inner();
+    assert_eq!(all.rows, rows);
+    assert!(all.next_page_token.is_empty());
+
+    // Bad pages name the field.
+    let e = anon.seasons.get_standings(page(5000, "")).await.unwrap_err();
+    assert!(
+        e.code() == Code::InvalidArgument && e.message().contains("page_size"),
+        "{}",
+        e.message()
+    );
+    let e = anon.seasons.get_standings(page(10, "nope")).await.unwrap_err();
+    assert!(
+        e.code() == Code::InvalidArgument && e.message().contains("page_token"),
+        "{}",
+        e.message()
+    );
 }

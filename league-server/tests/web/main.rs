@@ -282,6 +282,7 @@ async fn pages_show_public_races_their_rankings_and_nothing_private() {
         .seasons
         .get_standings(pb::GetStandingsRequest {
             season_id: l.season.id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -400,6 +400,12 @@ pub enum SeasonsCmd {
     Show {
         /// The season's id.
         season: String,
+        /// Rows per page (1–1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Start after this many rows (the standings' page token).
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
     },
     /// Add a public race to the end of a season.
     AddRace {

@@ -43,10 +43,14 @@ pub async fn seasons(c: &mut Clients, out: Output, cmd: SeasonsCmd) -> Result<()
             };
             out.emit(&seasons, || human::seasons(&r.seasons))
         }
-        SeasonsCmd::Show { season } => {
+        SeasonsCmd::Show { season, limit, offset } => {
             let r = c
                 .seasons
-                .get_standings(pb::GetStandingsRequest { season_id: season })
+                .get_standings(pb::GetStandingsRequest {
+                    season_id: season,
+                    page_size: limit,
+                    page_token: if offset == 0 { String::new() } else { offset.to_string() },
+                })
                 .await
                 .reply()?;
             out.emit(&json::Standings::from(&r), || human::standings(&r))

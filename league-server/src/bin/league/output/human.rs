@@ -298,7 +298,16 @@ pub fn standings(r: &pb::GetStandingsResponse) -> String {
         .as_ref()
         .and_then(|s| s.spec.as_ref())
         .map_or("", |s| s.name.as_str());
-    let mut lines = vec![format!("{name}: standings")];
+    let shown = if (r.rows.len() as u32) < r.total {
+        format!(
+            " ({} of {} racers; --offset and --limit for more)",
+            r.rows.len(),
+            r.total
+        )
+    } else {
+        String::new()
+    };
+    let mut lines = vec![format!("{name}: standings{shown}")];
     for (i, race) in r.race_names.iter().enumerate() {
         let race = if race.is_empty() { "(no longer counts)" } else { race };
         lines.push(format!("  R{}: {race}", i + 1));

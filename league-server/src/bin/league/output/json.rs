@@ -450,6 +450,10 @@ pub struct Standings<'a> {
     /// The races' names in the season's order ("" for a race that no longer counts).
     pub races: &'a [String],
     pub rows: Vec<StandingsRow<'a>>,
+    /// Ranked racers in the whole table.
+    pub total: u32,
+    /// The next page's `--offset` ("" on the last page).
+    pub next_page_token: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -469,6 +473,8 @@ impl<'a> From<&'a pb::GetStandingsResponse> for Standings<'a> {
         Standings {
             season: r.season.as_ref().map(Season::from),
             races: &r.race_names,
+            total: r.total,
+            next_page_token: &r.next_page_token,
             rows: r
                 .rows
                 .iter()
