@@ -575,18 +575,21 @@ impl LapTimer {
             None => self.lap_start = r.tstamp,
             Some(p) if r.is_prepare() && p.episode != r.episode => {
                 // A new trial from the start line.
-                if p.status != "lap_complete" {
-                    self.lap += 1;
-                }
+                self.lap += 1;
                 self.lap_start = r.tstamp;
             }
-            Some(p) if p.status == "lap_complete" && !r.is_prepare() => self.lap_start = p.tstamp,
+            Some(p) if p.status == "lap_complete" && !r.is_prepare() => {
+                // A continuous race's next lap, from where the last one ended.
+                self.lap += 1;
+                self.lap_start = p.tstamp;
+            }
             _ => {}
         }
+        // A lap's last row still shows that lap (and its time): the race's last frame says
+        // "lap 3" of 3, not "lap 4".
         if r.status == "lap_complete" {
             let t = r.tstamp - self.lap_start;
             self.best = Some(self.best.map_or(t, |b: f64| b.min(t)));
-            self.lap += 1;
         }
         if r.status == "off_track" {
             self.off_track += 1;
@@ -894,10 +897,13 @@ mod tests {
             t.see(r, i.checked_sub(1).map(|j| &trace[j]));
             seen.push((t.lap, t.lap_start));
         }
-        assert_eq!(seen[1], (2, 0.0), "the first lap done in 5 s");
-        assert_eq!(seen[3], (2, 5.0), "trial 2 from its prepare row");
+        assert_eq!(seen[1], (1, 0.0), "the first lap done in 5 s, still shown as lap 1");
+        assert_eq!(seen[2], (2, 5.0), "trial 2 from its prepare row");
+        assert_eq!(seen[3], (2, 5.0));
         assert_eq!(seen[4], (3, 7.0), "trial 2 ended off the track: trial 3");
+        assert_eq!(seen[5], (3, 7.0), "trial 3 done in 6 s");
         assert_eq!(seen[6], (4, 13.0), "a continuous lap starts where the last one ended");
+        assert_eq!(seen[7], (4, 13.0), "the race's last row shows its last lap");
         assert_eq!((t.best, t.off_track), (Some(4.0), 1));
     }
 }
