@@ -207,8 +207,20 @@ impl HeadToHead {
         }
     }
 
-    /// A stored blob (a match's replay or trace).
-    async fn blob(&self, sha256: &str) -> Result<Vec<u8>> {
+    /// A match's stored file (its replay or a seat's trace): FailedPrecondition until the match is
+    /// raced, or with `missing`'s reason when a raced match has none.
+    async fn file(&self, m: &MatchRow, sha256: &str, missing: impl FnOnce() -> String) -> Result<Vec<u8>> {
+        if sha256.is_empty() {
+            return Err(LeagueError::precondition(if m.status == MatchStatus::Done {
+                missing()
+            } else {
+                format!(
+                    "match {} is {}; its replay and traces exist once it is raced",
+                    m.id,
+                    m.status.as_str()
+                )
+            }));
+        }
         self.0
             .store
             .blob(sha256)
@@ -350,19 +362,11 @@ impl HeadToHeadService for HeadToHead {
     ) -> Result<Response<Download<pb::ReplayChunk>>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
         let (m, _) = self.visible_match(user.as_ref(), &req.into_inner().match_id).await?;
-        if m.replay_sha256.is_empty() {
-            return Err(LeagueError::precondition(if m.status == MatchStatus::Done {
+        let data = self
+            .file(&m, &m.replay_sha256, || {
                 format!("match {} has no replay (the server could not render it)", m.id)
-            } else {
-                format!(
-                    "match {} is {}; a replay exists once it is raced",
-                    m.id,
-                    m.status.as_str()
-                )
             })
-            .into());
-        }
-        let data = self.blob(&m.replay_sha256).await?;
+            .await?;
         Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::ReplayChunk {
             data,
         })))
@@ -392,18 +396,14 @@ impl HeadToHeadService for HeadToHead {
             .into());
         }
         let sha = m.trace_sha256s.get(seat).map(String::as_str).unwrap_or_default();
-        if sha.is_empty() {
-            return Err(LeagueError::precondition(if m.status == MatchStatus::Done {
+        let data = self
+            .file(&m, sha, || {
                 format!(
                     "seat: seat {seat} of match {} forfeited (its model could not be loaded)",
                     m.id
                 )
-            } else {
-                format!("match {} is {}; traces exist once it is raced", m.id, m.status.as_str())
             })
-            .into());
-        }
-        let data = self.blob(sha).await?;
+            .await?;
         Ok(Response::new(download(&data, TRACE_CHUNK, |data| pb::TraceChunk {
             data,
         })))
