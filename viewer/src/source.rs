@@ -62,7 +62,7 @@ pub struct RivalCar {
     pub pose: Pose,
     /// Its colour (the simulator's replay colours, in the order the rivals were given), sRGB.
     pub colour: [u8; 3],
-    /// Held for a penalty: a ghost to the others.
+    /// A ghost to the others: held for a penalty, or its race over (past its trace's end).
     pub held: bool,
 }
 

@@ -85,7 +85,8 @@ pub struct RivalPose {
     pub origin: Vec2,
     /// Radians, counter-clockwise from +x (the trace's `yaw`; 0 when it has none).
     pub heading: f64,
-    /// Held for a penalty (a `pause` row): a ghost to the others.
+    /// A ghost to the others: held for a penalty (a `pause` row), or its race is over (past its
+    /// trace's last row: finished, or out of the race) — replays draw it outlined.
     pub held: bool,
 }
 
@@ -113,7 +114,7 @@ impl Rival {
         Some(RivalPose {
             origin: r.pos - Vec2::from_angle(heading) * reference_offset,
             heading,
-            held: r.status == "pause",
+            held: r.status == "pause" || k >= self.rows.len(),
         })
     }
 }
@@ -853,6 +854,27 @@ mod tests {
             }))
             .collect();
         parse_trace(&text.join("\n")).unwrap()
+    }
+
+    #[test]
+    fn a_rival_past_its_traces_end_stays_there_as_a_ghost() {
+        let mut r = rows(&[0.0, 0.1, 0.2]);
+        r[1].status = "pause".into();
+        let rival = Rival {
+            name: "car-2".into(),
+            rows: r,
+        };
+        let ghost: Vec<bool> = (0..5).map(|k| rival.pose_at(k, 0.0).unwrap().held).collect();
+        assert_eq!(ghost, [false, true, false, true, true]);
+        assert_eq!(
+            rival.pose_at(4, 0.0).unwrap().origin,
+            rival.pose_at(2, 0.0).unwrap().origin
+        );
+        let empty = Rival {
+            name: String::new(),
+            rows: Vec::new(),
+        };
+        assert!(empty.pose_at(0, 0.0).is_none());
     }
 
     #[test]
