@@ -576,6 +576,30 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
         .await
         .unwrap()
         .into_inner();
+    // A queued match has no files yet: FailedPrecondition saying so, for its replay and traces.
+    let semi = bracket(&e).matches[0].match_id.clone();
+    let mut admin = s.admin().await;
+    let r = admin
+        .head_to_head
+        .download_match_replay(pb::DownloadMatchReplayRequest { match_id: semi.clone() })
+        .await;
+    let err = r.err().expect("no replay yet");
+    assert!(
+        err.code() == Code::FailedPrecondition
+            && err
+                .message()
+                .contains("is queued; its replay and traces exist once it is raced"),
+        "{}",
+        err.message()
+    );
+    let r = admin
+        .head_to_head
+        .download_match_trace(pb::DownloadMatchTraceRequest {
+            match_id: semi.clone(),
+            seat: 0,
+        })
+        .await;
+    assert_eq!(code(r), Code::FailedPrecondition);
     let db = s.stop().await;
 
     // Both semi-finals are recorded, then the server stops before queueing the final.
@@ -602,6 +626,24 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
     // The next start finds the bracket undecided, queues the final and races it.
     let s = restart(db, 1).await;
     let mut admin = s.admin().await;
+    // A semi-final recorded without files (as the store was told): no replay, no traces.
+    let err = admin
+        .head_to_head
+        .download_match_replay(pb::DownloadMatchReplayRequest { match_id: semi.clone() })
+        .await
+        .err()
+        .expect("no replay");
+    assert!(err.message().contains("has no replay"), "{}", err.message());
+    let err = admin
+        .head_to_head
+        .download_match_trace(pb::DownloadMatchTraceRequest {
+            match_id: semi,
+            seat: 1,
+        })
+        .await
+        .err()
+        .expect("no trace");
+    assert!(err.message().contains("seat 1 of match"), "{}", err.message());
     let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
     let b = bracket(&e);
     assert_eq!(
