@@ -583,7 +583,7 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
         .head_to_head
         .download_match_replay(pb::DownloadMatchReplayRequest { match_id: semi.clone() })
         .await;
-    let err = r.err().expect("no replay yet");
+    let err = r.expect_err("no replay yet");
     assert!(
         err.code() == Code::FailedPrecondition
             && err
@@ -631,8 +631,7 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
         .head_to_head
         .download_match_replay(pb::DownloadMatchReplayRequest { match_id: semi.clone() })
         .await
-        .err()
-        .expect("no replay");
+        .expect_err("no replay");
     assert!(err.message().contains("has no replay"), "{}", err.message());
     let err = admin
         .head_to_head
@@ -641,8 +640,7 @@ async fn a_bracket_advances_after_a_server_stopped_between_two_matches() {
             seat: 1,
         })
         .await
-        .err()
-        .expect("no trace");
+        .expect_err("no trace");
     assert!(err.message().contains("seat 1 of match"), "{}", err.message());
     let e = wait_event(&mut admin, &e.id, |e| bracket(e).champion_seed != 0).await;
     let b = bracket(&e);
