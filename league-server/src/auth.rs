@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
 
 use crate::error::{LeagueError, Result};
-use crate::server::BOOTSTRAP_ADMIN;
 use crate::store::{Role, Store, TokenUser, User};
-use crate::util::{now_ms, secret_hash};
+use crate::util::secret_hash;
 
 /// How long a valid token's lookup is trusted (revocation on another server sharing a PostgreSQL
 /// database takes effect here within it; this server's own revocations at once).
@@ -25,6 +24,9 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 pub const CACHE_MAX: usize = 10_000;
 /// How often a token's `last_used_at` is written, at most.
 pub const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The name of the user the bootstrap admin token (`--admin-token`) belongs to.
+pub const BOOTSTRAP_ADMIN: &str = "admin";
 
 /// The shortest bootstrap admin token accepted: it is stored as an unsalted SHA-256, so it must be
 /// too long to guess.
@@ -111,7 +113,7 @@ impl Auth {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| LeagueError::Unauthenticated("the authorization header must be 'Bearer <token>'".into()))?;
         let hash = secret_hash(token);
-        let now = now_ms();
+        let now = self.store.now_ms();
         {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             match cache.get(&hash) {
@@ -205,18 +207,18 @@ mod tests {
     async fn an_expired_token_stops_working_at_its_expiry_even_when_cached() {
         let (store, _dir) = store().await;
         let u = store.create_user("ada", Role::Racer).await.unwrap();
-        let expires = now_ms() + 300;
+        let expires = store.now_ms() + 300;
         store
             .insert_token(&u.id, &secret_hash("slp_soon"), "", expires)
             .await
             .unwrap();
-        let auth = Auth::new(store);
+        let auth = Auth::new(store.clone());
         let md = bearer("slp_soon");
         assert_eq!(auth.user(&md).await.unwrap().unwrap().id, u.id);
         assert_eq!(auth.cached(), 1, "the lookup is cached");
-        while now_ms() < expires {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        // The cache is trusted for CACHE_TTL (5 s); the expiry comes first.
+        store.clock().advance(Duration::from_millis(300));
+        assert!(store.now_ms() >= expires);
         let e = auth.user(&md).await.unwrap_err();
         assert!(matches!(e, LeagueError::Unauthenticated(_)), "{e}");
     }
@@ -247,10 +249,15 @@ mod tests {
             .insert_token(&u.id, &secret_hash("slp_used"), "", 0)
             .await
             .unwrap();
-        let last_use =
-            async |store: &Store| store.list_tokens(Some(&u.id), false, now_ms(), 0, 10).await.unwrap()[0].last_used_at;
+        let last_use = async |store: &Store| {
+            store
+                .list_tokens(Some(&u.id), false, store.now_ms(), 0, 10)
+                .await
+                .unwrap()[0]
+                .last_used_at
+        };
         assert_eq!(last_use(&store).await, 0, "never used");
-        let before = now_ms();
+        let before = store.now_ms();
         Auth::new(store.clone()).user(&bearer("slp_used")).await.unwrap();
         assert!(last_use(&store).await >= before);
     }

@@ -5,7 +5,6 @@ use slipstream_proto::v1 as pb;
 use crate::races::{ObstaclePosition, RaceSpec, RaceState, RaceType};
 use crate::ranking::{Lap, Timing};
 use crate::store::{InviteRow, ModelRow, RaceRow, Role, SubStatus, SubmissionRow, TokenRow, User};
-use crate::util::now_ms;
 
 pub fn role_to_pb(r: Role) -> pb::Role {
     match r {
@@ -215,11 +214,12 @@ pub fn spec_to_pb(s: &RaceSpec) -> pb::RaceSpec {
     }
 }
 
-pub fn race_to_pb(r: &RaceRow, track: Option<pb::TrackInfo>) -> pb::Race {
+/// A race as the API shows it, its state as of `now_ms`.
+pub fn race_to_pb(r: &RaceRow, track: Option<pb::TrackInfo>, now_ms: i64) -> pb::Race {
     pb::Race {
         id: r.id.clone(),
         spec: Some(spec_to_pb(&r.spec)),
-        state: race_state_to_pb(r.spec.state(now_ms())) as i32,
+        state: race_state_to_pb(r.spec.state(now_ms)) as i32,
         created_by: r.created_by.clone(),
         created_at_ms: r.created_at,
         track,

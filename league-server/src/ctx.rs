@@ -1,20 +1,16 @@
-//! The server's shared state and the operations services and workers share.
+//! The server's shared state (its operations: `league/`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use slipstream_proto::v1 as pb;
-use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
+use slipstream_trainer::model::ModelSpec;
 use tokio::sync::Notify;
 
 use crate::auth::Auth;
 use crate::boards::Boards;
-use crate::convert::submission_to_pb;
-use crate::error::{LeagueError, Result};
-use crate::evaluation::Outcome;
-use crate::races::{RaceRun, race_seed};
-use crate::store::{Completion, LeasedJob, ModelRow, RaceRow, Store, SubmissionRow};
+use crate::error::Result;
+use crate::store::{RaceRow, Store};
 
 /// Server settings.
 #[derive(Clone, Debug)]
@@ -35,6 +31,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The bootstrap admin token (registered at start).
     pub admin_token: Option<String>,
+    /// The time the server decides by (the system's; tests move it on).
+    pub clock: crate::util::Clock,
 }
 
 impl Default for Config {
@@ -48,6 +46,7 @@ impl Default for Config {
             eval_wall_limit: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(20),
             admin_token: None,
+            clock: Default::default(),
         }
     }
 }
@@ -68,10 +67,14 @@ pub struct Ctx {
     /// Races read on hot paths (leaderboard queries), briefly cached; see [`Ctx::race`].
     races: Mutex<RaceCache>,
     /// Models' settings by file, for who can race whom (see `events.rs`).
-    pub(crate) worlds: crate::events::ModelWorlds,
+    pub(crate) worlds: ModelWorlds,
     /// The ids of events (brackets, ladders) that changed: their matches queued, raced or failed.
     pub events: tokio::sync::broadcast::Sender<String>,
 }
+
+/// Model settings by file (SHA-256): what a model's world is, read once per file.
+#[derive(Debug, Default)]
+pub struct ModelWorlds(pub(crate) Mutex<HashMap<String, std::result::Result<ModelSpec, String>>>);
 
 #[derive(Debug, Default)]
 struct RaceCache {
@@ -83,11 +86,6 @@ struct RaceCache {
 /// How long a cached race is trusted. This server forgets a race at once when it changes one;
 /// other servers sharing a PostgreSQL database see the change within this time.
 const RACE_CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// Uploaded tracks are named `upload:<sha256 of the .npy>`.
-pub fn upload_sha(track: &str) -> Option<&str> {
-    track.strip_prefix("upload:")
-}
 
 impl Ctx {
     pub fn new(store: Store, cfg: Config) -> Self {
@@ -129,192 +127,16 @@ impl Ctx {
         Ok(race)
     }
 
+    /// Now, by the server's clock (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.store.now_ms()
+    }
+
     /// Forget a cached race (it is being edited or deleted).
     pub fn forget_race(&self, id: &str) {
         let mut cache = self.races.lock().unwrap_or_else(|e| e.into_inner());
         cache.rows.remove(id);
         cache.generation += 1;
-    }
-
-    /// Whether a track id names a known track (built-in or uploaded).
-    pub async fn track_exists(&self, id: &str) -> Result<bool> {
-        Ok(builtin::find(id).is_some() || self.store.track(id).await?.is_some())
-    }
-
-    /// A track's summary.
-    pub async fn track_info(&self, id: &str) -> Result<Option<pb::TrackInfo>> {
-        if let Some(b) = builtin::find(id) {
-            let t = b
-                .build(&ValidateOptions::default())
-                .map_err(|e| LeagueError::internal(e.to_string()))?;
-            return Ok(Some(track_info_pb(id, id, &t, true)));
-        }
-        Ok(match self.store.track(id).await? {
-            Some(row) => {
-                let s: StoredTrack = serde_json::from_str(&row.info_json)
-                    .map_err(|e| LeagueError::internal(format!("stored track: {e}")))?;
-                Some(pb::TrackInfo {
-                    id: row.id,
-                    name: row.name,
-                    waypoints: s.waypoints,
-                    length_m: s.length_m,
-                    width_min_m: s.width_min_m,
-                    width_mean_m: s.width_mean_m,
-                    closed: s.closed,
-                    builtin: false,
-                })
-            }
-            None => None,
-        })
-    }
-
-    /// What an evaluation of a race needs.
-    pub async fn race_run(&self, race: &RaceRow) -> Result<RaceRun> {
-        let spec = &race.spec;
-        let rows = match upload_sha(&spec.track) {
-            Some(sha) => {
-                let bytes = self
-                    .store
-                    .blob(sha)
-                    .await?
-                    .ok_or_else(|| LeagueError::internal(format!("track {} is missing its file", spec.track)))?;
-                let a = npy::parse(&bytes).map_err(|e| LeagueError::internal(format!("track {}: {e}", spec.track)))?;
-                a.data
-                    .chunks_exact(6)
-                    .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
-                    .collect()
-            }
-            None => vec![],
-        };
-        Ok(RaceRun {
-            race_id: race.id.clone(),
-            track_name: spec.track.clone(),
-            rows,
-            reverse: spec.reverse,
-            scenario: spec.scenario(),
-            rules: spec.rules(),
-            seed: race_seed(&race.id),
-        })
-    }
-
-    /// The submission, race and model of a leased job.
-    pub async fn job_inputs(&self, job: &LeasedJob) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
-        let sub = self
-            .store
-            .submission(&job.submission_id)
-            .await?
-            .ok_or_else(|| LeagueError::internal("job without submission"))?;
-        let race = self
-            .store
-            .race(&sub.race_id)
-            .await?
-            .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
-        let model = self.submission_model(&sub).await?;
-        Ok((sub, race, model))
-    }
-
-    /// The model a submission races.
-    pub async fn submission_model(&self, sub: &SubmissionRow) -> Result<ModelRow> {
-        self.store
-            .model(&sub.model_id)
-            .await?
-            .ok_or_else(|| LeagueError::internal("submission without model"))
-    }
-
-    /// A model's file.
-    pub async fn model_bytes(&self, model: &ModelRow) -> Result<Vec<u8>> {
-        self.store
-            .blob(&model.sha256)
-            .await?
-            .ok_or_else(|| LeagueError::internal("model file missing"))
-    }
-
-    /// The replay of a completed evaluation (from its trace, on a blocking thread), or `None` with
-    /// a warning when it cannot be rendered (e.g. no font on this server): the result counts
-    /// without it.
-    async fn render_replay(&self, race: &RaceRow, trace: &[u8]) -> Option<Vec<u8>> {
-        let run = match self.race_run(race).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(race = %race.id, "no replay: {e}");
-                return None;
-            }
-        };
-        let trace = trace.to_vec();
-        match tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, &trace)).await {
-            Ok(Ok(gif)) => Some(gif),
-            Ok(Err(e)) => {
-                tracing::warn!(race = %race.id, "no replay: {e}");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(race = %race.id, "no replay: the renderer stopped: {e}");
-                None
-            }
-        }
-    }
-
-    /// Record an evaluation's outcome (success or failure), update the leaderboard and tell watchers.
-    pub async fn finish_job(
-        &self,
-        job_id: &str,
-        lease_token: &str,
-        race: &RaceRow,
-        outcome: std::result::Result<Outcome, String>,
-    ) -> Result<()> {
-        match outcome {
-            Ok(o) => {
-                // Results of one race are recorded one at a time, so the cached board follows the
-                // database's order of commits. The board is cached first, so that what changed is known.
-                let replay = self.render_replay(race, &o.trace).await;
-                let lock = self.boards.lock(&race.id).await;
-                self.boards.get_locked(&lock, &self.store, &race.id).await?;
-                match self
-                    .store
-                    .complete_job(job_id, lease_token, &o.laps, &o.trace, replay.as_deref(), race)
-                    .await?
-                {
-                    Completion::Recorded { submission, board } => {
-                        // Watchers of the board hear of it through the board's watch (see boards.rs).
-                        if let Err(e) = self
-                            .boards
-                            .apply(&lock, &self.store, &race.id, &submission.user_id, board)
-                            .await
-                        {
-                            // Committed but not applied: read the board again next time.
-                            self.boards.invalidate(&race.id);
-                            return Err(e);
-                        }
-                        self.publish_submission(&submission);
-                        drop(lock);
-                    }
-                    Completion::Ignored => tracing::info!(
-                        job_id,
-                        "result ignored: the lease was stale or the submission cancelled"
-                    ),
-                }
-            }
-            Err(reason) => self.fail_job(job_id, lease_token, &reason).await?,
-        }
-        Ok(())
-    }
-
-    /// Record a failed evaluation: retried with back-off, or failed for good after `max_attempts`.
-    pub async fn fail_job(&self, job_id: &str, lease_token: &str, reason: &str) -> Result<()> {
-        tracing::warn!(job_id, %reason, "evaluation failed");
-        let backoff = self.cfg.backoff.as_millis() as i64;
-        self.store
-            .fail_job(job_id, lease_token, reason, self.cfg.max_attempts, backoff)
-            .await?;
-        let sub_id = self.store.job_submission(job_id).await?;
-        if let Some(sub) = self.store.submission(&sub_id).await? {
-            self.publish_submission(&sub);
-        }
-        Ok(())
-    }
-
-    pub fn publish_submission(&self, sub: &SubmissionRow) {
-        self.boards.publish(&sub.race_id, submission_to_pb(sub));
     }
 }
 
@@ -322,42 +144,4 @@ impl Ctx {
 /// never end by themselves (leaderboard watches, the web site's live events).
 pub async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
-}
-
-/// An uploaded track's summary as stored.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct StoredTrack {
-    pub waypoints: u32,
-    pub length_m: f64,
-    pub width_min_m: f64,
-    pub width_mean_m: f64,
-    pub closed: bool,
-}
-
-impl StoredTrack {
-    pub fn of(t: &Track) -> Self {
-        let i = t.info();
-        StoredTrack {
-            waypoints: i.waypoints as u32,
-            length_m: i.length_m,
-            width_min_m: i.width_min_m,
-            width_mean_m: i.width_mean_m,
-            closed: i.closed,
-        }
-    }
-}
-
-/// A track's summary message.
-pub fn track_info_pb(id: &str, name: &str, t: &Track, builtin: bool) -> pb::TrackInfo {
-    let i = t.info();
-    pb::TrackInfo {
-        id: id.to_string(),
-        name: name.to_string(),
-        waypoints: i.waypoints as u32,
-        length_m: i.length_m,
-        width_min_m: i.width_min_m,
-        width_mean_m: i.width_mean_m,
-        closed: i.closed,
-        builtin,
-    }
 }

@@ -97,7 +97,7 @@ pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
 /// A replay's title: the track's name, short enough for the 480-pixel map's title line (a race id
 /// or an upload's hash is not).
 fn replay_title(run: &RaceRun) -> String {
-    let track_name = if crate::ctx::upload_sha(&run.track_name).is_some() {
+    let track_name = if crate::races::upload_sha(&run.track_name).is_some() {
         "uploaded track"
     } else {
         run.track_name.as_str()

@@ -4,6 +4,8 @@
 //! evaluation queue races them in the simulator, leaderboards rank them by lap time.
 //!
 //! * [`server`]: `serve(listener, db, config, shutdown)`: gRPC, gRPC-web and the web site on one port.
+//! * [`league`]: the operations every front end shares (access rules, jobs, head-to-head, standings,
+//!   tracks) over the state in [`ctx`].
 //! * [`web`]: the public web site (races, live leaderboards, submissions, racers, the big screen).
 //! * [`service`]: the gRPC services (users, races, models, submissions and leaderboards, workers).
 //! * [`ranking`]: the ranking rules as pure functions; [`seasons`]: season points and standings.
@@ -21,7 +23,7 @@ pub mod convert;
 pub mod ctx;
 pub mod error;
 pub mod evaluation;
-pub mod events;
+pub mod league;
 pub mod matches;
 pub mod queue;
 pub mod races;

@@ -2,7 +2,7 @@
 //! result, an event's settings (an elimination bracket seeded from a time trial, or an open rating
 //! ladder), the bracket's state from its results ([`crate::brackets`]) and the ladder's ratings and
 //! next pairing. The store keeps them (`store/matches.rs`, `store/events.rs`); the evaluation queue
-//! races matches (`queue.rs`) and [`crate::ctx::Ctx::finish_match`] advances their event.
+//! races matches (`queue.rs`) and `league::events` (`Ctx::finish_match`) advances their event.
 //!
 //! A match races its entrants' models in one world (the simulator's head-to-head group) on its
 //! race's track, under the race's rules made continuous (a head-to-head race cannot restart one

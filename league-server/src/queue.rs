@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::ctx::Ctx;
 use crate::evaluation;
-use crate::store::LeasedJob;
+use crate::store::{JobSubject, LeasedJob};
 
 /// Start `n` workers and the reaper; they stop when `shutdown` turns true.
 pub fn start(ctx: Arc<Ctx>, n: usize, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
@@ -54,10 +54,11 @@ async fn worker(ctx: Arc<Ctx>, index: usize, mut shutdown: watch::Receiver<bool>
 }
 
 async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<bool>) {
-    if !job.match_id.is_empty() {
-        return process_match(ctx, job, shutdown).await;
-    }
-    let inputs = match ctx.job_inputs(&job).await {
+    let sub_id = match &job.subject {
+        JobSubject::Match(id) => return process_match(ctx, &job, id, shutdown).await,
+        JobSubject::Evaluation(id) => id,
+    };
+    let inputs = match ctx.evaluation_inputs(sub_id).await {
         Ok((sub, race, model)) => ctx.model_bytes(&model).await.map(|bytes| (sub, race, bytes)),
         Err(e) => Err(e),
     };
@@ -104,12 +105,12 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
 }
 
 /// Race a head-to-head match and record it (which advances its bracket or ladder).
-async fn process_match(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<bool>) {
-    let (m, run, models) = match ctx.match_inputs(&job.match_id).await {
+async fn process_match(ctx: &Arc<Ctx>, job: &LeasedJob, match_id: &str, shutdown: &mut watch::Receiver<bool>) {
+    let (m, run, models) = match ctx.match_inputs(match_id).await {
         Ok(x) => x,
         Err(e) => {
             if let Err(e) = ctx
-                .finish_match(&job.job_id, &job.lease_token, &job.match_id, Err(e.to_string()))
+                .finish_match(&job.job_id, &job.lease_token, match_id, Err(e.to_string()))
                 .await
             {
                 tracing::error!("recording a failure: {e}");
@@ -120,13 +121,10 @@ async fn process_match(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Rec
     ctx.event_changed(&m.event_id);
     tracing::info!(job = %job.job_id, r#match = %m.id, cars = models.len(), attempt = job.attempts, "racing a match");
     let race = evaluation::run_match_in_background(models, run, ctx.cfg.eval_wall_limit);
-    let Some(outcome) = supervise(ctx, &job, race, shutdown).await else {
+    let Some(outcome) = supervise(ctx, job, race, shutdown).await else {
         return;
     };
-    if let Err(e) = ctx
-        .finish_match(&job.job_id, &job.lease_token, &job.match_id, outcome)
-        .await
-    {
+    if let Err(e) = ctx.finish_match(&job.job_id, &job.lease_token, match_id, outcome).await {
         tracing::error!(job = %job.job_id, "recording a match failed: {e}");
     }
 }

@@ -8,6 +8,11 @@ use slipstream_sim::{RaceConfig, Scenario, Track};
 use crate::error::{LeagueError, Result};
 use crate::ranking::Timing;
 
+/// Uploaded tracks are named `upload:<sha256 of the .npy>`.
+pub fn upload_sha(track: &str) -> Option<&str> {
+    track.strip_prefix("upload:")
+}
+
 /// The race types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

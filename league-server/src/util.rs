@@ -9,6 +9,28 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The server's clock: the system's time, moved on by [`Clock::advance`] (tests move it instead
+/// of waiting: a token's expiry, a race's closing). Every time the server decides by — expiries,
+/// race windows, leases, timestamps it stores — comes from the one clock its `Config` holds;
+/// clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    offset_ms: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Milliseconds since the Unix epoch, as this clock tells them.
+    pub fn now_ms(&self) -> i64 {
+        now_ms() + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Move this clock (and its clones) on by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.offset_ms
+            .fetch_add(by.as_millis() as i64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A time from the API (milliseconds since the Unix epoch) in UTC to the second, e.g.
 /// `2024-05-01 09:30:00Z`; `-` for 0 (never / not set). A time outside years -9999..=9999 (no server
 /// sends one) shows as its milliseconds. The CLI's tables and the web pages show times this way.
@@ -49,31 +71,19 @@ pub fn secret_hash(secret: &str) -> String {
     sha256_hex(secret.as_bytes())
 }
 
-/// An offset page token ("" = start).
-pub fn parse_page_token(token: &str) -> Result<usize, crate::error::LeagueError> {
-    if token.is_empty() {
-        return Ok(0);
-    }
-    token.parse().map_err(|_| {
-        crate::error::LeagueError::invalid(format!("page_token: {token:?} is not a page token from this server"))
-    })
-}
-
-/// A requested page size: 0 = `default`, otherwise 1–`max`; anything larger is refused with an
-/// error naming `field` (`page_size`, `top`) rather than quietly cut down.
-pub fn page_size(field: &str, requested: u32, default: usize, max: usize) -> Result<usize, crate::error::LeagueError> {
-    match requested as usize {
-        0 => Ok(default),
-        n if n <= max => Ok(n),
-        n => Err(crate::error::LeagueError::invalid(format!(
-            "{field}: expected 1–{max} (or 0 for the default, {default}), got {n}"
-        ))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_advanced_clock_moves_its_clones_too() {
+        let c = Clock::default();
+        let shared = c.clone();
+        let before = shared.now_ms();
+        c.advance(std::time::Duration::from_secs(3600));
+        let after = shared.now_ms();
+        assert!((3_600_000..3_700_000).contains(&(after - before)), "{}", after - before);
+    }
 
     #[test]
     fn ids_and_secrets_are_unique_and_hashed() {
@@ -87,12 +97,5 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(parse_page_token("").unwrap(), 0);
-        assert!(parse_page_token("x").is_err());
-        assert_eq!(page_size("page_size", 0, 50, 1000).unwrap(), 50);
-        assert_eq!(page_size("page_size", 1, 50, 1000).unwrap(), 1);
-        assert_eq!(page_size("page_size", 1000, 50, 1000).unwrap(), 1000);
-        let e = page_size("page_size", 1001, 50, 1000).unwrap_err().to_string();
-        assert!(e.starts_with("page_size: expected 1–1000"), "{e}");
     }
 }

@@ -11,18 +11,20 @@ use crate::brackets::{Elimination, Slot};
 use crate::convert::lap_to_pb;
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
-use crate::events::played;
+use crate::league::Viewer;
+use crate::league::access::ORGANISERS;
+use crate::league::events::played;
+use crate::league::paging::{page_size, parse_page_token};
 use crate::matches::{Entrant, EventKind, MatchStatus, bracket_plan};
-use crate::service::races::{can_see, visible_race};
 use crate::service::submissions::TRACE_CHUNK;
 use crate::service::{Download, download};
-use crate::store::{EventRow, MatchRow, RaceRow, Role, User};
-use crate::util::{page_size, parse_page_token};
+use crate::store::{EventRow, MatchRow};
 
 #[derive(Debug, Clone)]
 pub struct HeadToHead(pub Arc<Ctx>);
 
-const MANAGING: &[Role] = &[Role::Facilitator, Role::Admin];
+/// What managing a race allows here (PermissionDenied: "only the race's creator or an admin can …").
+const MANAGE: &str = "make its brackets, ladders and matches";
 
 /// The default and largest ladder lengths.
 const DEFAULT_LADDER_MATCHES: u32 = 100;
@@ -138,7 +140,7 @@ pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
                 .iter()
                 .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
             let open = match ctx.race(&e.spec.race_id).await? {
-                Some(r) => r.spec.state(crate::util::now_ms()) == crate::races::RaceState::Open,
+                Some(r) => r.spec.state(ctx.now_ms()) == crate::races::RaceState::Open,
                 None => false,
             };
             pb::event::Kind::Ladder(pb::Ladder {
@@ -175,38 +177,6 @@ pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
 }
 
 impl HeadToHead {
-    /// The race, if `user` may manage it (an admin or its creator).
-    async fn managed_race(&self, user: &User, race_id: &str) -> Result<RaceRow> {
-        let race = visible_race(&self.0, Some(user), race_id).await?;
-        if user.role != Role::Admin && user.id != race.created_by {
-            return Err(LeagueError::denied(
-                "only the race's creator or an admin can make its brackets, ladders and matches",
-            ));
-        }
-        Ok(race)
-    }
-
-    /// The event, if its race is visible to `user` (otherwise NotFound, like an unknown id).
-    async fn visible_event(&self, user: Option<&User>, id: &str) -> Result<EventRow> {
-        let missing = || LeagueError::not_found(format!("event_id: no event {id:?}"));
-        let e = self.0.store.event(id).await?.ok_or_else(missing)?;
-        match self.0.race(&e.spec.race_id).await? {
-            Some(r) if can_see(&self.0, user, &r).await? => Ok(e),
-            _ => Err(missing()),
-        }
-    }
-
-    /// The match and its race, if the race is visible to `user` (otherwise NotFound, like an
-    /// unknown id).
-    async fn visible_match(&self, user: Option<&User>, id: &str) -> Result<(MatchRow, RaceRow)> {
-        let missing = || LeagueError::not_found(format!("match_id: no match {id:?}"));
-        let m = self.0.store.match_row(id).await?.ok_or_else(missing)?;
-        match self.0.race(&m.race_id).await? {
-            Some(r) if can_see(&self.0, user, &r).await? => Ok((m, r)),
-            _ => Err(missing()),
-        }
-    }
-
     /// A match's stored file (its replay or a seat's trace): FailedPrecondition until the match is
     /// raced, or with `missing`'s reason when a raced match has none.
     async fn file(&self, m: &MatchRow, sha256: &str, missing: impl FnOnce() -> String) -> Result<Vec<u8>> {
@@ -235,10 +205,10 @@ impl HeadToHeadService for HeadToHead {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "creating brackets")
+            .require(req.metadata(), ORGANISERS, "creating brackets")
             .await?;
         let r = req.into_inner();
-        let race = self.managed_race(&user, &r.race_id).await?;
+        let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, MANAGE).await?;
         let elimination = match pb::Elimination::try_from(r.elimination) {
             Ok(pb::Elimination::Single) | Ok(pb::Elimination::Unspecified) => Elimination::Single,
             Ok(pb::Elimination::Double) => Elimination::Double,
@@ -258,10 +228,10 @@ impl HeadToHeadService for HeadToHead {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "creating ladders")
+            .require(req.metadata(), ORGANISERS, "creating ladders")
             .await?;
         let r = req.into_inner();
-        let race = self.managed_race(&user, &r.race_id).await?;
+        let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, MANAGE).await?;
         let max = if r.max_matches == 0 {
             DEFAULT_LADDER_MATCHES
         } else {
@@ -279,10 +249,10 @@ impl HeadToHeadService for HeadToHead {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "creating matches")
+            .require(req.metadata(), ORGANISERS, "creating matches")
             .await?;
         let r = req.into_inner();
-        let race = self.managed_race(&user, &r.race_id).await?;
+        let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, MANAGE).await?;
         let max = slipstream_sim::GroupConfig::MAX_SIZE;
         if !(2..=max).contains(&r.submission_ids.len()) {
             return Err(LeagueError::invalid(format!(
@@ -317,7 +287,9 @@ impl HeadToHeadService for HeadToHead {
 
     async fn get_event(&self, req: Request<pb::GetEventRequest>) -> Result<Response<pb::Event>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let e = self.visible_event(user.as_ref(), &req.into_inner().event_id).await?;
+        let (e, _) = Viewer::new(user.as_ref())
+            .event(&self.0, &req.into_inner().event_id)
+            .await?;
         Ok(Response::new(event_to_pb(&self.0, &e).await?))
     }
 
@@ -333,7 +305,7 @@ impl HeadToHeadService for HeadToHead {
         let mut events = Vec::new();
         for e in rows.iter().take(n) {
             if let Some(race) = self.0.race(&e.spec.race_id).await?
-                && can_see(&self.0, user.as_ref(), &race).await?
+                && Viewer::new(user.as_ref()).sees_race(&self.0, &race).await?
             {
                 events.push(event_to_pb(&self.0, e).await?);
             }
@@ -350,7 +322,9 @@ impl HeadToHeadService for HeadToHead {
 
     async fn get_match(&self, req: Request<pb::GetMatchRequest>) -> Result<Response<pb::Match>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let (m, _) = self.visible_match(user.as_ref(), &req.into_inner().match_id).await?;
+        let (m, _) = Viewer::new(user.as_ref())
+            .match_row(&self.0, &req.into_inner().match_id)
+            .await?;
         Ok(Response::new(match_to_pb(&m)))
     }
 
@@ -361,7 +335,9 @@ impl HeadToHeadService for HeadToHead {
         req: Request<pb::DownloadMatchReplayRequest>,
     ) -> Result<Response<Download<pb::ReplayChunk>>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let (m, _) = self.visible_match(user.as_ref(), &req.into_inner().match_id).await?;
+        let (m, _) = Viewer::new(user.as_ref())
+            .match_row(&self.0, &req.into_inner().match_id)
+            .await?;
         let data = self
             .file(&m, &m.replay_sha256, || {
                 format!("match {} has no replay (the server could not render it)", m.id)
@@ -380,7 +356,7 @@ impl HeadToHeadService for HeadToHead {
     ) -> Result<Response<Download<pb::TraceChunk>>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let r = req.into_inner();
-        let (m, race) = self.visible_match(Some(&user), &r.match_id).await?;
+        let (m, race) = Viewer::user(&user).match_row(&self.0, &r.match_id).await?;
         let seat = r.seat as usize;
         let entrant = m.entrants.get(seat).ok_or_else(|| {
             LeagueError::invalid(format!(
@@ -389,7 +365,7 @@ impl HeadToHeadService for HeadToHead {
                 m.entrants.len() - 1
             ))
         })?;
-        if !(entrant.user_id == user.id || user.role == Role::Admin || race.created_by == user.id) {
+        if !Viewer::user(&user).sees_whole(&entrant.user_id, &race) {
             return Err(LeagueError::denied(format!(
                 "seat: seat {seat}'s trace is for its racer, the race's creator and admins"
             ))
@@ -413,7 +389,7 @@ impl HeadToHeadService for HeadToHead {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "retrying matches")
+            .require(req.metadata(), ORGANISERS, "retrying matches")
             .await?;
         let id = req.into_inner().match_id;
         let m = self
@@ -422,7 +398,7 @@ impl HeadToHeadService for HeadToHead {
             .match_row(&id)
             .await?
             .ok_or_else(|| LeagueError::not_found(format!("match_id: no match {id:?}")))?;
-        self.managed_race(&user, &m.race_id).await?;
+        Viewer::user(&user).managed_race(&self.0, &m.race_id, MANAGE).await?;
         if !self.0.store.requeue_match(&m.id).await? {
             return Err(LeagueError::precondition(format!(
                 "match_id: match {id} is {}, not failed",
@@ -442,7 +418,9 @@ impl HeadToHeadService for HeadToHead {
         req: Request<pb::ListMatchesRequest>,
     ) -> Result<Response<pb::ListMatchesResponse>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let e = self.visible_event(user.as_ref(), &req.into_inner().event_id).await?;
+        let (e, _) = Viewer::new(user.as_ref())
+            .event(&self.0, &req.into_inner().event_id)
+            .await?;
         let matches = self.0.store.event_matches(&e.id).await?;
         Ok(Response::new(pb::ListMatchesResponse {
             matches: matches.iter().map(match_to_pb).collect(),

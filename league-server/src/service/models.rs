@@ -12,18 +12,19 @@ use crate::convert::model_to_pb;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::evaluation::validate_model;
-use crate::store::{ModelRow, Role, User};
-use crate::util::{new_id, now_ms, page_size, parse_page_token};
+use crate::league::Viewer;
+use crate::league::access::RACERS;
+use crate::league::paging::{page_size, parse_page_token};
+use crate::store::{ModelRow, User};
+use crate::util::new_id;
 
 #[derive(Debug, Clone)]
 pub struct Models(pub Arc<Ctx>);
 
-const RACING: &[Role] = &[Role::Racer, Role::Facilitator, Role::Admin];
-
 /// The model if `user` owns it (admins see all); otherwise NotFound, so others' models stay hidden.
 async fn own_model(ctx: &Ctx, user: &User, id: &str) -> Result<ModelRow, LeagueError> {
     match ctx.store.model(id).await? {
-        Some(m) if !m.deleted && (m.owner_id == user.id || user.role == Role::Admin) => Ok(m),
+        Some(m) if !m.deleted && Viewer::user(user).owns(&m.owner_id) => Ok(m),
         _ => Err(LeagueError::not_found(format!("model_id: you have no model {id:?}"))),
     }
 }
@@ -34,7 +35,7 @@ impl ModelService for Models {
         &self,
         req: Request<Streaming<pb::UploadModelRequest>>,
     ) -> Result<Response<pb::ModelInfo>, Status> {
-        let user = self.0.auth.require(req.metadata(), RACING, "uploading models").await?;
+        let user = self.0.auth.require(req.metadata(), RACERS, "uploading models").await?;
         let cap = self.0.cfg.max_model_bytes;
         let mut stream = req.into_inner();
         let meta = match stream.message().await? {
@@ -121,7 +122,7 @@ impl ModelService for Models {
             name,
             sha256: sha,
             size: data.len() as i64,
-            uploaded_at: now_ms(),
+            uploaded_at: self.0.now_ms(),
             sensor,
             action_space_type: action_space_type.into(),
             network,
@@ -148,7 +149,7 @@ impl ModelService for Models {
         &self,
         req: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
-        let user = self.0.auth.require(req.metadata(), RACING, "listing models").await?;
+        let user = self.0.auth.require(req.metadata(), RACERS, "listing models").await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 100, 1000)?;
@@ -165,7 +166,7 @@ impl ModelService for Models {
     }
 
     async fn get_model(&self, req: Request<pb::GetModelRequest>) -> Result<Response<pb::ModelInfo>, Status> {
-        let user = self.0.auth.require(req.metadata(), RACING, "reading models").await?;
+        let user = self.0.auth.require(req.metadata(), RACERS, "reading models").await?;
         let m = own_model(&self.0, &user, &req.into_inner().model_id).await?;
         Ok(Response::new(model_to_pb(&m)))
     }
@@ -174,7 +175,7 @@ impl ModelService for Models {
         &self,
         req: Request<pb::DeleteModelRequest>,
     ) -> Result<Response<pb::DeleteModelResponse>, Status> {
-        let user = self.0.auth.require(req.metadata(), RACING, "deleting models").await?;
+        let user = self.0.auth.require(req.metadata(), RACERS, "deleting models").await?;
         let m = own_model(&self.0, &user, &req.into_inner().model_id).await?;
         self.0.store.delete_model(&m.id).await?;
         Ok(Response::new(pb::DeleteModelResponse {}))

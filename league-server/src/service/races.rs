@@ -8,11 +8,16 @@ use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
 use tonic::{Request, Response, Status};
 
 use crate::convert::{invite_to_pb, race_to_pb, spec_from_pb};
-use crate::ctx::{Ctx, StoredTrack, track_info_pb};
+use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
+use crate::league::Viewer;
+use crate::league::access::ORGANISERS;
+use crate::league::access::is_public;
+use crate::league::paging::{page_size, parse_page_token};
+use crate::league::tracks::{StoredTrack, track_info_pb};
 use crate::races::RaceState;
-use crate::store::{RaceRow, Role, User};
-use crate::util::{new_secret, now_ms, page_size, parse_page_token, secret_hash, sha256_hex};
+use crate::store::RaceRow;
+use crate::util::{new_secret, secret_hash, sha256_hex};
 
 #[derive(Debug, Clone)]
 pub struct Races(pub Arc<Ctx>);
@@ -20,41 +25,15 @@ pub struct Races(pub Arc<Ctx>);
 /// Largest track upload.
 pub const MAX_TRACK_BYTES: usize = 1 << 20;
 
-/// Whether `user` may see `race`: public races are open to all; private ones to their creator,
-/// admins and racers who joined with an invite.
-pub async fn can_see(ctx: &Ctx, user: Option<&User>, race: &RaceRow) -> Result<bool> {
-    if !race.spec.private {
-        return Ok(true);
-    }
-    let Some(u) = user else { return Ok(false) };
-    Ok(u.role == Role::Admin || u.id == race.created_by || ctx.store.is_member(&race.id, &u.id).await?)
-}
-
-/// The race, if it exists and `user` may see it (otherwise NotFound, so private races stay hidden).
-pub async fn visible_race(ctx: &Ctx, user: Option<&User>, race_id: &str) -> Result<RaceRow> {
-    let race = ctx
-        .race(race_id)
-        .await?
-        .ok_or_else(|| LeagueError::not_found(format!("race_id: no race {race_id:?}")))?;
-    if !can_see(ctx, user, &race).await? {
-        return Err(LeagueError::not_found(format!("race_id: no race {race_id:?}")));
-    }
-    Ok(race)
-}
-
-fn can_manage(user: &User, race: &RaceRow) -> bool {
-    user.role == Role::Admin || user.id == race.created_by
-}
-
 impl Races {
     async fn race_msg(&self, r: &RaceRow) -> Result<pb::Race> {
-        Ok(race_to_pb(r, self.0.track_info(&r.spec.track).await?))
+        Ok(race_to_pb(r, self.0.track_info(&r.spec.track).await?, self.0.now_ms()))
     }
 
     async fn validated_spec(&self, spec: Option<pb::RaceSpec>) -> Result<crate::races::RaceSpec> {
         let spec = spec.ok_or_else(|| LeagueError::invalid("spec: missing"))?;
         let spec = spec_from_pb(&spec).map_err(LeagueError::invalid)?;
-        let uploaded = match crate::ctx::upload_sha(&spec.track) {
+        let uploaded = match crate::races::upload_sha(&spec.track) {
             Some(_) => self.0.store.track(&spec.track).await?.is_some(),
             None => false,
         };
@@ -69,7 +48,7 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "creating races")
+            .require(req.metadata(), ORGANISERS, "creating races")
             .await?;
         let spec = self.validated_spec(req.into_inner().spec).await?;
         let race = self.0.store.insert_race(&spec, &user.id).await?;
@@ -78,19 +57,12 @@ impl RaceService for Races {
     }
 
     async fn update_race(&self, req: Request<pb::UpdateRaceRequest>) -> Result<Response<pb::Race>, Status> {
-        let user = self
-            .0
-            .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "editing races")
-            .await?;
+        let user = self.0.auth.require(req.metadata(), ORGANISERS, "editing races").await?;
         let r = req.into_inner();
         // Changes are decided on the stored race, not a cached copy.
         self.0.forget_race(&r.race_id);
-        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
-        if !can_manage(&user, &race) {
-            return Err(LeagueError::denied("only the race's creator or an admin can edit it").into());
-        }
-        if race.spec.state(now_ms()) != RaceState::Upcoming {
+        let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, "edit it").await?;
+        if race.spec.state(self.0.now_ms()) != RaceState::Upcoming {
             return Err(LeagueError::precondition(
                 "the race's submission window has opened; it can no longer be edited",
             )
@@ -110,16 +82,15 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "deleting races")
+            .require(req.metadata(), ORGANISERS, "deleting races")
             .await?;
         let r = req.into_inner();
         // Changes are decided on the stored race, not a cached copy.
         self.0.forget_race(&r.race_id);
-        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
-        if !can_manage(&user, &race) {
-            return Err(LeagueError::denied("only the race's creator or an admin can delete it").into());
-        }
-        if race.spec.state(now_ms()) == RaceState::Open {
+        let race = Viewer::user(&user)
+            .managed_race(&self.0, &r.race_id, "delete it")
+            .await?;
+        if race.spec.state(self.0.now_ms()) == RaceState::Open {
             return Err(LeagueError::precondition(
                 "the race is open; it can be deleted before it opens or after it closes",
             )
@@ -136,7 +107,8 @@ impl RaceService for Races {
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 50, 500)?;
-        let rows = self.0.store.list_races(user.as_ref(), offset, n + 1).await?;
+        let scope = Viewer::new(user.as_ref()).race_scope();
+        let rows = self.0.store.list_races(scope, offset, n + 1).await?;
         let next = if rows.len() > n {
             (offset + n).to_string()
         } else {
@@ -154,7 +126,9 @@ impl RaceService for Races {
 
     async fn get_race(&self, req: Request<pb::GetRaceRequest>) -> Result<Response<pb::Race>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
-        let race = visible_race(&self.0, user.as_ref(), &req.into_inner().race_id).await?;
+        let race = Viewer::new(user.as_ref())
+            .race(&self.0, &req.into_inner().race_id)
+            .await?;
         Ok(Response::new(self.race_msg(&race).await?))
     }
 
@@ -162,7 +136,7 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "uploading tracks")
+            .require(req.metadata(), ORGANISERS, "uploading tracks")
             .await?;
         let r = req.into_inner();
         let name = r.name.trim();
@@ -228,14 +202,13 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "inviting racers")
+            .require(req.metadata(), ORGANISERS, "inviting racers")
             .await?;
         let r = req.into_inner();
-        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
-        if !can_manage(&user, &race) {
-            return Err(LeagueError::denied("only the race's creator or an admin can invite racers").into());
-        }
-        if !race.spec.private {
+        let race = Viewer::user(&user)
+            .managed_race(&self.0, &r.race_id, "invite racers")
+            .await?;
+        if is_public(&race) {
             return Err(LeagueError::precondition("the race is public: everyone may enter without an invite").into());
         }
         // 0 = when the race closes; for a race that never closes, never (0).
@@ -244,7 +217,7 @@ impl RaceService for Races {
         } else {
             r.expires_at_ms
         };
-        if expires != 0 && expires <= now_ms() {
+        if expires != 0 && expires <= self.0.now_ms() {
             return Err(LeagueError::invalid("expires_at_ms: must be in the future").into());
         }
         let token = new_secret("inv");
@@ -263,12 +236,11 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "listing invites")
+            .require(req.metadata(), ORGANISERS, "listing invites")
             .await?;
-        let race = visible_race(&self.0, Some(&user), &req.into_inner().race_id).await?;
-        if !can_manage(&user, &race) {
-            return Err(LeagueError::denied("only the race's creator or an admin can list its invites").into());
-        }
+        let race = Viewer::user(&user)
+            .managed_race(&self.0, &req.into_inner().race_id, "list its invites")
+            .await?;
         let invites = self
             .0
             .store
@@ -284,7 +256,7 @@ impl RaceService for Races {
         let user = self
             .0
             .auth
-            .require(req.metadata(), &[Role::Facilitator, Role::Admin], "revoking invites")
+            .require(req.metadata(), ORGANISERS, "revoking invites")
             .await?;
         let id = req.into_inner().invite_id;
         let inv = self
@@ -293,10 +265,9 @@ impl RaceService for Races {
             .invite(&id)
             .await?
             .ok_or_else(|| LeagueError::not_found(format!("invite_id: no invite {id:?}")))?;
-        let race = visible_race(&self.0, Some(&user), &inv.race_id).await?;
-        if !can_manage(&user, &race) {
-            return Err(LeagueError::denied("only the race's creator or an admin can revoke its invites").into());
-        }
+        Viewer::user(&user)
+            .managed_race(&self.0, &inv.race_id, "revoke its invites")
+            .await?;
         self.0.store.revoke_invite(&id).await?;
         let inv = self.0.store.invite(&id).await?.expect("exists");
         Ok(Response::new(invite_to_pb(&inv, String::new())))
@@ -314,7 +285,7 @@ impl RaceService for Races {
         if inv.revoked {
             return Err(LeagueError::precondition("the invite was revoked").into());
         }
-        if inv.expires_at != 0 && inv.expires_at <= now_ms() {
+        if inv.expires_at != 0 && inv.expires_at <= self.0.now_ms() {
             return Err(LeagueError::precondition("the invite has expired").into());
         }
         let race = self

@@ -8,54 +8,16 @@ use tonic::{Request, Response, Status};
 
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
-use crate::seasons::{Placing, SeasonSpec, Standing, standings};
-use crate::service::races::can_see;
-use crate::store::{RaceRow, Role, SeasonRow, User};
-use crate::util::{page_size, parse_page_token};
+use crate::league::Viewer;
+use crate::league::access::ORGANISERS;
+use crate::league::access::is_public;
+use crate::league::paging::{page_size, parse_page_token};
+use crate::league::standings::season_table;
+use crate::seasons::SeasonSpec;
+use crate::store::{SeasonRow, User};
 
 #[derive(Debug, Clone)]
 pub struct Seasons(pub Arc<Ctx>);
-
-/// A season's standings with its races (`None`: a race that no longer counts — private or deleted).
-#[derive(Debug)]
-pub struct SeasonTable {
-    pub races: Vec<Option<RaceRow>>,
-    pub rows: Vec<Standing>,
-}
-
-/// The standings of a season now, from the races' cached leaderboards.
-pub async fn season_table(ctx: &Ctx, season: &SeasonRow) -> Result<SeasonTable> {
-    let mut races = Vec::with_capacity(season.spec.race_ids.len());
-    let mut boards = Vec::with_capacity(season.spec.race_ids.len());
-    for id in &season.spec.race_ids {
-        match ctx.race(id).await? {
-            Some(race) if !race.spec.private => {
-                let board = ctx.boards.get(&ctx.store, &race.id).await?;
-                boards.push(Some(
-                    board
-                        .rows
-                        .iter()
-                        .zip(&board.ranks)
-                        .map(|(r, &rank)| Placing {
-                            user_id: r.user_id.clone(),
-                            user_name: r.user_name.clone(),
-                            rank,
-                        })
-                        .collect(),
-                ));
-                races.push(Some(race));
-            }
-            _ => {
-                boards.push(None);
-                races.push(None);
-            }
-        }
-    }
-    Ok(SeasonTable {
-        rows: standings(&season.spec, &boards),
-        races,
-    })
-}
 
 pub fn season_to_pb(s: &SeasonRow) -> pb::Season {
     pb::Season {
@@ -84,9 +46,9 @@ impl Seasons {
         .validated()?;
         for (i, id) in spec.race_ids.iter().enumerate() {
             match self.0.race(id).await? {
-                Some(r) if !r.spec.private => {}
+                Some(r) if is_public(&r) => {}
                 // A private race the caller may not see is named as missing, as everywhere.
-                Some(r) if can_see(&self.0, Some(user), &r).await? => {
+                Some(r) if Viewer::user(user).sees_race(&self.0, &r).await? => {
                     return Err(LeagueError::invalid(format!(
                         "spec.race_ids[{i}]: {id:?} is private; seasons group public races"
                     )));
@@ -107,7 +69,7 @@ impl Seasons {
 
     async fn managed(&self, user: &User, id: &str) -> Result<SeasonRow> {
         let s = self.season(id).await?;
-        if user.role != Role::Admin && user.id != s.created_by {
+        if !Viewer::user(user).manages_season(&s) {
             return Err(LeagueError::denied(
                 "only the season's creator or an admin can change it",
             ));
@@ -115,8 +77,6 @@ impl Seasons {
         Ok(s)
     }
 }
-
-const MANAGING: &[Role] = &[Role::Facilitator, Role::Admin];
 
 /// GetStandings' default and largest pages.
 const DEFAULT_STANDINGS_PAGE: usize = 50;
@@ -128,7 +88,7 @@ impl SeasonService for Seasons {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "creating seasons")
+            .require(req.metadata(), ORGANISERS, "creating seasons")
             .await?;
         let spec = self.validated(&user, req.into_inner().spec).await?;
         let s = self.0.store.insert_season(&spec, &user.id).await?;
@@ -137,7 +97,11 @@ impl SeasonService for Seasons {
     }
 
     async fn update_season(&self, req: Request<pb::UpdateSeasonRequest>) -> Result<Response<pb::Season>, Status> {
-        let user = self.0.auth.require(req.metadata(), MANAGING, "editing seasons").await?;
+        let user = self
+            .0
+            .auth
+            .require(req.metadata(), ORGANISERS, "editing seasons")
+            .await?;
         let r = req.into_inner();
         let s = self.managed(&user, &r.season_id).await?;
         let spec = self.validated(&user, r.spec).await?;
@@ -152,7 +116,7 @@ impl SeasonService for Seasons {
         let user = self
             .0
             .auth
-            .require(req.metadata(), MANAGING, "deleting seasons")
+            .require(req.metadata(), ORGANISERS, "deleting seasons")
             .await?;
         let s = self.managed(&user, &req.into_inner().season_id).await?;
         self.0.store.delete_season(&s.id).await?;

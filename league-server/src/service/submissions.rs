@@ -11,14 +11,15 @@ use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 
 use crate::boards::{Diff, board_diff};
-use crate::convert::{public_submission, submission_to_pb, timing_to_pb};
+use crate::convert::{public_submission, submission_to_pb};
 use crate::ctx::{Ctx, stopped};
 use crate::error::{LeagueError, Result};
+use crate::league::Viewer;
+use crate::league::access::{ADMINS, RACERS};
+use crate::league::paging::{page_size, parse_page_token};
+use crate::league::standings::leaderboard_page;
 use crate::races::RaceState;
-use crate::service::races::visible_race;
 use crate::service::{Download, download};
-use crate::store::{Role, SubmissionRow, User};
-use crate::util::{now_ms, page_size, parse_page_token};
 
 #[derive(Debug, Clone)]
 pub struct Submissions(pub Arc<Ctx>);
@@ -26,28 +27,18 @@ pub struct Submissions(pub Arc<Ctx>);
 #[derive(Debug, Clone)]
 pub struct Leaderboards(pub Arc<Ctx>);
 
-const RACING: &[Role] = &[Role::Racer, Role::Facilitator, Role::Admin];
 /// Traces and replays are sent in messages of at most 64 KiB.
 pub(crate) const TRACE_CHUNK: usize = 64 << 10;
-
-async fn own_submission(ctx: &Ctx, user: &User, id: &str) -> Result<SubmissionRow> {
-    match ctx.store.submission(id).await? {
-        Some(s) if s.user_id == user.id || user.role == Role::Admin => Ok(s),
-        _ => Err(LeagueError::not_found(format!(
-            "submission_id: you have no submission {id:?}"
-        ))),
-    }
-}
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<pb::LeaderboardEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl SubmissionService for Submissions {
     async fn submit(&self, req: Request<pb::SubmitRequest>) -> Result<Response<pb::Submission>, Status> {
-        let user = self.0.auth.require(req.metadata(), RACING, "submitting models").await?;
+        let user = self.0.auth.require(req.metadata(), RACERS, "submitting models").await?;
         let r = req.into_inner();
-        let race = visible_race(&self.0, Some(&user), &r.race_id).await?;
-        match race.spec.state(now_ms()) {
+        let race = Viewer::user(&user).race(&self.0, &r.race_id).await?;
+        match race.spec.state(self.0.now_ms()) {
             RaceState::Open => {}
             RaceState::Upcoming => {
                 return Err(LeagueError::precondition(format!(
@@ -59,6 +50,7 @@ impl SubmissionService for Submissions {
             RaceState::Closed => return Err(LeagueError::precondition("the race has closed").into()),
         }
         let model = match self.0.store.model(&r.model_id).await? {
+            // One's own model only (not even an admin enters another's).
             Some(m) if !m.deleted && m.owner_id == user.id => m,
             _ => return Err(LeagueError::not_found(format!("model_id: you have no model {:?}", r.model_id)).into()),
         };
@@ -75,7 +67,9 @@ impl SubmissionService for Submissions {
 
     async fn get_submission(&self, req: Request<pb::GetSubmissionRequest>) -> Result<Response<pb::Submission>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
-        let s = own_submission(&self.0, &user, &req.into_inner().submission_id).await?;
+        let s = Viewer::user(&user)
+            .own_submission(&self.0, &req.into_inner().submission_id)
+            .await?;
         Ok(Response::new(submission_to_pb(&s)))
     }
 
@@ -87,11 +81,7 @@ impl SubmissionService for Submissions {
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 50, 500)?;
-        let who = if user.role == Role::Admin {
-            None
-        } else {
-            Some(user.id.as_str())
-        };
+        let who = Viewer::user(&user).own_scope();
         let race = (!r.race_id.is_empty()).then_some(r.race_id.as_str());
         let rows = self.0.store.list_submissions(who, race, offset, n + 1).await?;
         let next = if rows.len() > n {
@@ -110,7 +100,9 @@ impl SubmissionService for Submissions {
         req: Request<pb::CancelSubmissionRequest>,
     ) -> Result<Response<pb::Submission>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
-        let s = own_submission(&self.0, &user, &req.into_inner().submission_id).await?;
+        let s = Viewer::user(&user)
+            .own_submission(&self.0, &req.into_inner().submission_id)
+            .await?;
         if !self.0.store.cancel_submission(&s.id).await? {
             return Err(LeagueError::precondition(format!("the submission has already {}", s.status.as_str())).into());
         }
@@ -122,7 +114,7 @@ impl SubmissionService for Submissions {
     async fn reevaluate(&self, req: Request<pb::ReevaluateRequest>) -> Result<Response<pb::Submission>, Status> {
         self.0
             .auth
-            .require(req.metadata(), &[Role::Admin], "re-evaluating submissions")
+            .require(req.metadata(), ADMINS, "re-evaluating submissions")
             .await?;
         let id = req.into_inner().submission_id;
         let s = self
@@ -152,7 +144,7 @@ impl SubmissionService for Submissions {
     ) -> Result<Response<Download<pb::TraceChunk>>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let id = req.into_inner().submission_id;
-        let s = self.evaluation_of(&user, &id).await?;
+        let s = Viewer::user(&user).whole_submission(&self.0, &id).await?;
         if s.trace_sha256.is_empty() {
             return Err(LeagueError::precondition(format!(
                 "the submission is {}; a trace exists once it has completed",
@@ -179,7 +171,7 @@ impl SubmissionService for Submissions {
     ) -> Result<Response<Download<pb::ReplayChunk>>, Status> {
         let user = self.0.auth.signed_in(req.metadata()).await?;
         let id = req.into_inner().submission_id;
-        let s = self.evaluation_of(&user, &id).await?;
+        let s = Viewer::user(&user).whole_submission(&self.0, &id).await?;
         if s.replay_sha256.is_empty() {
             return Err(LeagueError::precondition(if s.trace_sha256.is_empty() {
                 format!(
@@ -203,44 +195,6 @@ impl SubmissionService for Submissions {
     }
 }
 
-impl Submissions {
-    /// A submission whose evaluation `user` may download (its owner, the race's creator or an
-    /// admin); anyone else is told there is no such submission.
-    async fn evaluation_of(&self, user: &User, id: &str) -> Result<SubmissionRow, Status> {
-        let s = self
-            .0
-            .store
-            .submission(id)
-            .await?
-            .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
-        let race_creator = self.0.store.race(&s.race_id).await?.map(|r| r.created_by);
-        if !(s.user_id == user.id || user.role == Role::Admin || race_creator.as_deref() == Some(user.id.as_str())) {
-            return Err(LeagueError::not_found(format!("submission_id: you have no submission {id:?}")).into());
-        }
-        Ok(s)
-    }
-}
-
-/// A page of a race's ranking.
-pub async fn leaderboard_page(
-    ctx: &Ctx,
-    race_id: &str,
-    timing: crate::ranking::Timing,
-    offset: usize,
-    n: usize,
-) -> Result<pb::GetLeaderboardResponse> {
-    let board = ctx.boards.get(&ctx.store, race_id).await?;
-    let total = board.rows.len();
-    let end = (offset + n).min(total);
-    let rows = (offset.min(total)..end).map(|i| board.row(i)).collect();
-    Ok(pb::GetLeaderboardResponse {
-        rows,
-        next_page_token: if end < total { end.to_string() } else { String::new() },
-        total: total as u32,
-        timing: timing_to_pb(timing) as i32,
-    })
-}
-
 #[tonic::async_trait]
 impl LeaderboardService for Leaderboards {
     async fn get_leaderboard(
@@ -249,7 +203,7 @@ impl LeaderboardService for Leaderboards {
     ) -> Result<Response<pb::GetLeaderboardResponse>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
         let r = req.into_inner();
-        let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
+        let race = Viewer::new(user.as_ref()).race(&self.0, &r.race_id).await?;
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 50, 1000)?;
         Ok(Response::new(
@@ -265,7 +219,7 @@ impl LeaderboardService for Leaderboards {
     ) -> Result<Response<EventStream>, Status> {
         let user = self.0.auth.user(req.metadata()).await?;
         let r = req.into_inner();
-        let race = visible_race(&self.0, user.as_ref(), &r.race_id).await?;
+        let race = Viewer::new(user.as_ref()).race(&self.0, &r.race_id).await?;
         let top = page_size("top", r.top, 50, 1000)?;
         // Subscribe before the snapshot so that no change falls between them.
         let mut events = self.0.boards.subscribe();
@@ -276,15 +230,9 @@ impl LeaderboardService for Leaderboards {
         let ctx = self.0.clone();
         let race_id = race.id.clone();
         let timing = race.spec.timing;
-        // Who sees a submission whole: its owner, the race's creator and admins. Everyone else sees
-        // what the public leaderboard shows.
-        let (viewer, admin) = match &user {
-            Some(u) => (u.id.clone(), u.role == Role::Admin),
-            None => (String::new(), false),
-        };
-        let sees_all = admin || (!viewer.is_empty() && viewer == race.created_by);
+        // A submission whole to those who see it so (league::access), else as the public board shows it.
         let shown = move |s: pb::Submission| {
-            if sees_all || (!viewer.is_empty() && s.user_id == viewer) {
+            if Viewer::new(user.as_ref()).sees_whole(&s.user_id, &race) {
                 s
             } else {
                 public_submission(&s)

@@ -9,8 +9,10 @@ use tonic::{Request, Response, Status};
 use crate::convert::{role_from_pb, token_to_pb, user_to_pb};
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
+use crate::league::access::ADMINS;
+use crate::league::paging::{page_size, parse_page_token};
 use crate::store::Role;
-use crate::util::{new_secret, now_ms, page_size, parse_page_token, secret_hash};
+use crate::util::{new_secret, secret_hash};
 
 #[derive(Debug, Clone)]
 pub struct Users(pub Arc<Ctx>);
@@ -26,10 +28,7 @@ pub fn valid_name(name: &str) -> bool {
 #[tonic::async_trait]
 impl UserService for Users {
     async fn create_user(&self, req: Request<pb::CreateUserRequest>) -> Result<Response<pb::User>, Status> {
-        self.0
-            .auth
-            .require(req.metadata(), &[Role::Admin], "creating users")
-            .await?;
+        self.0.auth.require(req.metadata(), ADMINS, "creating users").await?;
         let r = req.into_inner();
         if !valid_name(&r.name) {
             return Err(
@@ -44,10 +43,7 @@ impl UserService for Users {
     }
 
     async fn list_users(&self, req: Request<pb::ListUsersRequest>) -> Result<Response<pb::ListUsersResponse>, Status> {
-        self.0
-            .auth
-            .require(req.metadata(), &[Role::Admin], "listing users")
-            .await?;
+        self.0.auth.require(req.metadata(), ADMINS, "listing users").await?;
         let r = req.into_inner();
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 100, 1000)?;
@@ -67,10 +63,7 @@ impl UserService for Users {
         &self,
         req: Request<pb::IssueTokenRequest>,
     ) -> Result<Response<pb::IssueTokenResponse>, Status> {
-        self.0
-            .auth
-            .require(req.metadata(), &[Role::Admin], "issuing tokens")
-            .await?;
+        self.0.auth.require(req.metadata(), ADMINS, "issuing tokens").await?;
         let r = req.into_inner();
         let user = self
             .0
@@ -78,7 +71,7 @@ impl UserService for Users {
             .user(&r.user_id)
             .await?
             .ok_or_else(|| LeagueError::not_found(format!("user_id: no user {:?}", r.user_id)))?;
-        if r.expires_at_ms < 0 || (r.expires_at_ms != 0 && r.expires_at_ms <= now_ms()) {
+        if r.expires_at_ms < 0 || (r.expires_at_ms != 0 && r.expires_at_ms <= self.0.now_ms()) {
             return Err(LeagueError::invalid("expires_at_ms: must be in the future (or 0 for never)").into());
         }
         if r.description.len() > 200 {
@@ -101,10 +94,7 @@ impl UserService for Users {
         &self,
         req: Request<pb::RevokeTokenRequest>,
     ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
-        self.0
-            .auth
-            .require(req.metadata(), &[Role::Admin], "revoking tokens")
-            .await?;
+        self.0.auth.require(req.metadata(), ADMINS, "revoking tokens").await?;
         let r = req.into_inner();
         if !self.0.store.revoke_token(&r.token_id).await? {
             return Err(LeagueError::not_found(format!("token_id: no active token {:?}", r.token_id)).into());
@@ -141,7 +131,7 @@ impl UserService for Users {
         let rows = self
             .0
             .store
-            .list_tokens(whose.as_deref(), r.include_inactive, now_ms(), offset, n + 1)
+            .list_tokens(whose.as_deref(), r.include_inactive, self.0.now_ms(), offset, n + 1)
             .await?;
         let next = if rows.len() > n {
             (offset + n).to_string()

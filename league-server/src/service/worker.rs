@@ -11,14 +11,14 @@ use crate::convert::lap_from_pb;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::evaluation::{MatchOutcome, Outcome};
+use crate::league::access::WORKERS;
 use crate::matches::{MatchResult, SeatResult};
 use crate::service::{Download, download};
-use crate::store::{LeasedJob, Role};
+use crate::store::{JobSubject, LeasedJob};
 
 #[derive(Debug, Clone)]
 pub struct Workers(pub Arc<Ctx>);
 
-const WORKING: &[Role] = &[Role::Worker, Role::Admin];
 const CHUNK: usize = 1 << 20;
 
 fn lease_seconds(requested: u32) -> Result<Duration, LeagueError> {
@@ -34,12 +34,12 @@ type ModelStream = Download<pb::ModelChunk>;
 impl Workers {
     /// A leased match as a remote worker receives it: its race (seeded by the match) and every
     /// seat's model.
-    async fn match_job(&self, job: &LeasedJob) -> Result<Option<pb::Job>, LeagueError> {
-        let (m, run, _) = match self.0.match_inputs(&job.match_id).await {
+    async fn match_job(&self, job: &LeasedJob, match_id: &str) -> Result<Option<pb::Job>, LeagueError> {
+        let (m, run, _) = match self.0.match_inputs(match_id).await {
             Ok(x) => x,
             Err(e) => {
                 self.0
-                    .finish_match(&job.job_id, &job.lease_token, &job.match_id, Err(e.to_string()))
+                    .finish_match(&job.job_id, &job.lease_token, match_id, Err(e.to_string()))
                     .await?;
                 return Ok(None);
             }
@@ -137,7 +137,7 @@ impl WorkerService for Workers {
         let user = self
             .0
             .auth
-            .require(req.metadata(), WORKING, "leasing evaluation jobs")
+            .require(req.metadata(), WORKERS, "leasing evaluation jobs")
             .await?;
         let r = req.into_inner();
         let lease = lease_seconds(r.lease_seconds)?;
@@ -156,12 +156,15 @@ impl WorkerService for Workers {
         else {
             return Ok(Response::new(pb::LeaseJobResponse { job: None }));
         };
-        if !job.match_id.is_empty() {
-            return Ok(Response::new(pb::LeaseJobResponse {
-                job: self.match_job(&job).await?,
-            }));
-        }
-        let (sub, race, model) = match self.0.job_inputs(&job).await {
+        let sub_id = match &job.subject {
+            JobSubject::Match(id) => {
+                return Ok(Response::new(pb::LeaseJobResponse {
+                    job: self.match_job(&job, id).await?,
+                }));
+            }
+            JobSubject::Evaluation(id) => id,
+        };
+        let (sub, race, model) = match self.0.evaluation_inputs(sub_id).await {
             Ok(x) => x,
             Err(e) => {
                 self.0.fail_job(&job.job_id, &job.lease_token, &e.to_string()).await?;
@@ -188,29 +191,29 @@ impl WorkerService for Workers {
     type FetchModelStream = ModelStream;
 
     async fn fetch_model(&self, req: Request<pb::FetchModelRequest>) -> Result<Response<ModelStream>, Status> {
-        self.0.auth.require(req.metadata(), WORKING, "fetching models").await?;
+        self.0.auth.require(req.metadata(), WORKERS, "fetching models").await?;
         let r = req.into_inner();
-        let (sub_id, match_id) = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
-        let sub_id = if match_id.is_empty() {
-            sub_id
-        } else {
-            let m = self
-                .0
-                .store
-                .match_row(&match_id)
-                .await?
-                .ok_or_else(|| LeagueError::internal("job without match"))?;
-            m.entrants
-                .get(r.seat as usize)
-                .ok_or_else(|| {
-                    LeagueError::invalid(format!(
-                        "seat: the match has {} seats, got {}",
-                        m.entrants.len(),
-                        r.seat
-                    ))
-                })?
-                .submission_id
-                .clone()
+        let sub_id = match self.0.store.check_lease(&r.job_id, &r.lease_token).await? {
+            JobSubject::Evaluation(id) => id,
+            JobSubject::Match(match_id) => {
+                let m = self
+                    .0
+                    .store
+                    .match_row(&match_id)
+                    .await?
+                    .ok_or_else(|| LeagueError::internal("job without match"))?;
+                m.entrants
+                    .get(r.seat as usize)
+                    .ok_or_else(|| {
+                        LeagueError::invalid(format!(
+                            "seat: the match has {} seats, got {}",
+                            m.entrants.len(),
+                            r.seat
+                        ))
+                    })?
+                    .submission_id
+                    .clone()
+            }
         };
         let sub = self
             .0
@@ -225,7 +228,7 @@ impl WorkerService for Workers {
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
         self.0
             .auth
-            .require(req.metadata(), WORKING, "heart-beating jobs")
+            .require(req.metadata(), WORKERS, "heart-beating jobs")
             .await?;
         let r = req.into_inner();
         let lease = lease_seconds(r.lease_seconds)?;
@@ -243,12 +246,12 @@ impl WorkerService for Workers {
         &self,
         req: Request<pb::CompleteJobRequest>,
     ) -> Result<Response<pb::CompleteJobResponse>, Status> {
-        self.0.auth.require(req.metadata(), WORKING, "completing jobs").await?;
+        self.0.auth.require(req.metadata(), WORKERS, "completing jobs").await?;
         let r = req.into_inner();
-        let (sub_id, match_id) = self.0.store.check_lease(&r.job_id, &r.lease_token).await?;
-        if !match_id.is_empty() {
-            return self.complete_match(r, match_id).await;
-        }
+        let sub_id = match self.0.store.check_lease(&r.job_id, &r.lease_token).await? {
+            JobSubject::Match(match_id) => return self.complete_match(r, match_id).await,
+            JobSubject::Evaluation(id) => id,
+        };
         let sub = self
             .0
             .store

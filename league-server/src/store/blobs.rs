@@ -2,7 +2,6 @@
 
 use super::Store;
 use crate::error::Result;
-use crate::util::now_ms;
 
 impl Store {
     /// Store `bytes` if there are any (a replay that may not have been rendered): their SHA-256,
@@ -19,7 +18,7 @@ impl Store {
             .bind(sha256)
             .bind(data)
             .bind(data.len() as i64)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -3,7 +3,7 @@
 use super::{JsonText, Store};
 use crate::error::Result;
 use crate::matches::EventSpec;
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct EventRow {
@@ -35,7 +35,7 @@ impl Store {
             id: new_id(prefix),
             spec: spec.clone(),
             created_by: by.to_string(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         sqlx::query("INSERT INTO events (id, spec_json, created_by, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&row.id)

@@ -2,7 +2,7 @@
 
 use super::{Flag, Store};
 use crate::error::Result;
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct InviteRow {
@@ -27,7 +27,7 @@ impl Store {
             .bind(&inv.id)
             .bind(race_id)
             .bind(token_hash)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .bind(expires_at)
             .execute(&self.pool)
             .await?;

@@ -2,8 +2,8 @@
 //! token), heart-beaten, and completed or failed; an expired lease returns the job to the queue
 //! without using up an attempt (an interruption, see [`Store::requeue_expired`]), a failure is
 //! retried with exponential back-off until `max_attempts`. Each change of a job moves its
-//! subject's status along in the same transaction: a submission's evaluation, or a head-to-head
-//! match (`match_id` set, `submission_id` empty).
+//! subject's status along in the same transaction ([`JobSubject`]: a submission's evaluation, or a
+//! head-to-head match).
 
 use sqlx::AssertSqlSafe;
 
@@ -11,21 +11,55 @@ use super::{Backend, BoardChange, RaceRow, Store, SubmissionRow};
 use crate::error::{LeagueError, Result};
 use crate::matches::MatchStatus;
 use crate::ranking::{self, Lap};
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 /// Interruptions (lost leases) after which a job fails for good: a model that takes its worker
 /// down every time must not keep the queue busy for ever. Attempts (`max_attempts`) count only the
 /// model's own failures.
 pub const MAX_INTERRUPTIONS: i64 = 10;
 
+/// What a job runs (the `jobs` table keeps it as two columns, `submission_id` and `match_id`,
+/// one of them empty; only this module reads them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobSubject {
+    /// A submission's evaluation (the submission's id).
+    Evaluation(String),
+    /// A head-to-head match's race (the match's id).
+    Match(String),
+}
+
+impl JobSubject {
+    /// From the table's two columns.
+    fn from_columns(submission_id: String, match_id: String) -> Self {
+        if match_id.is_empty() {
+            JobSubject::Evaluation(submission_id)
+        } else {
+            JobSubject::Match(match_id)
+        }
+    }
+
+    /// The submission evaluated, if this is an evaluation.
+    pub fn submission_id(&self) -> Option<&str> {
+        match self {
+            JobSubject::Evaluation(id) => Some(id),
+            JobSubject::Match(_) => None,
+        }
+    }
+
+    /// The match raced, if this is a match.
+    pub fn match_id(&self) -> Option<&str> {
+        match self {
+            JobSubject::Match(id) => Some(id),
+            JobSubject::Evaluation(_) => None,
+        }
+    }
+}
+
 /// A job handed to a worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeasedJob {
     pub job_id: String,
-    /// The submission evaluated ('' for a match).
-    pub submission_id: String,
-    /// The head-to-head match raced ('' for a submission's evaluation).
-    pub match_id: String,
+    pub subject: JobSubject,
     pub lease_token: String,
     pub lease_expires_at: i64,
     pub attempts: i64,
@@ -81,12 +115,29 @@ pub(super) async fn insert_match_job(tx: &mut sqlx::AnyConnection, match_id: &st
     Ok(())
 }
 
+// Every change of a job's subject's status is written here, in the job's transaction.
+
+/// A leased job's subject is running: a submission `running` at attempt `attempts`, a match `running`.
+async fn subject_running(tx: &mut sqlx::AnyConnection, subject: &JobSubject, attempts: i64) -> Result<()> {
+    let sub_id = match subject {
+        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Running, "", 0).await,
+        JobSubject::Evaluation(id) => id,
+    };
+    sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
+        .bind(attempts)
+        .bind(sub_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// What a job's subject becomes when the job goes back to the queue: a submission `queued` (its
 /// attempt not counted), a match `queued`.
-async fn subject_queued(tx: &mut sqlx::AnyConnection, sub_id: &str, match_id: &str) -> Result<()> {
-    if !match_id.is_empty() {
-        return super::matches::set_status(tx, match_id, MatchStatus::Queued, "", 0).await;
-    }
+async fn subject_queued(tx: &mut sqlx::AnyConnection, subject: &JobSubject) -> Result<()> {
+    let sub_id = match subject {
+        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Queued, "", 0).await,
+        JobSubject::Evaluation(id) => id,
+    };
     sqlx::query(
         "UPDATE submissions SET status = 'queued', attempts = attempts - 1 WHERE id = $1 AND status = 'running'",
     )
@@ -97,16 +148,11 @@ async fn subject_queued(tx: &mut sqlx::AnyConnection, sub_id: &str, match_id: &s
 }
 
 /// A job's subject failed for good with `reason`.
-async fn subject_failed(
-    tx: &mut sqlx::AnyConnection,
-    sub_id: &str,
-    match_id: &str,
-    reason: &str,
-    now: i64,
-) -> Result<()> {
-    if !match_id.is_empty() {
-        return super::matches::set_status(tx, match_id, MatchStatus::Failed, reason, now).await;
-    }
+async fn subject_failed(tx: &mut sqlx::AnyConnection, subject: &JobSubject, reason: &str, now: i64) -> Result<()> {
+    let sub_id = match subject {
+        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Failed, reason, now).await,
+        JobSubject::Evaluation(id) => id,
+    };
     sqlx::query(
         "UPDATE submissions SET status = 'failed', failure_reason = $1, finished_at = $2 WHERE id = $3 AND status IN ('running', 'queued')",
     )
@@ -124,8 +170,7 @@ async fn subject_failed(
 async fn retry_or_fail(
     tx: &mut sqlx::AnyConnection,
     job_id: &str,
-    sub_id: &str,
-    match_id: &str,
+    subject: &JobSubject,
     attempts: i64,
     reason: &str,
     max_attempts: i64,
@@ -139,7 +184,7 @@ async fn retry_or_fail(
             .execute(&mut *tx)
             .await?;
         let reason = format!("evaluation failed after {attempts} attempt(s): {reason}");
-        subject_failed(tx, sub_id, match_id, &reason, now).await?;
+        subject_failed(tx, subject, &reason, now).await?;
         Ok(true)
     } else {
         let delay = backoff_ms.saturating_mul(1 << (attempts - 1).clamp(0, 20));
@@ -151,7 +196,7 @@ async fn retry_or_fail(
         .bind(job_id)
         .execute(&mut *tx)
         .await?;
-        subject_queued(tx, sub_id, match_id).await?;
+        subject_queued(tx, subject).await?;
         Ok(false)
     }
 }
@@ -160,7 +205,7 @@ impl Store {
     /// Lease the oldest due job to `owner` for `lease_ms` (head-to-head matches only if
     /// `with_matches`: a worker that can race them).
     pub async fn lease_job(&self, owner: &str, lease_ms: i64, with_matches: bool) -> Result<Option<LeasedJob>> {
-        let now = now_ms();
+        let now = self.now_ms();
         let token = crate::util::new_secret("lease");
         let pick = if self.backend == Backend::Postgres {
             "SELECT id FROM jobs WHERE status = 'queued' AND next_attempt_at <= $1 AND ($5 = 1 OR match_id = '') ORDER BY next_attempt_at, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
@@ -186,28 +231,18 @@ impl Store {
         };
         let job = LeasedJob {
             job_id,
-            submission_id,
-            match_id,
+            subject: JobSubject::from_columns(submission_id, match_id),
             lease_token: token,
             lease_expires_at: now + lease_ms,
             attempts,
         };
-        if job.match_id.is_empty() {
-            sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
-                .bind(job.attempts)
-                .bind(&job.submission_id)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            super::matches::set_status(&mut tx, &job.match_id, MatchStatus::Running, "", 0).await?;
-        }
+        subject_running(&mut tx, &job.subject, job.attempts).await?;
         tx.commit().await?;
         Ok(Some(job))
     }
 
-    /// A lease is valid if the token matches and it has not run out. Returns the job's subject:
-    /// (submission id, match id), one of them empty.
-    pub async fn check_lease(&self, job_id: &str, token: &str) -> Result<(String, String)> {
+    /// A lease is valid if the token matches and it has not run out. Returns the job's subject.
+    pub async fn check_lease(&self, job_id: &str, token: &str) -> Result<JobSubject> {
         let (sub_id, match_id, t, exp, status): (String, String, String, i64, String) = sqlx::query_as(
             "SELECT submission_id, match_id, lease_token, lease_expires_at, status FROM jobs WHERE id = $1",
         )
@@ -215,17 +250,17 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
-        if status != "leased" || t != token || exp < now_ms() {
+        if status != "leased" || t != token || exp < self.now_ms() {
             return Err(LeagueError::precondition(format!(
                 "the lease on job {job_id} is no longer held (it expired or the job was cancelled)"
             )));
         }
-        Ok((sub_id, match_id))
+        Ok(JobSubject::from_columns(sub_id, match_id))
     }
 
     pub async fn heartbeat(&self, job_id: &str, token: &str, lease_ms: i64) -> Result<i64> {
         self.check_lease(job_id, token).await?;
-        let until = now_ms() + lease_ms;
+        let until = self.now_ms() + lease_ms;
         sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_token = $3 AND status = 'leased'")
             .bind(until)
             .bind(job_id)
@@ -249,7 +284,7 @@ impl Store {
         let sha = crate::util::sha256_hex(trace);
         self.put_blob(&sha, trace).await?;
         let replay_sha = self.put_optional_blob(replay).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         if !mark_done(&mut tx, job_id, token).await? {
             tx.commit().await?;
@@ -301,7 +336,7 @@ impl Store {
         max_attempts: i64,
         backoff_ms: i64,
     ) -> Result<Option<SubmissionRow>> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let row: Option<(String, String, i64)> = sqlx::query_as(
             "SELECT submission_id, match_id, attempts FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
@@ -314,11 +349,11 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
+        let subject = JobSubject::from_columns(sub_id, match_id);
         let failed = retry_or_fail(
             &mut tx,
             job_id,
-            &sub_id,
-            &match_id,
+            &subject,
             attempts,
             reason,
             max_attempts,
@@ -327,10 +362,9 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        if failed && match_id.is_empty() {
-            self.submission(&sub_id).await
-        } else {
-            Ok(None)
+        match subject {
+            JobSubject::Evaluation(id) if failed => self.submission(&id).await,
+            _ => Ok(None),
         }
     }
 
@@ -342,7 +376,7 @@ impl Store {
     /// interrupted [`MAX_INTERRUPTIONS`] times (a model that takes its worker down every time)
     /// fails for good. Returns the submissions that failed.
     pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<Vec<SubmissionRow>> {
-        let now = now_ms();
+        let now = self.now_ms();
         let rows: Vec<(String, String, String)> = match owner_prefix {
             Some(p) => {
                 sqlx::query_as("SELECT id, submission_id, match_id FROM jobs WHERE status = 'leased' AND (lease_expires_at < $1 OR lease_owner LIKE $2)")
@@ -360,6 +394,7 @@ impl Store {
         };
         let mut failed = Vec::new();
         for (job, sub, match_id) in rows {
+            let subject = JobSubject::from_columns(sub, match_id);
             let mut tx = self.write_tx().await?;
             // Only if still leased (another server may have handled it).
             let interruptions: Option<i64> =
@@ -386,7 +421,7 @@ impl Store {
                 let reason = format!(
                     "evaluation interrupted {interruptions} times: {reason}; the model may be taking its worker down"
                 );
-                subject_failed(&mut tx, &sub, &match_id, &reason, now).await?;
+                subject_failed(&mut tx, &subject, &reason, now).await?;
             } else {
                 sqlx::query(
                     "UPDATE jobs SET status = 'queued', attempts = attempts - 1, interruptions = $1, last_error = $2, next_attempt_at = $3, \
@@ -398,12 +433,12 @@ impl Store {
                 .bind(&job)
                 .execute(&mut *tx)
                 .await?;
-                subject_queued(&mut tx, &sub, &match_id).await?;
+                subject_queued(&mut tx, &subject).await?;
             }
             tx.commit().await?;
             if gone
-                && match_id.is_empty()
-                && let Some(s) = self.submission(&sub).await?
+                && let Some(id) = subject.submission_id()
+                && let Some(s) = self.submission(id).await?
             {
                 failed.push(s);
             }
@@ -422,25 +457,28 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some((sub, match_id)) = sub {
+            let subject = JobSubject::from_columns(sub, match_id);
             sqlx::query(
                 "UPDATE jobs SET status = 'queued', attempts = attempts - 1, lease_owner = '', lease_token = '', lease_expires_at = 0 WHERE id = $1",
             )
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-            subject_queued(&mut tx, &sub, &match_id).await?;
+            subject_queued(&mut tx, &subject).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// The submission a job evaluates.
-    pub async fn job_submission(&self, job_id: &str) -> Result<String> {
-        sqlx::query_scalar("SELECT submission_id FROM jobs WHERE id = $1")
-            .bind(job_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))
+    /// What a job runs.
+    pub async fn job_subject(&self, job_id: &str) -> Result<JobSubject> {
+        let (sub_id, match_id): (String, String) =
+            sqlx::query_as("SELECT submission_id, match_id FROM jobs WHERE id = $1")
+                .bind(job_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
+        Ok(JobSubject::from_columns(sub_id, match_id))
     }
 
     /// Jobs by status (for tests and operators).

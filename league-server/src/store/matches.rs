@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use super::{JsonText, Store};
 use crate::error::{LeagueError, Result};
 use crate::matches::{Entrant, MatchResult, MatchStatus};
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct MatchRow {
@@ -107,7 +107,7 @@ impl Store {
     ) -> Result<MatchRow> {
         let id = new_id("match");
         let key = event_key.unwrap_or(&id).to_string();
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT id FROM matches WHERE event_id = $1 AND event_key = $2")
@@ -154,7 +154,7 @@ impl Store {
 
     /// Queue a failed match again (with a new job). Returns whether it was failed.
     pub async fn requeue_match(&self, id: &str) -> Result<bool> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE matches SET status = 'queued', failure_reason = '', finished_at = 0 WHERE id = $1 AND status = 'failed'",
@@ -204,7 +204,7 @@ impl Store {
         for t in traces {
             trace_shas.push(self.put_optional_blob((!t.is_empty()).then_some(t.as_slice())).await?);
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         if !super::jobs::mark_done(&mut tx, job_id, token).await? {
             tx.commit().await?;

@@ -32,6 +32,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
 
 use crate::error::{LeagueError, Result};
+use crate::util::Clock;
 
 mod blobs;
 mod events;
@@ -49,11 +50,11 @@ mod users;
 
 pub use events::EventRow;
 pub use invites::InviteRow;
-pub use jobs::{Completion, LeasedJob, MAX_INTERRUPTIONS};
+pub use jobs::{Completion, JobSubject, LeasedJob, MAX_INTERRUPTIONS};
 pub use leaderboards::{BoardChange, BoardRow};
 pub use matches::MatchRow;
 pub use models::ModelRow;
-pub use races::RaceRow;
+pub use races::{RaceRow, RaceScope};
 pub use seasons::SeasonRow;
 pub use submissions::{Pending, SubStatus, SubmissionRow};
 pub use tokens::{BOOTSTRAP_DESCRIPTION, TokenRow, TokenUser};
@@ -73,6 +74,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite's single writer, in-process (see [`Store::write_tx`]).
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The time every row is stamped and every expiry decided by.
+    clock: Clock,
 }
 
 /// A write transaction; on SQLite it also holds the store's write lock until it ends.
@@ -154,6 +157,22 @@ fn migrator(backend: Backend, upto: Option<i64>) -> Migrator {
 }
 
 impl Store {
+    /// This store with `clock` (shared with the server's other parts) instead of the system's.
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, by the store's clock (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// Connect (`sqlite://file.db` or `postgres://…`), creating an SQLite file if needed, and apply
     /// the schema.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -205,6 +224,7 @@ impl Store {
             pool,
             backend,
             write_gate: Default::default(),
+            clock: Clock::default(),
         })
     }
 

@@ -1,9 +1,21 @@
 //! Races (their settings as JSON, with the columns queries filter on) and private races' members.
 
-use super::{JsonText, Role, Store, User};
+use super::{JsonText, Store};
 use crate::error::Result;
 use crate::races::RaceSpec;
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
+
+/// Which races a listing returns: the store's translation of who sees a race
+/// (`league::access::Viewer::race_scope` decides which scope a caller gets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaceScope<'a> {
+    /// Every race (admins).
+    All,
+    /// Public races only (the public).
+    Public,
+    /// Public races, and the private ones this user created or joined.
+    PublicAnd(&'a str),
+}
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct RaceRow {
@@ -28,7 +40,7 @@ impl Store {
             id: new_id("race"),
             spec: spec.clone(),
             created_by: by.to_string(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         sqlx::query("INSERT INTO races (id, spec_json, created_by, created_at, opens_at, closes_at, private) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&race.id)
@@ -49,7 +61,7 @@ impl Store {
             .bind(serde_json::to_string(spec).expect("serialisable"))
             // A race updated to open at once (0) opens now.
             .bind(if spec.opens_at_ms == 0 {
-                now_ms()
+                self.now_ms()
             } else {
                 spec.opens_at_ms
             })
@@ -89,31 +101,33 @@ impl Store {
     }
 
     /// Races visible to `viewer` (`None` = anonymous: public only; admins see all).
-    pub async fn list_races(&self, viewer: Option<&User>, offset: usize, limit: usize) -> Result<Vec<RaceRow>> {
-        Ok(match viewer {
-            Some(u) if u.role == Role::Admin => {
+    /// Races in `scope` (see `league::access::Viewer::race_scope`), most recently opened first.
+    pub async fn list_races(&self, scope: RaceScope<'_>, offset: usize, limit: usize) -> Result<Vec<RaceRow>> {
+        let (limit, offset) = (limit as i64, offset as i64);
+        Ok(match scope {
+            RaceScope::All => {
                 sqlx::query_as("SELECT id, spec_json, created_by, created_at FROM races ORDER BY opens_at DESC, id LIMIT $1 OFFSET $2")
-                    .bind(limit as i64)
-                    .bind(offset as i64)
+                    .bind(limit)
+                    .bind(offset)
                     .fetch_all(&self.pool)
                     .await?
             }
-            Some(u) => {
+            RaceScope::PublicAnd(user_id) => {
                 sqlx::query_as(
                     "SELECT id, spec_json, created_by, created_at FROM races r WHERE private = 0 OR created_by = $1 \
                      OR EXISTS (SELECT 1 FROM race_members m WHERE m.race_id = r.id AND m.user_id = $1) \
                      ORDER BY opens_at DESC, id LIMIT $2 OFFSET $3",
                 )
-                .bind(&u.id)
-                .bind(limit as i64)
-                .bind(offset as i64)
+                .bind(user_id)
+                .bind(limit)
+                .bind(offset)
                 .fetch_all(&self.pool)
                 .await?
             }
-            None => {
+            RaceScope::Public => {
                 sqlx::query_as("SELECT id, spec_json, created_by, created_at FROM races WHERE private = 0 ORDER BY opens_at DESC, id LIMIT $1 OFFSET $2")
-                    .bind(limit as i64)
-                    .bind(offset as i64)
+                    .bind(limit)
+                    .bind(offset)
                     .fetch_all(&self.pool)
                     .await?
             }
@@ -124,7 +138,7 @@ impl Store {
         sqlx::query("INSERT INTO race_members (race_id, user_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT (race_id, user_id) DO NOTHING")
             .bind(race_id)
             .bind(user_id)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .execute(&self.pool)
             .await?;
         Ok(())

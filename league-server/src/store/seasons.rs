@@ -3,7 +3,7 @@
 use super::{JsonText, Store};
 use crate::error::Result;
 use crate::seasons::SeasonSpec;
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct SeasonRow {
@@ -30,7 +30,7 @@ impl Store {
             id: new_id("season"),
             spec: spec.clone(),
             created_by: by.to_string(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         sqlx::query("INSERT INTO seasons (id, spec_json, created_by, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&row.id)

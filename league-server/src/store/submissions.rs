@@ -5,7 +5,7 @@ use sqlx::AssertSqlSafe;
 use super::{Backend, Flag, JsonText, Store};
 use crate::error::{LeagueError, Result};
 use crate::ranking::Lap;
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 /// Submission states, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -141,7 +141,7 @@ impl Store {
         user_id: &str,
         cap: u32,
     ) -> Result<SubmissionRow> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         if cap > 0 {
             if self.backend == Backend::Postgres {
@@ -232,7 +232,7 @@ impl Store {
         let r = sqlx::query(
             "UPDATE submissions SET status = 'cancelled', finished_at = $1, failure_reason = 'cancelled' WHERE id = $2 AND status IN ('queued', 'running')",
         )
-        .bind(now_ms())
+        .bind(self.now_ms())
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -246,7 +246,7 @@ impl Store {
 
     /// Queue a finished submission for evaluation again.
     pub async fn requeue_submission(&self, id: &str) -> Result<bool> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE submissions SET status = 'queued', failure_reason = '', finished_at = 0, attempts = 0 WHERE id = $1 AND status IN ('completed', 'failed')",

@@ -2,7 +2,7 @@
 
 use super::{Flag, Store, User};
 use crate::error::{LeagueError, Result};
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 /// What the server names the bootstrap admin token it registers.
 pub const BOOTSTRAP_DESCRIPTION: &str = "bootstrap admin token";
@@ -49,7 +49,7 @@ impl Store {
         .bind(user_id)
         .bind(token_hash)
         .bind(description)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .bind(expires_at)
         .execute(&self.pool)
         .await?;
@@ -66,7 +66,7 @@ impl Store {
         .bind(user_id)
         .bind(token_hash)
         .bind(description)
-        .bind(now_ms())
+        .bind(self.now_ms())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -76,7 +76,7 @@ impl Store {
     /// been retired — and retire every other bootstrap token (the server was started with a new
     /// `--admin-token`). Returns how many were retired.
     pub async fn set_bootstrap_token(&self, admin_id: &str, token_hash: &str) -> Result<u64> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO tokens (id, user_id, token_hash, description, created_at, expires_at, revoked_at, bootstrap, last_used_at) \
@@ -141,7 +141,7 @@ impl Store {
 
     pub async fn revoke_token(&self, token_id: &str) -> Result<bool> {
         let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0")
-            .bind(now_ms())
+            .bind(self.now_ms())
             .bind(token_id)
             .execute(&self.pool)
             .await?;

@@ -2,7 +2,6 @@
 
 use super::Store;
 use crate::error::Result;
-use crate::util::now_ms;
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TrackRow {
@@ -18,7 +17,7 @@ impl Store {
             .bind(name)
             .bind(info_json)
             .bind(by)
-            .bind(now_ms())
+            .bind(self.now_ms())
             .execute(&self.pool)
             .await?;
         Ok(())

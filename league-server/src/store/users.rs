@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 use crate::error::{LeagueError, Result};
-use crate::util::{new_id, now_ms};
+use crate::util::new_id;
 
 /// Roles, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,7 +58,7 @@ impl Store {
             id: new_id("usr"),
             name: name.to_string(),
             role,
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         let r = sqlx::query("INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&u.id)

@@ -19,7 +19,9 @@ use super::pages::{layout, race_url};
 use super::{Page, PageError, Site, Web, public_race};
 use crate::brackets::{Plan, Planned, Side, Slot};
 use crate::ctx::{Ctx, stopped};
-use crate::events::played;
+use crate::error::LeagueError;
+use crate::league::Viewer;
+use crate::league::events::played;
 use crate::matches::{EventKind, LadderLine, MatchStatus, Seeded, bracket_plan, world_in_words};
 use crate::store::{EventRow, MatchRow, RaceRow};
 use crate::util::display_seconds;
@@ -27,9 +29,10 @@ use crate::util::display_seconds;
 /// A public race's event, or 404.
 async fn public_event(ctx: &Ctx, id: &str) -> Result<(EventRow, RaceRow), PageError> {
     let missing = || PageError::not_found(format!("There is no bracket or ladder {id:?} on a public race."));
-    let e = ctx.store.event(id).await?.ok_or_else(missing)?;
-    let race = public_race(ctx, &e.spec.race_id).await.map_err(|_| missing())?;
-    Ok((e, race))
+    Viewer::PUBLIC.event(ctx, id).await.map_err(|e| match e {
+        LeagueError::NotFound(_) => missing(),
+        e => e.into(),
+    })
 }
 
 /// What an event's page shows now.
@@ -324,9 +327,10 @@ pub async fn event_live(
 /// A match of a public race, with its race; otherwise 404.
 async fn public_match(ctx: &Ctx, id: &str) -> Result<(MatchRow, RaceRow), PageError> {
     let missing = || PageError::not_found(format!("There is no match {id:?} on a public race."));
-    let m = ctx.store.match_row(id).await?.ok_or_else(missing)?;
-    let race = public_race(ctx, &m.race_id).await.map_err(|_| missing())?;
-    Ok((m, race))
+    Viewer::PUBLIC.match_row(ctx, id).await.map_err(|e| match e {
+        LeagueError::NotFound(_) => missing(),
+        e => e.into(),
+    })
 }
 
 pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
@@ -339,7 +343,7 @@ pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Re
         .store
         .blob(&m.replay_sha256)
         .await?
-        .ok_or_else(|| crate::error::LeagueError::internal("replay missing"))?;
+        .ok_or_else(|| LeagueError::internal("replay missing"))?;
     // Content-addressed: a match's replay never changes.
     Ok((
         [

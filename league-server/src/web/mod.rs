@@ -40,7 +40,7 @@ use serde::Deserialize;
 use crate::boards::Board;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
-use crate::service::races::visible_race;
+use crate::league::Viewer;
 use crate::store::{RaceRow, SubmissionRow};
 
 pub use pages::BoardView;
@@ -178,13 +178,17 @@ impl<S: Send + Sync> FromRequestParts<S> for BoardQuery {
 impl BoardQuery {
     /// The rows asked for: `n` (0 = `default`) checked against `max`, from `offset`.
     fn window(&self, default: usize, max: usize) -> Result<(usize, usize), PageError> {
-        Ok((self.offset, crate::util::page_size("n", self.n, default, max)?))
+        Ok((
+            self.offset,
+            crate::league::paging::page_size("n", self.n, default, max)?,
+        ))
     }
 }
 
 /// A public race, or 404.
 async fn public_race(ctx: &Ctx, id: &str) -> Result<RaceRow, PageError> {
-    visible_race(ctx, None, id)
+    Viewer::PUBLIC
+        .race(ctx, id)
         .await
         .map_err(|_| PageError::not_found(format!("There is no public race {id:?}.")))
 }
@@ -194,7 +198,7 @@ async fn public_race(ctx: &Ctx, id: &str) -> Result<RaceRow, PageError> {
 async fn ranked_submission(ctx: &Ctx, id: &str) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
     let not_found = || PageError::not_found(format!("There is no ranked submission {id:?} on a public race."));
     let sub = ctx.store.submission(id).await?.ok_or_else(not_found)?;
-    let race = visible_race(ctx, None, &sub.race_id).await.map_err(|_| not_found())?;
+    let race = Viewer::PUBLIC.race(ctx, &sub.race_id).await.map_err(|_| not_found())?;
     let board = ctx.boards.get(&ctx.store, &race.id).await?;
     let place = board
         .position(&sub.user_id)
@@ -236,7 +240,7 @@ impl Web {
     /// What people call a track: a built-in's name, an uploaded track's name (its id if it
     /// cannot be read).
     async fn track_name(&self, id: &str) -> String {
-        if crate::ctx::upload_sha(id).is_none() {
+        if crate::races::upload_sha(id).is_none() {
             return id.to_string();
         }
         if let Some(name) = self.track_names.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
@@ -262,7 +266,10 @@ impl Web {
 
 async fn index(State(web): Site) -> Page {
     let ctx = &web.ctx;
-    let races = ctx.store.list_races(None, 0, LISTED_RACES).await?;
+    let races = ctx
+        .store
+        .list_races(Viewer::PUBLIC.race_scope(), 0, LISTED_RACES)
+        .await?;
     let mut listed = Vec::with_capacity(races.len());
     for race in races {
         let entries = ctx.boards.get(&ctx.store, &race.id).await?.rows.len();
@@ -271,7 +278,7 @@ async fn index(State(web): Site) -> Page {
     }
     let seasons = ctx.store.list_seasons(0, LISTED_RACES).await?;
     let events = head_to_head::public_events(ctx, LISTED_RACES).await?;
-    Ok(pages::index(&listed, &seasons, &events, crate::util::now_ms()))
+    Ok(pages::index(&listed, &seasons, &events, web.ctx.now_ms()))
 }
 
 async fn season_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
@@ -282,7 +289,7 @@ async fn season_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) ->
         .season(&id)
         .await?
         .ok_or_else(|| PageError::not_found(format!("There is no season {id:?}.")))?;
-    let table = crate::service::seasons::season_table(&web.ctx, &season).await?;
+    let table = crate::league::standings::season_table(&web.ctx, &season).await?;
     Ok(pages::season(&season, &table, offset, n))
 }
 
@@ -300,7 +307,7 @@ async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> P
         pages::Standing { board: &board, pending },
         offset,
         n,
-        crate::util::now_ms(),
+        web.ctx.now_ms(),
     ))
 }
 
@@ -354,7 +361,7 @@ async fn racer_page(State(web): Site, Path(id): Path<String>) -> Page {
         let Some(race) = ctx.race(&race_id).await? else {
             continue;
         };
-        if race.spec.private {
+        if !Viewer::PUBLIC.sees_race(ctx, &race).await? {
             continue;
         }
         let board = ctx.boards.get(&ctx.store, &race.id).await?;

@@ -9,9 +9,9 @@ use slipstream_proto::v1 as pb;
 
 use super::DrawnTrack;
 use crate::boards::Board;
+use crate::league::standings::SeasonTable;
 use crate::matches::EventKind;
 use crate::races::{RaceSpec, RaceType};
-use crate::service::seasons::SeasonTable;
 use crate::store::{EventRow, Pending, RaceRow, SeasonRow, SubmissionRow};
 use crate::util::{display_seconds, display_time};
 

@@ -303,7 +303,8 @@ async fn tokens_roles_and_users() {
             .await
             .is_ok()
     );
-    tokio::time::sleep(std::time::Duration::from_millis(6600)).await;
+    // Past the expiry and the token cache's 5 s trust, by the server's clock.
+    s.clock.advance(std::time::Duration::from_millis(6600));
     assert_eq!(
         code(short.users.who_am_i(pb::WhoAmIRequest {}).await),
         Code::Unauthenticated,
@@ -396,40 +397,6 @@ async fn health_and_reflection_answer() {
         panic!("unexpected v1alpha reflection answer")
     };
     assert!(!files.file_descriptor_proto.is_empty());
-    s.stop().await;
-}
-
-/// Small answers to a client calling one request after another must not wait for the client's
-/// delayed ACK (~40 ms): accepted sockets have TCP_NODELAY. Without it a 20-row leaderboard page
-/// took 44 ms; the bound is loose so a loaded machine does not fail it.
-#[tokio::test]
-async fn sequential_small_calls_are_not_delayed() {
-    let s = TestServer::start(0).await;
-    let mut admin = s.admin().await;
-    let race = admin
-        .races
-        .create_race(pb::CreateRaceRequest {
-            spec: Some(open_spec("Latency", "oval")),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let mut c = s.client(None).await;
-    let mut lat = Vec::new();
-    for _ in 0..50 {
-        let t0 = std::time::Instant::now();
-        c.races.list_tracks(pb::ListTracksRequest {}).await.unwrap();
-        lat.push(t0.elapsed());
-        let t0 = std::time::Instant::now();
-        leaderboard(&mut c, &race.id, 20, "").await.unwrap();
-        lat.push(t0.elapsed());
-    }
-    lat.sort();
-    let median = lat[lat.len() / 2];
-    assert!(
-        median < std::time::Duration::from_millis(20),
-        "median {median:?} per sequential call (sorted: {lat:?})"
-    );
     s.stop().await;
 }
 

@@ -17,6 +17,8 @@ pub struct TestServer {
     pub addr: String,
     pub db: String,
     pub dir: tempfile::TempDir,
+    /// The server's clock: tests move it on instead of waiting (a token's expiry).
+    pub clock: slipstream_league::util::Clock,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<Result<(), slipstream_league::LeagueError>>>,
 }
@@ -47,6 +49,7 @@ impl TestServer {
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let db2 = db.clone();
+        let clock = cfg.clock.clone();
         let handle = tokio::spawn(async move {
             serve(listener, &db2, cfg, async {
                 let _ = rx.await;
@@ -66,6 +69,7 @@ impl TestServer {
             addr,
             db,
             dir,
+            clock,
             stop: Some(tx),
             handle: Some(handle),
         }

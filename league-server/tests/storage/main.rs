@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use slipstream_league::LeagueError;
+use slipstream_league::league::Viewer;
 use slipstream_league::races::RaceSpec;
 use slipstream_league::ranking::{self, Key, Lap, Ranked};
 use slipstream_league::store::{
-    Backend, BoardChange, BoardRow, Completion, ModelRow, RaceRow, Role, Store, SubStatus, SubmissionRow,
+    Backend, BoardChange, BoardRow, Completion, JobSubject, ModelRow, RaceRow, Role, Store, SubStatus, SubmissionRow,
 };
 use slipstream_league::util::now_ms;
 use sqlx::Connection;
@@ -208,9 +209,27 @@ async fn races_visibility_invites_and_deletion(store: Store) {
         "the spec round-trips"
     );
     let names = |v: Vec<RaceRow>| v.into_iter().map(|r| r.spec.name).collect::<Vec<_>>();
-    assert_eq!(names(store.list_races(None, 0, 10).await.unwrap()), ["Public"]);
-    assert_eq!(names(store.list_races(Some(&racer), 0, 10).await.unwrap()), ["Public"]);
-    assert_eq!(store.list_races(Some(&admin), 0, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        names(store.list_races(Viewer::PUBLIC.race_scope(), 0, 10).await.unwrap()),
+        ["Public"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_races(Viewer::user(&racer).race_scope(), 0, 10)
+                .await
+                .unwrap()
+        ),
+        ["Public"]
+    );
+    assert_eq!(
+        store
+            .list_races(Viewer::user(&admin).race_scope(), 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     // Invites: stored by hash, revocable; joining makes the race visible.
     let inv = store
         .insert_invite(&private.id, "inv-hash", now_ms() + 60_000)
@@ -221,7 +240,14 @@ async fn races_visibility_invites_and_deletion(store: Store) {
     store.add_member(&private.id, &racer.id).await.unwrap();
     store.add_member(&private.id, &racer.id).await.unwrap();
     assert!(store.is_member(&private.id, &racer.id).await.unwrap());
-    assert_eq!(store.list_races(Some(&racer), 0, 10).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_races(Viewer::user(&racer).race_scope(), 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     store.revoke_invite(&inv.id).await.unwrap();
     let inv2 = store.invite(&inv.id).await.unwrap().unwrap();
     assert!(inv2.revoked && inv2.uses == 1);
@@ -345,7 +371,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
         async move {
             let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
             let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-            assert_eq!(j.submission_id, s.id);
+            assert_eq!(j.subject, JobSubject::Evaluation(s.id.clone()));
             let done = store
                 .complete_job(&j.job_id, &j.lease_token, &laps(&t), b"t", None, &race)
                 .await
@@ -390,7 +416,7 @@ async fn leaderboard_rows_are_each_racers_best(store: Store) {
     let (_, cid, m_cid) = setup(&store, "cid", Some(&race)).await;
     let s = store.insert_submission(&race.id, &m_cid, &cid, 0).await.unwrap();
     let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!(j.submission_id, s.id);
+    assert_eq!(j.subject, JobSubject::Evaluation(s.id.clone()));
     let dnf = vec![Lap {
         time_ms: 3000,
         penalty_ms: 0,
@@ -416,7 +442,7 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     let ja = store.lease_job("w1", 60_000, true).await.unwrap().unwrap();
     let jb = store.lease_job("w2", 60_000, true).await.unwrap().unwrap();
     assert_eq!(
-        (ja.submission_id.as_str(), jb.submission_id.as_str()),
+        (ja.subject.submission_id().unwrap(), jb.subject.submission_id().unwrap()),
         (sa.id.as_str(), sb.id.as_str())
     );
     // ben's evaluation finishes first.

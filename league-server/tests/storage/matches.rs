@@ -93,7 +93,7 @@ async fn a_match_moves_with_its_job(store: Store) {
     assert!(store.lease_job("remote", 60_000, false).await.unwrap().is_none());
     let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     let j = store.lease_job("remote", 60_000, false).await.unwrap().unwrap();
-    assert_eq!((j.submission_id.as_str(), j.match_id.as_str()), (s.id.as_str(), ""));
+    assert_eq!(j.subject, JobSubject::Evaluation(s.id.clone()));
 
     let status = |id: String| {
         let store = store.clone();
@@ -101,7 +101,7 @@ async fn a_match_moves_with_its_job(store: Store) {
     };
     // Leased: running. A failed attempt: queued again (after its back-off).
     let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!((j.match_id.as_str(), j.submission_id.as_str()), (m.id.as_str(), ""));
+    assert_eq!(j.subject, JobSubject::Match(m.id.clone()));
     assert_eq!(status(m.id.clone()).await.status, MatchStatus::Running);
     assert!(
         store
@@ -168,5 +168,5 @@ async fn a_match_moves_with_its_job(store: Store) {
     let again = status(f.id.clone()).await;
     assert_eq!((again.status, again.failure_reason.as_str()), (MatchStatus::Queued, ""));
     let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!((j.match_id.as_str(), j.attempts), (f.id.as_str(), 1));
+    assert_eq!((&j.subject, j.attempts), (&JobSubject::Match(f.id.clone()), 1));
 }

@@ -16,7 +16,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     let s2 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     // Oldest first.
     let j1 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!((j1.submission_id.as_str(), j1.attempts), (s1.id.as_str(), 1));
+    assert_eq!((j1.subject.submission_id(), j1.attempts), (Some(s1.id.as_str()), 1));
     assert_eq!(
         store.submission(&s1.id).await.unwrap().unwrap().status,
         SubStatus::Running
@@ -72,7 +72,7 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
 
     // Failures back off, then fail for good after max_attempts.
     let j2 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!(j2.submission_id, s2.id);
+    assert_eq!(j2.subject.submission_id(), Some(s2.id.as_str()));
     assert!(
         store
             .fail_job(&j2.job_id, &j2.lease_token, "boom", 2, 60_000)
@@ -92,14 +92,14 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     // (A short back-off this time.)
     let s3 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     let j3 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!(j3.submission_id, s3.id);
+    assert_eq!(j3.subject.submission_id(), Some(s3.id.as_str()));
     store
         .fail_job(&j3.job_id, &j3.lease_token, "first", 2, 1)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let j3 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-    assert_eq!((j3.submission_id.as_str(), j3.attempts), (s3.id.as_str(), 2));
+    assert_eq!((j3.subject.submission_id(), j3.attempts), (Some(s3.id.as_str()), 2));
     let failed = store
         .fail_job(&j3.job_id, &j3.lease_token, "second", 2, 1)
         .await
@@ -232,7 +232,7 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
     let mut failed = Vec::new();
     for _ in 0..slipstream_league::store::MAX_INTERRUPTIONS {
         let j = store.lease_job("local:boot:0", 600_000, true).await.unwrap().unwrap();
-        assert_eq!(j.submission_id, s2.id);
+        assert_eq!(j.subject.submission_id(), Some(s2.id.as_str()));
         failed = store.requeue_expired(Some("local:")).await.unwrap();
     }
     assert_eq!(failed.len(), 1);

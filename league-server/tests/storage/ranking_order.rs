@@ -92,7 +92,7 @@ async fn a_racers_row_is_their_first_result_in_the_ranking_order(store: Store, u
         async move {
             let s = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
             let j = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
-            assert_eq!(j.submission_id, s.id);
+            assert_eq!(j.subject.submission_id(), Some(s.id.as_str()));
             let done = store
                 .complete_job(&j.job_id, &j.lease_token, &t, b"t", None, &race)
                 .await

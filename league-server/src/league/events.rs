@@ -3,9 +3,6 @@
 //! models' worlds (who can race whom). The rules themselves are pure, in [`crate::matches`] and
 //! [`crate::brackets`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use slipstream_trainer::head_to_head::compatible;
 use slipstream_trainer::model::ModelSpec;
 
@@ -19,14 +16,9 @@ use crate::matches::{
 };
 use crate::races::{RaceRun, RaceState, race_seed};
 use crate::store::{EventRow, MatchRow, RaceRow};
-use crate::util::now_ms;
 
 /// The most entrants a ladder pairs (the first of its race's leaderboard).
 pub const MAX_LADDER_ENTRANTS: usize = 256;
-
-/// Model settings by file (SHA-256): what a model's world is, read once per file.
-#[derive(Debug, Default)]
-pub struct ModelWorlds(Mutex<HashMap<String, std::result::Result<ModelSpec, String>>>);
 
 impl Ctx {
     /// The settings of a submission's model (its world: sensor, action space, car, step), read
@@ -208,7 +200,7 @@ impl Ctx {
                     .iter()
                     .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
                 let open = match self.race(&event.spec.race_id).await? {
-                    Some(r) => r.spec.state(now_ms()) == RaceState::Open,
+                    Some(r) => r.spec.state(self.now_ms()) == RaceState::Open,
                     None => false,
                 };
                 if !busy && open && (matches.len() as u32) < *max_matches {

@@ -1,0 +1,130 @@
+//! Evaluation jobs' outcomes: recorded, the leaderboard updated, watchers told.
+
+use crate::convert::submission_to_pb;
+use crate::ctx::Ctx;
+use crate::error::{LeagueError, Result};
+use crate::evaluation::Outcome;
+use crate::store::{Completion, JobSubject, ModelRow, RaceRow, SubmissionRow};
+
+impl Ctx {
+    /// The submission, race and model of an evaluation.
+    pub async fn evaluation_inputs(&self, submission_id: &str) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
+        let sub = self
+            .store
+            .submission(submission_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal("job without submission"))?;
+        let race = self
+            .store
+            .race(&sub.race_id)
+            .await?
+            .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
+        let model = self.submission_model(&sub).await?;
+        Ok((sub, race, model))
+    }
+
+    /// The model a submission races.
+    pub async fn submission_model(&self, sub: &SubmissionRow) -> Result<ModelRow> {
+        self.store
+            .model(&sub.model_id)
+            .await?
+            .ok_or_else(|| LeagueError::internal("submission without model"))
+    }
+
+    /// A model's file.
+    pub async fn model_bytes(&self, model: &ModelRow) -> Result<Vec<u8>> {
+        self.store
+            .blob(&model.sha256)
+            .await?
+            .ok_or_else(|| LeagueError::internal("model file missing"))
+    }
+
+    /// The replay of a completed evaluation (from its trace, on a blocking thread), or `None` with
+    /// a warning when it cannot be rendered (e.g. no font on this server): the result counts
+    /// without it.
+    async fn render_replay(&self, race: &RaceRow, trace: &[u8]) -> Option<Vec<u8>> {
+        let run = match self.race_run(race).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(race = %race.id, "no replay: {e}");
+                return None;
+            }
+        };
+        let trace = trace.to_vec();
+        match tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, &trace)).await {
+            Ok(Ok(gif)) => Some(gif),
+            Ok(Err(e)) => {
+                tracing::warn!(race = %race.id, "no replay: {e}");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(race = %race.id, "no replay: the renderer stopped: {e}");
+                None
+            }
+        }
+    }
+
+    /// Record an evaluation's outcome (success or failure), update the leaderboard and tell watchers.
+    pub async fn finish_job(
+        &self,
+        job_id: &str,
+        lease_token: &str,
+        race: &RaceRow,
+        outcome: std::result::Result<Outcome, String>,
+    ) -> Result<()> {
+        match outcome {
+            Ok(o) => {
+                // Results of one race are recorded one at a time, so the cached board follows the
+                // database's order of commits. The board is cached first, so that what changed is known.
+                let replay = self.render_replay(race, &o.trace).await;
+                let lock = self.boards.lock(&race.id).await;
+                self.boards.get_locked(&lock, &self.store, &race.id).await?;
+                match self
+                    .store
+                    .complete_job(job_id, lease_token, &o.laps, &o.trace, replay.as_deref(), race)
+                    .await?
+                {
+                    Completion::Recorded { submission, board } => {
+                        // Watchers of the board hear of it through the board's watch (see boards.rs).
+                        if let Err(e) = self
+                            .boards
+                            .apply(&lock, &self.store, &race.id, &submission.user_id, board)
+                            .await
+                        {
+                            // Committed but not applied: read the board again next time.
+                            self.boards.invalidate(&race.id);
+                            return Err(e);
+                        }
+                        self.publish_submission(&submission);
+                        drop(lock);
+                    }
+                    Completion::Ignored => tracing::info!(
+                        job_id,
+                        "result ignored: the lease was stale or the submission cancelled"
+                    ),
+                }
+            }
+            Err(reason) => self.fail_job(job_id, lease_token, &reason).await?,
+        }
+        Ok(())
+    }
+
+    /// Record a failed evaluation: retried with back-off, or failed for good after `max_attempts`.
+    pub async fn fail_job(&self, job_id: &str, lease_token: &str, reason: &str) -> Result<()> {
+        tracing::warn!(job_id, %reason, "evaluation failed");
+        let backoff = self.cfg.backoff.as_millis() as i64;
+        self.store
+            .fail_job(job_id, lease_token, reason, self.cfg.max_attempts, backoff)
+            .await?;
+        if let JobSubject::Evaluation(sub_id) = self.store.job_subject(job_id).await?
+            && let Some(sub) = self.store.submission(&sub_id).await?
+        {
+            self.publish_submission(&sub);
+        }
+        Ok(())
+    }
+
+    pub fn publish_submission(&self, sub: &SubmissionRow) {
+        self.boards.publish(&sub.race_id, submission_to_pb(sub));
+    }
+}

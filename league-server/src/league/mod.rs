@@ -1,0 +1,18 @@
+//! The league layer: the operations every front end needs (gRPC services in `service/`, the web
+//! site in `web/`, the workers), over the state in [`crate::ctx::Ctx`] and the store. Front ends
+//! translate requests into these and results into their own form; they never import each other.
+//!
+//! * [`access`]: who may see and manage what — every visibility and management decision.
+//! * [`tracks`]: built-in and uploaded tracks, and what an evaluation of a race needs.
+//! * [`jobs`]: an evaluation's outcome recorded, its board updated, watchers told.
+//! * [`events`]: head-to-head operations (matches, brackets, ladders, models' worlds).
+//! * [`standings`]: leaderboard pages and season tables; [`paging`]: page tokens and sizes.
+
+pub mod access;
+pub mod events;
+pub mod jobs;
+pub mod paging;
+pub mod standings;
+pub mod tracks;
+
+pub use access::Viewer;
