@@ -13,12 +13,12 @@
 //! * [`queue`], [`evaluation`], [`remote`]: in-process and remote evaluation workers.
 //! * [`auth`], [`boards`], [`races`], [`convert`], [`ctx`]: tokens, cached leaderboards, race settings,
 //!   message conversions, shared state.
-//! * [`client`]: connecting to a server with a token (the `league` CLI and remote workers).
+//! * [`client`]: connecting to a server with a token (from `slipstream-league-client`, where the
+//!   `league` CLI lives: it links no libtorch).
 
 pub mod auth;
 pub mod boards;
 pub mod brackets;
-pub mod client;
 pub mod convert;
 pub mod ctx;
 pub mod error;
@@ -39,3 +39,5 @@ pub mod web;
 pub use ctx::Config;
 pub use error::LeagueError;
 pub use server::serve;
+/// Connecting to a server (the client crate's; the remote worker and tests use it from here).
+pub use slipstream_league_client::client;

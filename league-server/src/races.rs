@@ -6,6 +6,8 @@ use slipstream_sim::track::builtin;
 use slipstream_sim::{RaceConfig, Scenario, Track};
 
 use crate::error::{LeagueError, Result};
+pub use slipstream_league_client::kinds::{ObstaclePosition, RaceSpec, RaceState, RaceType};
+
 use crate::ranking::Timing;
 
 /// Uploaded tracks are named `upload:<sha256 of the .npy>`.
@@ -13,136 +15,18 @@ pub fn upload_sha(track: &str) -> Option<&str> {
     track.strip_prefix("upload:")
 }
 
-/// The race types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RaceType {
-    TimeTrial,
-    ObjectAvoidance,
-    HeadToBot,
+/// The league's rules for a race's settings: the simulator's race and scenario, and validation.
+pub trait RaceRules {
+    fn rules(&self) -> RaceConfig;
+    fn scenario(&self) -> Scenario;
+    fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()>;
 }
 
-impl RaceType {
-    /// The name people read (and serde's): `time_trial`, `object_avoidance`, `head_to_bot`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RaceType::TimeTrial => "time_trial",
-            RaceType::ObjectAvoidance => "object_avoidance",
-            RaceType::HeadToBot => "head_to_bot",
-        }
-    }
-}
-
-/// Fixed obstacle positions.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ObstaclePosition {
-    pub lap_fraction: f64,
-    pub lane: f64,
-}
-
-/// A race's settings (the API's `RaceSpec`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RaceSpec {
-    pub name: String,
-    pub description: String,
-    /// A built-in name or `upload:<sha256>`.
-    pub track: String,
-    pub reverse: bool,
-    pub race_type: RaceType,
-    pub obstacle_count: u32,
-    pub obstacle_positions: Vec<ObstaclePosition>,
-    pub bot_count: u32,
-    pub bot_speed_mps: f64,
-    pub bot_lane_change: bool,
-    pub timing: Timing,
-    pub min_laps: u32,
-    pub laps: u32,
-    pub off_track_penalty_s: f64,
-    pub collision_penalty_s: f64,
-    /// DeepRacer's race rules beyond the penalties (see `slipstream_sim::episode`): laps driven
-    /// one after another instead of separate trials, incidents per trial that hold the car instead
-    /// of ending the trial, and the holds for reversing (unset: the off-track penalty) and for
-    /// being immobilized. Absent in races stored before they existed: DeepRacer's defaults.
-    #[serde(default)]
-    pub continuous: bool,
-    #[serde(default)]
-    pub number_of_resets: u32,
-    #[serde(default)]
-    pub reverse_penalty_s: Option<f64>,
-    #[serde(default)]
-    pub immobilized_penalty_s: f64,
-    pub opens_at_ms: i64,
-    pub closes_at_ms: i64,
-    pub max_submissions_per_user: u32,
-    pub private: bool,
-}
-
-/// Where a race is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RaceState {
-    Upcoming,
-    Open,
-    Closed,
-}
-
-impl RaceState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RaceState::Upcoming => "upcoming",
-            RaceState::Open => "open",
-            RaceState::Closed => "closed",
-        }
-    }
-}
-
-impl RaceSpec {
-    /// A public time trial on `track` (forward): 3 trials, best lap, 1 lap to qualify, DeepRacer's
-    /// evaluation rules (no resets; holds of 2 s off-track, 5 s collision), no submission cap, open from
-    /// `opens_at_ms` until `closes_at_ms`. Change fields with struct-update syntax.
-    pub fn time_trial(name: &str, track: &str, opens_at_ms: i64, closes_at_ms: i64) -> Self {
-        RaceSpec {
-            name: name.into(),
-            description: String::new(),
-            track: track.into(),
-            reverse: false,
-            race_type: RaceType::TimeTrial,
-            obstacle_count: 0,
-            obstacle_positions: vec![],
-            bot_count: 0,
-            bot_speed_mps: 0.0,
-            bot_lane_change: false,
-            timing: Timing::BestLap,
-            min_laps: 1,
-            laps: 3,
-            off_track_penalty_s: 2.0,
-            collision_penalty_s: 5.0,
-            continuous: false,
-            number_of_resets: 0,
-            reverse_penalty_s: None,
-            immobilized_penalty_s: 0.0,
-            opens_at_ms,
-            closes_at_ms,
-            max_submissions_per_user: 0,
-            private: false,
-        }
-    }
-
-    /// Where the race is at `now_ms`. A window end of 0 is "not set": `opens_at_ms` 0 opens the
-    /// race from its creation, `closes_at_ms` 0 never closes it.
-    pub fn state(&self, now_ms: i64) -> RaceState {
-        if now_ms < self.opens_at_ms {
-            RaceState::Upcoming
-        } else if self.closes_at_ms == 0 || now_ms < self.closes_at_ms {
-            RaceState::Open
-        } else {
-            RaceState::Closed
-        }
-    }
-
+impl RaceRules for RaceSpec {
     /// The simulator's race rules for this race. The league's own choice: a race is stopped after
     /// 120 simulated seconds per lap (DeepRacer has no limit), so a car that never finishes cannot
     /// hold a worker.
-    pub fn rules(&self) -> RaceConfig {
+    fn rules(&self) -> RaceConfig {
         RaceConfig {
             laps: self.laps,
             continuous: self.continuous,
@@ -157,7 +41,7 @@ impl RaceSpec {
     }
 
     /// The simulator's scenario for this race.
-    pub fn scenario(&self) -> Scenario {
+    fn scenario(&self) -> Scenario {
         match self.race_type {
             RaceType::TimeTrial => Scenario::TimeTrial,
             RaceType::ObjectAvoidance => Scenario::ObjectAvoidance(ObstacleConfig {
@@ -181,7 +65,7 @@ impl RaceSpec {
 
     /// Check every field; `track_exists` says whether an uploaded track id is known. Errors name the
     /// field as the API does (`spec.min_laps`, …).
-    pub fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()> {
+    fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()> {
         let bad = |f: &str, m: String| Err(LeagueError::invalid(format!("spec.{f}: {m}")));
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 {

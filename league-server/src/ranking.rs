@@ -27,25 +27,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 use slipstream_sim::Laps;
 
-/// How a race scores its laps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Timing {
-    BestLap,
-    BestAverage,
-    TotalTime,
-}
-
-impl Timing {
-    /// The name people read: `best lap`, `best average`, `total time` (serde stores snake_case).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Timing::BestLap => "best lap",
-            Timing::BestAverage => "best average",
-            Timing::TotalTime => "total time",
-        }
-    }
-}
+pub use slipstream_league_client::kinds::Timing;
 
 /// One lap as the league stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

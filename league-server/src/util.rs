@@ -2,12 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use slipstream_league_client::time::{display_seconds, display_time, now_ms};
 
 /// The server's clock: the system's time, moved on by [`Clock::advance`] (tests move it instead
 /// of waiting: a token's expiry, a race's closing). Every time the server decides by — expiries,
@@ -29,24 +24,6 @@ impl Clock {
         self.offset_ms
             .fetch_add(by.as_millis() as i64, std::sync::atomic::Ordering::Relaxed);
     }
-}
-
-/// A time from the API (milliseconds since the Unix epoch) in UTC to the second, e.g.
-/// `2024-05-01 09:30:00Z`; `-` for 0 (never / not set). A time outside years -9999..=9999 (no server
-/// sends one) shows as its milliseconds. The CLI's tables and the web pages show times this way.
-pub fn display_time(ms: i64) -> String {
-    if ms == 0 {
-        return "-".into();
-    }
-    match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%SZ").to_string(),
-        Err(_) => format!("{ms} ms"),
-    }
-}
-
-/// Milliseconds as seconds to the millisecond, e.g. `83.125`.
-pub fn display_seconds(ms: i64) -> String {
-    format!("{:.3}", ms as f64 / 1000.0)
 }
 
 /// A new random id with a readable prefix, e.g. `race_4f1c…` (128 random bits).

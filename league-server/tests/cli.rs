@@ -20,8 +20,20 @@ impl Out {
 }
 
 /// Run `league` with `--server addr` and an optional token (never inherited from the environment).
+/// The `league` binary: the client's own package (`slipstream-league-client`, which links no
+/// libtorch) builds it beside this package's binaries when the workspace's tests are built.
+fn league_bin() -> std::path::PathBuf {
+    let p = std::path::Path::new(env!("CARGO_BIN_EXE_league-server")).with_file_name("league");
+    assert!(
+        p.exists(),
+        "{} is missing: build it with `cargo build -p slipstream-league-client`, or run the workspace's tests",
+        p.display()
+    );
+    p
+}
+
 async fn league(addr: &str, token: Option<&str>, args: &[&str]) -> Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_league"));
+    let mut cmd = tokio::process::Command::new(league_bin());
     cmd.arg("--server").arg(addr).args(args).env_remove("LEAGUE_TOKEN");
     if let Some(t) = token {
         cmd.env("LEAGUE_TOKEN", t);

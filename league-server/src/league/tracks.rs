@@ -5,7 +5,7 @@ use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
 
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
-use crate::races::{RaceRun, race_seed, upload_sha};
+use crate::races::{RaceRules, RaceRun, race_seed, upload_sha};
 use crate::store::RaceRow;
 
 impl Ctx {

@@ -15,7 +15,7 @@ use crate::league::access::ORGANISERS;
 use crate::league::access::is_public;
 use crate::league::paging::{page_size, parse_page_token};
 use crate::league::tracks::{StoredTrack, track_info_pb};
-use crate::races::RaceState;
+use crate::races::{RaceRules, RaceState};
 use crate::store::RaceRow;
 use crate::util::{new_secret, secret_hash, sha256_hex};
 

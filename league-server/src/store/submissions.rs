@@ -2,51 +2,12 @@
 
 use sqlx::AssertSqlSafe;
 
+pub use slipstream_league_client::kinds::SubStatus;
+
 use super::{Backend, Flag, JsonText, Store};
 use crate::error::{LeagueError, Result};
 use crate::ranking::Lap;
 use crate::util::new_id;
-
-/// Submission states, as stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SubStatus {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl SubStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubStatus::Queued => "queued",
-            SubStatus::Running => "running",
-            SubStatus::Completed => "completed",
-            SubStatus::Failed => "failed",
-            SubStatus::Cancelled => "cancelled",
-        }
-    }
-    fn parse(s: &str) -> SubStatus {
-        match s {
-            "running" => SubStatus::Running,
-            "completed" => SubStatus::Completed,
-            "failed" => SubStatus::Failed,
-            "cancelled" => SubStatus::Cancelled,
-            _ => SubStatus::Queued,
-        }
-    }
-    pub fn finished(self) -> bool {
-        matches!(self, SubStatus::Completed | SubStatus::Failed | SubStatus::Cancelled)
-    }
-}
-
-/// A stored status (the `status` column).
-impl From<String> for SubStatus {
-    fn from(s: String) -> SubStatus {
-        SubStatus::parse(&s)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct SubmissionRow {

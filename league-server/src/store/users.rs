@@ -1,47 +1,10 @@
 //! Users and their roles.
 
-use serde::{Deserialize, Serialize};
+pub use slipstream_league_client::kinds::Role;
 
 use super::Store;
 use crate::error::{LeagueError, Result};
 use crate::util::new_id;
-
-/// Roles, as stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    Racer,
-    Facilitator,
-    Admin,
-    Worker,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Racer => "racer",
-            Role::Facilitator => "facilitator",
-            Role::Admin => "admin",
-            Role::Worker => "worker",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "racer" => Role::Racer,
-            "facilitator" => Role::Facilitator,
-            "admin" => Role::Admin,
-            "worker" => Role::Worker,
-            _ => return None,
-        })
-    }
-}
-
-/// A stored role (the `role` column).
-impl TryFrom<String> for Role {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Role, String> {
-        Role::parse(&s).ok_or_else(|| format!("unknown role {s:?} in the database"))
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {

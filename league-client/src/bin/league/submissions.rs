@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use slipstream_league::client::Clients;
-use slipstream_league::convert::status_from_pb;
+use slipstream_league_client::client::Clients;
+use slipstream_league_client::convert::status_from_pb;
 use slipstream_proto::v1 as pb;
 
 use crate::output::{Output, human, json};

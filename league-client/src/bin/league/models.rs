@@ -1,7 +1,7 @@
 //! `league models …` (the ModelService).
 
 use anyhow::{Context, Result};
-use slipstream_league::client::Clients;
+use slipstream_league_client::client::Clients;
 use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::upload_model_request::Part;
 

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use slipstream_league::races::RaceType;
-use slipstream_league::ranking::Timing;
-use slipstream_league::store::Role;
+use slipstream_league_client::kinds::RaceType;
+use slipstream_league_client::kinds::Role;
+use slipstream_league_client::kinds::Timing;
 
 /// The Slipstream league client: races, models, submissions and leaderboards.
 ///

@@ -36,7 +36,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_value(value)?.to_string())
 }
 
-pub use slipstream_league::util::{display_seconds as seconds, display_time as time};
+pub use slipstream_league_client::time::{display_seconds as seconds, display_time as time};
 
 #[cfg(test)]
 mod tests {

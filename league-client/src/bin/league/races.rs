@@ -1,11 +1,11 @@
 //! `league tracks …` and `league races …` (the RaceService: races, tracks, invites).
 
 use anyhow::{Context, Result};
-use slipstream_league::client::Clients;
-use slipstream_league::convert::{race_state_name, spec_to_pb};
-use slipstream_league::races::{RaceSpec, RaceType};
-use slipstream_league::ranking::Timing;
-use slipstream_league::util::now_ms;
+use slipstream_league_client::client::Clients;
+use slipstream_league_client::convert::{race_state_name, spec_to_pb};
+use slipstream_league_client::kinds::Timing;
+use slipstream_league_client::kinds::{RaceSpec, RaceType};
+use slipstream_league_client::time::now_ms;
 use slipstream_proto::v1 as pb;
 
 use crate::args::{RaceArgs, RacesCmd, TracksCmd};

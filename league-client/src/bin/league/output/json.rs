@@ -1,10 +1,10 @@
 //! What `--json` prints: one typed view per document. Scripts (scripts/demo, tests/cli.rs) read these
 //! keys, so a view's fields are its contract. Enum fields carry the names of
-//! `slipstream_league::convert` (`"racer"`, `"total time"`, …); times are milliseconds since the
+//! `slipstream_league_client::convert` (`"racer"`, `"total time"`, …); times are milliseconds since the
 //! Unix epoch, 0 for "never".
 
 use serde::Serialize;
-use slipstream_league::convert::{
+use slipstream_league_client::convert::{
     direction_name, race_state_name, race_type_name, role_name, status_name, timing_name,
 };
 use slipstream_proto::v1 as pb;

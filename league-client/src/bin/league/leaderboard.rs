@@ -1,7 +1,7 @@
 //! `league leaderboard` (the LeaderboardService): a page of the board, or `--watch` its changes.
 
 use anyhow::Result;
-use slipstream_league::client::Clients;
+use slipstream_league_client::client::Clients;
 use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::leaderboard_event::Event;
 

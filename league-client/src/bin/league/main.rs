@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use clap::Parser;
-use slipstream_league::client;
+use slipstream_league_client::client;
 
 use crate::args::{Cli, Command};
 use crate::output::Output;

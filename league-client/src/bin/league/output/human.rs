@@ -1,11 +1,11 @@
 //! What people read: tables (a header line, then one line per row) and cards, as text without a
-//! final newline. Enum fields use the names of `slipstream_league::convert`, times [`time`], lap times
+//! final newline. Enum fields use the names of `slipstream_league_client::convert`, times [`time`], lap times
 //! [`seconds`].
 
-use slipstream_league::convert::{
+use slipstream_league_client::convert::{
     race_state_name, race_type_from_pb, reverse_from_pb, role_name, status_name, timing_name,
 };
-use slipstream_league::races::RaceType;
+use slipstream_league_client::kinds::RaceType;
 use slipstream_proto::v1 as pb;
 
 use super::{seconds, time};

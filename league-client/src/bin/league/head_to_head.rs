@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use slipstream_league::client::Clients;
+use slipstream_league_client::client::Clients;
 use slipstream_proto::v1 as pb;
 
 use crate::Reply;

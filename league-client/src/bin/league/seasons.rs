@@ -1,7 +1,7 @@
 //! `league seasons …` (the SeasonService): seasons of public races and their standings.
 
 use anyhow::Result;
-use slipstream_league::client::Clients;
+use slipstream_league_client::client::Clients;
 use slipstream_proto::v1 as pb;
 
 use crate::Reply;

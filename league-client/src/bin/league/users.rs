@@ -1,10 +1,10 @@
 //! `league whoami`, `league users …`, `league tokens …` (the UserService).
 
 use anyhow::{Result, bail};
-use slipstream_league::client::Clients;
-use slipstream_league::convert::{role_name, role_to_pb};
-use slipstream_league::store::Role;
-use slipstream_league::util::now_ms;
+use slipstream_league_client::client::Clients;
+use slipstream_league_client::convert::{role_name, role_to_pb};
+use slipstream_league_client::kinds::Role;
+use slipstream_league_client::time::now_ms;
 use slipstream_proto::v1 as pb;
 
 use crate::Reply;
