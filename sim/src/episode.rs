@@ -68,6 +68,48 @@ impl EpisodeStatus {
             EpisodeStatus::Pause => "pause",
         }
     }
+
+    /// Every status.
+    pub const ALL: [EpisodeStatus; 9] = [
+        EpisodeStatus::Prepare,
+        EpisodeStatus::InProgress,
+        EpisodeStatus::OffTrack,
+        EpisodeStatus::Crashed,
+        EpisodeStatus::Reversed,
+        EpisodeStatus::Immobilized,
+        EpisodeStatus::LapComplete,
+        EpisodeStatus::TimeUp,
+        EpisodeStatus::Pause,
+    ];
+
+    /// The status a trace's `episode_status` column names (DeepRacer's strings, as
+    /// [`Self::as_str`] writes them).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// An incident (off-track, crash, reversal, immobilisation): the episode ends, or — in a race
+    /// with resets — the car is held where it is put back.
+    pub fn is_incident(self) -> bool {
+        matches!(
+            self,
+            EpisodeStatus::OffTrack | EpisodeStatus::Crashed | EpisodeStatus::Reversed | EpisodeStatus::Immobilized
+        )
+    }
+}
+
+/// A status equals DeepRacer's string for it (`status == "lap_complete"`), for tools and tests that
+/// read traces with DeepRacer's names.
+impl PartialEq<&str> for EpisodeStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for EpisodeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Training-episode rules.

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::math::Vec2;
 use slipstream_sim::objects::Scenario;
-use slipstream_sim::plot::replay::{RIVAL_COLOUR_NAMES, RIVAL_COLOURS, Rival};
-use slipstream_sim::plot::simtrace::{TraceRow, read_trace};
+use slipstream_sim::episode::EpisodeStatus;
+use slipstream_sim::plot::replay::{RIVAL_COLOUR_NAMES, RIVAL_COLOURS};
+use slipstream_sim::trace::{Cursor, Playback, Rival, TraceRow, read_trace};
 use slipstream_sim::track::Track;
 use slipstream_sim::{Action, ActionSpace, CarParams, EnvConfig, Laps, Mode, RewardPreset, StepBuffers, VecEnv};
 use slipstream_trainer::Model;
@@ -84,7 +85,7 @@ pub struct HudStats {
     /// Off-tracks so far.
     pub off_track: u32,
     /// The step's episode status (`in_progress`, `pause`, `lap_complete`, …).
-    pub status: String,
+    pub status: EpisodeStatus,
     /// Simulated seconds since the start.
     pub sim_time_s: f64,
     /// The race is over (live), or the trace's last row is shown (replay).
@@ -130,7 +131,8 @@ enum Driver {
     },
 }
 
-/// Lap bookkeeping shared by live races and replays: when the current lap started, the best lap.
+/// A live race's lap bookkeeping (from the simulator's race results): when the current lap started,
+/// the best lap. A replay's lap clock is the trace's playback [`Cursor`]'s.
 #[derive(Clone, Debug, Default)]
 struct LapClock {
     start_s: f64,
@@ -162,10 +164,9 @@ pub struct Replay {
     track: Arc<Track>,
     car: CarParams,
     next: usize,
-    /// The main trace's row shown last (its lap clock counts each row once).
-    shown: Option<usize>,
-    clock: LapClock,
-    heading: f64,
+    /// The main car's trace as it plays, then each rival's (one set of rules: the simulator's
+    /// [`Cursor`], as in its GIF replays).
+    cursors: Vec<Cursor>,
 }
 
 /// The viewer's source of snapshots.
@@ -240,19 +241,15 @@ impl Source {
         if rows.is_empty() {
             return Err(SourceError::Invalid("the trace has no rows".into()));
         }
-        let heading = {
-            let pr = track.project_global(rows[0].pos);
-            track.heading_at(pr.seg)
-        };
+        let car = CarParams::default();
+        let cursor = Cursor::new(car.reference_offset).with_track(track.clone());
         Ok(Source::Replay(Box::new(Replay {
             rows,
             rivals: Vec::new(),
             track,
-            car: CarParams::default(),
+            car,
             next: 0,
-            shown: None,
-            clock: LapClock::default(),
-            heading,
+            cursors: vec![cursor],
         })))
     }
 
@@ -267,6 +264,9 @@ impl Source {
                         empty.name
                     )));
                 }
+                let cursor = r.cursors[0].clone();
+                r.cursors.truncate(1);
+                r.cursors.extend(rivals.iter().map(|_| cursor.clone()));
                 r.rivals = rivals;
                 Ok(Source::Replay(r))
             }
@@ -445,7 +445,7 @@ impl Live {
                 speed: car.map_or(0.0, |s| s.speed()),
                 progress: info.progress,
                 off_track: self.clock.off_track,
-                status: info.status.as_str().to_string(),
+                status: info.status,
                 sim_time_s: info.tstamp,
                 race_over: info.race_over,
                 replay: false,
@@ -504,85 +504,58 @@ impl Replay {
     fn advance(&mut self) -> Snapshot {
         let step = self.next.min(self.len() - 1);
         self.next = (step + 1).min(self.len());
-        let rivals = self
-            .rivals
+        let (car, rivals) = self.cars_at(step);
+        let rivals = rivals
             .iter()
             .enumerate()
-            .filter_map(|(k, rival)| {
-                let p = rival.pose_at(step, self.car.reference_offset)?;
+            .map(|(k, p)| {
                 let c = RIVAL_COLOURS[k % RIVAL_COLOURS.len()];
-                Some(RivalCar {
+                RivalCar {
                     pose: Pose {
-                        pos: p.origin,
-                        heading: p.heading,
+                        pos: p.pose.origin,
+                        heading: p.pose.heading,
                     },
                     colour: [c.0, c.1, c.2],
                     held: p.held,
-                })
+                }
             })
             .collect();
-        let i = step.min(self.rows.len() - 1);
-        let new_row = self.shown != Some(i);
-        self.shown = Some(i);
-        let row = &self.rows[i];
-        let prev = i.checked_sub(1).map(|k| &self.rows[k]);
-        // Heading and speed from the motion between rows (the trace's X, Y are the car's reference
-        // point); kept while the car stands still or jumps (a reset).
-        let mut speed = 0.0;
-        if let Some(p) = prev
-            && p.episode == row.episode
-            && !p.resets_car()
-        {
-            let d = row.pos - p.pos;
-            let dt = row.tstamp - p.tstamp;
-            if dt > 0.0 {
-                speed = d.length() / dt;
-            }
-            if d.length() > 1e-3 && speed < 10.0 {
-                self.heading = d.angle();
-            }
-        }
-        if row.is_prepare() || prev.is_some_and(|p| p.episode != row.episode && !row.is_prepare()) {
-            // A trial starts at its prepare row; a continuous race's next lap where the last ended.
-            if row.is_prepare() {
-                let pr = self.track.project_global(row.pos);
-                self.heading = self.track.heading_at(pr.seg);
-                self.clock.start_s = row.tstamp;
-            } else if let Some(p) = prev {
-                self.clock.start_s = p.tstamp;
-            }
-        }
-        if new_row && row.status == "lap_complete" {
-            let t = row.tstamp - self.clock.start_s;
-            self.clock.best_s = Some(self.clock.best_s.map_or(t, |b| b.min(t)));
-            self.clock.laps_done += 1;
-        }
-        if new_row && row.status == "off_track" {
-            self.clock.off_track += 1;
-        }
-        let origin = row.pos - Vec2::from_angle(self.heading) * self.car.reference_offset;
+        let row = &self.rows[car.row];
         Snapshot {
             car: Some(Pose {
-                pos: origin,
-                heading: self.heading,
+                pos: car.pose.origin,
+                heading: car.pose.heading,
             }),
             rivals,
             objects: Vec::new(),
             hud: HudStats {
-                lap: (self.clock.laps_done + u32::from(row.status != "lap_complete")).max(1),
+                lap: car.lap,
                 laps_total: 0,
-                lap_time_s: (row.tstamp - self.clock.start_s).max(0.0),
-                best_lap_s: self.clock.best_s,
-                speed,
+                lap_time_s: car.lap_time_s,
+                best_lap_s: car.best_lap_s,
+                speed: car.speed.unwrap_or(0.0),
                 progress: row.progress,
-                off_track: self.clock.off_track,
-                status: row.status.clone(),
+                off_track: car.off_track,
+                status: row.status,
                 sim_time_s: row.tstamp,
                 race_over: self.next >= self.len(),
                 replay: true,
             },
             step: step as u64,
         }
+    }
+
+    /// Where the main car and each rival are at `step`, by the trace's playback rules (a car whose
+    /// trace ended stays where its race ended).
+    fn cars_at(&mut self, step: usize) -> (Playback, Vec<Playback>) {
+        let traces = std::iter::once(&self.rows).chain(self.rivals.iter().map(|r| &r.rows));
+        let mut cars = self
+            .cursors
+            .iter_mut()
+            .zip(traces)
+            .map(|(c, rows)| c.at(rows, step).expect("traces with rows"));
+        let car = cars.next().expect("the main car");
+        (car, cars.collect())
     }
 }
 
@@ -761,5 +734,146 @@ mod tests {
         // Rivals come from traces only.
         let live = Source::scripted(track, &one_lap(), PurePursuit::default()).unwrap();
         assert!(live.with_rivals(Vec::new()).is_err());
+    }
+
+    /// A head-to-head race of two laps (continuous), the second car slower: each car's trace.
+    fn head_to_head_traces() -> (Arc<Track>, Vec<TraceRow>, Vec<TraceRow>) {
+        use slipstream_sim::trace::TraceWriter;
+        use slipstream_sim::{GroupConfig, RaceConfig};
+        let track = oval();
+        let mut cfg = EnvConfig::new((*track).clone());
+        cfg.action_space = ActionSpace::continuous(-30.0, 30.0, 0.1, 4.0);
+        cfg.group = GroupConfig::of(2);
+        cfg.mode = Mode::Race(RaceConfig {
+            laps: 2,
+            continuous: true,
+            number_of_resets: 10_000,
+            max_time_s: 120.0,
+            ..Default::default()
+        });
+        let mut env = VecEnv::new(cfg.clone(), 2).unwrap();
+        let mut out = env.buffers(true);
+        env.reset(0, &mut out).unwrap();
+        let mut writers: Vec<_> = (0..2).map(|_| TraceWriter::new(Vec::new()).unwrap()).collect();
+        for (seat, w) in writers.iter_mut().enumerate() {
+            w.record_reset(&out, seat).unwrap();
+        }
+        let driver = PurePursuit::default();
+        let mut ended = [false; 2];
+        while !out.info.iter().all(|i| i.race_over) {
+            let actions: Vec<Action> = (0..2)
+                .map(|i| {
+                    let (s, v) = driver.act(&cfg.tracks[0], &cfg.car, &out.params[i]);
+                    Action::Continuous([s as f32, (v * [1.0, 0.7][i]) as f32])
+                })
+                .collect();
+            env.step(&actions, &mut out).unwrap();
+            // As `trainer match` writes them: a car's trace ends with its race.
+            for (seat, w) in writers.iter_mut().enumerate() {
+                if !ended[seat] {
+                    w.record_step(&out, seat).unwrap();
+                    ended[seat] = out.info[seat].race_over;
+                }
+            }
+        }
+        let mut traces = writers.into_iter().map(|w| {
+            let text = String::from_utf8(w.into_inner()).unwrap();
+            slipstream_sim::trace::parse_trace(&text).unwrap()
+        });
+        (track, traces.next().unwrap(), traces.next().unwrap())
+    }
+
+    /// The viewer and the GIF replay show the same head-to-head trace the same way: at every frame
+    /// of the GIF, the viewer's step for that row has the same lap, lap time, best lap, off-tracks,
+    /// and the same pose (heading included) for the main car and its rival.
+    fn assert_viewer_and_gif_agree(track: &Arc<Track>, front: &[TraceRow], behind: &[TraceRow]) -> Vec<Snapshot> {
+        use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer};
+        let rival = || Rival {
+            name: "behind".into(),
+            rows: behind.to_vec(),
+        };
+        let opts = ReplayOptions {
+            camera: false,
+            ..ReplayOptions::default()
+        };
+        let gif = ReplayRenderer::new(track.clone(), front.to_vec(), "h2h", opts)
+            .unwrap()
+            .with_rivals("front", vec![rival()]);
+        let mut viewer = Source::replay_rows(front.to_vec(), track.clone())
+            .unwrap()
+            .with_rivals(vec![rival()])
+            .unwrap();
+        let mut shown = vec![viewer.start().unwrap()];
+        while !viewer.finished() {
+            shown.push(viewer.step().unwrap());
+        }
+        assert_eq!(shown.len(), front.len().max(behind.len()), "the viewer plays until the longer trace ends");
+        let states = gif.frame_states();
+        assert_eq!(states.len(), front.len(), "one GIF frame per row at 15 frames/s");
+        for (i, f) in states.iter().enumerate() {
+            let v = &shown[f.row];
+            let (car, hud) = (v.car.unwrap(), &v.hud);
+            let at = format!("frame {i} (row {})", f.row);
+            assert_eq!(car.heading, f.car.pose.heading, "{at}: heading");
+            assert_eq!(car.pos, f.car.pose.origin, "{at}: position");
+            assert_eq!(
+                (hud.lap, hud.lap_time_s, hud.best_lap_s, hud.off_track),
+                (f.car.lap, f.car.lap_time_s, f.car.best_lap_s, f.car.off_track),
+                "{at}: lap clock"
+            );
+            assert_eq!(hud.speed, f.car.speed.unwrap_or(0.0), "{at}: speed");
+            assert_eq!(v.rivals.len(), 1);
+            let (r, g) = (v.rivals[0], f.rivals[0]);
+            assert_eq!(
+                (r.pose.pos, r.pose.heading, r.held),
+                (g.pose.origin, g.pose.heading, g.held),
+                "{at}: the rival"
+            );
+        }
+        shown
+    }
+
+    #[test]
+    fn the_viewer_and_the_gif_replay_agree_on_laps_and_headings() {
+        let (track, front, behind) = head_to_head_traces();
+        assert!(front.len() < behind.len(), "the second car is slower");
+        let laps = slipstream_sim::trace::laps(&front);
+        let completed: Vec<f64> = laps.iter().filter(|l| l.completed).map(|l| l.time_s).collect();
+        assert_eq!(completed.len(), 2, "{laps:?}");
+        let shown = assert_viewer_and_gif_agree(&track, &front, &behind);
+        // Concretely: two laps, the best one the faster of the trace's two, and the main car's
+        // heading the trace's yaw (as the rival's, and as the GIF's).
+        let last_lap = front.iter().rposition(|r| r.status == EpisodeStatus::LapComplete).unwrap();
+        let end = &shown[last_lap].hud;
+        assert_eq!(end.lap, 2);
+        assert_eq!(end.best_lap_s, Some(completed[0].min(completed[1])));
+        let k = front.len() / 3;
+        assert_eq!(shown[k].car.unwrap().heading, front[k].yaw_deg.to_radians());
+        assert_eq!(shown[k].rivals[0].pose.heading, behind[k].yaw_deg.to_radians());
+        // The second lap's clock restarts where the first lap ended.
+        let first_end = front.iter().position(|r| r.status == EpisodeStatus::LapComplete).unwrap();
+        let next = &shown[first_end + 1].hud;
+        assert_eq!(next.lap, 2);
+        assert!(
+            (next.lap_time_s - (front[first_end + 1].tstamp - front[first_end].tstamp)).abs() < 1e-12,
+            "{next:?}"
+        );
+        // Traces without yaw (one heading rule: the motion) agree too.
+        let no_yaw = |rows: &[TraceRow]| -> Vec<TraceRow> {
+            rows.iter()
+                .cloned()
+                .map(|mut r| {
+                    r.yaw_deg = f64::NAN;
+                    r
+                })
+                .collect()
+        };
+        let shown = assert_viewer_and_gif_agree(&track, &no_yaw(&front), &no_yaw(&behind));
+        let h = shown[k].car.unwrap().heading;
+        let yaw = front[k].yaw_deg.to_radians();
+        assert!(
+            (h - yaw).sin().abs() < 0.2,
+            "the motion's direction is close to the yaw: {h} vs {yaw}"
+        );
     }
 }

@@ -24,10 +24,12 @@ use super::map::{
     BORDER, CENTRE, GRASS, MapLayers, MapProjection, OFF_TRACK, ROAD, TRAIL_WIDTH, draw_track_map, map_size,
     speed_colour,
 };
-use super::simtrace::{TraceRow, speeds};
 use super::{FONT, PlotError, init_font, render};
 use crate::camera::{Camera, CameraConfig, CameraPose, Randomization};
+use crate::episode::EpisodeStatus;
 use crate::math::{Obb, Vec2};
+pub use crate::trace::Rival;
+use crate::trace::{Cursor, Playback, TraceRow, speeds};
 use crate::track::Track;
 
 /// How a replay is drawn.
@@ -70,53 +72,14 @@ pub const RIVAL_COLOURS: [RGBColor; 4] = [
 /// The names of [`RIVAL_COLOURS`] (for text: the viewer's HUD).
 pub const RIVAL_COLOUR_NAMES: [&str; 4] = ["blue", "orange", "purple", "teal"];
 
-/// Another car of a head-to-head race: its name and its trace (one row per step, as the main
-/// car's).
-#[derive(Clone, Debug)]
-pub struct Rival {
-    pub name: String,
-    pub rows: Vec<TraceRow>,
-}
-
-/// Where a rival is at one step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RivalPose {
-    /// The car's origin (the centre of its footprint), metres.
-    pub origin: Vec2,
-    /// Radians, counter-clockwise from +x (the trace's `yaw`; 0 when it has none).
-    pub heading: f64,
-    /// A ghost to the others: held for a penalty (a `pause` row), or its race is over (past its
-    /// trace's last row: finished, or out of the race) — replays draw it outlined.
-    pub held: bool,
-}
-
-impl Rival {
-    /// A trace file, named after the file (`car-2.csv` → `car-2`).
-    pub fn from_trace(path: &Path) -> Result<Self, PlotError> {
-        Ok(Rival {
-            name: path
-                .file_stem()
-                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
-            rows: super::simtrace::read_trace(path)?,
-        })
-    }
-
-    /// Where the car is at step `k` of the race (its rows go step for step with every other
-    /// car's; past its last row it stays where its race ended). `reference_offset`: how far the
-    /// trace's X, Y (the reference point) lie ahead of the car's origin. `None` for an empty trace.
-    pub fn pose_at(&self, k: usize, reference_offset: f64) -> Option<RivalPose> {
-        let r = self.rows.get(k.min(self.rows.len().checked_sub(1)?))?;
-        let heading = if r.yaw_deg.is_finite() {
-            r.yaw_deg.to_radians()
-        } else {
-            0.0
-        };
-        Some(RivalPose {
-            origin: r.pos - Vec2::from_angle(heading) * reference_offset,
-            heading,
-            held: r.status == "pause" || k >= self.rows.len(),
-        })
-    }
+/// What one frame shows: the row of the main car's trace, and where each car is then (the main
+/// car, then the other cars in order), by the trace's playback rules ([`crate::trace::playback`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameState {
+    /// The main car's row (the other cars' rows go step for step with it).
+    pub row: usize,
+    pub car: Playback,
+    pub rivals: Vec<Playback>,
 }
 
 /// Width of the panel beside the map (camera view and timer), pixels.
@@ -198,7 +161,7 @@ impl std::fmt::Debug for ReplayRenderer {
 }
 
 impl ReplayRenderer {
-    /// Prepare a replay of `rows` (a trace read with [`super::simtrace::read_trace`]) on `track`.
+    /// Prepare a replay of `rows` (a trace read with [`crate::trace::read_trace`]) on `track`.
     pub fn new(track: Arc<Track>, rows: Vec<TraceRow>, title: &str, opts: ReplayOptions) -> Result<Self, PlotError> {
         if !(opts.fps.is_finite() && opts.fps > 0.0 && opts.fps <= 120.0) {
             return Err(PlotError::Invalid(format!(
@@ -283,16 +246,32 @@ impl ReplayRenderer {
         self
     }
 
-    /// Where each other car is at the main car's row `k`: (colour, its origin, heading, held).
-    fn rival_poses(&self, k: usize) -> Vec<(RGBColor, Vec2, f64, bool)> {
-        self.rivals
-            .iter()
-            .enumerate()
-            .filter_map(|(i, rival)| {
-                let p = rival.pose_at(k, self.opts.reference_offset)?;
-                Some((RIVAL_COLOURS[i % RIVAL_COLOURS.len()], p.origin, p.heading, p.held))
-            })
-            .collect()
+    /// A cursor for each car's trace (the main car's first).
+    fn cursors(&self) -> Vec<Cursor> {
+        let cursor = Cursor::new(self.opts.reference_offset).with_track(self.track.clone());
+        vec![cursor; 1 + self.rivals.len()]
+    }
+
+    /// What frame `i` shows, every car's trace played up to it with `cursors`.
+    fn state(&self, cursors: &mut [Cursor], i: usize) -> FrameState {
+        let k = self.frame_rows[i];
+        let traces = std::iter::once(&self.rows).chain(self.rivals.iter().map(|r| &r.rows));
+        let mut cars = cursors
+            .iter_mut()
+            .zip(traces)
+            .map(|(c, rows)| c.at(rows, k).expect("a trace with rows"));
+        let car = cars.next().expect("the main car");
+        FrameState {
+            row: k,
+            car,
+            rivals: cars.collect(),
+        }
+    }
+
+    /// What every frame shows, in order (the numbers [`Self::render_frames`] draws).
+    pub fn frame_states(&self) -> Vec<FrameState> {
+        let mut cursors = self.cursors();
+        (0..self.frame_rows.len()).map(|i| self.state(&mut cursors, i)).collect()
     }
 
     /// The picture size, pixels.
@@ -325,16 +304,11 @@ impl ReplayRenderer {
         let mut frame = vec![255u8; w as usize * h as usize * 3];
         let mut cam_img = self.camera.as_ref().map(|c| vec![0u8; c.image_len()]);
         let mut scratch = self.camera.as_ref().map(Camera::scratch);
-        let mut timer = LapTimer::default();
-        let mut next_row = 0;
+        let mut cursors = self.cursors();
         for i in 0..self.frame_rows.len() {
-            let k = self.frame_rows[i];
-            self.draw_trail_to(k)?;
-            while next_row <= k {
-                timer.see(&self.rows[next_row], next_row.checked_sub(1).map(|j| &self.rows[j]));
-                next_row += 1;
-            }
-            self.compose(&mut frame, k, &timer, cam_img.as_deref_mut(), scratch.as_mut())?;
+            let state = self.state(&mut cursors, i);
+            self.draw_trail_to(state.row)?;
+            self.compose(&mut frame, &state, cam_img.as_deref_mut(), scratch.as_mut())?;
             sink(&frame)?;
         }
         Ok(())
@@ -358,7 +332,7 @@ impl ReplayRenderer {
                 root.draw(&PathElement::new(vec![a, b], c.stroke_width(TRAIL_WIDTH)))
                     .map_err(|e| PlotError::Draw(e.to_string()))?;
             }
-            if r.status == "off_track" {
+            if r.status == EpisodeStatus::OffTrack {
                 let (x, y) = self.proj.to_pixel(r.pos);
                 let s = 6;
                 for d in [[(-s, -s), (s, s)], [(-s, s), (s, -s)]] {
@@ -375,12 +349,11 @@ impl ReplayRenderer {
         Ok(())
     }
 
-    /// One frame: the trail layer, the car at row `k`, the panel.
+    /// One frame: the trail layer, the cars, the panel.
     fn compose(
         &self,
         frame: &mut [u8],
-        k: usize,
-        timer: &LapTimer,
+        state: &FrameState,
         cam_img: Option<&mut [u8]>,
         scratch: Option<&mut crate::camera::RenderScratch>,
     ) -> Result<(), PlotError> {
@@ -391,11 +364,18 @@ impl ReplayRenderer {
             let src = &self.layer[y * mw as usize * 3..(y + 1) * mw as usize * 3];
             frame[y * w as usize * 3..y * w as usize * 3 + src.len()].copy_from_slice(src);
         }
-        let r = &self.rows[k];
-        let heading = self.heading(k);
+        let car = &state.car;
+        let r = &self.rows[state.row];
+        let heading = car.pose.heading;
         let fwd = Vec2::new(heading.cos(), heading.sin());
-        let origin = r.pos - fwd * self.opts.reference_offset;
-        let rivals = self.rival_poses(k);
+        let origin = car.pose.origin;
+        // The other cars: (colour, origin, heading, held).
+        let rivals: Vec<(RGBColor, Vec2, f64, bool)> = state
+            .rivals
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (RIVAL_COLOURS[i % RIVAL_COLOURS.len()], p.pose.origin, p.pose.heading, p.held))
+            .collect();
         if let (Some(cam), Some(img), Some(scratch)) = (&self.camera, cam_img, scratch) {
             // The other cars as the simulator's camera sees them (a held car is a ghost).
             let car = crate::car::CarParams::default();
@@ -485,24 +465,18 @@ impl ReplayRenderer {
             0
         };
         let mut y = cam_h + 24;
-        let lap_time = r.tstamp - timer.lap_start;
-        text(&format!("lap {}   {:6.2} s", timer.lap, lap_time), y, 30.0, BLACK)?;
+        text(&format!("lap {}   {:6.2} s", car.lap, car.lap_time_s), y, 30.0, BLACK)?;
         y += 42;
-        let best = timer.best.map_or("–".to_string(), |b| format!("{b:.2} s"));
+        let best = car.best_lap_s.map_or("–".to_string(), |b| format!("{b:.2} s"));
         text(&format!("best lap {best}"), y, 22.0, BLACK)?;
         y += 32;
-        let v = self.speeds[k];
-        let speed = if v.is_finite() {
-            format!("{v:.2} m/s")
-        } else {
-            "–".into()
-        };
+        let speed = car.speed.map_or("–".into(), |v| format!("{v:.2} m/s"));
         text(&format!("speed {speed}   progress {:.0} %", r.progress), y, 22.0, BLACK)?;
         y += 32;
         text(
             &format!(
                 "off-track {}   time {:.1} s",
-                timer.off_track,
+                car.off_track,
                 r.tstamp - self.rows[0].tstamp
             ),
             y,
@@ -510,11 +484,11 @@ impl ReplayRenderer {
             BLACK,
         )?;
         y += 32;
-        let status = match r.status.as_str() {
-            "pause" => format!("held: {:.1} s left", r.pause_duration.max(0.0)),
-            s => s.replace('_', " "),
+        let status = match r.status {
+            EpisodeStatus::Pause => format!("held: {:.1} s left", r.pause_duration.max(0.0)),
+            s => s.as_str().replace('_', " "),
         };
-        text(&status, y, 22.0, if r.status == "pause" { OFF_TRACK } else { grey })?;
+        text(&status, y, 22.0, if r.is_held() { OFF_TRACK } else { grey })?;
         if let Some(name) = &self.name {
             // Who is who: the main car in black, the others in their colours.
             y += 40;
@@ -531,70 +505,6 @@ impl ReplayRenderer {
         }
         root.present().map_err(|e| err(&e))?;
         Ok(())
-    }
-}
-
-impl ReplayRenderer {
-    /// The car's heading at row `k`, radians: the trace's `yaw`, or (a trace without it) the
-    /// direction it last moved in.
-    fn heading(&self, k: usize) -> f64 {
-        let r = &self.rows[k];
-        if r.yaw_deg.is_finite() {
-            return r.yaw_deg.to_radians();
-        }
-        (1..=k)
-            .rev()
-            .map(|j| self.rows[j].pos - self.rows[j - 1].pos)
-            .find(|d| d.length() > 1e-6)
-            .map_or(0.0, Vec2::angle)
-    }
-}
-
-/// Lap number, lap start, best lap and off-tracks as the rows go by.
-#[derive(Debug)]
-struct LapTimer {
-    lap: u32,
-    lap_start: f64,
-    best: Option<f64>,
-    off_track: u32,
-}
-
-impl Default for LapTimer {
-    fn default() -> Self {
-        Self {
-            lap: 1,
-            lap_start: 0.0,
-            best: None,
-            off_track: 0,
-        }
-    }
-}
-
-impl LapTimer {
-    fn see(&mut self, r: &TraceRow, prev: Option<&TraceRow>) {
-        match prev {
-            None => self.lap_start = r.tstamp,
-            Some(p) if r.is_prepare() && p.episode != r.episode => {
-                // A new trial from the start line.
-                self.lap += 1;
-                self.lap_start = r.tstamp;
-            }
-            Some(p) if p.status == "lap_complete" && !r.is_prepare() => {
-                // A continuous race's next lap, from where the last one ended.
-                self.lap += 1;
-                self.lap_start = p.tstamp;
-            }
-            _ => {}
-        }
-        // A lap's last row still shows that lap (and its time): the race's last frame says
-        // "lap 3" of 3, not "lap 4".
-        if r.status == "lap_complete" {
-            let t = r.tstamp - self.lap_start;
-            self.best = Some(self.best.map_or(t, |b: f64| b.min(t)));
-        }
-        if r.status == "off_track" {
-            self.off_track += 1;
-        }
     }
 }
 
@@ -840,8 +750,7 @@ impl<W: Write> GifSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::simtrace::parse_trace;
-    use crate::trace::HEADER;
+    use crate::trace::{HEADER, parse_trace};
 
     fn rows(times: &[f64]) -> Vec<TraceRow> {
         let text: Vec<String> = std::iter::once(HEADER.to_string())
@@ -854,27 +763,6 @@ mod tests {
             }))
             .collect();
         parse_trace(&text.join("\n")).unwrap()
-    }
-
-    #[test]
-    fn a_rival_past_its_traces_end_stays_there_as_a_ghost() {
-        let mut r = rows(&[0.0, 0.1, 0.2]);
-        r[1].status = "pause".into();
-        let rival = Rival {
-            name: "car-2".into(),
-            rows: r,
-        };
-        let ghost: Vec<bool> = (0..5).map(|k| rival.pose_at(k, 0.0).unwrap().held).collect();
-        assert_eq!(ghost, [false, true, false, true, true]);
-        assert_eq!(
-            rival.pose_at(4, 0.0).unwrap().origin,
-            rival.pose_at(2, 0.0).unwrap().origin
-        );
-        let empty = Rival {
-            name: String::new(),
-            rows: Vec::new(),
-        };
-        assert!(empty.pose_at(0, 0.0).is_none());
     }
 
     #[test]
@@ -894,38 +782,5 @@ mod tests {
         // A trial's prepare row at the same moment as the previous row: the later row is shown.
         let r = rows(&[0.0, 0.5, 0.5, 1.0]);
         assert_eq!(frame_rows(&r, 2.0, None).0, vec![0, 2, 3]);
-    }
-
-    #[test]
-    fn the_lap_timer_follows_trials_and_continuous_laps() {
-        let mut t = LapTimer::default();
-        let mk = |ep: u64, tstamp: f64, status: &str| {
-            let mut r = rows(&[0.0]).remove(0);
-            (r.episode, r.tstamp, r.status) = (ep, tstamp, status.to_string());
-            r
-        };
-        let trace = [
-            mk(0, 0.0, "prepare"),
-            mk(0, 5.0, "lap_complete"),
-            mk(1, 5.0, "prepare"),
-            mk(1, 7.0, "off_track"),
-            mk(2, 7.0, "prepare"),
-            mk(2, 13.0, "lap_complete"),
-            mk(3, 13.5, "in_progress"),
-            mk(3, 17.0, "lap_complete"),
-        ];
-        let mut seen = Vec::new();
-        for (i, r) in trace.iter().enumerate() {
-            t.see(r, i.checked_sub(1).map(|j| &trace[j]));
-            seen.push((t.lap, t.lap_start));
-        }
-        assert_eq!(seen[1], (1, 0.0), "the first lap done in 5 s, still shown as lap 1");
-        assert_eq!(seen[2], (2, 5.0), "trial 2 from its prepare row");
-        assert_eq!(seen[3], (2, 5.0));
-        assert_eq!(seen[4], (3, 7.0), "trial 2 ended off the track: trial 3");
-        assert_eq!(seen[5], (3, 7.0), "trial 3 done in 6 s");
-        assert_eq!(seen[6], (4, 13.0), "a continuous lap starts where the last one ended");
-        assert_eq!(seen[7], (4, 13.0), "the race's last row shows its last lap");
-        assert_eq!((t.best, t.off_track), (Some(4.0), 1));
     }
 }
