@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use super::chart::{Bar, BarChart};
 use super::map::{MapLayers, MapProjection, TrailPoint, draw_track_map, map_size};
+use super::{Area, PlotError, write_png};
 use crate::episode::EpisodeStatus;
 use crate::trace::{TraceAction, TraceLap, TraceRow, laps, off_track_points, speeds};
-use super::{Area, PlotError, write_png};
 use crate::track::Track;
 
 /// What the colour of the driven line means (the colour bar's description).

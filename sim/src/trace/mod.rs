@@ -20,9 +20,7 @@
 pub mod playback;
 pub mod read;
 
-pub use playback::{
-    Cursor, MAX_SPEED, Playback, TraceLap, TracePose, laps, off_track_points, speeds, step_speed,
-};
+pub use playback::{Cursor, MAX_SPEED, Playback, TraceLap, TracePose, laps, off_track_points, speeds, step_speed};
 pub use read::{REQUIRED, Rival, TraceAction, TraceRow, check_on_track, parse_trace, read_trace};
 
 use std::fmt::Write as _;

@@ -238,7 +238,11 @@ pub fn laps(rows: &[TraceRow]) -> Vec<TraceLap> {
             if let Some(l) = current.take().filter(|_| moved) {
                 out.push(l);
             }
-            lap = if i > 0 && rows[i - 1].episode == r.episode { lap + 1 } else { 1 };
+            lap = if i > 0 && rows[i - 1].episode == r.episode {
+                lap + 1
+            } else {
+                1
+            };
             moved = false;
             current = Some(TraceLap {
                 episode: r.episode,
@@ -394,8 +398,17 @@ mod tests {
         assert_eq!(c.at(&trace, 3), Some(seen[3]));
         // The charts' laps are the cursor's.
         let laps = laps(&trace);
-        let times: Vec<(u64, u32, f64, bool)> = laps.iter().map(|l| (l.episode, l.lap, l.time_s, l.completed)).collect();
-        assert_eq!(times, [(0, 1, 5.0, true), (1, 1, 2.0, false), (2, 1, 6.0, true), (3, 1, 4.0, true)]);
+        let times: Vec<(u64, u32, f64, bool)> =
+            laps.iter().map(|l| (l.episode, l.lap, l.time_s, l.completed)).collect();
+        assert_eq!(
+            times,
+            [
+                (0, 1, 5.0, true),
+                (1, 1, 2.0, false),
+                (2, 1, 6.0, true),
+                (3, 1, 4.0, true)
+            ]
+        );
     }
 
     #[test]
@@ -415,7 +428,12 @@ mod tests {
     #[test]
     fn one_heading_rule_yaw_or_else_the_motion() {
         // With yaw: the trace's yaw, the origin behind the reference point.
-        let mut r = parsed(&[(0, 0.0, "prepare"), (0, 0.5, "in_progress"), (0, 1.0, "in_progress"), (0, 1.5, "in_progress")]);
+        let mut r = parsed(&[
+            (0, 0.0, "prepare"),
+            (0, 0.5, "in_progress"),
+            (0, 1.0, "in_progress"),
+            (0, 1.5, "in_progress"),
+        ]);
         for (i, row) in r.iter_mut().enumerate() {
             row.pos = Vec2::new(0.0, 0.5 * i as f64);
             row.yaw_deg = 90.0;

@@ -309,7 +309,11 @@ mod tests {
         }
         let e = parse_trace(&format!("{HEADER}\n{}\n", row(0, 0.0, 1.0, "done", true, 0.0))).unwrap_err();
         assert_eq!(e.0, 2);
-        assert!(e.1.contains("column episode_status") && e.1.contains("lap_complete"), "{}", e.1);
+        assert!(
+            e.1.contains("column episode_status") && e.1.contains("lap_complete"),
+            "{}",
+            e.1
+        );
     }
 
     #[test]
