@@ -1,6 +1,6 @@
 //! Playing a trace back, row by row: the one set of rules every replay follows — the GIF/MP4
-//! replay ([`crate::plot::replay`]), `sim plot`'s trace charts and the 3-D viewer. A [`Cursor`]
-//! walks a trace's rows in order and gives, per row, a [`Playback`]: the car's pose (one heading
+//! replay (`plot::replay`, the `plot` feature), `sim plot`'s trace charts and the 3-D viewer. A
+//! [`Cursor`] walks a trace's rows in order and gives, per row, a [`Playback`]: the car's pose (one heading
 //! rule), its speed (one cap, [`MAX_SPEED`]), the lap number, the current lap's time, the best lap,
 //! the off-tracks so far, and whether the car is held. [`laps`], [`speeds`] and
 //! [`off_track_points`] summarise a whole trace with the same rules.
