@@ -80,8 +80,7 @@ pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
     use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_gif};
     let track = run.track().map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(trace).map_err(|e| format!("trace: {e}"))?;
-    let rows =
-        slipstream_sim::plot::simtrace::parse_trace(text).map_err(|(line, m)| format!("trace line {line}: {m}"))?;
+    let rows = slipstream_sim::trace::parse_trace(text).map_err(|(line, m)| format!("trace line {line}: {m}"))?;
     let opts = ReplayOptions {
         map_width: REPLAY_MAP_WIDTH,
         max_frames: Some(REPLAY_MAX_FRAMES),
@@ -221,7 +220,7 @@ pub fn match_replay_gif(
     names: &[String],
 ) -> Result<Option<Vec<u8>>, String> {
     use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, Rival, write_gif};
-    use slipstream_sim::plot::simtrace::parse_trace;
+    use slipstream_sim::trace::parse_trace;
     let raced: Vec<usize> = (0..traces.len()).filter(|&i| !traces[i].is_empty()).collect();
     if raced.len() < 2 {
         return Ok(None);

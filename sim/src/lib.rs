@@ -14,7 +14,8 @@
 //! * [`race`]: a race's result, lap summaries and the lap table.
 //! * [`world`]: the bevy ECS world and its ordered systems.
 //! * [`env`]: [`VecEnv`], N cars in lockstep writing into caller-owned [`StepBuffers`].
-//! * [`trace`]: SIM_TRACE_LOG CSV traces. [`driver`]: a pure-pursuit baseline driver.
+//! * [`trace`]: SIM_TRACE_LOG CSV traces: writing, reading, and the rules of playing one back.
+//!   [`driver`]: a pure-pursuit baseline driver.
 //! * `plot` (the `plot` feature): track maps and charts as PNGs, for the `sim` and `trainer` binaries.
 //!
 //! ## Determinism

@@ -9,8 +9,8 @@ use common::{fails_with_env as fails_with, ok_json, pixel, sim_env as sim};
 
 use slipstream_sim::plot::map::{OFF_TRACK_CROSS, is_speed_colour, map_size};
 use slipstream_sim::plot::render;
-use slipstream_sim::plot::simtrace::{off_track_points, read_trace};
 use slipstream_sim::plot::trace_plots::{ACTIONS_FILE, LAPS_FILE, MAP_FILE, TracePlot};
+use slipstream_sim::trace::{off_track_points, read_trace};
 use slipstream_sim::track::{Track, ValidateOptions};
 
 /// Decode an RGB PNG: (width, height, pixels).

@@ -11,7 +11,7 @@ use common::{ok_json, pixel, sim};
 
 use slipstream_sim::plot::map::is_speed_colour;
 use slipstream_sim::plot::replay::{PANEL_WIDTH, ReplayOptions, ReplayRenderer, frame_rows};
-use slipstream_sim::plot::simtrace::read_trace;
+use slipstream_sim::trace::read_trace;
 use slipstream_sim::track::{Track, ValidateOptions};
 
 /// The GIF's size, its frames' delays (hundredths of a second) and their rectangles' count.

@@ -63,7 +63,7 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
     let mut starts = Vec::new();
     for (seat, p) in traces.iter().enumerate() {
         let text = std::fs::read_to_string(p).unwrap();
-        let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+        let rows = slipstream_sim::trace::parse_trace(&text).unwrap();
         // The prepare row and one row per step.
         assert_eq!(rows.len(), 301, "seat {seat}");
         assert!(rows[0].is_prepare());
@@ -78,7 +78,7 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
     let swapped_traces = [dir.path().join("0.csv"), dir.path().join("1.csv")];
     race_match(&[&b, &a], track, "oval", &options(), &swapped_traces).unwrap();
     let text = std::fs::read_to_string(&swapped_traces[0]).unwrap();
-    let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+    let rows = slipstream_sim::trace::parse_trace(&text).unwrap();
     assert_eq!(rows[0].pos, starts[0].pos);
 }
 

@@ -8,8 +8,8 @@ use clap::Parser;
 use slipstream_sim::Scenario;
 use slipstream_sim::driver::PurePursuit;
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
-use slipstream_sim::plot::replay::Rival;
 use slipstream_sim::race_args::RaceArgs;
+use slipstream_sim::trace::Rival;
 use slipstream_sim::track::{Track, ValidateOptions};
 use slipstream_trainer::{DeviceChoice, EvalOptions, Model};
 

@@ -70,7 +70,7 @@ mod tests {
             speed: 2.5,
             progress: 40.0,
             off_track: 1,
-            status: "in_progress".into(),
+            status: slipstream_sim::episode::EpisodeStatus::InProgress,
             sim_time_s: 20.0,
             race_over: false,
             replay: false,

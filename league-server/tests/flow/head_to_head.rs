@@ -170,7 +170,7 @@ async fn an_admins_final_is_won_by_the_faster_model_and_repeats_exactly() {
         let csv = downloaded(who.head_to_head.download_match_trace(trace(seat)).await, |c| c.data).await;
         let text = String::from_utf8(csv).unwrap();
         assert!(text.starts_with("episode,steps,X,Y,yaw,steer,throttle,action,reward,done"));
-        let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+        let rows = slipstream_sim::trace::parse_trace(&text).unwrap();
         assert_eq!(
             rows.iter().filter(|r| r.status == "lap_complete").count() as u32,
             m.seats[seat as usize].completed_laps,

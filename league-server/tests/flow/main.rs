@@ -165,7 +165,7 @@ async fn a_trained_model_is_evaluated_and_ranked_with_a_trace() {
     while let Some(c) = stream.message().await.unwrap() {
         gif.extend(c.data);
     }
-    let rows = slipstream_sim::plot::simtrace::parse_trace(&text).unwrap();
+    let rows = slipstream_sim::trace::parse_trace(&text).unwrap();
     let (expected, _) =
         slipstream_sim::plot::replay::frame_rows(&rows, 15.0, Some(slipstream_league::evaluation::REPLAY_MAX_FRAMES));
     let mut d = gif::DecodeOptions::new().read_info(&gif[..]).unwrap();

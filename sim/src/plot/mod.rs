@@ -3,7 +3,6 @@
 //! * [`chart`]: line charts (series against steps or time) and bar charts, with titled axes.
 //! * [`map`]: the top-down track map — road from the track's borders, centre line, a driven line
 //!   coloured by speed, off-track markers — and the projection from metres to pixels it used.
-//! * [`simtrace`]: reading a SIM_TRACE_LOG CSV trace back: rows, laps, speeds.
 //! * [`trace_plots`]: `sim plot`'s figures from a trace (map, lap times, action histogram).
 //! * [`replay`]: animated replays of a trace (GIF, or MP4 through ffmpeg): `sim replay`,
 //!   `trainer evaluate --video`, the league's stored replays.
@@ -15,7 +14,6 @@
 pub mod chart;
 pub mod map;
 pub mod replay;
-pub mod simtrace;
 pub mod trace_plots;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! off-track points marked, the lap times, and a histogram of the actions taken.
 //!
 //! Speed is the car's measured speed, from consecutive positions (`X`, `Y`) and `tstamp`
-//! ([`simtrace::speeds`]), not the `throttle` column (the commanded speed, which the car reaches
+//! ([`crate::trace::speeds`]), not the `throttle` column (the commanded speed, which the car reaches
 //! only after accelerating).
 
 use std::path::{Path, PathBuf};
@@ -12,8 +12,9 @@ use serde::Serialize;
 
 use super::chart::{Bar, BarChart};
 use super::map::{MapLayers, MapProjection, TrailPoint, draw_track_map, map_size};
-use super::simtrace::{TraceAction, TraceLap, TraceRow, laps, off_track_points, speeds};
 use super::{Area, PlotError, write_png};
+use crate::episode::EpisodeStatus;
+use crate::trace::{TraceAction, TraceLap, TraceRow, laps, off_track_points, speeds};
 use crate::track::Track;
 
 /// What the colour of the driven line means (the colour bar's description).
@@ -104,7 +105,7 @@ impl<'a> TracePlot<'a> {
                 .collect(),
             completed_laps: completed.len(),
             best_lap_s: completed.iter().map(|l| l.time_s).reduce(f64::min),
-            off_track: self.rows.iter().filter(|r| r.status == "off_track").count(),
+            off_track: self.rows.iter().filter(|r| r.status == EpisodeStatus::OffTrack).count(),
             wheels_off_rows: self.rows.iter().filter(|r| !r.all_wheels_on_track).count(),
             max_speed_m_s: self.speeds.iter().copied().filter(|v| v.is_finite()).reduce(f64::max),
             speed_from: "X/Y and tstamp",
@@ -333,8 +334,7 @@ fn histogram(values: &[f64], bins: usize, colour: RGBColor) -> Vec<Bar> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::simtrace::parse_trace;
-    use crate::trace::HEADER;
+    use crate::trace::{HEADER, parse_trace};
     use crate::track::ValidateOptions;
 
     #[test]

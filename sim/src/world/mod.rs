@@ -42,6 +42,9 @@
 //! last pose, before phase 10 moves the car; [`systems::randomize_cameras`] draws each new episode's
 //! camera randomisation in phase 10.
 
+pub mod incident;
+pub mod outputs;
+pub mod start;
 pub mod systems;
 
 use std::sync::{Arc, Mutex};

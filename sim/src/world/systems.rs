@@ -7,26 +7,23 @@ use super::{
     CameraRandom, CameraScratch, Car, CarFilter, CarIndex, CarObjects, Controls, Episode, Groups, Io, Nearby, ObjectOf,
     Race, Score, Seat, Seed, SenseScratch, Settings, SimObject, Stage, TrackPose,
 };
-use crate::action::{Action, ActionSpace};
-use crate::buffers::StepInfo;
+use crate::action::ActionSpace;
 use crate::camera::{self, Camera, CameraPose, RenderScratch, SceneObject};
 use crate::car::{CarModel, CarState};
-use crate::config::TrackSchedule;
 use crate::episode::{self, EpisodeState, EpisodeStatus, HoldAt, HoldPose, Mode, RaceAction, StepFacts};
-use crate::math::{Vec2, wrap_angle};
 use crate::objects::{self, ObjectState, Scenario};
-use crate::params::{MAX_OBJECTS, ObjectParams, RewardParams, closest_objects};
+use crate::params::MAX_OBJECTS;
 use crate::rng::{Rng, mix_seed};
 use crate::sensors::{LidarScratch, ObsConfig, deepracer_lidar};
 use crate::track::Track;
 
+use super::incident::{contact, hold_pose, open_span, place_on_centerline, rival_state};
+pub use super::outputs::{CAMERA_FOV_DEG, CAMERA_RANGE_M};
+use super::outputs::{fill_params, info_of};
+use super::start;
+
 /// Stands in for the objects of a car whose race type has none.
 static NO_OBJECTS: std::sync::LazyLock<Nearby> = std::sync::LazyLock::new(Nearby::default);
-
-/// Horizontal field of view of DeepRacer's camera used for `object_in_camera`, degrees.
-pub const CAMERA_FOV_DEG: f64 = 120.0;
-/// How far the camera "sees" objects for `object_in_camera`, metres.
-pub const CAMERA_RANGE_M: f64 = 3.0;
 
 /// Read this step's actions.
 pub fn apply_actions(settings: Res<Settings>, io: Res<Io>, mut cars: Query<(&CarIndex, &mut Controls)>) {
@@ -124,24 +121,6 @@ pub fn gather_objects<F: CarFilter>(
     }
 }
 
-/// A rival car described as a bot car: where it is along the track, its lane, speed and footprint.
-fn rival_state(track: &Track, model: &CarModel, car: &CarState, pose: &TrackPose) -> ObjectState {
-    let o = &pose.origin;
-    let (hl, hr) = track.half_widths(o.seg, o.t);
-    let half = if o.lateral >= 0.0 { hl } else { hr };
-    let lane = o.lateral / half.max(1e-9);
-    ObjectState {
-        s: o.s,
-        lane,
-        target_lane: lane,
-        speed: car.speed(),
-        next_change: 0.0,
-        obb: model.footprint(car),
-        heading: car.heading,
-        seg: o.seg,
-    }
-}
-
 /// Project the car onto the track and check its wheels.
 pub fn locate_one(track: &Track, model: &CarModel, need_quad: bool, car: &CarState, pose: &mut TrackPose) {
     pose.origin = track.project_near(car.pos, pose.origin.seg);
@@ -174,71 +153,6 @@ pub fn locate(settings: Res<Settings>, mut cars: Query<(&Car, &mut TrackPose)>) 
             &mut pose,
         );
     }
-}
-
-/// Whether the car has hit an object that counts, as DeepRacer tests it: a wheel (centre) inside
-/// the object's rectangle — any box, or a bot car ahead of the car (running into a car from
-/// behind is the follower's fault). `s` is where the car is along the track: DeepRacer's reference
-/// point against a bot car's centre; head-to-head, the car's origin against its rival's (so of two
-/// cars touching exactly one — the one behind — is at fault).
-fn contact(track: &Track, model: &CarModel, car: &CarState, s: f64, near: &Nearby) -> bool {
-    if near.n == 0 {
-        return false;
-    }
-    let wheels = model.wheels(car);
-    (0..near.n).any(|k| {
-        wheels.iter().any(|&w| near.obbs[k].contains(w)) && (!near.is_bot || track.delta_s(s, near.states[k].s) > 0.0)
-    })
-}
-
-/// DeepRacer's distances for putting a car back near a box (`CLOSEST_OBJ_GAP`,
-/// `DEFAULT_RESET_BEHIND_DIST`), m.
-const BOX_GAP_M: f64 = 1.0;
-const RESET_BEHIND_BOX_M: f64 = 1.0;
-
-/// Where a car is held after a race incident (see [`crate::episode`]): on a lane line (half-way
-/// between the centre line and a border) at arc length `s` of the car's origin — the one nearer
-/// `near_pos`, or, when a box is within 1 m along the track, 1 m behind the box in the other lane.
-fn hold_pose(track: &Track, s: f64, near_pos: Vec2, hint: usize, near: &Nearby) -> HoldPose {
-    let boxes = if near.is_bot { 0 } else { near.n };
-    let closest_box = (0..boxes)
-        .map(|k| &near.states[k])
-        .map(|o| (track.delta_s(s, o.s).abs(), o))
-        .filter(|(gap, _)| *gap < BOX_GAP_M)
-        .min_by(|a, b| a.0.total_cmp(&b.0));
-    let (s, lane) = match closest_box {
-        Some((_, o)) => (o.s - RESET_BEHIND_BOX_M, if o.lane > 0.0 { -0.5 } else { 0.5 }),
-        None => {
-            let (left, _, _) = track.lane_point(s, 0.5, hint);
-            let (right, _, _) = track.lane_point(s, -0.5, hint);
-            (
-                s,
-                if left.distance(near_pos) < right.distance(near_pos) {
-                    0.5
-                } else {
-                    -0.5
-                },
-            )
-        }
-    };
-    let s = if track.is_closed() { track.wrap_s(s) } else { s.max(0.0) };
-    let (pos, heading, _) = track.lane_point(s, lane, hint);
-    HoldPose { pos, heading }
-}
-
-fn open_span(track: &Track, start_s: f64) -> Option<f64> {
-    if track.is_closed() {
-        None
-    } else {
-        Some((track.length() - start_s).max(1e-6))
-    }
-}
-
-/// Put a car at rest on the centre line at arc length `s`, facing along the track.
-fn place_on_centerline(track: &Track, car: &mut CarState, s: f64, hint: usize) -> usize {
-    let (p, seg, _) = track.point_at_s(s, hint);
-    *car = CarState::at_rest(p, track.heading_at(seg));
-    seg
 }
 
 /// Progress, collisions, termination; race laps and penalties.
@@ -316,68 +230,6 @@ pub fn judge(
     }
 }
 
-/// Fill DeepRacer's parameters in place (the object array is only written as far as it is used).
-#[allow(clippy::too_many_arguments)]
-fn fill_params(
-    p: &mut RewardParams,
-    track: &Track,
-    track_index: u16,
-    car: &CarState,
-    steer_deg: f64,
-    speed: f64,
-    pose: &TrackPose,
-    ep: &EpisodeState,
-    near: &Nearby,
-) {
-    let bots = near.is_bot;
-    let r = &pose.reference;
-    let (hl, hr) = track.half_widths(r.seg, r.t);
-    let [a, b] = track.closest_waypoints(r);
-    p.all_wheels_on_track = pose.all_wheels_on();
-    p.x = pose.ref_pos.x;
-    p.y = pose.ref_pos.y;
-    p.heading = car.heading.to_degrees();
-    p.distance_from_center = r.distance;
-    p.is_left_of_center = r.lateral > 0.0;
-    p.is_offtrack = !pose.any_wheel_on();
-    p.is_crashed = ep.crashed;
-    p.is_reversed = track.is_reversed();
-    p.progress = ep.progress;
-    p.speed = speed;
-    p.steering_angle = steer_deg;
-    p.steps = ep.steps;
-    p.track_width = hl + hr;
-    p.track_length = track.length();
-    p.closest_waypoints = [a as u32, b as u32];
-    p.projection_distance = r.s;
-    p.sim_time = ep.clock;
-    p.track_index = u32::from(track_index);
-    p.measured_speed = car.speed();
-    p.progress_delta_m = ep.progress_delta_m;
-    p.num_objects = near.n as u32;
-    for k in 0..near.n {
-        let o = &near.states[k];
-        let (ol, or) = track.half_widths(o.seg, 0.0);
-        p.objects[k] = ObjectParams {
-            location: o.obb.center,
-            left_of_center: o.lane > 0.0,
-            speed: o.speed,
-            // DeepRacer: a bot car's yaw in radians; 0.0 for every static box.
-            heading: if bots { wrap_angle(o.heading) } else { 0.0 },
-            distance: o.s,
-            distance_from_center: if o.lane >= 0.0 { o.lane * ol } else { -o.lane * or },
-        };
-    }
-    p.closest_objects = closest_objects(&p.objects[..near.n], r.s, track.length(), track.is_closed());
-    p.object_in_camera = near.n > 0 && {
-        let o = &p.objects[p.closest_objects[1] as usize];
-        let rel = o.location - car.pos;
-        let dist = rel.length();
-        let fwd = Vec2::new(car.cos_h, car.sin_h);
-        dist <= CAMERA_RANGE_M && rel.dot(fwd) >= dist * (0.5 * CAMERA_FOV_DEG).to_radians().cos()
-    };
-}
-
 /// DeepRacer parameters and the in-simulator reward (0 for a new episode's prepare step, as in
 /// DeepRacer).
 pub fn score<F: CarFilter>(
@@ -408,30 +260,6 @@ pub fn score<F: CarFilter>(
             score.reward = settings.reward.reward(&score.params, &settings.reward_ctx);
             ep.state.episode_return += f64::from(score.reward);
         }
-    }
-}
-
-fn info_of(
-    ep: &EpisodeState,
-    action: Action,
-    track: &Track,
-    pose: &TrackPose,
-    race: Option<&Race>,
-    track_index: u16,
-) -> StepInfo {
-    StepInfo {
-        status: ep.status,
-        episode: ep.number,
-        steps: ep.steps,
-        tstamp: ep.clock,
-        action,
-        closest_waypoint: track.closest_waypoint(pose.ref_pos, &pose.reference) as u32,
-        pause_duration: ep.pause,
-        episode_return: ep.episode_return,
-        laps: race.map_or(0, |r| r.0.laps.iter().filter(|l| l.completed).count() as u32),
-        track_index: u32::from(track_index),
-        progress: ep.progress,
-        race_over: race.is_some_and(|r| r.0.finished),
     }
 }
 
@@ -703,43 +531,14 @@ pub fn begin_episodes(
         let number = if restart { 0 } else { ep.state.number + 1 };
         let clock = if restart { 0.0 } else { ep.state.clock };
         let g = u64::from(idx.global);
-        // A race's trials stay on the race's track.
-        let rotation = if train { number } else { 0 };
-        let ti = match settings.track_schedule {
-            TrackSchedule::RoundRobin => (g + rotation) % num_tracks,
-            TrackSchedule::PerCar => g % num_tracks,
-        } as usize;
+        let ti = start::episode_track(settings.track_schedule, train, g, number, num_tracks);
         let track = &settings.tracks[ti];
-        let (frac, open_scale) = match &settings.mode {
-            Mode::Train(e) => {
-                let spread = if e.spread_cars {
-                    g as f64 / settings.num_cars as f64
-                } else {
-                    0.0
-                };
-                (
-                    (e.start_offset + spread + number as f64 * e.round_robin_advance).fract(),
-                    0.5,
-                )
-            }
-            Mode::Race(r) => (r.start_offset, 1.0),
-        };
-        let start_s = if track.is_closed() {
-            frac * track.length()
-        } else {
-            frac * open_scale * track.length()
-        };
+        let start_s = start::start_s(&settings.mode, track, g, number, settings.num_cars);
         let car = &mut *car;
         car.track = ti as u16;
         let seg = match seat {
-            // A head-to-head race's grid (see `GroupConfig`).
             Some(seat) if !train => {
-                let i = f64::from(seat.seat);
-                let lane = if seat.seat % 2 == 0 { 0.5 } else { -0.5 };
-                let s = track.wrap_s(start_s - settings.group.stagger_m * i);
-                let (p, heading, seg) = track.lane_point(s, lane, 0);
-                car.state = CarState::at_rest(p, heading);
-                seg
+                start::grid_place(track, &mut car.state, start_s, seat.seat, settings.group.stagger_m)
             }
             _ => place_on_centerline(track, &mut car.state, start_s, 0),
         };

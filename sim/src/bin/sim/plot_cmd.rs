@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
-use slipstream_sim::plot::simtrace::{TraceRow, check_on_track, read_trace};
 use slipstream_sim::plot::trace_plots::TracePlot;
+use slipstream_sim::trace::{TraceRow, check_on_track, read_trace};
 use slipstream_sim::track::{Track, ValidateOptions};
 
 #[derive(Args, Debug)]

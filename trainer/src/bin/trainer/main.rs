@@ -393,7 +393,7 @@ fn write_video(
     model: &std::path::Path,
 ) -> Result<slipstream_sim::plot::replay::ReplayReport> {
     use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_replay};
-    let rows = slipstream_sim::plot::simtrace::read_trace(trace)?;
+    let rows = slipstream_sim::trace::read_trace(trace)?;
     let name = model
         .file_name()
         .map_or_else(|| model.display().to_string(), |n| n.to_string_lossy().into_owned());

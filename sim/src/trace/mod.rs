@@ -11,6 +11,17 @@
 //! booleans as `True`/`False`, `X`/`Y` at the car's reference point, `yaw` and `steer` in degrees,
 //! `throttle` the commanded speed, `action` the discrete index or `[steer speed]` for a continuous
 //! action, `tstamp` in simulated seconds. Every episode starts with a `prepare` row with reward 0.
+//!
+//! This module writes them ([`TraceWriter`]); [`read`] reads them back into [`TraceRow`]s (the
+//! `episode_status` column parsed once into [`crate::episode::EpisodeStatus`]), and [`playback`]
+//! holds the rules every replay follows as a trace plays: one [`Cursor`] gives each row's pose,
+//! speed, lap clock and held flag.
+
+pub mod playback;
+pub mod read;
+
+pub use playback::{Cursor, MAX_SPEED, Playback, TraceLap, TracePose, laps, off_track_points, speeds, step_speed};
+pub use read::{REQUIRED, Rival, TraceAction, TraceRow, check_on_track, parse_trace, read_trace};
 
 use std::fmt::Write as _;
 use std::fs::File;

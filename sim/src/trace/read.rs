@@ -1,12 +1,14 @@
-//! Reading a SIM_TRACE_LOG CSV trace back (the layout [`crate::trace`] writes, and DeepRacer's
-//! simtrace files), and what the plots derive from it: laps and speeds.
+//! Reading a SIM_TRACE_LOG CSV trace back (the layout [`super::TraceWriter`] writes, and
+//! DeepRacer's simtrace files) into [`TraceRow`]s. What a row means as the trace plays (pose,
+//! speed, laps) is [`super::playback`]'s.
 //!
 //! Columns are found by their header names, so a file with extra columns or another column order
 //! (DeepRacer's own simtrace) reads too.
 
 use std::path::Path;
 
-use super::PlotError;
+use crate::episode::EpisodeStatus;
+use crate::error::SimError;
 use crate::math::Vec2;
 
 /// The columns a trace must have.
@@ -48,8 +50,9 @@ pub struct TraceRow {
     pub progress: f64,
     /// Simulated seconds.
     pub tstamp: f64,
-    /// `prepare`, `in_progress`, `lap_complete`, `off_track`, `crashed`, `reversed`, `immobilized`, …
-    pub status: String,
+    /// The `episode_status` column (DeepRacer's strings: `prepare`, `in_progress`, `lap_complete`,
+    /// `off_track`, `crashed`, `reversed`, `immobilized`, `time_up`, `pause`).
+    pub status: EpisodeStatus,
     /// Penalty seconds charged at this row (0 when the column is missing).
     pub pause_duration: f64,
 }
@@ -57,22 +60,24 @@ pub struct TraceRow {
 impl TraceRow {
     /// The first row of an episode, before any action.
     pub fn is_prepare(&self) -> bool {
-        self.status == "prepare"
+        self.status == EpisodeStatus::Prepare
     }
 
     /// The car left the road here: DeepRacer's `off_track` status, or not all wheels on the track.
     pub fn is_off_track(&self) -> bool {
-        self.status == "off_track" || !self.all_wheels_on_track
+        self.status == EpisodeStatus::OffTrack || !self.all_wheels_on_track
     }
 
     /// An incident (off-track, crash, reversal, immobilisation): the row shows where it happened;
     /// after it the episode ends, or — in a race with resets — the car is held (`pause` rows)
     /// where it is put back, so its position jumps.
     pub fn resets_car(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "off_track" | "crashed" | "reversed" | "immobilized"
-        )
+        self.status.is_incident()
+    }
+
+    /// The car is held here for a penalty (a `pause` row): a ghost to the other cars.
+    pub fn is_held(&self) -> bool {
+        self.status == EpisodeStatus::Pause
     }
 }
 
@@ -95,17 +100,13 @@ pub fn check_on_track(track: &crate::track::Track, rows: &[TraceRow]) -> Result<
 }
 
 /// Read a trace file.
-pub fn read_trace(path: &Path) -> Result<Vec<TraceRow>, PlotError> {
-    let text = std::fs::read_to_string(path).map_err(|e| PlotError::file(path, format!("cannot read trace: {e}")))?;
+pub fn read_trace(path: &Path) -> Result<Vec<TraceRow>, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::file(path, format!("cannot read trace: {e}")))?;
     parse_trace(&text).map_err(|(line, message)| {
         if line == 0 {
-            PlotError::file(path, message)
+            SimError::file(path, message)
         } else {
-            PlotError::Line {
-                path: path.to_path_buf(),
-                line,
-                message,
-            }
+            SimError::file(path, format!("line {line}: {message}"))
         }
     })
 }
@@ -215,7 +216,16 @@ pub fn parse_trace(text: &str) -> Result<Vec<TraceRow>, (usize, String)> {
             all_wheels_on_track: on_track,
             progress: num(progress)?,
             tstamp: finite(tstamp)?,
-            status: fields[status].to_string(),
+            status: EpisodeStatus::parse(fields[status]).ok_or_else(|| {
+                (
+                    n,
+                    format!(
+                        "column episode_status: expected one of {}, got {:?}",
+                        EpisodeStatus::ALL.map(EpisodeStatus::as_str).join(", "),
+                        fields[status]
+                    ),
+                )
+            })?,
             pause_duration: match pause {
                 Some(k) => num(k)?,
                 None => 0.0,
@@ -240,127 +250,24 @@ fn parse_action(s: &str) -> Option<TraceAction> {
     (v >= 0.0 && v.fract() == 0.0 && v < f64::from(u32::MAX)).then_some(TraceAction::Discrete(v as u32))
 }
 
-/// A lap, or the part of an episode after its last completed lap.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TraceLap {
-    pub episode: u64,
-    /// 1-based within its episode.
-    pub lap: u32,
-    /// Simulated seconds from the lap's start to its last row (to the step: the simulator times a
-    /// lap to the moment it crosses the line, between two rows), the time the car was held included.
-    pub time_s: f64,
-    /// Penalty seconds charged during the lap (the incidents' `pause_duration`).
-    pub penalty_s: f64,
-    /// Off-tracks, crashes, reversals and immobilisations during the lap.
-    pub incidents: u32,
-    /// The lap ended at the line (`lap_complete`); otherwise the episode ended first.
-    pub completed: bool,
-    /// Progress reached, percent (100 for a completed lap).
-    pub progress: f64,
+/// Another car of a head-to-head race: its name and its trace (one row per step, as every other
+/// car's).
+#[derive(Clone, Debug)]
+pub struct Rival {
+    pub name: String,
+    pub rows: Vec<TraceRow>,
 }
 
-/// Split a trace into laps: a lap ends at a `lap_complete` row; what an episode drove after its
-/// last completed lap (an off-track end of a training episode, a race cut by its time limit) is an
-/// incomplete lap.
-pub fn laps(rows: &[TraceRow]) -> Vec<TraceLap> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < rows.len() {
-        let ep = rows[i].episode;
-        let mut j = i;
-        while j < rows.len() && rows[j].episode == ep {
-            j += 1;
-        }
-        let episode = &rows[i..j];
-        // A trial (or training episode) starts at its prepare row; a continuous race's next lap
-        // (a new episode without one) where the previous lap ended.
-        let mut start = match i.checked_sub(1) {
-            Some(k) if !episode[0].is_prepare() => rows[k].tstamp,
-            _ => episode[0].tstamp,
-        };
-        let mut lap = 1;
-        let (mut penalty, mut incidents, mut moved, mut progress) = (0.0, 0, false, 0.0f64);
-        for r in episode {
-            if r.resets_car() {
-                incidents += 1;
-                penalty += r.pause_duration;
-            }
-            if !r.is_prepare() {
-                moved = true;
-                progress = progress.max(r.progress);
-            }
-            if r.status == "lap_complete" {
-                out.push(TraceLap {
-                    episode: ep,
-                    lap,
-                    time_s: r.tstamp - start,
-                    penalty_s: penalty,
-                    incidents,
-                    completed: true,
-                    progress: 100.0,
-                });
-                lap += 1;
-                start = r.tstamp;
-                (penalty, incidents, moved, progress) = (0.0, 0, false, 0.0);
-            }
-        }
-        if moved {
-            let last = &episode[episode.len() - 1];
-            out.push(TraceLap {
-                episode: ep,
-                lap,
-                time_s: last.tstamp - start,
-                penalty_s: penalty,
-                incidents,
-                completed: false,
-                progress,
-            });
-        }
-        i = j;
-    }
-    out
-}
-
-/// Speeds faster than this (m/s) between two rows are a jump (a reset), not driving.
-pub const MAX_SPEED: f64 = 20.0;
-
-/// The car's speed at every row, m/s, from its positions (`X`, `Y`) and `tstamp`: the distance
-/// from the previous row over the time between them. NaN where there is nothing to measure: an
-/// episode's first row, the row after an incident (a race puts the car back on the track there),
-/// or a jump.
-pub fn speeds(rows: &[TraceRow]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        let v = match i.checked_sub(1).map(|k| &rows[k]) {
-            Some(p) if p.episode == r.episode && !p.resets_car() && !r.is_prepare() => {
-                let dt = r.tstamp - p.tstamp;
-                let v = (r.pos - p.pos).length() / dt;
-                if dt > 0.0 && v.is_finite() && v <= MAX_SPEED {
-                    v
-                } else {
-                    f64::NAN
-                }
-            }
-            _ => f64::NAN,
-        };
-        out.push(v);
-    }
-    out
-}
-
-/// Where the car left the road, one point per `off_track` row: the row's own position (DeepRacer's
-/// and Slipstream's off-track row shows where the car left), or the previous row's in a trace
-/// whose off-track row shows the car already back on the track (Slipstream before its races
-/// followed DeepRacer's).
-pub fn off_track_points(rows: &[TraceRow]) -> Vec<Vec2> {
-    rows.iter()
-        .enumerate()
-        .filter(|(_, r)| r.status == "off_track")
-        .map(|(i, r)| match i.checked_sub(1).map(|k| &rows[k]) {
-            Some(p) if r.all_wheels_on_track && p.episode == r.episode => p.pos,
-            _ => r.pos,
+impl Rival {
+    /// A trace file, named after the file (`car-2.csv` → `car-2`).
+    pub fn from_trace(path: &Path) -> Result<Self, SimError> {
+        Ok(Rival {
+            name: path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+            rows: read_trace(path)?,
         })
-        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -395,6 +302,21 @@ mod tests {
     }
 
     #[test]
+    fn statuses_are_deepracers_strings() {
+        for s in EpisodeStatus::ALL {
+            let text = format!("{HEADER}\n{}\n", row(0, 0.0, 1.0, s.as_str(), true, 0.0));
+            assert_eq!(parse_trace(&text).unwrap()[0].status, s);
+        }
+        let e = parse_trace(&format!("{HEADER}\n{}\n", row(0, 0.0, 1.0, "done", true, 0.0))).unwrap_err();
+        assert_eq!(e.0, 2);
+        assert!(
+            e.1.contains("column episode_status") && e.1.contains("lap_complete"),
+            "{}",
+            e.1
+        );
+    }
+
+    #[test]
     fn bad_traces_name_the_line_and_column() {
         assert_eq!(parse_trace("").unwrap_err().0, 0);
         let e = parse_trace("episode,X\n0,1\n").unwrap_err();
@@ -407,58 +329,5 @@ mod tests {
         let short = format!("{HEADER}\n0,1.0\n");
         assert!(parse_trace(&short).unwrap_err().1.contains("expected 17 fields"));
         assert!(parse_trace(&format!("{HEADER}\n")).unwrap_err().1.contains("no rows"));
-    }
-
-    #[test]
-    fn laps_end_at_the_line_and_count_penalties() {
-        let text = [
-            HEADER.to_string(),
-            row(0, 0.0, 0.0, "prepare", true, 0.0),
-            row(0, 1.0, 1.0, "in_progress", true, 0.0),
-            row(0, 2.0, 2.0, "off_track", false, 2.0),
-            row(0, 3.0, 1.0, "pause", true, 1.0),
-            row(0, 4.0, 1.0, "pause", true, 0.0),
-            row(0, 10.0, 2.0, "lap_complete", true, 0.0),
-            // A continuous race's next lap is the next episode, without a prepare row.
-            row(1, 11.0, 2.5, "in_progress", true, 0.0),
-            row(1, 18.0, 3.0, "lap_complete", true, 0.0),
-            row(2, 18.0, 0.0, "prepare", true, 0.0),
-            row(2, 19.0, 1.0, "in_progress", true, 0.0),
-            row(2, 20.0, 2.0, "off_track", false, 0.0),
-        ]
-        .join("\n");
-        let laps = laps(&parse_trace(&text).unwrap());
-        assert_eq!(laps.len(), 3, "{laps:?}");
-        assert_eq!(
-            (laps[0].time_s, laps[0].penalty_s, laps[0].incidents, laps[0].completed),
-            (10.0, 2.0, 1, true)
-        );
-        assert_eq!((laps[1].episode, laps[1].time_s, laps[1].penalty_s), (1, 8.0, 0.0));
-        assert_eq!((laps[2].episode, laps[2].lap, laps[2].completed), (2, 1, false));
-        assert_eq!((laps[2].time_s, laps[2].progress), (2.0, 10.0));
-    }
-
-    #[test]
-    fn speeds_come_from_positions_and_skip_resets() {
-        let text = [
-            HEADER.to_string(),
-            row(0, 0.0, 0.0, "prepare", true, 0.0),
-            row(0, 0.5, 1.0, "in_progress", true, 0.0),
-            row(0, 1.0, 2.5, "in_progress", true, 0.0),
-            row(0, 1.5, 3.0, "off_track", false, 2.0),
-            row(0, 2.0, -3.0, "pause", true, 1.5),
-            row(1, 2.0, 0.0, "prepare", true, 0.0),
-            row(1, 2.5, 0.5, "in_progress", false, 0.0),
-            row(1, 3.0, 0.9, "off_track", false, 0.0),
-        ]
-        .join("\n");
-        let rows = parse_trace(&text).unwrap();
-        let v = speeds(&rows);
-        assert!(v[0].is_nan());
-        assert_eq!((v[1], v[2], v[3]), (2.0, 3.0, 1.0));
-        assert!(v[4].is_nan(), "the car was put back after the off-track row");
-        assert!(v[5].is_nan());
-        // Off-tracks are marked where the car left (the off-track rows).
-        assert_eq!(off_track_points(&rows), vec![Vec2::new(3.0, 0.0), Vec2::new(0.9, 0.0)]);
     }
 }
