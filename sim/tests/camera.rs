@@ -5,7 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use slipstream_sim::camera::render::{BOX_HEIGHT, TONE_BOX, TONE_LINE};
+use slipstream_sim::camera::render::BOX_HEIGHT;
+use slipstream_sim::camera::tones::{TONE_BOX, TONE_LINE};
 use slipstream_sim::camera::{Camera, CameraConfig, CameraPose, Randomization, RandomizeConfig, SceneObject};
 use slipstream_sim::math::{Obb, Vec2};
 use slipstream_sim::rng::Rng;
@@ -204,7 +205,7 @@ fn the_same_pose_gives_the_same_bytes_and_randomisation_only_when_enabled() {
     let a = render(&cam, pose, &objs);
     assert_eq!(a, render(&cam, pose, &objs));
     assert_eq!(a, render(&camera(&t, false), pose, &objs));
-    let off = RandomizeConfig::default().draw(&mut Rng::new(5), &slipstream_sim::camera::render::TONES);
+    let off = RandomizeConfig::default().draw(&mut Rng::new(5), &slipstream_sim::camera::tones::TONES);
     let mut b = vec![0u8; cam.image_len()];
     cam.render(0, &pose, &objs, &off, 3, &mut cam.scratch(), &mut b);
     assert_eq!(a, b, "randomisation off changes nothing");
@@ -212,7 +213,7 @@ fn the_same_pose_gives_the_same_bytes_and_randomisation_only_when_enabled() {
         enabled: true,
         ..Default::default()
     };
-    let r1 = on.draw(&mut Rng::new(5), &slipstream_sim::camera::render::TONES);
+    let r1 = on.draw(&mut Rng::new(5), &slipstream_sim::camera::tones::TONES);
     cam.render(0, &pose, &objs, &r1, 3, &mut cam.scratch(), &mut b);
     assert_ne!(a, b, "randomisation on changes the image");
     let mut c = vec![0u8; cam.image_len()];

@@ -129,149 +129,43 @@ pub fn student_spec(teacher: &ModelSpec, cfg: &TrainConfig) -> Result<ModelSpec,
 }
 
 /// Distil `opts.teacher` into a camera student. `on_iteration` sees every iteration's metrics.
+///
+/// The steps of the module's outline, in order: set up, then per iteration 1.–2. drive and label,
+/// 3. imitate, 4. race the student; finally save the last student.
 pub fn distill(
     opts: DistillOptions,
     on_iteration: &mut dyn FnMut(&DistillMetrics),
 ) -> Result<DistillSummary, TrainError> {
-    let cfg = &opts.config;
-    cfg.validate().map_err(|m| TrainError::option("--config", m))?;
-    if !(opts.beta_decay.is_finite() && (0.0..=1.0).contains(&opts.beta_decay)) {
-        return Err(TrainError::option("--beta-decay", "expected a number in [0, 1]"));
-    }
-    if opts.buffer_frames < cfg.batch_size {
-        return Err(TrainError::option("--buffer", "must hold at least one minibatch"));
-    }
-    let device = opts.device.resolve()?;
-    let teacher = Model::load(&opts.teacher, device)?;
-    if teacher.spec.sensor.camera().is_some() {
-        return Err(TrainError::option(
-            "--teacher",
-            "the teacher must be a state or lidar model (it is a camera model)",
-        ));
-    }
-    let set = TrackSet::build(&opts.tracks, &cfg.generated, cfg.both_directions)?;
-    let files = OutputFiles {
-        dir: opts.out_dir.clone(),
-    };
-    files.prepare(false)?;
-
-    tch::manual_seed(opts.seed as i64);
-    let mut student = Model::new(student_spec(&teacher.spec, cfg)?, cfg.init_log_std, false, device);
-    student.info.tracks = set.names.clone();
-    student.info.seed = opts.seed;
-    student.info.reward = format!("distilled from {}", opts.teacher.display());
-    student.info.hyperparameters = serde_json::to_value(cfg).unwrap_or_default();
-    let mut opt = Adam::new(&student.policy.vs, cfg.lr, AdamConfig::default());
-
-    // Twin environments: same tracks, seed and actions, so the same cars in the same places.
-    let twin = |spec: &ModelSpec| -> Result<VecEnv, TrainError> {
-        let mut e = spec.env_config(&set.tracks, Mode::Train(cfg.episode.clone()));
-        e.track_schedule = TrackSchedule::RoundRobin;
-        e.scenario = cfg.scenario.clone();
-        Ok(VecEnv::new(e, cfg.num_cars)?)
-    };
-    let mut teacher_env = twin(&teacher.spec)?;
-    let mut student_env = twin(&student.spec)?;
-    let (mut t_out, mut s_out) = (teacher_env.buffers(false), student_env.buffers(false));
-    teacher_env.reset(opts.seed, &mut t_out)?;
-    student_env.reset(opts.seed, &mut s_out)?;
-
-    let cars = cfg.num_cars;
-    let [c, h, w] = student.spec.image_shape().expect("a camera student");
-    let frame = (c * h * w) as usize;
-    let images = Tensor::zeros([cars as i64, c, h, w], (Kind::Uint8, device));
-    // The camera networks read only the images; the student's observation vector is not used.
-    let no_features = Tensor::zeros([cars as i64, student.spec.obs_dim() as i64], (Kind::Float, device));
-    let mut buffer = ReplayBuffer::new(opts.buffer_frames, [c, h, w], teacher.policy.is_discrete(), device);
-    let decoder = ActionDecoder::new(student.spec.action_space());
-    let mut actions = vec![Action::Discrete(0); cars];
-    let (mut raw_f, mut raw_i) = (vec![0f32; 2 * cars], vec![0i64; cars]);
-    let mut rng = Rng::new(slipstream_sim::rng::mix_seed(&[opts.seed, 0xd157]));
-    let files_best = files.best();
-    let log_path = files.dir.join("distill.jsonl");
+    let mut d = Distillation::set_up(&opts)?;
+    let files_best = d.files.best();
+    let log_path = d.files.dir.join("distill.jsonl");
     let mut log =
         std::fs::File::create(&log_path).map_err(|e| TrainError::file(&log_path, format!("cannot create: {e}")))?;
     let started = Instant::now();
-    let (mut frames, mut iteration) = (0u64, 0u64);
+    let mut iteration = 0u64;
     let (mut best, mut best_eval, mut first_clean) = (None, None, None);
-    let eval_track = (set.tracks[0].clone(), set.names[0].clone());
-    loop {
-        let used = opts.budget.used(frames, started.elapsed().as_secs_f64());
-        if used >= 1.0 {
-            break;
-        }
+    let eval_track = (d.set.tracks[0].clone(), d.set.names[0].clone());
+    while opts.budget.used(d.frames, started.elapsed().as_secs_f64()) < 1.0 {
         let beta = opts.beta_decay.powi(iteration as i32);
         let mut row = DistillMetrics {
             iteration: iteration + 1,
             beta,
             ..Default::default()
         };
-        let mut disagree = 0usize;
         // 1.–2. Drive (teacher with probability β, else student); label every frame.
-        for _ in 0..cfg.rollout_steps {
-            check_twins(&t_out, &s_out)?;
-            let (t_raw, t_value) = tch::no_grad(|| teacher_act(&teacher, &t_out, device));
-            // The step's images go to the device once, into a tensor reused every step.
-            tensors::copy_bytes_into(&images, &s_out.image[..cars * frame]);
-            let s_raw = tch::no_grad(|| {
-                let input = Observations {
-                    features: no_features.shallow_clone(),
-                    images: Some(images.shallow_clone()),
-                };
-                student.policy.distribution(&input).sample(true)
-            });
-            disagree += disagreements(&t_raw, &s_raw);
-            let mask: Vec<bool> = (0..cars).map(|_| rng.next_f64() < beta).collect();
-            let mask_t = Tensor::from_slice(&mask).to_device(device);
-            let driven = if teacher.policy.is_discrete() {
-                s_raw.where_self(&mask_t.logical_not(), &t_raw)
-            } else {
-                s_raw.where_self(&mask_t.logical_not().unsqueeze(-1), &t_raw)
-            };
-            let raw = if teacher.policy.is_discrete() {
-                RawActions::Discrete(&mut raw_i)
-            } else {
-                RawActions::Continuous(&mut raw_f)
-            };
-            decoder.decode(&driven, raw, &mut actions);
-            buffer.push(&images, &t_raw, &t_value);
-            teacher_env.step(&actions, &mut t_out)?;
-            student_env.step(&actions, &mut s_out)?;
-            frames += cars as u64;
-        }
-        row.disagreement = disagree as f64 / (cars * cfg.rollout_steps) as f64;
-
+        row.disagreement = d.drive_and_label(beta)?;
         // 3. Imitate: minibatches from the buffer.
-        let updates = (cfg.num_epochs * cars * cfg.rollout_steps).div_ceil(cfg.batch_size);
-        let (mut sum_il, mut sum_vl) = (0.0, 0.0);
-        for _ in 0..updates {
-            let (images, labels, values) = buffer.sample(cfg.batch_size, &mut rng);
-            let input = Observations {
-                features: Tensor::zeros(
-                    [cfg.batch_size as i64, student.spec.obs_dim() as i64],
-                    (Kind::Float, device),
-                ),
-                images: Some(images),
-            };
-            let (il, vl) = imitation_loss(&student, &input, &labels, &values);
-            let loss = &il + &vl * cfg.value_coef;
-            opt.zero_grad();
-            loss.backward();
-            opt.clip_and_step(cfg.max_grad_norm);
-            sum_il += il.double_value(&[]);
-            sum_vl += vl.double_value(&[]);
-        }
-        row.imitation_loss = sum_il / updates as f64;
-        row.value_loss = sum_vl / updates as f64;
+        (row.imitation_loss, row.value_loss) = d.imitate();
         iteration += 1;
-        student.info.steps = frames;
-        row.frames = frames;
+        d.student.info.steps = d.frames;
+        row.frames = d.frames;
         row.wall_s = started.elapsed().as_secs_f64();
 
         // 4. Race the student.
-        let last = opts.budget.used(frames, started.elapsed().as_secs_f64()) >= 1.0;
+        let last = opts.budget.used(d.frames, started.elapsed().as_secs_f64()) >= 1.0;
+        let cfg = &opts.config;
         if cfg.eval_every > 0 && (iteration.is_multiple_of(cfg.eval_every as u64) || last) {
-            let (report, is_best) = race_and_keep_best(&student, &eval_track, opts.seed, &mut best, &files_best)?;
+            let (report, is_best) = race_and_keep_best(&d.student, &eval_track, opts.seed, &mut best, &files_best)?;
             row.eval_completed_laps = Some(report.completed_laps);
             row.eval_clean_laps = Some(report.consecutive_clean);
             row.eval_best_lap_s = report.best_lap_s;
@@ -287,18 +181,190 @@ pub fn distill(
             .map_err(|e| TrainError::file(&log_path, format!("cannot write: {e}")))?;
         on_iteration(&row);
     }
-    student.save(&files.last())?;
+    d.student.save(&d.files.last())?;
     Ok(DistillSummary {
         out_dir: opts.out_dir.clone(),
-        model_last: files.last(),
+        model_last: d.files.last(),
         model_best: files_best.exists().then_some(files_best),
         iterations: iteration,
-        frames,
+        frames: d.frames,
         wall_s: started.elapsed().as_secs_f64(),
-        device: device_name(device),
+        device: device_name(d.device),
         best_eval,
         first_three_clean_laps_s: first_clean,
     })
+}
+
+/// A distillation under way: the teacher and the student, the twin environments stepped with the
+/// same actions, the replay buffer of labelled frames, and what one step reuses.
+struct Distillation {
+    cfg: TrainConfig,
+    device: Device,
+    set: TrackSet,
+    files: OutputFiles,
+    teacher: Model,
+    student: Model,
+    opt: Adam,
+    teacher_env: VecEnv,
+    student_env: VecEnv,
+    t_out: StepBuffers,
+    s_out: StepBuffers,
+    /// The student's camera images of one step, on the device (reused every step).
+    images: Tensor,
+    /// The camera networks read only the images; the student's observation vector is not used.
+    no_features: Tensor,
+    /// Bytes of one car's image.
+    frame: usize,
+    buffer: ReplayBuffer,
+    decoder: ActionDecoder,
+    actions: Vec<Action>,
+    raw_f: Vec<f32>,
+    raw_i: Vec<i64>,
+    rng: Rng,
+    /// Car-steps driven so far.
+    frames: u64,
+}
+
+impl Distillation {
+    /// Set up: check the options, load the teacher, make the student (the teacher's car and action
+    /// space, the config's camera and network), the twin environments and the replay buffer.
+    fn set_up(opts: &DistillOptions) -> Result<Self, TrainError> {
+        let cfg = &opts.config;
+        cfg.validate().map_err(|m| TrainError::option("--config", m))?;
+        if !(opts.beta_decay.is_finite() && (0.0..=1.0).contains(&opts.beta_decay)) {
+            return Err(TrainError::option("--beta-decay", "expected a number in [0, 1]"));
+        }
+        if opts.buffer_frames < cfg.batch_size {
+            return Err(TrainError::option("--buffer", "must hold at least one minibatch"));
+        }
+        let device = opts.device.resolve()?;
+        let teacher = Model::load(&opts.teacher, device)?;
+        if teacher.spec.sensor.camera().is_some() {
+            return Err(TrainError::option(
+                "--teacher",
+                "the teacher must be a state or lidar model (it is a camera model)",
+            ));
+        }
+        let set = TrackSet::build(&opts.tracks, &cfg.generated, cfg.both_directions)?;
+        let files = OutputFiles {
+            dir: opts.out_dir.clone(),
+        };
+        files.prepare(false)?;
+
+        tch::manual_seed(opts.seed as i64);
+        let mut student = Model::new(student_spec(&teacher.spec, cfg)?, cfg.init_log_std, false, device);
+        student.info.tracks = set.names.clone();
+        student.info.seed = opts.seed;
+        student.info.reward = format!("distilled from {}", opts.teacher.display());
+        student.info.hyperparameters = serde_json::to_value(cfg).unwrap_or_default();
+        let opt = Adam::new(&student.policy.vs, cfg.lr, AdamConfig::default());
+
+        // Twin environments: same tracks, seed and actions, so the same cars in the same places.
+        let twin = |spec: &ModelSpec| -> Result<VecEnv, TrainError> {
+            let mut e = spec.env_config(&set.tracks, Mode::Train(cfg.episode.clone()));
+            e.track_schedule = TrackSchedule::RoundRobin;
+            e.scenario = cfg.scenario.clone();
+            Ok(VecEnv::new(e, cfg.num_cars)?)
+        };
+        let mut teacher_env = twin(&teacher.spec)?;
+        let mut student_env = twin(&student.spec)?;
+        let (mut t_out, mut s_out) = (teacher_env.buffers(false), student_env.buffers(false));
+        teacher_env.reset(opts.seed, &mut t_out)?;
+        student_env.reset(opts.seed, &mut s_out)?;
+
+        let cars = cfg.num_cars;
+        let [c, h, w] = student.spec.image_shape().expect("a camera student");
+        Ok(Distillation {
+            cfg: cfg.clone(),
+            device,
+            images: Tensor::zeros([cars as i64, c, h, w], (Kind::Uint8, device)),
+            no_features: Tensor::zeros([cars as i64, student.spec.obs_dim() as i64], (Kind::Float, device)),
+            frame: (c * h * w) as usize,
+            buffer: ReplayBuffer::new(opts.buffer_frames, [c, h, w], teacher.policy.is_discrete(), device),
+            decoder: ActionDecoder::new(student.spec.action_space()),
+            actions: vec![Action::Discrete(0); cars],
+            raw_f: vec![0f32; 2 * cars],
+            raw_i: vec![0i64; cars],
+            rng: Rng::new(slipstream_sim::rng::mix_seed(&[opts.seed, 0xd157])),
+            frames: 0,
+            set,
+            files,
+            teacher,
+            student,
+            opt,
+            teacher_env,
+            student_env,
+            t_out,
+            s_out,
+        })
+    }
+
+    /// Steps 1.–2.: `rollout_steps` steps of the twins, each car driven by the teacher with
+    /// probability `beta`, else by the student; every frame kept with the teacher's action and
+    /// value. Returns the fraction of car-steps where the two disagreed.
+    fn drive_and_label(&mut self, beta: f64) -> Result<f64, TrainError> {
+        let (cars, steps, device) = (self.cfg.num_cars, self.cfg.rollout_steps, self.device);
+        let discrete = self.teacher.policy.is_discrete();
+        let mut disagree = 0usize;
+        for _ in 0..steps {
+            check_twins(&self.t_out, &self.s_out)?;
+            let (t_raw, t_value) = tch::no_grad(|| teacher_act(&self.teacher, &self.t_out, device));
+            // The step's images go to the device once, into a tensor reused every step.
+            tensors::copy_bytes_into(&self.images, &self.s_out.image[..cars * self.frame]);
+            let s_raw = tch::no_grad(|| {
+                let input = Observations {
+                    features: self.no_features.shallow_clone(),
+                    images: Some(self.images.shallow_clone()),
+                };
+                self.student.policy.distribution(&input).sample(true)
+            });
+            disagree += disagreements(&t_raw, &s_raw);
+            let mask: Vec<bool> = (0..cars).map(|_| self.rng.next_f64() < beta).collect();
+            let mask_t = Tensor::from_slice(&mask).to_device(device);
+            let driven = if discrete {
+                s_raw.where_self(&mask_t.logical_not(), &t_raw)
+            } else {
+                s_raw.where_self(&mask_t.logical_not().unsqueeze(-1), &t_raw)
+            };
+            let raw = if discrete {
+                RawActions::Discrete(&mut self.raw_i)
+            } else {
+                RawActions::Continuous(&mut self.raw_f)
+            };
+            self.decoder.decode(&driven, raw, &mut self.actions);
+            self.buffer.push(&self.images, &t_raw, &t_value);
+            self.teacher_env.step(&self.actions, &mut self.t_out)?;
+            self.student_env.step(&self.actions, &mut self.s_out)?;
+            self.frames += cars as u64;
+        }
+        Ok(disagree as f64 / (cars * steps) as f64)
+    }
+
+    /// Step 3.: num_epochs × (frames of an iteration / batch_size) Adam steps on minibatches drawn
+    /// from the buffer. Returns the mean imitation and value losses.
+    fn imitate(&mut self) -> (f64, f64) {
+        let cfg = &self.cfg;
+        let updates = (cfg.num_epochs * cfg.num_cars * cfg.rollout_steps).div_ceil(cfg.batch_size);
+        let (mut sum_il, mut sum_vl) = (0.0, 0.0);
+        for _ in 0..updates {
+            let (images, labels, values) = self.buffer.sample(cfg.batch_size, &mut self.rng);
+            let input = Observations {
+                features: Tensor::zeros(
+                    [cfg.batch_size as i64, self.student.spec.obs_dim() as i64],
+                    (Kind::Float, self.device),
+                ),
+                images: Some(images),
+            };
+            let (il, vl) = imitation_loss(&self.student, &input, &labels, &values);
+            let loss = &il + &vl * cfg.value_coef;
+            self.opt.zero_grad();
+            loss.backward();
+            self.opt.clip_and_step(cfg.max_grad_norm);
+            sum_il += il.double_value(&[]);
+            sum_vl += vl.double_value(&[]);
+        }
+        (sum_il / updates as f64, sum_vl / updates as f64)
+    }
 }
 
 /// The teacher's deterministic actions (raw, as its policy outputs them) and values on its own

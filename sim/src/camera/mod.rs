@@ -2,6 +2,7 @@
 //!
 //! * [`config`]: [`CameraConfig`] (image size, lens, mount, stereo baseline; DeepRacer's simulator
 //!   values as the default, the physical car's 120° lens as a preset) and its validation.
+//! * [`tones`]: the palette, each surface's canonical luma.
 //! * [`texture`]: each track pre-rasterised once into a mip-mapped luma texture.
 //! * [`render`]: the per-row ground table, ground sampling, objects as shaded boxes, and a slow
 //!   supersampled reference renderer for tests.
@@ -14,6 +15,7 @@ pub mod config;
 pub mod randomize;
 pub mod render;
 pub mod texture;
+pub mod tones;
 
 pub use config::CameraConfig;
 pub use randomize::{Randomization, RandomizeConfig};
@@ -27,13 +29,13 @@ pub fn scene_object(obb: Obb, is_bot: bool) -> SceneObject {
         SceneObject {
             obb,
             height: render::BOT_HEIGHT,
-            tone: render::TONE_BOT,
+            tone: tones::TONE_BOT,
         }
     } else {
         SceneObject {
             obb,
             height: render::BOX_HEIGHT,
-            tone: render::TONE_BOX,
+            tone: tones::TONE_BOX,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! when on, every episode draws its own settings from its `(seed, car, episode)` stream.
 //!
 //! Tones, brightness, contrast and gamma fold into one 256-entry lookup table per episode, applied to
-//! the rendered luma: the renderer's canonical tones ([`super::render::TONES`]) are the table's
+//! the rendered luma: the renderer's canonical tones ([`super::tones::TONES`]) are the table's
 //! anchors, each moved by its own jitter, with straight lines between them (so a pixel half road and
 //! half line maps to half the new road tone and half the new line tone).
 

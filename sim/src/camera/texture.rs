@@ -6,7 +6,7 @@
 use crate::math::Vec2;
 use crate::track::Track;
 
-use super::render::{TONE_CENTER, TONE_LINE, TONE_OFFROAD, TONE_ROAD};
+use super::tones::{TONE_CENTER, TONE_LINE, TONE_OFFROAD, TONE_ROAD};
 
 /// Width of the white border lines, centred on each border, metres.
 pub const BORDER_LINE_WIDTH: f64 = 0.05;

@@ -421,7 +421,7 @@ pub fn randomize_cameras(
             continue;
         }
         let mut rng = Rng::new(mix_seed(&[seed.0, u64::from(idx.global), ep.state.number, 3]));
-        rand.0 = cam.config.randomize.draw(&mut rng, &camera::render::TONES);
+        rand.0 = cam.config.randomize.draw(&mut rng, &camera::tones::TONES);
     }
 }
 

@@ -90,6 +90,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// The benchmark, step by step: 1. evaluation CPU time (and head-to-head matches), 2. a league
+/// seeded with `--entries` racers served in-process — the first query, sequential calls, web pages,
+/// then `--clients` querying and submitting for `--seconds` — and 3. a large upload; then the report.
 pub async fn run(a: BenchArgs) -> Result<()> {
     if !(a.rate.is_finite() && (0.0..=1000.0).contains(&a.rate)) {
         anyhow::bail!(
@@ -99,314 +102,44 @@ pub async fn run(a: BenchArgs) -> Result<()> {
     }
     let dir = tempfile::tempdir()?;
     // ---- 1. Evaluation CPU time ----
-    let model_path = match a.model {
-        Some(p) => p,
-        None => {
-            let out = dir.path().join("trained");
-            let opts = TrainOptions {
-                config: TrainConfig {
-                    eval_every: 0,
-                    ..Default::default()
-                },
-                tracks: vec![a.track.clone()],
-                reward: "progress_speed".into(),
-                budget: Budget::Steps(100_000),
-                seed: 1,
-                device: DeviceChoice::Cpu,
-                out_dir: out.clone(),
-                init_from: None,
-                resume: false,
-            };
-            tokio::task::spawn_blocking(move || slipstream_trainer::train(opts, &mut |_| {})).await??;
-            out.join("model_last.safetensors")
-        }
-    };
-    let model_bytes = std::fs::read(&model_path).with_context(|| format!("reading {}", model_path.display()))?;
+    let model_bytes = bench_model(&a, dir.path()).await?;
     tch::set_num_threads(1);
-    let (track_name, rows) = if slipstream_sim::track::builtin::find(&a.track).is_some() {
-        (a.track.clone(), vec![])
-    } else {
-        let path = std::path::Path::new(&a.track);
-        let t = slipstream_sim::track::Track::load(path, &Default::default())?;
-        let name = path
-            .file_stem()
-            .map_or("track".into(), |s| s.to_string_lossy().into_owned());
-        (name, t.rows())
-    };
-    let run = RaceRun {
-        race_id: "bench".into(),
-        track_name,
-        rows,
-        reverse: false,
-        scenario: slipstream_sim::Scenario::TimeTrial,
-        rules: slipstream_sim::RaceConfig {
-            max_time_s: 360.0,
-            ..Default::default()
-        },
-        seed: race_seed("bench"),
-    };
-    let mut eval_cpu = Vec::new();
-    let mut laps_done = 0;
-    let mut race_s = 0.0;
-    for _ in 0..5 {
-        let c0 = cpu_seconds();
-        let o = evaluation::run(&model_bytes, &run, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
-        eval_cpu.push(cpu_seconds() - c0);
-        laps_done = o.laps.iter().filter(|l| l.completed).count();
-        race_s = o.laps.iter().map(|l| l.time_ms).sum::<i64>() as f64 / 1000.0;
-    }
-    eval_cpu.sort_by(f64::total_cmp);
-
+    let run = bench_race(&a.track)?;
+    let (eval_cpu, laps_done, race_s) = evaluation_cpu(&model_bytes, &run)?;
     // ---- 1b. Head-to-head: the same model in 2- and 4-car matches of the same 3 laps ----
-    let mut h2h = Vec::new();
-    for cars in [2usize, 4] {
-        let models = vec![model_bytes.clone(); cars];
-        let mut cpu = Vec::new();
-        let mut finished = 0;
-        for _ in 0..5 {
-            let c0 = cpu_seconds();
-            let r = evaluation::run_match(&models, &run, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
-            cpu.push(cpu_seconds() - c0);
-            finished = r
-                .result
-                .seats
-                .iter()
-                .filter(|s| s.laps.iter().filter(|l| l.completed).count() == run.rules.laps as usize)
-                .count();
-        }
-        cpu.sort_by(f64::total_cmp);
-        h2h.push(json!({"cars": cars, "cpu_s_median": percentile(&cpu, 0.5), "cpu_s_max": cpu.last(), "cars_finished": finished}));
-    }
+    let h2h = head_to_head_cpu(&model_bytes, &run)?;
 
     // ---- 2. Leaderboard latency under load ----
     let db = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Store::connect(&db).await?;
-    let admin = store.create_user("admin", Role::Admin).await?;
-    let token = "bench-admin-token-0123456789abcdef";
-    store
-        .ensure_token(&admin.id, &slipstream_league::util::secret_hash(token), "bench")
-        .await?;
-    let now = slipstream_league::util::now_ms();
-    let spec = slipstream_league::races::RaceSpec::time_trial("bench", "oval", now - 1000, now + 86_400_000);
-    let race = store.insert_race(&spec, &admin.id).await?;
-    let mut racers = Vec::new();
-    let mut first_racer = String::new();
-    for i in 0..a.entries {
-        let u = store.create_user(&format!("racer{i}"), Role::Racer).await?;
-        if i == 0 {
-            first_racer = u.id.clone();
-        }
-        let row = BoardRow {
-            user_id: u.id.clone(),
-            user_name: u.name.clone(),
-            submission_id: format!("sub_seed_{i}"),
-            score_ms: 5000 + ((i * 7919) % 20000) as i64,
-            submitted_at: now - i as i64,
-            achieved_at: now - i as i64,
-            off_track: (i % 3) as i64,
-            best_lap_ms: 5000,
-            model_name: "seed".into(),
-        };
-        store.insert_board_row(&race.id, &row).await?;
-        if (i as u64) < a.clients {
-            let t = format!("bench-racer-token-{i:06}-xxxxxxxx");
-            store
-                .ensure_token(&u.id, &slipstream_league::util::secret_hash(&t), "bench")
-                .await?;
-            racers.push(t);
-        }
-    }
-    let season = slipstream_league::seasons::SeasonSpec {
-        name: "bench season".into(),
-        description: String::new(),
-        points: slipstream_league::seasons::DEFAULT_POINTS.to_vec(),
-        race_ids: vec![race.id.clone()],
-    };
-    let season = store.insert_season(&season, &admin.id).await?;
-    store.close().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let cfg = Config {
-        workers: a.workers,
-        admin_token: Some(token.into()),
-        ..Config::default()
-    };
-    let db2 = db.clone();
-    let server = tokio::spawn(async move {
-        serve(listener, &db2, cfg, async {
-            let _ = stop_rx.await;
-        })
-        .await
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
+    let league = seed_league(&a, &db).await?;
+    let server = BenchServer::start(&db, a.workers).await?;
+    let addr = server.addr.clone();
     // Each racer uploads the small model once; the load loop then queries and submits.
-    let mut model_ids = Vec::new();
-    for t in &racers {
+    let mut racers = Vec::new();
+    for t in &league.racer_tokens {
         let mut c = client::connect(&addr, Some(t)).await.map_err(|e| anyhow!(e))?;
         let id = upload(&mut c, &model_bytes, "bench").await?;
-        model_ids.push((c, id));
+        racers.push((c, id));
     }
-    // The first query after a start reads the board from the database (then it is cached):
-    // timed on its own, not part of the load's latencies.
-    let mut c = client::connect(&addr, Some(token)).await.map_err(|e| anyhow!(e))?;
-    let t0 = Instant::now();
-    c.leaderboards
-        .get_leaderboard(pb::GetLeaderboardRequest {
-            race_id: race.id.clone(),
-            page_size: 50,
-            page_token: String::new(),
-        })
-        .await?;
-    let cold_ms = t0.elapsed().as_secs_f64() * 1000.0;
-
-    // Sequential clients: one call after another, 20-row pages, nothing else running. (Without
-    // TCP_NODELAY on the server's sockets each call waited ~40 ms for the client's delayed ACK.)
-    let mut seq = Vec::new();
-    for i in 0..50 + a.sequential_calls {
-        let t0 = Instant::now();
-        c.leaderboards
-            .get_leaderboard(pb::GetLeaderboardRequest {
-                race_id: race.id.clone(),
-                page_size: SEQUENTIAL_ROWS,
-                page_token: String::new(),
-            })
-            .await?;
-        if i >= 50 {
-            seq.push(t0.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    seq.sort_by(f64::total_cmp);
-    // ---- Web pages at this board size: loopback round trips, one after another ----
-    let pages = [
-        ("races (index)", "/".to_string()),
-        ("race page, 100 rows", format!("/races/{}", race.id)),
-        ("race page, 1000 rows", format!("/races/{}?n=1000", race.id)),
-        ("big screen, 10 rows", format!("/races/{}/screen", race.id)),
-        ("racer", format!("/racers/{first_racer}")),
-        (
-            "season standings, 100 of 10,000 racers",
-            format!("/seasons/{}", season.id),
-        ),
-    ];
-    let mut web = Vec::new();
-    for (what, path) in &pages {
-        let mut t = Vec::new();
-        let mut bytes = 0;
-        for i in 0..10 + a.page_calls {
-            let t0 = Instant::now();
-            bytes = get_page(&addr, path).await?;
-            if i >= 10 {
-                t.push(t0.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        t.sort_by(f64::total_cmp);
-        web.push(json!({
-            "page": what, "path": path, "bytes": bytes,
-            "p50_ms": percentile(&t, 0.5), "p99_ms": percentile(&t, 0.99), "max_ms": t.last(),
-        }));
-    }
+    let mut c = client::connect(&addr, Some(ADMIN_TOKEN))
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let cold_ms = cold_query_ms(&mut c, &league.race_id).await?;
+    let seq = sequential_ms(&mut c, &league.race_id, a.sequential_calls).await?;
+    let web = web_pages(&addr, &league, a.page_calls).await?;
     let python_seq = match &a.python {
         None => None,
-        Some(py) => Some(python_latency(py, &a.python_client, &addr, &race.id, a.sequential_calls).await?),
+        Some(py) => Some(python_latency(py, &a.python_client, &addr, &league.race_id, a.sequential_calls).await?),
     };
-    let deadline = Instant::now() + Duration::from_secs(a.seconds);
-    let race_id = Arc::new(race.id.clone());
-    let mut tasks = Vec::new();
-    let n_clients = model_ids.len().max(1);
-    for (k, (mut c, model_id)) in model_ids.into_iter().enumerate() {
-        let race_id = race_id.clone();
-        let mut ticks = (a.rate > 0.0).then(|| {
-            // Spread the clients' schedules evenly over one period.
-            let period = Duration::from_secs_f64(1.0 / a.rate);
-            let start = tokio::time::Instant::now() + period.mul_f64(k as f64 / n_clients as f64);
-            let mut t = tokio::time::interval_at(start, period);
-            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            t
-        });
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut submits = 0usize;
-            let mut i = k;
-            while Instant::now() < deadline {
-                if let Some(t) = ticks.as_mut() {
-                    t.tick().await;
-                }
-                i += 1;
-                if i % 10 == 0 {
-                    let r = c
-                        .submissions
-                        .submit(pb::SubmitRequest {
-                            race_id: (*race_id).clone(),
-                            model_id: model_id.clone(),
-                        })
-                        .await;
-                    if r.is_ok() {
-                        submits += 1;
-                    }
-                } else {
-                    let page = (i * 31) % 200;
-                    let t0 = Instant::now();
-                    let r = c
-                        .leaderboards
-                        .get_leaderboard(pb::GetLeaderboardRequest {
-                            race_id: (*race_id).clone(),
-                            page_size: 50,
-                            page_token: if page == 0 {
-                                String::new()
-                            } else {
-                                (page * 50).to_string()
-                            },
-                        })
-                        .await;
-                    if r.is_ok() {
-                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
-                    }
-                }
-            }
-            (lat, submits)
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut submits = 0;
-    for t in tasks {
-        let (l, s) = t.await?;
-        lat.extend(l);
-        submits += s;
-    }
-    lat.sort_by(f64::total_cmp);
-    // How many of the submissions were raced while the load ran.
-    let mut evaluated = 0usize;
-    let mut page_token = String::new();
-    loop {
-        let page = c
-            .submissions
-            .list_submissions(pb::ListSubmissionsRequest {
-                race_id: (*race_id).clone(),
-                page_size: 500,
-                page_token,
-            })
-            .await?
-            .into_inner();
-        evaluated += page
-            .submissions
-            .iter()
-            .filter(|s| s.status == pb::SubmissionStatus::Completed as i32)
-            .count();
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
+    let (lat, submits) = load(&a, racers, &league.race_id).await?;
+    let evaluated = evaluated(&mut c, &league.race_id).await?;
 
     // ---- 3. A large upload over loopback ----
     let big = big_model(a.upload_mib as usize)?;
     let t0 = Instant::now();
     upload(&mut c, &big, "big").await?;
     let upload_s = t0.elapsed().as_secs_f64();
-    let _ = stop_tx.send(());
-    server.await??;
+    server.stop().await?;
 
     let report = json!({
         "evaluation_cpu_s_median": percentile(&eval_cpu, 0.5), "evaluation_cpu_s_max": eval_cpu.last(),
@@ -494,6 +227,380 @@ pub async fn run(a: BenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The model benchmarked: `--model`, or one trained on `--track` for 100,000 steps in `dir`.
+async fn bench_model(a: &BenchArgs, dir: &std::path::Path) -> Result<Vec<u8>> {
+    let model_path = match &a.model {
+        Some(p) => p.clone(),
+        None => {
+            let out = dir.join("trained");
+            let opts = TrainOptions {
+                config: TrainConfig {
+                    eval_every: 0,
+                    ..Default::default()
+                },
+                tracks: vec![a.track.clone()],
+                reward: "progress_speed".into(),
+                budget: Budget::Steps(100_000),
+                seed: 1,
+                device: DeviceChoice::Cpu,
+                out_dir: out.clone(),
+                init_from: None,
+                resume: false,
+            };
+            tokio::task::spawn_blocking(move || slipstream_trainer::train(opts, &mut |_| {})).await??;
+            out.join("model_last.safetensors")
+        }
+    };
+    std::fs::read(&model_path).with_context(|| format!("reading {}", model_path.display()))
+}
+
+/// A 3-lap time trial on `track` (a built-in name or a DeepRacer .npy file), seeded as a league's.
+fn bench_race(track: &str) -> Result<RaceRun> {
+    let (track_name, rows) = if slipstream_sim::track::builtin::find(track).is_some() {
+        (track.to_string(), vec![])
+    } else {
+        let path = std::path::Path::new(track);
+        let t = slipstream_sim::track::Track::load(path, &Default::default())?;
+        let name = path
+            .file_stem()
+            .map_or("track".into(), |s| s.to_string_lossy().into_owned());
+        (name, t.rows())
+    };
+    Ok(RaceRun {
+        race_id: "bench".into(),
+        track_name,
+        rows,
+        reverse: false,
+        scenario: slipstream_sim::Scenario::TimeTrial,
+        rules: slipstream_sim::RaceConfig {
+            max_time_s: 360.0,
+            ..Default::default()
+        },
+        seed: race_seed("bench"),
+    })
+}
+
+/// Five evaluations of the model: their CPU seconds (sorted), the laps completed and the seconds
+/// raced (the last evaluation's).
+fn evaluation_cpu(model_bytes: &[u8], run: &RaceRun) -> Result<(Vec<f64>, usize, f64)> {
+    let mut eval_cpu = Vec::new();
+    let mut laps_done = 0;
+    let mut race_s = 0.0;
+    for _ in 0..5 {
+        let c0 = cpu_seconds();
+        let o = evaluation::run(model_bytes, run, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
+        eval_cpu.push(cpu_seconds() - c0);
+        laps_done = o.laps.iter().filter(|l| l.completed).count();
+        race_s = o.laps.iter().map(|l| l.time_ms).sum::<i64>() as f64 / 1000.0;
+    }
+    eval_cpu.sort_by(f64::total_cmp);
+    Ok((eval_cpu, laps_done, race_s))
+}
+
+/// The same model in 2- and 4-car matches of the race: CPU seconds and cars finished.
+fn head_to_head_cpu(model_bytes: &[u8], run: &RaceRun) -> Result<Vec<serde_json::Value>> {
+    let mut h2h = Vec::new();
+    for cars in [2usize, 4] {
+        let models = vec![model_bytes.to_vec(); cars];
+        let mut cpu = Vec::new();
+        let mut finished = 0;
+        for _ in 0..5 {
+            let c0 = cpu_seconds();
+            let r = evaluation::run_match(&models, run, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
+            cpu.push(cpu_seconds() - c0);
+            finished = r
+                .result
+                .seats
+                .iter()
+                .filter(|s| s.laps.iter().filter(|l| l.completed).count() == run.rules.laps as usize)
+                .count();
+        }
+        cpu.sort_by(f64::total_cmp);
+        h2h.push(json!({"cars": cars, "cpu_s_median": percentile(&cpu, 0.5), "cpu_s_max": cpu.last(), "cars_finished": finished}));
+    }
+    Ok(h2h)
+}
+
+/// The benchmark's admin token.
+const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef";
+
+/// The league the load runs against, written straight into the database.
+struct SeededLeague {
+    race_id: String,
+    season_id: String,
+    first_racer: String,
+    /// The tokens of the first `--clients` racers.
+    racer_tokens: Vec<String>,
+}
+
+/// An open race with `--entries` ranked racers (the first `--clients` with tokens), and a season of it.
+async fn seed_league(a: &BenchArgs, db: &str) -> Result<SeededLeague> {
+    let store = Store::connect(db).await?;
+    let admin = store.create_user("admin", Role::Admin).await?;
+    store
+        .ensure_token(&admin.id, &slipstream_league::util::secret_hash(ADMIN_TOKEN), "bench")
+        .await?;
+    let now = slipstream_league::util::now_ms();
+    let spec = slipstream_league::races::RaceSpec::time_trial("bench", "oval", now - 1000, now + 86_400_000);
+    let race = store.insert_race(&spec, &admin.id).await?;
+    let mut racer_tokens = Vec::new();
+    let mut first_racer = String::new();
+    for i in 0..a.entries {
+        let u = store.create_user(&format!("racer{i}"), Role::Racer).await?;
+        if i == 0 {
+            first_racer = u.id.clone();
+        }
+        let row = BoardRow {
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+            submission_id: format!("sub_seed_{i}"),
+            score_ms: 5000 + ((i * 7919) % 20000) as i64,
+            submitted_at: now - i as i64,
+            achieved_at: now - i as i64,
+            off_track: (i % 3) as i64,
+            best_lap_ms: 5000,
+            model_name: "seed".into(),
+        };
+        store.insert_board_row(&race.id, &row).await?;
+        if (i as u64) < a.clients {
+            let t = format!("bench-racer-token-{i:06}-xxxxxxxx");
+            store
+                .ensure_token(&u.id, &slipstream_league::util::secret_hash(&t), "bench")
+                .await?;
+            racer_tokens.push(t);
+        }
+    }
+    let season = slipstream_league::seasons::SeasonSpec {
+        name: "bench season".into(),
+        description: String::new(),
+        points: slipstream_league::seasons::DEFAULT_POINTS.to_vec(),
+        race_ids: vec![race.id.clone()],
+    };
+    let season = store.insert_season(&season, &admin.id).await?;
+    store.close().await;
+    Ok(SeededLeague {
+        race_id: race.id,
+        season_id: season.id,
+        first_racer,
+        racer_tokens,
+    })
+}
+
+/// A league server on a loopback port over the seeded database.
+struct BenchServer {
+    addr: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), slipstream_league::LeagueError>>,
+}
+
+impl BenchServer {
+    /// Start it and wait until it answers.
+    async fn start(db: &str, workers: usize) -> Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = format!("http://{}", listener.local_addr()?);
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let cfg = Config {
+            workers,
+            admin_token: Some(ADMIN_TOKEN.into()),
+            ..Config::default()
+        };
+        let db = db.to_string();
+        let task = tokio::spawn(async move {
+            serve(listener, &db, cfg, async {
+                let _ = stop_rx.await;
+            })
+            .await
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(mut c) = client::connect(&addr, Some(ADMIN_TOKEN)).await
+                && c.users.who_am_i(pb::WhoAmIRequest {}).await.is_ok()
+            {
+                break;
+            }
+            if task.is_finished() || Instant::now() > deadline {
+                anyhow::bail!("the benchmark's league server did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(BenchServer { addr, stop, task })
+    }
+
+    async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// The first query after a start reads the board from the database (then it is cached): timed on
+/// its own, not part of the load's latencies. Milliseconds.
+async fn cold_query_ms(c: &mut client::Clients, race_id: &str) -> Result<f64> {
+    let t0 = Instant::now();
+    c.leaderboards
+        .get_leaderboard(pb::GetLeaderboardRequest {
+            race_id: race_id.to_string(),
+            page_size: 50,
+            page_token: String::new(),
+        })
+        .await?;
+    Ok(t0.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Sequential calls: one after another, 20-row pages, nothing else running (after 50 untimed);
+/// milliseconds, sorted. (Without TCP_NODELAY on the server's sockets each call waited ~40 ms for
+/// the client's delayed ACK.)
+async fn sequential_ms(c: &mut client::Clients, race_id: &str, calls: u64) -> Result<Vec<f64>> {
+    let mut seq = Vec::new();
+    for i in 0..50 + calls {
+        let t0 = Instant::now();
+        c.leaderboards
+            .get_leaderboard(pb::GetLeaderboardRequest {
+                race_id: race_id.to_string(),
+                page_size: SEQUENTIAL_ROWS,
+                page_token: String::new(),
+            })
+            .await?;
+        if i >= 50 {
+            seq.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    seq.sort_by(f64::total_cmp);
+    Ok(seq)
+}
+
+/// The web site's pages at this board size: loopback round trips, one after another (after 10
+/// untimed).
+async fn web_pages(addr: &str, league: &SeededLeague, calls: u64) -> Result<Vec<serde_json::Value>> {
+    let pages = [
+        ("races (index)", "/".to_string()),
+        ("race page, 100 rows", format!("/races/{}", league.race_id)),
+        ("race page, 1000 rows", format!("/races/{}?n=1000", league.race_id)),
+        ("big screen, 10 rows", format!("/races/{}/screen", league.race_id)),
+        ("racer", format!("/racers/{}", league.first_racer)),
+        (
+            "season standings, 100 of 10,000 racers",
+            format!("/seasons/{}", league.season_id),
+        ),
+    ];
+    let mut web = Vec::new();
+    for (what, path) in &pages {
+        let mut t = Vec::new();
+        let mut bytes = 0;
+        for i in 0..10 + calls {
+            let t0 = Instant::now();
+            bytes = get_page(addr, path).await?;
+            if i >= 10 {
+                t.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        t.sort_by(f64::total_cmp);
+        web.push(json!({
+            "page": what, "path": path, "bytes": bytes,
+            "p50_ms": percentile(&t, 0.5), "p99_ms": percentile(&t, 0.99), "max_ms": t.last(),
+        }));
+    }
+    Ok(web)
+}
+
+/// `--clients` racers querying leaderboard pages and submitting (one call in ten) for `--seconds`:
+/// the queries' milliseconds (sorted) and the submissions accepted.
+async fn load(a: &BenchArgs, racers: Vec<(client::Clients, String)>, race_id: &str) -> Result<(Vec<f64>, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let race_id = Arc::new(race_id.to_string());
+    let mut tasks = Vec::new();
+    let n_clients = racers.len().max(1);
+    for (k, (mut c, model_id)) in racers.into_iter().enumerate() {
+        let race_id = race_id.clone();
+        let mut ticks = (a.rate > 0.0).then(|| {
+            // Spread the clients' schedules evenly over one period.
+            let period = Duration::from_secs_f64(1.0 / a.rate);
+            let start = tokio::time::Instant::now() + period.mul_f64(k as f64 / n_clients as f64);
+            let mut t = tokio::time::interval_at(start, period);
+            t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            t
+        });
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut submits = 0usize;
+            let mut i = k;
+            while Instant::now() < deadline {
+                if let Some(t) = ticks.as_mut() {
+                    t.tick().await;
+                }
+                i += 1;
+                if i % 10 == 0 {
+                    let r = c
+                        .submissions
+                        .submit(pb::SubmitRequest {
+                            race_id: (*race_id).clone(),
+                            model_id: model_id.clone(),
+                        })
+                        .await;
+                    if r.is_ok() {
+                        submits += 1;
+                    }
+                } else {
+                    let page = (i * 31) % 200;
+                    let t0 = Instant::now();
+                    let r = c
+                        .leaderboards
+                        .get_leaderboard(pb::GetLeaderboardRequest {
+                            race_id: (*race_id).clone(),
+                            page_size: 50,
+                            page_token: if page == 0 {
+                                String::new()
+                            } else {
+                                (page * 50).to_string()
+                            },
+                        })
+                        .await;
+                    if r.is_ok() {
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+            }
+            (lat, submits)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut submits = 0;
+    for t in tasks {
+        let (l, s) = t.await?;
+        lat.extend(l);
+        submits += s;
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok((lat, submits))
+}
+
+/// How many of the race's submissions were raced (completed) while the load ran.
+async fn evaluated(c: &mut client::Clients, race_id: &str) -> Result<usize> {
+    let mut evaluated = 0usize;
+    let mut page_token = String::new();
+    loop {
+        let page = c
+            .submissions
+            .list_submissions(pb::ListSubmissionsRequest {
+                race_id: race_id.to_string(),
+                page_size: 500,
+                page_token,
+            })
+            .await?
+            .into_inner();
+        evaluated += page
+            .submissions
+            .iter()
+            .filter(|s| s.status == pb::SubmissionStatus::Completed as i32)
+            .count();
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Ok(evaluated)
 }
 
 /// `GET path` from the server's web site over a fresh HTTP/1.1 connection (as a browser opening a
