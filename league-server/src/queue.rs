@@ -36,7 +36,7 @@ async fn worker(ctx: Arc<Ctx>, index: usize, mut shutdown: watch::Receiver<bool>
         if *shutdown.borrow() {
             return;
         }
-        match ctx.store.lease_job(&owner, lease_ms, true).await {
+        match ctx.lease_job(&owner, lease_ms, true).await {
             Ok(Some(job)) => process(&ctx, job, &mut shutdown).await,
             Ok(None) => {
                 tokio::select! {
@@ -71,9 +71,6 @@ async fn process(ctx: &Arc<Ctx>, job: LeasedJob, shutdown: &mut watch::Receiver<
             return;
         }
     };
-    if let Ok(Some(s)) = ctx.store.submission(&sub.id).await {
-        ctx.publish_submission(&s);
-    }
     let run = match ctx.race_run(&race).await {
         Ok(r) => r,
         Err(e) => {
@@ -177,13 +174,8 @@ async fn reaper(ctx: Arc<Ctx>, mut shutdown: watch::Receiver<bool>) {
             tracing::error!("advancing brackets and ladders: {e}");
         }
         round = round.wrapping_add(1);
-        match ctx.store.requeue_expired(None).await {
-            Ok(failed) => {
-                for s in failed {
-                    ctx.publish_submission(&s);
-                }
-            }
-            Err(e) => tracing::error!("requeueing expired leases: {e}"),
+        if let Err(e) = ctx.requeue_expired(None).await {
+            tracing::error!("requeueing expired leases: {e}");
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}

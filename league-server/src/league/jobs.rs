@@ -124,7 +124,8 @@ impl Ctx {
         Ok(())
     }
 
-    pub fn publish_submission(&self, sub: &SubmissionRow) {
+    /// Tell a submission's watchers it changed: called only here and in `league/submissions.rs`.
+    pub(crate) fn publish_submission(&self, sub: &SubmissionRow) {
         self.boards.publish(&sub.race_id, submission_to_pb(sub));
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! * [`access`]: who may see and manage what — every visibility and management decision.
 //! * [`tracks`]: built-in and uploaded tracks, and what an evaluation of a race needs.
-//! * [`jobs`]: an evaluation's outcome recorded, its board updated, watchers told.
+//! * [`submissions`], [`jobs`]: a submission's life (entered, cancelled, re-evaluated, leased,
+//!   recorded, failed), its watchers told from there and nowhere else.
 //! * [`events`]: head-to-head operations (matches, brackets, ladders, models' worlds).
 //! * [`standings`]: leaderboard pages and season tables; [`paging`]: page tokens and sizes.
 
@@ -13,6 +14,7 @@ pub mod events;
 pub mod jobs;
 pub mod paging;
 pub mod standings;
+pub mod submissions;
 pub mod tracks;
 
 pub use access::Viewer;

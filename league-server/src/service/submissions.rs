@@ -54,13 +54,7 @@ impl SubmissionService for Submissions {
             Some(m) if !m.deleted && m.owner_id == user.id => m,
             _ => return Err(LeagueError::not_found(format!("model_id: you have no model {:?}", r.model_id)).into()),
         };
-        let sub = self
-            .0
-            .store
-            .insert_submission(&race.id, &model.id, &user.id, race.spec.max_submissions_per_user)
-            .await?;
-        self.0.job_ready.notify_waiters();
-        self.0.publish_submission(&sub);
+        let sub = self.0.enter(&race, &model, &user.id).await?;
         tracing::info!(submission = %sub.id, race = %race.id, user = %user.id, "submitted");
         Ok(Response::new(submission_to_pb(&sub)))
     }
@@ -103,11 +97,7 @@ impl SubmissionService for Submissions {
         let s = Viewer::user(&user)
             .own_submission(&self.0, &req.into_inner().submission_id)
             .await?;
-        if !self.0.store.cancel_submission(&s.id).await? {
-            return Err(LeagueError::precondition(format!("the submission has already {}", s.status.as_str())).into());
-        }
-        let s = self.0.store.submission(&s.id).await?.expect("exists");
-        self.0.publish_submission(&s);
+        let s = self.0.cancel(&s).await?;
         Ok(Response::new(submission_to_pb(&s)))
     }
 
@@ -123,16 +113,7 @@ impl SubmissionService for Submissions {
             .submission(&id)
             .await?
             .ok_or_else(|| LeagueError::not_found(format!("submission_id: no submission {id:?}")))?;
-        if !self.0.store.requeue_submission(&s.id).await? {
-            return Err(LeagueError::precondition(format!(
-                "only completed or failed submissions can be re-evaluated; this one is {}",
-                s.status.as_str()
-            ))
-            .into());
-        }
-        self.0.job_ready.notify_waiters();
-        let s = self.0.store.submission(&s.id).await?.expect("exists");
-        self.0.publish_submission(&s);
+        let s = self.0.reevaluate(&s).await?;
         Ok(Response::new(submission_to_pb(&s)))
     }
 

@@ -150,7 +150,6 @@ impl WorkerService for Workers {
         let owner = format!("remote:{}:{name}", user.id);
         let Some(job) = self
             .0
-            .store
             .lease_job(&owner, lease.as_millis() as i64, r.head_to_head)
             .await?
         else {
@@ -172,8 +171,6 @@ impl WorkerService for Workers {
             }
         };
         let run = self.0.race_run(&race).await?;
-        self.0
-            .publish_submission(&self.0.store.submission(&sub.id).await?.unwrap_or(sub.clone()));
         Ok(Response::new(pb::LeaseJobResponse {
             job: Some(pb::Job {
                 job_id: job.job_id,
