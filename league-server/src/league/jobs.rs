@@ -7,8 +7,8 @@ use crate::evaluation::Outcome;
 use crate::store::{Completion, JobSubject, ModelRow, RaceRow, SubmissionRow};
 
 impl Ctx {
-    /// The submission, race and model of an evaluation.
-    pub async fn evaluation_inputs(&self, submission_id: &str) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
+    /// The submission an evaluation races and its race (FailedPrecondition once the race was deleted).
+    pub async fn evaluated_submission(&self, submission_id: &str) -> Result<(SubmissionRow, RaceRow)> {
         let sub = self
             .store
             .submission(submission_id)
@@ -19,6 +19,12 @@ impl Ctx {
             .race(&sub.race_id)
             .await?
             .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
+        Ok((sub, race))
+    }
+
+    /// The submission, race and model of an evaluation.
+    pub async fn evaluation_inputs(&self, submission_id: &str) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
+        let (sub, race) = self.evaluated_submission(submission_id).await?;
         let model = self.submission_model(&sub).await?;
         Ok((sub, race, model))
     }

@@ -249,18 +249,7 @@ impl WorkerService for Workers {
             JobSubject::Match(match_id) => return self.complete_match(r, match_id).await,
             JobSubject::Evaluation(id) => id,
         };
-        let sub = self
-            .0
-            .store
-            .submission(&sub_id)
-            .await?
-            .ok_or_else(|| LeagueError::internal("job without submission"))?;
-        let race = self
-            .0
-            .store
-            .race(&sub.race_id)
-            .await?
-            .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
+        let (_, race) = self.0.evaluated_submission(&sub_id).await?;
         let outcome = match r.outcome {
             Some(pb::complete_job_request::Outcome::Result(res)) => {
                 if res.laps.is_empty() || res.laps.len() > 1000 {

@@ -302,12 +302,8 @@ pub fn off_track_points(rows: &[TraceRow]) -> Vec<Vec2> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::read::tests::row;
     use crate::trace::{HEADER, parse_trace};
-
-    fn row(ep: u64, t: f64, x: f64, status: &str, on: bool, pause: f64) -> String {
-        let on = if on { "True" } else { "False" };
-        format!("{ep},1.0,{x},0.0,0.0,0.0,1.0,[0.0 1.0],0.0,False,{on},10.0,1,20.0,{t},{status},{pause}")
-    }
 
     #[test]
     fn laps_end_at_the_line_and_count_penalties() {

@@ -271,11 +271,13 @@ impl Rival {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::trace::HEADER;
 
-    fn row(ep: u64, t: f64, x: f64, status: &str, on: bool, pause: f64) -> String {
+    /// A trace row on the x axis: episode `ep` at `t` s, at `x`, with its status, on the road or
+    /// not, and its pause (the reader's and the playback's tests).
+    pub(crate) fn row(ep: u64, t: f64, x: f64, status: &str, on: bool, pause: f64) -> String {
         let on = if on { "True" } else { "False" };
         format!("{ep},1.0,{x},0.0,0.0,0.0,1.0,[0.0 1.0],0.0,False,{on},10.0,1,20.0,{t},{status},{pause}")
     }
