@@ -6,7 +6,7 @@
 use slipstream_trainer::head_to_head::compatible;
 use slipstream_trainer::model::ModelSpec;
 
-use crate::brackets::{Elimination, Slot};
+use crate::brackets::{Elimination, Plan, Slot};
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
 use crate::evaluation::MatchOutcome;
@@ -16,6 +16,35 @@ use crate::matches::{
 };
 use crate::races::{RaceRun, RaceState, race_seed};
 use crate::store::{EventRow, MatchRow, RaceRow};
+
+/// An event as every front end shows it now (the API's `Event`, the web's bracket and ladder pages).
+#[derive(Debug)]
+pub enum EventView {
+    /// A bracket: its plan from the winners so far, its seeded entrants, its matches.
+    Bracket {
+        elimination: Elimination,
+        plan: Plan,
+        entrants: Vec<Seeded>,
+        matches: Vec<MatchRow>,
+    },
+    /// A ladder: its table now, its matches raced of its limit, its world in words, whether a match
+    /// is under way (`busy`) and whether it is still going (`active`: busy, or it will queue more).
+    Ladder {
+        table: Vec<LadderLine>,
+        raced: usize,
+        max_matches: u32,
+        world: String,
+        busy: bool,
+        active: bool,
+    },
+}
+
+/// Whether one of an event's matches is queued or running.
+fn busy(matches: &[MatchRow]) -> bool {
+    matches
+        .iter()
+        .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running))
+}
 
 /// The most entrants a ladder pairs (the first of its race's leaderboard).
 pub const MAX_LADDER_ENTRANTS: usize = 256;
@@ -161,6 +190,40 @@ impl Ctx {
         }
     }
 
+    /// What `e` shows now ([`EventView`]).
+    pub async fn event_view(&self, e: &EventRow) -> Result<EventView> {
+        let matches = self.store.event_matches(&e.id).await?;
+        Ok(match &e.spec.kind {
+            EventKind::Bracket { elimination, entrants } => EventView::Bracket {
+                elimination: *elimination,
+                plan: bracket_plan(*elimination, entrants, &played(&matches)),
+                entrants: entrants.clone(),
+                matches,
+            },
+            EventKind::Ladder { max_matches, world } => {
+                let busy = busy(&matches);
+                EventView::Ladder {
+                    table: self.ladder(e, &matches).await?,
+                    raced: matches.iter().filter(|m| m.status == MatchStatus::Done).count(),
+                    max_matches: *max_matches,
+                    world: crate::matches::world_in_words(world),
+                    busy,
+                    active: busy || self.ladder_takes_matches(e, &matches, *max_matches).await?,
+                }
+            }
+        })
+    }
+
+    /// Whether a ladder queues more matches (once none is under way): its race is open and its
+    /// limit of `max_matches` is not reached.
+    async fn ladder_takes_matches(&self, e: &EventRow, matches: &[MatchRow], max_matches: u32) -> Result<bool> {
+        let open = match self.race(&e.spec.race_id).await? {
+            Some(r) => r.spec.state(self.now_ms()) == RaceState::Open,
+            None => false,
+        };
+        Ok(open && (matches.len() as u32) < max_matches)
+    }
+
     /// Tell the watchers of an event (the web site's live pages) that it changed.
     pub fn event_changed(&self, event_id: &str) {
         if !event_id.is_empty() {
@@ -196,14 +259,7 @@ impl Ctx {
                 }
             }
             EventKind::Ladder { max_matches, .. } => {
-                let busy = matches
-                    .iter()
-                    .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
-                let open = match self.race(&event.spec.race_id).await? {
-                    Some(r) => r.spec.state(self.now_ms()) == RaceState::Open,
-                    None => false,
-                };
-                if !busy && open && (matches.len() as u32) < *max_matches {
+                if !busy(&matches) && self.ladder_takes_matches(&event, &matches, *max_matches).await? {
                     let table = self.ladder(&event, &matches).await?;
                     let last = matches.last().map(|m| m.entrants.as_slice());
                     if let Some(pair) = next_pairing(&table, last) {

@@ -13,9 +13,9 @@ use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
 use crate::league::Viewer;
 use crate::league::access::ORGANISERS;
-use crate::league::events::played;
+use crate::league::events::EventView;
 use crate::league::paging::{page_size, parse_page_token};
-use crate::matches::{Entrant, EventKind, MatchStatus, bracket_plan};
+use crate::matches::{Entrant, MatchStatus};
 use crate::service::submissions::TRACE_CHUNK;
 use crate::service::{Download, download};
 use crate::store::{EventRow, MatchRow};
@@ -92,10 +92,13 @@ fn slot_to_pb(s: Slot) -> pb::BracketSlot {
 
 /// An event as the API shows it: a bracket with its plan now, a ladder with its table now.
 pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
-    let matches = ctx.store.event_matches(&e.id).await?;
-    let kind = match &e.spec.kind {
-        EventKind::Bracket { elimination, entrants } => {
-            let plan = bracket_plan(*elimination, entrants, &played(&matches));
+    let kind = match ctx.event_view(e).await? {
+        EventView::Bracket {
+            elimination,
+            plan,
+            entrants,
+            matches,
+        } => {
             let seed = |s: Option<Slot>| match s {
                 Some(Slot::Entrant(e)) => e + 1,
                 _ => 0,
@@ -134,36 +137,33 @@ pub async fn event_to_pb(ctx: &Ctx, e: &EventRow) -> Result<pb::Event> {
                 runner_up_seed: plan.runner_up.map_or(0, |c| c + 1),
             })
         }
-        EventKind::Ladder { max_matches, world } => {
-            let table = ctx.ladder(e, &matches).await?;
-            let busy = matches
+        EventView::Ladder {
+            table,
+            raced,
+            max_matches,
+            world,
+            active,
+            ..
+        } => pb::event::Kind::Ladder(pb::Ladder {
+            max_matches,
+            matches_raced: raced as u32,
+            rows: table
                 .iter()
-                .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running));
-            let open = match ctx.race(&e.spec.race_id).await? {
-                Some(r) => r.spec.state(ctx.now_ms()) == crate::races::RaceState::Open,
-                None => false,
-            };
-            pb::event::Kind::Ladder(pb::Ladder {
-                max_matches: *max_matches,
-                matches_raced: matches.iter().filter(|m| m.status == MatchStatus::Done).count() as u32,
-                rows: table
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| pb::LadderRow {
-                        position: i as u32 + 1,
-                        entrant: Some(entrant_to_pb(&l.entrant)),
-                        rating: l.rating,
-                        uncertainty: l.uncertainty,
-                        conservative: l.conservative(),
-                        matches: l.matches,
-                        wins: l.wins,
-                        board_rank: l.board_rank,
-                    })
-                    .collect(),
-                world: crate::matches::world_in_words(world),
-                active: busy || (open && (matches.len() as u32) < *max_matches),
-            })
-        }
+                .enumerate()
+                .map(|(i, l)| pb::LadderRow {
+                    position: i as u32 + 1,
+                    entrant: Some(entrant_to_pb(&l.entrant)),
+                    rating: l.rating,
+                    uncertainty: l.uncertainty,
+                    conservative: l.conservative(),
+                    matches: l.matches,
+                    wins: l.wins,
+                    board_rank: l.board_rank,
+                })
+                .collect(),
+            world,
+            active,
+        }),
     };
     Ok(pb::Event {
         id: e.id.clone(),

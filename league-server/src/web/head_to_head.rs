@@ -21,8 +21,8 @@ use crate::brackets::{Plan, Planned, Side, Slot};
 use crate::ctx::{Ctx, stopped};
 use crate::error::LeagueError;
 use crate::league::Viewer;
-use crate::league::events::played;
-use crate::matches::{EventKind, LadderLine, MatchStatus, Seeded, bracket_plan, world_in_words};
+use crate::league::events::EventView;
+use crate::matches::{EventKind, LadderLine, MatchStatus, Seeded};
 use crate::store::{EventRow, MatchRow, RaceRow};
 use crate::util::display_seconds;
 
@@ -35,45 +35,9 @@ async fn public_event(ctx: &Ctx, id: &str) -> Result<(EventRow, RaceRow), PageEr
     })
 }
 
-/// What an event's page shows now.
-enum Body {
-    Bracket {
-        plan: Plan,
-        entrants: Vec<Seeded>,
-        matches: Vec<MatchRow>,
-    },
-    Ladder {
-        table: Vec<LadderLine>,
-        raced: usize,
-        max: u32,
-        world: String,
-        running: bool,
-    },
-}
-
-async fn body(ctx: &Ctx, e: &EventRow) -> Result<Body, PageError> {
-    let matches = ctx.store.event_matches(&e.id).await?;
-    Ok(match &e.spec.kind {
-        EventKind::Bracket { elimination, entrants } => Body::Bracket {
-            plan: bracket_plan(*elimination, entrants, &played(&matches)),
-            entrants: entrants.clone(),
-            matches,
-        },
-        EventKind::Ladder { max_matches, world } => Body::Ladder {
-            table: ctx.ladder(e, &matches).await?,
-            raced: matches.iter().filter(|m| m.status == MatchStatus::Done).count(),
-            max: *max_matches,
-            world: world_in_words(world),
-            running: matches
-                .iter()
-                .any(|m| matches!(m.status, MatchStatus::Queued | MatchStatus::Running)),
-        },
-    })
-}
-
 pub async fn event_page(State(web): Site, Path(id): Path<String>) -> Page {
     let (e, race) = public_event(&web.ctx, &id).await?;
-    let body = body(&web.ctx, &e).await?;
+    let body = web.ctx.event_view(&e).await?;
     let track = web.track_name(&race.spec.track).await;
     let kind = match &e.spec.kind {
         EventKind::Bracket { elimination, .. } => format!("{} elimination bracket", elimination.as_str()),
@@ -117,20 +81,22 @@ fn rules(kind: &EventKind) -> Markup {
     }
 }
 
-fn render(body: &Body) -> Markup {
+fn render(body: &EventView) -> Markup {
     match body {
-        Body::Bracket {
+        EventView::Bracket {
             plan,
             entrants,
             matches,
+            ..
         } => bracket(plan, entrants, matches),
-        Body::Ladder {
+        EventView::Ladder {
             table,
             raced,
-            max,
+            max_matches,
             world,
-            running,
-        } => ladder(table, *raced, *max, world, *running),
+            busy,
+            ..
+        } => ladder(table, *raced, *max_matches, world, *busy),
     }
 }
 
@@ -301,7 +267,7 @@ pub async fn event_live(
     let mut changes = ctx.events.subscribe();
     let (e, _) = public_event(&ctx, &id).await?;
     let mut stopping = ctx.stopping.subscribe();
-    let first = render(&body(&ctx, &e).await?).into_string();
+    let first = render(&ctx.event_view(&e).await?).into_string();
     let stream = async_stream::stream! {
         yield Ok(SseEvent::default().event("board").data(first));
         loop {
@@ -312,9 +278,9 @@ pub async fn event_live(
                         Ok(_) | Err(RecvError::Lagged(_)) => {}
                         Err(RecvError::Closed) => break,
                     }
-                    match body(&ctx, &e).await {
+                    match ctx.event_view(&e).await {
                         Ok(b) => yield Ok(SseEvent::default().event("board").data(render(&b).into_string())),
-                        Err(err) => tracing::warn!(event = %e.id, "live update not rendered: {}", err.message),
+                        Err(err) => tracing::warn!(event = %e.id, "live update not rendered: {err}"),
                     }
                 }
                 _ = stopped(&mut stopping) => break,
