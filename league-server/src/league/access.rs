@@ -171,6 +171,26 @@ impl<'a> Viewer<'a> {
         }
     }
 
+    /// Whose tokens a listing for `user_id` shows ("" = the viewer's own; admins: "" = everyone's,
+    /// or any user's): `None` for everyone's. PermissionDenied for another user's, unless an admin.
+    pub fn tokens_to_list<'b>(&self, user_id: &'b str) -> Result<Option<&'b str>>
+    where
+        'a: 'b,
+    {
+        let Some(me) = self.user else {
+            return Err(LeagueError::Unauthenticated("listing tokens needs a token".into()));
+        };
+        match (me.role, user_id) {
+            (Role::Admin, "") => Ok(None),
+            (_, "") => Ok(Some(&me.id)),
+            (Role::Admin, id) => Ok(Some(id)),
+            (_, id) if id == me.id => Ok(Some(id)),
+            _ => Err(LeagueError::denied(
+                "user_id: listing another user's tokens needs the admin role; leave it empty for your own",
+            )),
+        }
+    }
+
     /// Whether the viewer manages `season`: its creator or an admin.
     pub fn manages_season(&self, season: &SeasonRow) -> bool {
         self.is_or_admin(&season.created_by)
@@ -231,6 +251,18 @@ mod tests {
         assert_eq!(Viewer::PUBLIC.race_scope(), RaceScope::Public);
         assert_eq!(Viewer::user(&admin).own_scope(), None);
         assert_eq!(Viewer::user(&racer).own_scope(), Some("racer"));
+    }
+
+    #[test]
+    fn tokens_are_listed_for_oneself_and_by_admins_for_anyone() {
+        let (admin, racer) = (user("boss", Role::Admin), user("racer", Role::Racer));
+        assert_eq!(Viewer::user(&admin).tokens_to_list("").unwrap(), None, "everyone's");
+        assert_eq!(Viewer::user(&admin).tokens_to_list("racer").unwrap(), Some("racer"));
+        assert_eq!(Viewer::user(&racer).tokens_to_list("").unwrap(), Some("racer"));
+        assert_eq!(Viewer::user(&racer).tokens_to_list("racer").unwrap(), Some("racer"));
+        let e = Viewer::user(&racer).tokens_to_list("boss").unwrap_err();
+        assert!(matches!(e, LeagueError::PermissionDenied(_)), "{e}");
+        assert!(Viewer::PUBLIC.tokens_to_list("").is_err());
     }
 
     #[test]

@@ -9,9 +9,9 @@ use tonic::{Request, Response, Status};
 use crate::convert::{role_from_pb, token_to_pb, user_to_pb};
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
+use crate::league::Viewer;
 use crate::league::access::ADMINS;
 use crate::league::paging::{page_size, parse_page_token};
-use crate::store::Role;
 use crate::util::{new_secret, secret_hash};
 
 #[derive(Debug, Clone)]
@@ -109,29 +109,19 @@ impl UserService for Users {
     ) -> Result<Response<pb::ListTokensResponse>, Status> {
         let me = self.0.auth.signed_in(req.metadata()).await?;
         let r = req.into_inner();
-        let whose = match (me.role, r.user_id.as_str()) {
-            (Role::Admin, "") => None,
-            (Role::Admin, id) => {
-                if self.0.store.user(id).await?.is_none() {
-                    return Err(LeagueError::not_found(format!("user_id: no user {id:?}")).into());
-                }
-                Some(id.to_string())
-            }
-            (_, "") => Some(me.id.clone()),
-            (_, id) if id == me.id => Some(me.id.clone()),
-            (_, _) => {
-                return Err(LeagueError::denied(
-                    "user_id: listing another user's tokens needs the admin role; leave it empty for your own",
-                )
-                .into());
-            }
-        };
+        let whose = Viewer::user(&me).tokens_to_list(&r.user_id)?;
+        if let Some(id) = whose
+            && id != me.id
+            && self.0.store.user(id).await?.is_none()
+        {
+            return Err(LeagueError::not_found(format!("user_id: no user {id:?}")).into());
+        }
         let offset = parse_page_token(&r.page_token)?;
         let n = page_size("page_size", r.page_size, 100, 1000)?;
         let rows = self
             .0
             .store
-            .list_tokens(whose.as_deref(), r.include_inactive, self.0.now_ms(), offset, n + 1)
+            .list_tokens(whose, r.include_inactive, self.0.now_ms(), offset, n + 1)
             .await?;
         let next = if rows.len() > n {
             (offset + n).to_string()
