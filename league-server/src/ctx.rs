@@ -1,9 +1,10 @@
 //! The server's shared state (its operations: `league/`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use slipstream_sim::Track;
 use slipstream_trainer::model::ModelSpec;
 use tokio::sync::Notify;
 
@@ -68,6 +69,8 @@ pub struct Ctx {
     races: Mutex<RaceCache>,
     /// Models' settings by file, for who can race whom (see `events.rs`).
     pub(crate) worlds: ModelWorlds,
+    /// Tracks as the simulator loads them, one per track and direction (see `league/tracks.rs`).
+    pub(crate) tracks: TrackCache,
     /// The ids of events (brackets, ladders) that changed: their matches queued, raced or failed.
     pub events: tokio::sync::broadcast::Sender<String>,
 }
@@ -75,6 +78,11 @@ pub struct Ctx {
 /// Model settings by file (SHA-256): what a model's world is, read once per file.
 #[derive(Debug, Default)]
 pub struct ModelWorlds(pub(crate) Mutex<HashMap<String, std::result::Result<ModelSpec, String>>>);
+
+/// Loaded tracks by (track id, reversed): a track's id names its content (a built-in's name, an
+/// upload's SHA-256), so an entry never goes stale.
+#[derive(Debug, Default)]
+pub struct TrackCache(pub(crate) Mutex<HashMap<(String, bool), Arc<Track>>>);
 
 #[derive(Debug, Default)]
 struct RaceCache {
@@ -99,6 +107,7 @@ impl Ctx {
             stopping: tokio::sync::watch::Sender::new(false),
             races: Mutex::new(RaceCache::default()),
             worlds: Default::default(),
+            tracks: Default::default(),
             events: tokio::sync::broadcast::Sender::new(256),
         }
     }

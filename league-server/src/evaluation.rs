@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slipstream_trainer::{EvalOptions, EvalReport, Model, TrainError, evaluate, race_match};
+use slipstream_sim::Track;
+use slipstream_trainer::{EvalOptions, EvalReport, Model, TraceBuffer, TraceTo, TrainError, evaluate, race_match};
 
 use crate::matches::{MatchResult, SeatResult};
 use crate::races::RaceRun;
@@ -26,17 +27,23 @@ pub fn validate_model(bytes: &[u8], name: &str) -> Result<Model, TrainError> {
 /// Race `model_bytes` as `run` describes, on a thread of its own at a lower CPU priority than the
 /// server's request handling (nice +10 on Linux): races are batch work, while leaderboard queries,
 /// uploads and submissions are interactive, and on a small machine they share the same cores.
-pub async fn run_in_background(model_bytes: Vec<u8>, run: RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
-    in_background(move || self::run(&model_bytes, &run, wall_limit)).await
+pub async fn run_in_background(
+    model_bytes: Vec<u8>,
+    run: RaceRun,
+    track: Arc<Track>,
+    wall_limit: Duration,
+) -> Result<Outcome, String> {
+    in_background(move || self::run(&model_bytes, &run, track, wall_limit)).await
 }
 
 /// [`run_match`] on a thread of its own at a lower CPU priority (as [`run_in_background`]).
 pub async fn run_match_in_background(
     models: Vec<Vec<u8>>,
     run: RaceRun,
+    track: Arc<Track>,
     wall_limit: Duration,
 ) -> Result<MatchOutcome, String> {
-    in_background(move || self::run_match(&models, &run, wall_limit)).await
+    in_background(move || self::run_match(&models, &run, track, wall_limit)).await
 }
 
 /// Run `work` on a thread of its own at a lower CPU priority than request handling.
@@ -74,11 +81,10 @@ pub const REPLAY_MAX_FRAMES: usize = 900;
 /// The width of a stored replay's track map, pixels.
 pub const REPLAY_MAP_WIDTH: u32 = 480;
 
-/// An animated GIF replay of an evaluation's trace, bounded in size (at most
-/// [`REPLAY_MAX_FRAMES`] frames of a [`REPLAY_MAP_WIDTH`]-pixel map and the camera panel).
-pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
+/// An animated GIF replay of an evaluation's trace on `track` (the race's), bounded in size (at
+/// most [`REPLAY_MAX_FRAMES`] frames of a [`REPLAY_MAP_WIDTH`]-pixel map and the camera panel).
+pub fn replay_gif(run: &RaceRun, track: Arc<Track>, trace: &[u8]) -> Result<Vec<u8>, String> {
     use slipstream_sim::plot::replay::{ReplayOptions, ReplayRenderer, write_gif};
-    let track = run.track().map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(trace).map_err(|e| format!("trace: {e}"))?;
     let rows = slipstream_sim::trace::parse_trace(text).map_err(|(line, m)| format!("trace line {line}: {m}"))?;
     let opts = ReplayOptions {
@@ -87,7 +93,7 @@ pub fn replay_gif(run: &RaceRun, trace: &[u8]) -> Result<Vec<u8>, String> {
         ..ReplayOptions::default()
     };
     let title = replay_title(run);
-    let mut r = ReplayRenderer::new(Arc::new(track), rows, &title, opts).map_err(|e| e.to_string())?;
+    let mut r = ReplayRenderer::new(track, rows, &title, opts).map_err(|e| e.to_string())?;
     let mut gif = Vec::new();
     write_gif(&mut gif, &mut r).map_err(|e| e.to_string())?;
     Ok(gif)
@@ -104,27 +110,25 @@ fn replay_title(run: &RaceRun) -> String {
     format!("{track_name}{}", if run.reverse { ", reversed" } else { "" })
 }
 
-/// Race `model_bytes` as `run` describes. Blocking (call from a blocking thread).
-pub fn run(model_bytes: &[u8], run: &RaceRun, wall_limit: Duration) -> Result<Outcome, String> {
+/// Race `model_bytes` as `run` describes, on `track` (the race's). Blocking (call from a blocking
+/// thread).
+pub fn run(model_bytes: &[u8], run: &RaceRun, track: Arc<Track>, wall_limit: Duration) -> Result<Outcome, String> {
     let started = Instant::now();
     let model = validate_model(model_bytes, "model").map_err(|e| e.to_string())?;
-    let track = run.track().map_err(|e| e.to_string())?;
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
-    let trace_path = dir.path().join("trace.csv");
+    let trace = TraceBuffer::default();
     // No reward function: the league does not run racers' code (their traces' rewards are 0).
     let opts = EvalOptions {
         race: run.rules.clone(),
         seed: run.seed,
         scenario: run.scenario.clone(),
         reward: None,
-        trace: Some(trace_path.clone()),
+        trace: Some(TraceTo::Buffer(trace.clone())),
         deadline: Some(started + wall_limit),
     };
-    let report = evaluate(&model, Arc::new(track), &run.track_name, &opts).map_err(|e| e.to_string())?;
-    let trace = std::fs::read(&trace_path).map_err(|e| format!("reading the trace: {e}"))?;
+    let report = evaluate(&model, track, &run.track_name, &opts).map_err(|e| e.to_string())?;
     Ok(Outcome {
         laps: laps_of(&report),
-        trace,
+        trace: trace.take(),
     })
 }
 
@@ -152,11 +156,16 @@ pub struct MatchOutcome {
     pub traces: Vec<Vec<u8>>,
 }
 
-/// Race the models of a head-to-head match (grid order) as `run` describes (its rules made
-/// continuous, its seed the match's). A model that cannot be loaded forfeits: it is placed behind
+/// Race the models of a head-to-head match (grid order) as `run` describes, on `track` (its rules
+/// made continuous, its seed the match's). A model that cannot be loaded forfeits: it is placed behind
 /// every car that raced, without laps, and the others race without it (one left wins without
 /// racing). Blocking (call from a blocking thread).
-pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Result<MatchOutcome, String> {
+pub fn run_match(
+    models: &[Vec<u8>],
+    run: &RaceRun,
+    track: Arc<Track>,
+    wall_limit: Duration,
+) -> Result<MatchOutcome, String> {
     let started = Instant::now();
     let mut traces = vec![Vec::new(); models.len()];
     let loaded: Vec<Option<Model>> = models
@@ -179,7 +188,6 @@ pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Res
         [only] => seats[*only].place = 1,
         _ => {
             let cars: Vec<&Model> = racing.iter().filter_map(|&i| loaded[i].as_ref()).collect();
-            let track = run.track().map_err(|e| e.to_string())?;
             let opts = EvalOptions {
                 race: run.rules.clone(),
                 seed: run.seed,
@@ -188,19 +196,15 @@ pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Res
                 trace: None,
                 deadline: Some(started + wall_limit),
             };
-            let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
-            let paths: Vec<_> = racing
-                .iter()
-                .map(|s| dir.path().join(format!("seat-{s}.csv")))
-                .collect();
-            let report =
-                race_match(&cars, Arc::new(track), &run.track_name, &opts, &paths).map_err(|e| e.to_string())?;
+            let buffers: Vec<TraceBuffer> = racing.iter().map(|_| TraceBuffer::default()).collect();
+            let to: Vec<TraceTo> = buffers.iter().cloned().map(TraceTo::Buffer).collect();
+            let report = race_match(&cars, track, &run.track_name, &opts, &to).map_err(|e| e.to_string())?;
             for (k, &seat) in racing.iter().enumerate() {
                 seats[seat] = SeatResult {
                     place: report.places[k],
                     laps: laps_of(&report.seats[k]),
                 };
-                traces[seat] = std::fs::read(&paths[k]).map_err(|e| format!("reading a trace: {e}"))?;
+                traces[seat] = buffers[k].take();
             }
         }
     }
@@ -215,6 +219,7 @@ pub fn run_match(models: &[Vec<u8>], run: &RaceRun, wall_limit: Duration) -> Res
 /// fewer than two cars raced.
 pub fn match_replay_gif(
     run: &RaceRun,
+    track: Arc<Track>,
     result: &MatchResult,
     traces: &[Vec<u8>],
     names: &[String],
@@ -241,14 +246,13 @@ pub fn match_replay_gif(
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let track = run.track().map_err(|e| e.to_string())?;
     let opts = ReplayOptions {
         map_width: REPLAY_MAP_WIDTH,
         max_frames: Some(REPLAY_MAX_FRAMES),
         ..ReplayOptions::default()
     };
     let title = format!("{}, head-to-head", replay_title(run));
-    let mut r = ReplayRenderer::new(Arc::new(track), rows(main)?, &title, opts)
+    let mut r = ReplayRenderer::new(track, rows(main)?, &title, opts)
         .map_err(|e| e.to_string())?
         .with_rivals(names.get(main).map_or("", String::as_str), rivals);
     let mut gif = Vec::new();

@@ -10,7 +10,8 @@
 //! * [`service`]: the gRPC services (users, races, models, submissions and leaderboards, workers).
 //! * [`ranking`]: the ranking rules as pure functions; [`seasons`]: season points and standings.
 //! * [`store`]: sqlx persistence (SQLite or PostgreSQL) and the job queue.
-//! * [`queue`], [`evaluation`], [`remote`]: in-process and remote evaluation workers.
+//! * [`worker`]: one worker loop over a job source — this server's queue or a server's over gRPC;
+//!   [`evaluation`]: racing a job's models.
 //! * [`auth`], [`boards`], [`races`], [`convert`], [`ctx`]: tokens, cached leaderboards, race settings,
 //!   message conversions, shared state.
 //! * [`client`]: connecting to a server with a token (from `slipstream-league-client`, where the
@@ -25,16 +26,15 @@ pub mod error;
 pub mod evaluation;
 pub mod league;
 pub mod matches;
-pub mod queue;
 pub mod races;
 pub mod ranking;
-pub mod remote;
 pub mod seasons;
 pub mod server;
 pub mod service;
 pub mod store;
 pub mod util;
 pub mod web;
+pub mod worker;
 
 pub use ctx::Config;
 pub use error::LeagueError;

@@ -49,7 +49,7 @@ pub async fn serve(
     // and lets several run side by side.
     tch::set_num_threads(1);
     let ctx = Arc::new(Ctx::new(store.clone(), config.clone()));
-    let workers = crate::queue::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
+    let workers = crate::worker::local::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
     // On shutdown, tell the workers and end the watch streams at once: tonic's graceful shutdown
     // waits for every open stream, and a leaderboard watch never ends by itself.
     let signal = {

@@ -3,14 +3,10 @@
 //! function called on every driving step as DeepRacer's evaluations do (so a trace's reward
 //! columns are filled), and the trace in DeepRacer's evaluation layout.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
 use slipstream_sim::race::LapTable;
-use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::{
     Action, EpisodeStatus, LapResult, Laps, Mode, RaceConfig, RaceResult, RewardPreset, Scenario, StepBuffers, Track,
     VecEnv,
@@ -20,6 +16,7 @@ use crate::error::TrainError;
 use crate::model::Model;
 use crate::policy::PolicyRunner;
 use crate::reward::RewardSource;
+use crate::trace_to::{Trace, TraceTo};
 
 /// How to race.
 #[derive(Debug)]
@@ -31,7 +28,7 @@ pub struct EvalOptions {
     /// The reward function to call on each driving step (none: rewards are 0).
     pub reward: Option<RewardSource>,
     /// Write a SIM_TRACE_LOG CSV trace here.
-    pub trace: Option<PathBuf>,
+    pub trace: Option<TraceTo>,
     /// Give up (with [`TrainError::Timeout`]) if the race is still running at this wall-clock time.
     pub deadline: Option<std::time::Instant>,
 }
@@ -126,7 +123,7 @@ pub struct RaceRun {
     actions: [Action; 1],
     steps: u64,
     reward_buf: [f32; 1],
-    trace: Option<(PathBuf, TraceWriter<BufWriter<File>>)>,
+    trace: Option<Trace>,
 }
 
 impl RaceRun {
@@ -159,13 +156,9 @@ impl RaceRun {
             with_params || opts.trace.is_some() || opts.reward.as_ref().is_some_and(RewardSource::needs_params);
         let mut out = env.buffers(needs_params);
         env.reset(opts.seed, &mut out)?;
-        let mut trace = match &opts.trace {
-            Some(p) => Some((p.clone(), TraceWriter::create(p)?)),
-            None => None,
-        };
-        if let Some((p, t)) = &mut trace {
-            t.record_reset(&out, 0)
-                .map_err(|e| TrainError::file(p, e.to_string()))?;
+        let mut trace = opts.trace.as_ref().map(Trace::open).transpose()?;
+        if let Some(t) = &mut trace {
+            t.record_reset(&out, 0)?;
         }
         Ok(RaceRun {
             env,
@@ -220,17 +213,16 @@ impl RaceRun {
                 self.out.reward[0] = self.reward_buf[0];
             }
         }
-        if let Some((p, t)) = &mut self.trace {
-            t.record_step(&self.out, 0)
-                .map_err(|e| TrainError::file(p, e.to_string()))?;
+        if let Some(t) = &mut self.trace {
+            t.record_step(&self.out, 0)?;
         }
         Ok(())
     }
 
     /// The race so far: its laps and totals (the trace flushed).
     pub fn finish(mut self, track_name: &str) -> Result<EvalReport, TrainError> {
-        if let Some((p, t)) = &mut self.trace {
-            t.flush().map_err(|e| TrainError::file(p, e.to_string()))?;
+        if let Some(t) = &mut self.trace {
+            t.flush()?;
         }
         let race = self.env.race_results()?.remove(0);
         Ok(EvalReport::new(track_name.to_string(), race, self.steps))

@@ -6,19 +6,16 @@
 //! settings ([`compatible`] says which differs); each car has its own model's action space. A
 //! match is deterministic: the same models, track, rules and seed give the same laps, bit for bit.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
-use slipstream_sim::trace::TraceWriter;
 use slipstream_sim::{Action, GroupConfig, Mode, RewardPreset, Scenario, StepBuffers, Track, VecEnv, finishing_places};
 
 use crate::error::TrainError;
 use crate::evaluate::{EvalOptions, EvalReport, check_deadline};
 use crate::model::{Model, ModelSpec};
 use crate::policy::PolicyRunner;
+use crate::trace_to::{Trace, TraceTo};
 
 /// Whether `b` can race in `a`'s world: `Err` names the first setting that differs.
 pub fn compatible(a: &ModelSpec, b: &ModelSpec) -> Result<(), String> {
@@ -57,7 +54,7 @@ pub struct MatchRun {
     runners: Vec<PolicyRunner>,
     actions: Vec<Action>,
     steps: u64,
-    traces: Vec<(PathBuf, TraceWriter<BufWriter<File>>)>,
+    traces: Vec<Trace>,
     /// Per seat: its race is over and its trace has its last row (a car that finished waits,
     /// held, for the others; its trace ends where it finished).
     trace_ended: Vec<bool>,
@@ -66,13 +63,13 @@ pub struct MatchRun {
 impl MatchRun {
     /// Build the match's world (the first model's, every seat checked against it) in race mode
     /// with `opts.race` made continuous (a head-to-head race cannot restart one car's trial), and
-    /// reset it with `opts.seed`. `traces`: one SIM_TRACE_LOG file per seat, or none. The
+    /// reset it with `opts.seed`. `traces`: where each seat's SIM_TRACE_LOG goes, or none. The
     /// scenario must be a time trial (the rivals are the objects); rewards are not computed.
     pub fn new(
         models: &[&Model],
         track: Arc<Track>,
         opts: &EvalOptions,
-        traces: &[PathBuf],
+        traces: &[TraceTo],
     ) -> Result<Self, TrainError> {
         if !(2..=GroupConfig::MAX_SIZE).contains(&models.len()) {
             return Err(TrainError::option(
@@ -112,11 +109,10 @@ impl MatchRun {
         let mut out = env.buffers(!traces.is_empty());
         env.reset(opts.seed, &mut out)?;
         let mut writers = Vec::with_capacity(traces.len());
-        for (seat, p) in traces.iter().enumerate() {
-            let mut t = TraceWriter::create(p)?;
-            t.record_reset(&out, seat)
-                .map_err(|e| TrainError::file(p, e.to_string()))?;
-            writers.push((p.clone(), t));
+        for (seat, to) in traces.iter().enumerate() {
+            let mut t = Trace::open(to)?;
+            t.record_reset(&out, seat)?;
+            writers.push(t);
         }
         Ok(Self {
             env,
@@ -165,12 +161,11 @@ impl MatchRun {
         }
         self.env.step(&self.actions, &mut self.out)?;
         self.steps += 1;
-        for (seat, (p, t)) in self.traces.iter_mut().enumerate() {
+        for (seat, t) in self.traces.iter_mut().enumerate() {
             if self.trace_ended[seat] {
                 continue;
             }
-            t.record_step(&self.out, seat)
-                .map_err(|e| TrainError::file(p, e.to_string()))?;
+            t.record_step(&self.out, seat)?;
             self.trace_ended[seat] = self.out.info[seat].race_over;
         }
         Ok(())
@@ -178,8 +173,8 @@ impl MatchRun {
 
     /// The match so far: every seat's laps and the finishing places (traces flushed).
     pub fn finish(mut self, track_name: &str) -> Result<MatchReport, TrainError> {
-        for (p, t) in &mut self.traces {
-            t.flush().map_err(|e| TrainError::file(p, e.to_string()))?;
+        for t in &mut self.traces {
+            t.flush()?;
         }
         let results = self.env.race_results()?;
         let laps: Vec<&[_]> = results.iter().map(|r| r.laps.as_slice()).collect();
@@ -202,7 +197,7 @@ pub fn race_match(
     track: Arc<Track>,
     track_name: &str,
     opts: &EvalOptions,
-    traces: &[PathBuf],
+    traces: &[TraceTo],
 ) -> Result<MatchReport, TrainError> {
     let mut run = MatchRun::new(models, track, opts, traces)?;
     while !run.is_over() {

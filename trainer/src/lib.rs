@@ -35,6 +35,7 @@ pub mod ppo;
 pub mod reward;
 pub mod rollout;
 mod tensors;
+pub mod trace_to;
 pub mod tracks;
 pub mod train;
 
@@ -44,4 +45,5 @@ pub use error::TrainError;
 pub use evaluate::{EvalOptions, EvalReport, evaluate};
 pub use head_to_head::{MatchReport, MatchRun, race_match};
 pub use model::Model;
+pub use trace_to::{TraceBuffer, TraceTo};
 pub use train::{Budget, TrainOptions, TrainSummary, train};

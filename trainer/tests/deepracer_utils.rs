@@ -283,7 +283,7 @@ fn deepracer_utils_aggregates_a_race_into_our_laps() {
         let opts = EvalOptions {
             race,
             reward: Some(RewardSource::parse(&model.info.reward, std::slice::from_ref(&track)).unwrap()),
-            trace: Some(trace.clone()),
+            trace: Some(trace.clone().into()),
             ..Default::default()
         };
         let report = evaluate(&model, track.clone(), "oval", &opts).unwrap();

@@ -10,7 +10,7 @@ use slipstream_sim::{ObsConfig, RaceConfig, Track};
 use slipstream_trainer::config::ActionSpaceConfig;
 use slipstream_trainer::model::{Model, ModelSpec};
 use slipstream_trainer::network::NetworkSpec;
-use slipstream_trainer::{EvalOptions, race_match};
+use slipstream_trainer::{EvalOptions, TraceBuffer, TraceTo, race_match};
 use tch::Device;
 
 fn spec() -> ModelSpec {
@@ -52,9 +52,20 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
     let (a, b) = (model(1, spec()), model(2, spec()));
     let dir = tempfile::tempdir().unwrap();
     let traces = [dir.path().join("seat0.csv"), dir.path().join("seat1.csv")];
-    let first = race_match(&[&a, &b], track.clone(), "oval", &options(), &traces).unwrap();
-    let again = race_match(&[&a, &b], track.clone(), "oval", &options(), &[]).unwrap();
+    let to_files: Vec<TraceTo> = traces.iter().cloned().map(TraceTo::from).collect();
+    let first = race_match(&[&a, &b], track.clone(), "oval", &options(), &to_files).unwrap();
+    // Again, the traces in memory: the same race, the same bytes.
+    let buffers = [TraceBuffer::default(), TraceBuffer::default()];
+    let to_memory: Vec<TraceTo> = buffers.iter().cloned().map(TraceTo::Buffer).collect();
+    let again = race_match(&[&a, &b], track.clone(), "oval", &options(), &to_memory).unwrap();
     assert_eq!(first, again);
+    for (seat, (p, b)) in traces.iter().zip(&buffers).enumerate() {
+        assert_eq!(
+            std::fs::read(p).unwrap(),
+            b.take(),
+            "seat {seat}'s trace in memory and on disk"
+        );
+    }
     assert_eq!(first.seats.len(), 2);
     assert_eq!(first.places.len(), 2);
     assert!(first.places.iter().all(|p| (1..=2).contains(p)));
@@ -75,9 +86,9 @@ fn a_match_repeats_bit_for_bit_and_writes_a_trace_per_seat() {
     assert!((0.75..1.0).contains(&gap), "{gap} m apart");
     // Swapped, the other model starts in front: its trace's first row is seat 0's place.
     let dir = tempfile::tempdir().unwrap();
-    let swapped_traces = [dir.path().join("0.csv"), dir.path().join("1.csv")];
+    let swapped_traces = [dir.path().join("0.csv"), dir.path().join("1.csv")].map(TraceTo::from);
     race_match(&[&b, &a], track, "oval", &options(), &swapped_traces).unwrap();
-    let text = std::fs::read_to_string(&swapped_traces[0]).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("0.csv")).unwrap();
     let rows = slipstream_sim::trace::parse_trace(&text).unwrap();
     assert_eq!(rows[0].pos, starts[0].pos);
 }

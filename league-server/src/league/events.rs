@@ -163,9 +163,11 @@ impl Ctx {
                 .race(&m.race_id)
                 .await?
                 .ok_or_else(|| LeagueError::internal("no race"))?;
-            Ok::<_, LeagueError>((m, self.race_run(&race).await?))
+            let run = self.race_run(&race).await?;
+            let track = self.race_track(&run)?;
+            Ok::<_, LeagueError>((m, run, track))
         };
-        let (m, run) = match inputs.await {
+        let (m, run, track) = match inputs.await {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!(r#match = match_id, "no replay: {e}");
@@ -174,9 +176,10 @@ impl Ctx {
         };
         let names: Vec<String> = m.entrants.iter().map(|e| e.user_name.clone()).collect();
         let result = result.clone();
-        let rendered =
-            tokio::task::spawn_blocking(move || crate::evaluation::match_replay_gif(&run, &result, &traces, &names))
-                .await;
+        let rendered = tokio::task::spawn_blocking(move || {
+            crate::evaluation::match_replay_gif(&run, track, &result, &traces, &names)
+        })
+        .await;
         match rendered {
             Ok(Ok(gif)) => gif,
             Ok(Err(e)) => {

@@ -49,15 +49,20 @@ impl Ctx {
     /// a warning when it cannot be rendered (e.g. no font on this server): the result counts
     /// without it.
     async fn render_replay(&self, race: &RaceRow, trace: &[u8]) -> Option<Vec<u8>> {
-        let run = match self.race_run(race).await {
-            Ok(r) => r,
+        let inputs = async {
+            let run = self.race_run(race).await?;
+            let track = self.race_track(&run)?;
+            Ok::<_, LeagueError>((run, track))
+        };
+        let (run, track) = match inputs.await {
+            Ok(x) => x,
             Err(e) => {
                 tracing::warn!(race = %race.id, "no replay: {e}");
                 return None;
             }
         };
         let trace = trace.to_vec();
-        match tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, &trace)).await {
+        match tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, track, &trace)).await {
             Ok(Ok(gif)) => Some(gif),
             Ok(Err(e)) => {
                 tracing::warn!(race = %race.id, "no replay: {e}");

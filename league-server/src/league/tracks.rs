@@ -1,5 +1,7 @@
 //! Tracks: built-in and uploaded, their summaries, and what an evaluation of a race needs.
 
+use std::sync::Arc;
+
 use slipstream_proto::v1 as pb;
 use slipstream_sim::track::{Track, ValidateOptions, builtin, npy};
 
@@ -17,9 +19,10 @@ impl Ctx {
     /// A track's summary.
     pub async fn track_info(&self, id: &str) -> Result<Option<pb::TrackInfo>> {
         if let Some(b) = builtin::find(id) {
-            let t = b
-                .build(&ValidateOptions::default())
-                .map_err(|e| LeagueError::internal(e.to_string()))?;
+            let t = self.cached_track(id, false, || {
+                b.build(&ValidateOptions::default())
+                    .map_err(|e| LeagueError::internal(e.to_string()))
+            })?;
             return Ok(Some(track_info_pb(id, id, &t, true)));
         }
         Ok(match self.store.track(id).await? {
@@ -39,6 +42,26 @@ impl Ctx {
             }
             None => None,
         })
+    }
+
+    /// A race's track as the simulator loads it: built and validated once per track and
+    /// direction, then shared (evaluations, replays and pages of the same track).
+    pub fn race_track(&self, run: &RaceRun) -> Result<Arc<Track>> {
+        self.cached_track(&run.track_name, run.reverse, || run.track())
+    }
+
+    fn cached_track(&self, id: &str, reverse: bool, build: impl FnOnce() -> Result<Track>) -> Result<Arc<Track>> {
+        let key = (id.to_string(), reverse);
+        if let Some(t) = self.tracks.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(t.clone());
+        }
+        let track = Arc::new(build()?);
+        let mut tracks = self.tracks.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: uploads are many and each is kept only while it is used.
+        if tracks.len() >= 256 {
+            tracks.clear();
+        }
+        Ok(tracks.entry(key).or_insert(track).clone())
     }
 
     /// What an evaluation of a race needs.

@@ -215,7 +215,7 @@ impl Web {
         if let Some(svg) = self.tracks.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Some(svg.clone());
         }
-        let track = match self.ctx.race_run(race).await.and_then(|run| run.track()) {
+        let track = match self.ctx.race_run(race).await.and_then(|run| self.ctx.race_track(&run)) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(race = %race.id, "track not drawn: {e}");

@@ -458,7 +458,7 @@ async fn a_remote_worker_races_matches_and_older_workers_are_not_given_them() {
     let race = create_race(&mut admin, h2h_spec("Remote cup")).await;
     let (_, wtoken, mut old) = s.user("remote1", pb::Role::Worker).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(slipstream_league::remote::run(
+    let worker = tokio::spawn(slipstream_league::worker::remote::run(
         s.client(Some(&wtoken)).await,
         "remote".into(),
         Duration::from_secs(60),
@@ -680,9 +680,11 @@ fn a_model_that_cannot_load_forfeits_and_the_others_race() {
     let good = random_model(1);
     let garbage = b"not a model".to_vec();
     // Two racing, one forfeiting: the forfeit is placed behind both, with no laps or trace.
+    let track = std::sync::Arc::new(run.track().unwrap());
     let o = run_match(
         &[good.clone(), garbage.clone(), good.clone()],
         &run,
+        track.clone(),
         Duration::from_secs(60),
     )
     .unwrap();
@@ -694,9 +696,9 @@ fn a_model_that_cannot_load_forfeits_and_the_others_race() {
         assert!(o.traces[seat].starts_with(b"episode,"));
     }
     // One left: it wins without racing (no traces, so no replay).
-    let o = run_match(&[garbage, good], &run, Duration::from_secs(60)).unwrap();
+    let o = run_match(&[garbage, good], &run, track.clone(), Duration::from_secs(60)).unwrap();
     let places: Vec<u32> = o.result.seats.iter().map(|s| s.place).collect();
     assert_eq!(places, vec![2, 1]);
     assert!(o.traces.iter().all(Vec::is_empty));
-    assert_eq!(match_replay_gif(&run, &o.result, &o.traces, &[]).unwrap(), None);
+    assert_eq!(match_replay_gif(&run, track, &o.result, &o.traces, &[]).unwrap(), None);
 }

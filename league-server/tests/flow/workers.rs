@@ -204,7 +204,7 @@ async fn a_remote_worker_process_loop_evaluates() {
     let sub = submit(&mut a, &race.id, &m.id).await.unwrap().into_inner();
     let clients = s.client(Some(&wtoken)).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(slipstream_league::remote::run(
+    let worker = tokio::spawn(slipstream_league::worker::remote::run(
         clients,
         "remote".into(),
         Duration::from_secs(60),

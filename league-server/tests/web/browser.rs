@@ -209,7 +209,7 @@ async fn a_browser_sees_a_new_result_without_reloading() {
 async fn ranked_for_bracket(s: &TestServer, race: &str) {
     let (_, wtoken, _) = s.user("early-worker", pb::Role::Worker).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(slipstream_league::remote::run(
+    let worker = tokio::spawn(slipstream_league::worker::remote::run(
         s.client(Some(&wtoken)).await,
         "early".into(),
         Duration::from_secs(60),
@@ -288,7 +288,7 @@ async fn a_bracket_page_follows_the_matches_live() {
     // A worker comes: the semi-finals and the final are raced; the page follows.
     let (_, wtoken, _) = s.user("late-worker", pb::Role::Worker).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(slipstream_league::remote::run(
+    let worker = tokio::spawn(slipstream_league::worker::remote::run(
         s.client(Some(&wtoken)).await,
         "late".into(),
         Duration::from_secs(60),

@@ -290,7 +290,8 @@ fn evaluation_cpu(model_bytes: &[u8], run: &RaceRun) -> Result<(Vec<f64>, usize,
     let mut race_s = 0.0;
     for _ in 0..5 {
         let c0 = cpu_seconds();
-        let o = evaluation::run(model_bytes, run, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
+        let track = Arc::new(run.track()?);
+        let o = evaluation::run(model_bytes, run, track, Duration::from_secs(60)).map_err(|e| anyhow!(e))?;
         eval_cpu.push(cpu_seconds() - c0);
         laps_done = o.laps.iter().filter(|l| l.completed).count();
         race_s = o.laps.iter().map(|l| l.time_ms).sum::<i64>() as f64 / 1000.0;
@@ -308,7 +309,8 @@ fn head_to_head_cpu(model_bytes: &[u8], run: &RaceRun) -> Result<Vec<serde_json:
         let mut finished = 0;
         for _ in 0..5 {
             let c0 = cpu_seconds();
-            let r = evaluation::run_match(&models, run, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
+            let track = Arc::new(run.track()?);
+            let r = evaluation::run_match(&models, run, track, Duration::from_secs(120)).map_err(|e| anyhow!(e))?;
             cpu.push(cpu_seconds() - c0);
             finished = r
                 .result

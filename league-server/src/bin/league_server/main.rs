@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use slipstream_league::{Config, client, remote, serve};
+use slipstream_league::{Config, client, serve, worker};
 
 /// The Slipstream league server: races, model uploads, an evaluation queue and leaderboards over
 /// gRPC (package slipstream.league.v1, with health checks and server reflection).
@@ -157,7 +157,12 @@ async fn run_worker(a: WorkerArgs) -> Result<()> {
         .await
         .map_err(anyhow::Error::msg)?;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(remote::run(clients, a.name, Duration::from_secs(a.eval_timeout_s), rx));
+    let worker = tokio::spawn(worker::remote::run(
+        clients,
+        a.name,
+        Duration::from_secs(a.eval_timeout_s),
+        rx,
+    ));
     shutdown_signal().await;
     let _ = tx.send(true);
     let _ = worker.await;

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use slipstream_sim::race_args::RaceArgs;
-use slipstream_trainer::{DeviceChoice, EvalOptions, Model, race_match};
+use slipstream_trainer::{DeviceChoice, EvalOptions, Model, TraceTo, race_match};
 
 #[derive(Args, Debug)]
 pub struct MatchArgs {
@@ -57,7 +57,8 @@ pub fn run(a: MatchArgs) -> Result<()> {
         ..Default::default()
     };
     let cars: Vec<&Model> = models.iter().collect();
-    let report = race_match(&cars, Arc::new(track), &a.on.track, &opts, &traces)?;
+    let trace_to: Vec<TraceTo> = traces.iter().cloned().map(TraceTo::File).collect();
+    let report = race_match(&cars, Arc::new(track), &a.on.track, &opts, &trace_to)?;
     let mut order: Vec<usize> = (0..cars.len()).collect();
     order.sort_by_key(|&i| (report.places[i], i));
     if a.json {

@@ -334,7 +334,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
         seed: a.seed,
         scenario,
         reward,
-        trace: trace_path.clone(),
+        trace: trace_path.clone().map(Into::into),
         deadline: None,
     };
     let r =
