@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slipstream_sim::Track;
-use slipstream_trainer::model::ModelSpec;
 use tokio::sync::Notify;
 
 use crate::auth::Auth;
@@ -67,17 +66,11 @@ pub struct Ctx {
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Races read on hot paths (leaderboard queries), briefly cached; see [`Ctx::race`].
     races: Mutex<RaceCache>,
-    /// Models' settings by file, for who can race whom (see `events.rs`).
-    pub(crate) worlds: ModelWorlds,
     /// Tracks as the simulator loads them, one per track and direction (see `league/tracks.rs`).
     pub(crate) tracks: TrackCache,
     /// The ids of events (brackets, ladders) that changed: their matches queued, raced or failed.
     pub events: tokio::sync::broadcast::Sender<String>,
 }
-
-/// Model settings by file (SHA-256): what a model's world is, read once per file.
-#[derive(Debug, Default)]
-pub struct ModelWorlds(pub(crate) Mutex<HashMap<String, std::result::Result<ModelSpec, String>>>);
 
 /// Loaded tracks by (track id, reversed): a track's id names its content (a built-in's name, an
 /// upload's SHA-256), so an entry never goes stale.
@@ -106,7 +99,6 @@ impl Ctx {
             boot_id: format!("local:{}:", crate::util::new_id("boot")),
             stopping: tokio::sync::watch::Sender::new(false),
             races: Mutex::new(RaceCache::default()),
-            worlds: Default::default(),
             tracks: Default::default(),
             events: tokio::sync::broadcast::Sender::new(256),
         }

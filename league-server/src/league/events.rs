@@ -50,8 +50,7 @@ fn busy(matches: &[MatchRow]) -> bool {
 pub const MAX_LADDER_ENTRANTS: usize = 256;
 
 impl Ctx {
-    /// The settings of a submission's model (its world: sensor, action space, car, step), read
-    /// once per model file.
+    /// The settings of a submission's model (its world: sensor, action space, car, step).
     pub async fn submission_world(&self, submission_id: &str) -> Result<std::result::Result<ModelSpec, String>> {
         let sub = self
             .store
@@ -59,29 +58,7 @@ impl Ctx {
             .await?
             .ok_or_else(|| LeagueError::internal(format!("no submission {submission_id}")))?;
         let model = self.submission_model(&sub).await?;
-        if let Some(w) = self
-            .worlds
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&model.sha256)
-        {
-            return Ok(w.clone());
-        }
-        let bytes = self.model_bytes(&model).await?;
-        let spec = tokio::task::spawn_blocking(move || {
-            crate::evaluation::validate_model(&bytes, "model")
-                .map(|m| m.spec)
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| LeagueError::internal(format!("reading a model: {e}")))?;
-        let mut worlds = self.worlds.0.lock().unwrap_or_else(|e| e.into_inner());
-        if worlds.len() >= 10_000 {
-            worlds.clear();
-        }
-        worlds.insert(model.sha256, spec.clone());
-        Ok(spec)
+        self.model_spec(&model).await
     }
 
     /// What a match job races: the match, its race's track and rules (seeded by the match), and

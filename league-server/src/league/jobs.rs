@@ -1,5 +1,7 @@
 //! Evaluation jobs' outcomes: recorded, the leaderboard updated, watchers told.
 
+use slipstream_trainer::model::ModelSpec;
+
 use crate::convert::submission_to_pb;
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
@@ -35,6 +37,27 @@ impl Ctx {
             .model(&sub.model_id)
             .await?
             .ok_or_else(|| LeagueError::internal("submission without model"))
+    }
+
+    /// A model's settings, as stored at upload. A model uploaded before they were stored has
+    /// them read from its file once (and stored); `Err` when the file no longer loads.
+    pub async fn model_spec(&self, model: &ModelRow) -> Result<std::result::Result<ModelSpec, String>> {
+        if let Ok(spec) = serde_json::from_str::<ModelSpec>(&model.spec_json) {
+            return Ok(Ok(spec));
+        }
+        let bytes = self.model_bytes(model).await?;
+        let read = tokio::task::spawn_blocking(move || {
+            crate::evaluation::validate_model(&bytes, "model")
+                .map(|m| m.spec)
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| LeagueError::internal(format!("reading a model: {e}")))?;
+        if let Ok(spec) = &read {
+            let json = serde_json::to_string(spec).map_err(|e| LeagueError::internal(e.to_string()))?;
+            self.store.set_model_spec(&model.sha256, &json).await?;
+        }
+        Ok(read)
     }
 
     /// A model's file.

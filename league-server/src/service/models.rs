@@ -103,13 +103,14 @@ impl ModelService for Models {
                     m.spec.sensor.kind().to_string(),
                     m.spec.action_space.clone(),
                     m.spec.network.name(),
+                    serde_json::to_string(&m.spec).expect("a model's settings serialise"),
                 )
             });
             (data, r)
         })
         .await
         .map_err(|e| LeagueError::internal(format!("validation crashed: {e}")))?;
-        let (sensor, space, network) = model.map_err(|e| LeagueError::invalid(format!("model: {e}")))?;
+        let (sensor, space, network, spec_json) = model.map_err(|e| LeagueError::invalid(format!("model: {e}")))?;
         let action_space_type = match space {
             slipstream_trainer::config::ActionSpaceConfig::Discrete { .. } => "discrete",
             slipstream_trainer::config::ActionSpaceConfig::Continuous { .. } => "continuous",
@@ -127,6 +128,7 @@ impl ModelService for Models {
             action_space_type: action_space_type.into(),
             network,
             deleted: false,
+            spec_json,
         };
         let (saved, already_uploaded) = self.0.store.upsert_model(&row).await?;
         tracing::info!(

@@ -134,6 +134,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "head to head",
         include_str!("../../migrations/0005_head_to_head.sql"),
     ),
+    (6, "model spec", include_str!("../../migrations/0006_model_spec.sql")),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

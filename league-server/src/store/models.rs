@@ -16,9 +16,13 @@ pub struct ModelRow {
     pub network: String,
     #[sqlx(try_from = "Flag")]
     pub deleted: bool,
+    /// The model's settings (the trainer's `ModelSpec`) as JSON, stored at upload; empty for a
+    /// model uploaded before they were stored (see [`crate::ctx::Ctx::model_spec`]).
+    pub spec_json: String,
 }
 
-const MODEL_COLS: &str = "id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted";
+const MODEL_COLS: &str =
+    "id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted, spec_json";
 
 impl Store {
     /// Record an uploaded model; the same bytes from the same owner give the same model (revived,
@@ -28,8 +32,8 @@ impl Store {
     pub async fn upsert_model(&self, m: &ModelRow) -> Result<(ModelRow, bool)> {
         let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
-            "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (owner_id, sha256) DO NOTHING",
+            "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted, spec_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10) ON CONFLICT (owner_id, sha256) DO NOTHING",
         )
         .bind(&m.id)
         .bind(&m.owner_id)
@@ -40,6 +44,7 @@ impl Store {
         .bind(&m.sensor)
         .bind(&m.action_space_type)
         .bind(&m.network)
+        .bind(&m.spec_json)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -51,6 +56,13 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // A copy uploaded before settings were stored at upload gets them now.
+        sqlx::query("UPDATE models SET spec_json = $1 WHERE owner_id = $2 AND sha256 = $3 AND spec_json = ''")
+            .bind(&m.spec_json)
+            .bind(&m.owner_id)
+            .bind(&m.sha256)
+            .execute(&mut *tx)
+            .await?;
         let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MODEL_COLS} FROM models WHERE owner_id = $1 AND sha256 = $2"
         )))
@@ -60,6 +72,17 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok((row, inserted == 0 && revived == 0))
+    }
+
+    /// Store the settings of a model file (every owner's copy): read from the file of a model
+    /// uploaded before they were stored at upload.
+    pub async fn set_model_spec(&self, sha256: &str, spec_json: &str) -> Result<()> {
+        sqlx::query("UPDATE models SET spec_json = $1 WHERE sha256 = $2")
+            .bind(spec_json)
+            .bind(sha256)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn model(&self, id: &str) -> Result<Option<ModelRow>> {

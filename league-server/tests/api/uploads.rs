@@ -114,6 +114,13 @@ async fn model_uploads() {
         ("state", "continuous")
     );
     assert!(!m1.already_uploaded);
+    // Its settings are stored with it (for head-to-head: who can race whom).
+    let store = slipstream_league::store::Store::connect(&s.db).await.unwrap();
+    let stored = store.model(&m1.id).await.unwrap().unwrap().spec_json;
+    let stored: slipstream_trainer::model::ModelSpec = serde_json::from_str(&stored).unwrap();
+    let loaded = slipstream_trainer::Model::from_bytes(&model, std::path::Path::new("m"), tch::Device::Cpu).unwrap();
+    assert_eq!(stored, loaded.spec);
+    store.close().await;
     // The same bytes again: the same model, and the reply says so (the earlier name is kept).
     let m2 = upload(&mut a, &model, "again", None).await.unwrap();
     assert_eq!(m1.id, m2.id);

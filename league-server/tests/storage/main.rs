@@ -120,6 +120,7 @@ fn model_row(owner: &str, name: &str, sha: &str) -> ModelRow {
         action_space_type: "discrete".into(),
         network: "mlp".into(),
         deleted: false,
+        spec_json: String::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 use super::*;
 
 on_both!(with_url: an_old_database_is_migrated_without_losing_rows);
+on_both!(a_model_uploaded_before_settings_were_stored_has_them_read_from_its_file_once);
 
 /// A database made before migration 2 keeps every row; its leaderboard rows are recomputed with the
 /// new tie-break (the earlier submission of an equal score), and its bootstrap token is recognised.
@@ -17,7 +18,6 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
     let ann = old.create_user("ann", Role::Racer).await.unwrap();
     let race = old.insert_race(&spec("Old cup"), &admin.id).await.unwrap();
     old.put_blob("abc", b"xyz").await.unwrap();
-    let (m, _) = old.upsert_model(&model_row(&ann.id, "m", "abc")).await.unwrap();
     old.insert_token(
         &admin.id,
         &slipstream_league::util::secret_hash("old-boot"),
@@ -29,6 +29,21 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
     old.close().await;
     let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
     let t = 1_700_000_000_000_i64;
+    // A model as version 1 stored it (no settings).
+    sqlx::query(
+        "INSERT INTO models (id, owner_id, name, sha256, size, uploaded_at, sensor, action_space_type, network, deleted) \
+         VALUES ('mdl_old', $1, 'm', 'abc', 3, $2, 'lidar', 'discrete', 'mlp', 0)",
+    )
+    .bind(&ann.id)
+    .bind(t)
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let m = model_row(&ann.id, "m", "abc");
+    let m = slipstream_league::store::ModelRow {
+        id: "mdl_old".into(),
+        ..m
+    };
     let laps_json = serde_json::to_string(&laps(&[9000])).unwrap();
     // s1 was submitted first but its evaluation finished last: the old rule chose s2.
     for (id, submitted, finished) in [("sub_1", t, t + 500), ("sub_2", t + 100, t + 200)] {
@@ -78,7 +93,8 @@ async fn an_old_database_is_migrated_without_losing_rows(_store: Store, _url: St
             SubStatus::Completed
         );
     }
-    assert_eq!(store.model(&m.id).await.unwrap().unwrap().name, "m");
+    let migrated = store.model(&m.id).await.unwrap().unwrap();
+    assert_eq!((migrated.name.as_str(), migrated.spec_json.as_str()), ("m", ""));
     let tokens = store.list_tokens(None, false, now_ms(), 0, 10).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert!(tokens[0].bootstrap, "the old bootstrap token is recognised");
@@ -142,4 +158,32 @@ async fn a_server_on_postgres_evaluates_and_keeps_results_across_restarts() {
     let board = leaderboard(&mut anon, &race.id, 10, "").await.unwrap().into_inner();
     assert_eq!((board.total, board.rows[0].score_ms), (1, done.score_ms));
     s.stop().await;
+}
+
+/// A model stored without its settings (uploaded before migration 6) has them read from its file
+/// the first time a head-to-head event needs them, and stored for every owner's copy.
+async fn a_model_uploaded_before_settings_were_stored_has_them_read_from_its_file_once(store: Store) {
+    let file = common::random_model(3);
+    let sha = slipstream_league::util::sha256_hex(&file);
+    store.put_blob(&sha, &file).await.unwrap();
+    let ann = store.create_user("ann", Role::Racer).await.unwrap();
+    let bob = store.create_user("bob", Role::Racer).await.unwrap();
+    let (m, _) = store.upsert_model(&model_row(&ann.id, "m", &sha)).await.unwrap();
+    let (copy, _) = store.upsert_model(&model_row(&bob.id, "copy", &sha)).await.unwrap();
+    assert_eq!(m.spec_json, "");
+    let ctx = slipstream_league::ctx::Ctx::new(store.clone(), slipstream_league::Config::default());
+    let spec = ctx.model_spec(&m).await.unwrap().unwrap();
+    let loaded = slipstream_trainer::Model::from_bytes(&file, std::path::Path::new("m"), tch::Device::Cpu).unwrap();
+    assert_eq!(spec, loaded.spec);
+    for id in [&m.id, &copy.id] {
+        let stored = store.model(id).await.unwrap().unwrap().spec_json;
+        let stored: slipstream_trainer::model::ModelSpec = serde_json::from_str(&stored).unwrap();
+        assert_eq!(stored, loaded.spec, "{id}");
+    }
+    // A file that no longer loads: its error, and nothing stored.
+    store.put_blob("bad", b"not a model").await.unwrap();
+    let (bad, _) = store.upsert_model(&model_row(&ann.id, "bad", "bad")).await.unwrap();
+    let err = ctx.model_spec(&bad).await.unwrap().unwrap_err();
+    assert!(!err.is_empty());
+    assert_eq!(store.model(&bad.id).await.unwrap().unwrap().spec_json, "");
 }
