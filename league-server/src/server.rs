@@ -21,7 +21,7 @@ use crate::service::{
     head_to_head::HeadToHead, models::Models, races::Races, seasons::Seasons, submissions::Leaderboards,
     submissions::Submissions, users::Users, worker::Workers,
 };
-use crate::store::{Backend, Store};
+use crate::store::{Backend, Store, SubStatus};
 
 /// Connect to the database, register the bootstrap admin token (retiring an earlier one), recover jobs a killed process held,
 /// start the evaluation workers, and serve gRPC on `listener` until `shutdown` completes. Running
@@ -39,9 +39,10 @@ pub async fn serve(
     // A single SQLite server owns every in-process lease: ones held by an earlier run died with it.
     let prefix = (store.backend() == Backend::Sqlite).then_some("local:");
     let recovered = store.requeue_expired(prefix).await?;
-    if !recovered.is_empty() {
+    let failed = recovered.iter().filter(|s| s.status == SubStatus::Failed).count();
+    if failed > 0 {
         tracing::warn!(
-            count = recovered.len(),
+            count = failed,
             "jobs of a stopped server failed for good after too many interruptions"
         );
     }

@@ -6,7 +6,7 @@ use crate::convert::submission_to_pb;
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
 use crate::evaluation::Outcome;
-use crate::store::{Completion, JobSubject, ModelRow, RaceRow, SubmissionRow};
+use crate::store::{Completion, LeasedJob, ModelRow, RaceRow, SubmissionRow};
 
 impl Ctx {
     /// The submission an evaluation races and its race (FailedPrecondition once the race was deleted).
@@ -16,18 +16,26 @@ impl Ctx {
             .submission(submission_id)
             .await?
             .ok_or_else(|| LeagueError::internal("job without submission"))?;
-        let race = self
-            .store
-            .race(&sub.race_id)
-            .await?
-            .ok_or_else(|| LeagueError::precondition("the race was deleted"))?;
+        let race = self.evaluated_race(&sub).await?;
         Ok((sub, race))
     }
 
-    /// The submission, race and model of an evaluation.
-    pub async fn evaluation_inputs(&self, submission_id: &str) -> Result<(SubmissionRow, RaceRow, ModelRow)> {
-        let (sub, race) = self.evaluated_submission(submission_id).await?;
-        let model = self.submission_model(&sub).await?;
+    /// The race a submission is evaluated in (FailedPrecondition once it was deleted).
+    async fn evaluated_race(&self, sub: &SubmissionRow) -> Result<RaceRow> {
+        self.store
+            .race(&sub.race_id)
+            .await?
+            .ok_or_else(|| LeagueError::precondition("the race was deleted"))
+    }
+
+    /// The race and model of a leased evaluation.
+    pub async fn evaluation_inputs<'j>(&self, job: &'j LeasedJob) -> Result<(&'j SubmissionRow, RaceRow, ModelRow)> {
+        let sub = job
+            .submission
+            .as_ref()
+            .ok_or_else(|| LeagueError::internal(format!("job {} is not an evaluation", job.job_id)))?;
+        let race = self.evaluated_race(sub).await?;
+        let model = self.submission_model(sub).await?;
         Ok((sub, race, model))
     }
 
@@ -147,11 +155,10 @@ impl Ctx {
     pub async fn fail_job(&self, job_id: &str, lease_token: &str, reason: &str) -> Result<()> {
         tracing::warn!(job_id, %reason, "evaluation failed");
         let backoff = self.cfg.backoff.as_millis() as i64;
-        self.store
+        if let Some(sub) = self
+            .store
             .fail_job(job_id, lease_token, reason, self.cfg.max_attempts, backoff)
-            .await?;
-        if let JobSubject::Evaluation(sub_id) = self.store.job_subject(job_id).await?
-            && let Some(sub) = self.store.submission(&sub_id).await?
+            .await?
         {
             self.publish_submission(&sub);
         }

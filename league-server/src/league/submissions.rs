@@ -1,11 +1,11 @@
 //! A submission's life as the league changes it: entered, cancelled, re-evaluated, leased, its
-//! lease lost. Every change of a submission's status goes through here or [`super::jobs`], which
+//! lease given back or lost. Every change of a submission's status goes through here or [`super::jobs`], which
 //! tell the submission's watchers (the race's `WatchLeaderboard` streams and live pages) — the
 //! only places that do.
 
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
-use crate::store::{JobSubject, LeasedJob, ModelRow, RaceRow, SubmissionRow};
+use crate::store::{LeasedJob, ModelRow, RaceRow, SubStatus, SubmissionRow};
 
 impl Ctx {
     /// Enter `model` of `user_id` in `race` (its window and the caller's right to enter are the
@@ -22,55 +22,56 @@ impl Ctx {
 
     /// Cancel a queued or running submission; FailedPrecondition once it has finished.
     pub async fn cancel(&self, sub: &SubmissionRow) -> Result<SubmissionRow> {
-        if !self.store.cancel_submission(&sub.id).await? {
+        let Some(cancelled) = self.store.cancel_submission(&sub.id).await? else {
             return Err(LeagueError::precondition(format!(
                 "the submission has already {}",
                 sub.status.as_str()
             )));
-        }
-        self.changed_submission(&sub.id).await
+        };
+        self.publish_submission(&cancelled);
+        Ok(cancelled)
     }
 
     /// Queue a completed or failed submission's evaluation again; FailedPrecondition otherwise.
     pub async fn reevaluate(&self, sub: &SubmissionRow) -> Result<SubmissionRow> {
-        if !self.store.requeue_submission(&sub.id).await? {
+        let Some(queued) = self.store.requeue_submission(&sub.id).await? else {
             return Err(LeagueError::precondition(format!(
                 "only completed or failed submissions can be re-evaluated; this one is {}",
                 sub.status.as_str()
             )));
-        }
+        };
         self.job_ready.notify_waiters();
-        self.changed_submission(&sub.id).await
+        self.publish_submission(&queued);
+        Ok(queued)
     }
 
     /// Lease the oldest due job to `owner` (matches only `with_matches`); an evaluation's
     /// submission is now running, and its watchers are told.
     pub async fn lease_job(&self, owner: &str, lease_ms: i64, with_matches: bool) -> Result<Option<LeasedJob>> {
         let job = self.store.lease_job(owner, lease_ms, with_matches).await?;
-        if let Some(JobSubject::Evaluation(id)) = job.as_ref().map(|j| &j.subject) {
-            self.changed_submission(id).await?;
+        if let Some(sub) = job.as_ref().and_then(|j| j.submission.as_ref()) {
+            self.publish_submission(sub);
         }
         Ok(job)
     }
 
-    /// Return expired leases to the queue (and, at a start, `owner_prefix`'s leases whatever their
-    /// expiry); watchers hear of the submissions that failed for good. Returns how many did.
-    pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<usize> {
-        let failed = self.store.requeue_expired(owner_prefix).await?;
-        for s in &failed {
-            self.publish_submission(s);
+    /// Give a leased job back unfinished (this server is stopping): its submission is queued
+    /// again, and its watchers are told.
+    pub async fn release_job(&self, job_id: &str, lease_token: &str) -> Result<()> {
+        if let Some(sub) = self.store.release_job(job_id, lease_token).await? {
+            self.publish_submission(&sub);
         }
-        Ok(failed.len())
+        Ok(())
     }
 
-    /// The submission as stored now, its watchers told.
-    async fn changed_submission(&self, id: &str) -> Result<SubmissionRow> {
-        let sub = self
-            .store
-            .submission(id)
-            .await?
-            .ok_or_else(|| LeagueError::internal(format!("submission {id} vanished")))?;
-        self.publish_submission(&sub);
-        Ok(sub)
+    /// Return expired leases to the queue (and, at a start, `owner_prefix`'s leases whatever their
+    /// expiry); watchers hear of the submissions queued again or failed for good. Returns how many
+    /// failed for good.
+    pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<usize> {
+        let changed = self.store.requeue_expired(owner_prefix).await?;
+        for s in &changed {
+            self.publish_submission(s);
+        }
+        Ok(changed.iter().filter(|s| s.status == SubStatus::Failed).count())
     }
 }

@@ -155,15 +155,12 @@ impl WorkerService for Workers {
         else {
             return Ok(Response::new(pb::LeaseJobResponse { job: None }));
         };
-        let sub_id = match &job.subject {
-            JobSubject::Match(id) => {
-                return Ok(Response::new(pb::LeaseJobResponse {
-                    job: self.match_job(&job, id).await?,
-                }));
-            }
-            JobSubject::Evaluation(id) => id,
-        };
-        let (sub, race, model) = match self.0.evaluation_inputs(sub_id).await {
+        if let JobSubject::Match(id) = &job.subject {
+            return Ok(Response::new(pb::LeaseJobResponse {
+                job: self.match_job(&job, id).await?,
+            }));
+        }
+        let (sub, race, model) = match self.0.evaluation_inputs(&job).await {
             Ok(x) => x,
             Err(e) => {
                 self.0.fail_job(&job.job_id, &job.lease_token, &e.to_string()).await?;
@@ -173,9 +170,9 @@ impl WorkerService for Workers {
         let run = self.0.race_run(&race).await?;
         Ok(Response::new(pb::LeaseJobResponse {
             job: Some(pb::Job {
-                job_id: job.job_id,
-                submission_id: sub.id,
-                lease_token: job.lease_token,
+                job_id: job.job_id.clone(),
+                submission_id: sub.id.clone(),
+                lease_token: job.lease_token.clone(),
                 lease_expires_at_ms: job.lease_expires_at,
                 race_json: serde_json::to_string(&run).expect("serialisable"),
                 model_sha256: model.sha256,

@@ -56,13 +56,15 @@ impl JobSubject {
 }
 
 /// A job handed to a worker.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LeasedJob {
     pub job_id: String,
     pub subject: JobSubject,
     pub lease_token: String,
     pub lease_expires_at: i64,
     pub attempts: i64,
+    /// An evaluation's submission, as the lease left it (running).
+    pub submission: Option<SubmissionRow>,
 }
 
 /// What finishing an evaluation changed.
@@ -115,12 +117,18 @@ pub(super) async fn insert_match_job(tx: &mut sqlx::AnyConnection, match_id: &st
     Ok(())
 }
 
-// Every change of a job's subject's status is written here, in the job's transaction.
+// Every change of a job's subject's status is written here, in the job's transaction. Each returns
+// an evaluation's submission as the change left it (for its watchers); a match's watchers are told
+// by event (`league/events.rs`).
 
 /// A leased job's subject is running: a submission `running` at attempt `attempts`, a match `running`.
-async fn subject_running(tx: &mut sqlx::AnyConnection, subject: &JobSubject, attempts: i64) -> Result<()> {
+async fn subject_running(
+    tx: &mut sqlx::AnyConnection,
+    subject: &JobSubject,
+    attempts: i64,
+) -> Result<Option<SubmissionRow>> {
     let sub_id = match subject {
-        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Running, "", 0).await,
+        JobSubject::Match(id) => return match_status(tx, id, MatchStatus::Running, "", 0).await,
         JobSubject::Evaluation(id) => id,
     };
     sqlx::query("UPDATE submissions SET status = 'running', attempts = $1 WHERE id = $2 AND status = 'queued'")
@@ -128,14 +136,25 @@ async fn subject_running(tx: &mut sqlx::AnyConnection, subject: &JobSubject, att
         .bind(sub_id)
         .execute(&mut *tx)
         .await?;
-    Ok(())
+    Ok(Some(super::submissions::fetch(tx, sub_id).await?))
+}
+
+async fn match_status(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    status: MatchStatus,
+    reason: &str,
+    now: i64,
+) -> Result<Option<SubmissionRow>> {
+    super::matches::set_status(tx, id, status, reason, now).await?;
+    Ok(None)
 }
 
 /// What a job's subject becomes when the job goes back to the queue: a submission `queued` (its
 /// attempt not counted), a match `queued`.
-async fn subject_queued(tx: &mut sqlx::AnyConnection, subject: &JobSubject) -> Result<()> {
+async fn subject_queued(tx: &mut sqlx::AnyConnection, subject: &JobSubject) -> Result<Option<SubmissionRow>> {
     let sub_id = match subject {
-        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Queued, "", 0).await,
+        JobSubject::Match(id) => return match_status(tx, id, MatchStatus::Queued, "", 0).await,
         JobSubject::Evaluation(id) => id,
     };
     sqlx::query(
@@ -144,13 +163,18 @@ async fn subject_queued(tx: &mut sqlx::AnyConnection, subject: &JobSubject) -> R
     .bind(sub_id)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(Some(super::submissions::fetch(tx, sub_id).await?))
 }
 
 /// A job's subject failed for good with `reason`.
-async fn subject_failed(tx: &mut sqlx::AnyConnection, subject: &JobSubject, reason: &str, now: i64) -> Result<()> {
+async fn subject_failed(
+    tx: &mut sqlx::AnyConnection,
+    subject: &JobSubject,
+    reason: &str,
+    now: i64,
+) -> Result<Option<SubmissionRow>> {
     let sub_id = match subject {
-        JobSubject::Match(id) => return super::matches::set_status(tx, id, MatchStatus::Failed, reason, now).await,
+        JobSubject::Match(id) => return match_status(tx, id, MatchStatus::Failed, reason, now).await,
         JobSubject::Evaluation(id) => id,
     };
     sqlx::query(
@@ -161,11 +185,11 @@ async fn subject_failed(tx: &mut sqlx::AnyConnection, subject: &JobSubject, reas
     .bind(sub_id)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(Some(super::submissions::fetch(tx, sub_id).await?))
 }
 
 /// After a failed attempt: queue the job again after a back-off, or fail it (and its submission)
-/// for good. Returns whether it failed for good.
+/// for good. Returns an evaluation's submission as it left it.
 #[allow(clippy::too_many_arguments)]
 async fn retry_or_fail(
     tx: &mut sqlx::AnyConnection,
@@ -176,7 +200,7 @@ async fn retry_or_fail(
     max_attempts: i64,
     backoff_ms: i64,
     now: i64,
-) -> Result<bool> {
+) -> Result<Option<SubmissionRow>> {
     if attempts >= max_attempts {
         sqlx::query("UPDATE jobs SET status = 'failed', last_error = $1, lease_expires_at = 0 WHERE id = $2")
             .bind(reason)
@@ -184,8 +208,7 @@ async fn retry_or_fail(
             .execute(&mut *tx)
             .await?;
         let reason = format!("evaluation failed after {attempts} attempt(s): {reason}");
-        subject_failed(tx, subject, &reason, now).await?;
-        Ok(true)
+        subject_failed(tx, subject, &reason, now).await
     } else {
         let delay = backoff_ms.saturating_mul(1 << (attempts - 1).clamp(0, 20));
         sqlx::query(
@@ -196,8 +219,7 @@ async fn retry_or_fail(
         .bind(job_id)
         .execute(&mut *tx)
         .await?;
-        subject_queued(tx, subject).await?;
-        Ok(false)
+        subject_queued(tx, subject).await
     }
 }
 
@@ -229,16 +251,17 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
-        let job = LeasedJob {
+        let subject = JobSubject::from_columns(submission_id, match_id);
+        let submission = subject_running(&mut tx, &subject, attempts).await?;
+        tx.commit().await?;
+        Ok(Some(LeasedJob {
             job_id,
-            subject: JobSubject::from_columns(submission_id, match_id),
+            subject,
             lease_token: token,
             lease_expires_at: now + lease_ms,
             attempts,
-        };
-        subject_running(&mut tx, &job.subject, job.attempts).await?;
-        tx.commit().await?;
-        Ok(Some(job))
+            submission,
+        }))
     }
 
     /// A lease is valid if the token matches and it has not run out. Returns the job's subject.
@@ -327,7 +350,8 @@ impl Store {
     }
 
     /// Record a failed evaluation: retried after `2^attempts` × `backoff_ms` until `max_attempts`,
-    /// then the submission fails with the reason. Returns the submission if it is now failed.
+    /// then the submission fails with the reason. Returns an evaluation's submission as the
+    /// failure left it (queued again, or failed for good); `None` for a match or a stale lease.
     pub async fn fail_job(
         &self,
         job_id: &str,
@@ -350,7 +374,7 @@ impl Store {
             return Ok(None);
         };
         let subject = JobSubject::from_columns(sub_id, match_id);
-        let failed = retry_or_fail(
+        let changed = retry_or_fail(
             &mut tx,
             job_id,
             &subject,
@@ -362,10 +386,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        match subject {
-            JobSubject::Evaluation(id) if failed => self.submission(&id).await,
-            _ => Ok(None),
-        }
+        Ok(changed)
     }
 
     /// Return expired leases to the queue. Also used at start to recover jobs a killed process held
@@ -374,7 +395,7 @@ impl Store {
     /// A lost lease is an *interruption* — the worker or the server stopped — not the model's
     /// failure: the job goes back to the queue at once without using up an attempt. Only a job
     /// interrupted [`MAX_INTERRUPTIONS`] times (a model that takes its worker down every time)
-    /// fails for good. Returns the submissions that failed.
+    /// fails for good. Returns the submissions it changed (queued again, or failed).
     pub async fn requeue_expired(&self, owner_prefix: Option<&str>) -> Result<Vec<SubmissionRow>> {
         let now = self.now_ms();
         let rows: Vec<(String, String, String)> = match owner_prefix {
@@ -392,7 +413,7 @@ impl Store {
                     .await?
             }
         };
-        let mut failed = Vec::new();
+        let mut changed = Vec::new();
         for (job, sub, match_id) in rows {
             let subject = JobSubject::from_columns(sub, match_id);
             let mut tx = self.write_tx().await?;
@@ -421,7 +442,7 @@ impl Store {
                 let reason = format!(
                     "evaluation interrupted {interruptions} times: {reason}; the model may be taking its worker down"
                 );
-                subject_failed(&mut tx, &subject, &reason, now).await?;
+                changed.extend(subject_failed(&mut tx, &subject, &reason, now).await?);
             } else {
                 sqlx::query(
                     "UPDATE jobs SET status = 'queued', attempts = attempts - 1, interruptions = $1, last_error = $2, next_attempt_at = $3, \
@@ -433,21 +454,16 @@ impl Store {
                 .bind(&job)
                 .execute(&mut *tx)
                 .await?;
-                subject_queued(&mut tx, &subject).await?;
+                changed.extend(subject_queued(&mut tx, &subject).await?);
             }
             tx.commit().await?;
-            if gone
-                && let Some(id) = subject.submission_id()
-                && let Some(s) = self.submission(id).await?
-            {
-                failed.push(s);
-            }
         }
-        Ok(failed)
+        Ok(changed)
     }
 
-    /// Give a lease back without counting the attempt (graceful shutdown).
-    pub async fn release_job(&self, job_id: &str, token: &str) -> Result<()> {
+    /// Give a lease back without counting the attempt (graceful shutdown). Returns an evaluation's
+    /// submission, queued again.
+    pub async fn release_job(&self, job_id: &str, token: &str) -> Result<Option<SubmissionRow>> {
         let mut tx = self.write_tx().await?;
         let sub: Option<(String, String)> = sqlx::query_as(
             "SELECT submission_id, match_id FROM jobs WHERE id = $1 AND lease_token = $2 AND status = 'leased'",
@@ -456,6 +472,7 @@ impl Store {
         .bind(token)
         .fetch_optional(&mut *tx)
         .await?;
+        let mut changed = None;
         if let Some((sub, match_id)) = sub {
             let subject = JobSubject::from_columns(sub, match_id);
             sqlx::query(
@@ -464,21 +481,10 @@ impl Store {
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-            subject_queued(&mut tx, &subject).await?;
+            changed = subject_queued(&mut tx, &subject).await?;
         }
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// What a job runs.
-    pub async fn job_subject(&self, job_id: &str) -> Result<JobSubject> {
-        let (sub_id, match_id): (String, String) =
-            sqlx::query_as("SELECT submission_id, match_id FROM jobs WHERE id = $1")
-                .bind(job_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| LeagueError::not_found(format!("no job {job_id}")))?;
-        Ok(JobSubject::from_columns(sub_id, match_id))
+        Ok(changed)
     }
 
     /// Jobs by status (for tests and operators).

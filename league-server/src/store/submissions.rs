@@ -187,8 +187,9 @@ impl Store {
             .await?)
     }
 
-    /// Cancel a queued or running submission. Returns false if it had already finished.
-    pub async fn cancel_submission(&self, id: &str) -> Result<bool> {
+    /// Cancel a queued or running submission: returns it cancelled, or `None` if it had already
+    /// finished.
+    pub async fn cancel_submission(&self, id: &str) -> Result<Option<SubmissionRow>> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE submissions SET status = 'cancelled', finished_at = $1, failure_reason = 'cancelled' WHERE id = $2 AND status IN ('queued', 'running')",
@@ -197,16 +198,21 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        if r.rows_affected() == 0 {
+            return Ok(None);
+        }
         sqlx::query("UPDATE jobs SET status = 'cancelled' WHERE submission_id = $1 AND status IN ('queued', 'leased')")
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let sub = fetch(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(r.rows_affected() > 0)
+        Ok(Some(sub))
     }
 
-    /// Queue a finished submission for evaluation again.
-    pub async fn requeue_submission(&self, id: &str) -> Result<bool> {
+    /// Queue a finished (completed or failed) submission for evaluation again: returns it queued,
+    /// or `None` if it had not finished.
+    pub async fn requeue_submission(&self, id: &str) -> Result<Option<SubmissionRow>> {
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
@@ -216,10 +222,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         super::jobs::insert_job(&mut tx, id, now).await?;
+        let sub = fetch(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(sub))
     }
 }

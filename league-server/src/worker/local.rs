@@ -79,12 +79,13 @@ impl JobSource for Local {
     async fn inputs(&mut self, job: &mut LocalJob) -> Result<Inputs, String> {
         let ctx = &self.ctx;
         let (run, models) = match &job.leased.subject {
-            JobSubject::Evaluation(sub_id) => {
-                let (sub, race, model) = ctx.evaluation_inputs(sub_id).await.map_err(|e| e.to_string())?;
+            JobSubject::Evaluation(_) => {
+                let (sub, race, model) = ctx.evaluation_inputs(&job.leased).await.map_err(|e| e.to_string())?;
+                let sub = sub.id.clone();
                 job.race = Some(race.clone());
                 let model = ctx.model_bytes(&model).await.map_err(|e| e.to_string())?;
                 let run = ctx.race_run(&race).await.map_err(|e| e.to_string())?;
-                tracing::info!(job = %job.leased.job_id, submission = %sub.id, race = %race.id, attempt = job.leased.attempts, "evaluating");
+                tracing::info!(job = %job.leased.job_id, submission = %sub, race = %race.id, attempt = job.leased.attempts, "evaluating");
                 (run, Models::Evaluation(model))
             }
             JobSubject::Match(match_id) => {
@@ -112,7 +113,7 @@ impl JobSource for Local {
 
     async fn release(&mut self, job: &LocalJob) {
         let j = &job.leased;
-        if let Err(e) = self.ctx.store.release_job(&j.job_id, &j.lease_token).await {
+        if let Err(e) = self.ctx.release_job(&j.job_id, &j.lease_token).await {
             tracing::error!(job = %j.job_id, "releasing a job: {e}");
         }
     }

@@ -352,9 +352,13 @@ async fn submission_caps_hold_under_concurrency(store: Store) {
         .list_submissions(Some(&user), Some(&race.id), 0, 10)
         .await
         .unwrap();
-    assert!(store.cancel_submission(&mine[0].id).await.unwrap());
+    let cancelled = store.cancel_submission(&mine[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (cancelled.id.as_str(), cancelled.status),
+        (mine[0].id.as_str(), SubStatus::Cancelled)
+    );
     assert!(
-        !store.cancel_submission(&mine[0].id).await.unwrap(),
+        store.cancel_submission(&mine[0].id).await.unwrap().is_none(),
         "already cancelled"
     );
     store.insert_submission(&race.id, &model, &user, 3).await.unwrap();
@@ -470,7 +474,7 @@ async fn ties_are_ordered_by_submission_not_by_when_evaluations_finish(store: St
     let cached = slipstream_league::boards::Board::new(board);
     assert_eq!(cached.ranks, [1, 1], "an equal score shares the rank");
     // An admin re-evaluates ann's result: it finishes last of all, and changes nothing.
-    assert!(store.requeue_submission(&sa.id).await.unwrap());
+    assert!(store.requeue_submission(&sa.id).await.unwrap().is_some());
     let j = store.lease_job("w1", 60_000, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let done = store

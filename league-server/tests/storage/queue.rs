@@ -6,6 +6,7 @@ on_both!(
     the_queue_leases_retries_and_recovers,
     concurrent_workers_never_share_a_job,
     an_interrupted_evaluation_does_not_use_up_attempts,
+    watchers_hear_of_every_status_a_lease_gives_a_submission,
 );
 
 async fn the_queue_leases_retries_and_recovers(store: Store) {
@@ -73,18 +74,13 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     // Failures back off, then fail for good after max_attempts.
     let j2 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!(j2.subject.submission_id(), Some(s2.id.as_str()));
-    assert!(
-        store
-            .fail_job(&j2.job_id, &j2.lease_token, "boom", 2, 60_000)
-            .await
-            .unwrap()
-            .is_none(),
-        "retried"
-    );
-    assert_eq!(
-        store.submission(&s2.id).await.unwrap().unwrap().status,
-        SubStatus::Queued
-    );
+    let retried = store
+        .fail_job(&j2.job_id, &j2.lease_token, "boom", 2, 60_000)
+        .await
+        .unwrap()
+        .expect("the submission as the failure left it");
+    assert_eq!(retried.status, SubStatus::Queued, "retried");
+    assert_eq!(store.submission(&s2.id).await.unwrap().unwrap(), retried);
     assert!(
         store.lease_job("w", 60_000, true).await.unwrap().is_none(),
         "backing off for a minute"
@@ -117,22 +113,22 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     let s4 = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
     let j4 = store.lease_job("local:boot1:0", 1, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert!(store.requeue_expired(None).await.unwrap().is_empty());
-    assert_eq!(
-        store.submission(&s4.id).await.unwrap().unwrap().status,
-        SubStatus::Queued
-    );
+    let back = store.requeue_expired(None).await.unwrap();
+    assert_eq!(back, vec![store.submission(&s4.id).await.unwrap().unwrap()]);
+    assert_eq!(back[0].status, SubStatus::Queued);
     assert!(matches!(
         store.heartbeat(&j4.job_id, &j4.lease_token, 60_000).await,
         Err(LeagueError::FailedPrecondition(_))
     ));
     let j4b = store.lease_job("local:boot2:0", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j4b.job_id.as_str(), j4b.attempts), (j4.job_id.as_str(), 1));
-    store.release_job(&j4b.job_id, &j4b.lease_token).await.unwrap();
+    let released = store.release_job(&j4b.job_id, &j4b.lease_token).await.unwrap();
     let s = store.submission(&s4.id).await.unwrap().unwrap();
+    assert_eq!(released.as_ref(), Some(&s));
     assert_eq!((s.status, s.attempts), (SubStatus::Queued, 0));
     // A restarted single server reclaims its own dead leases at once, expired or not.
     let j4c = store.lease_job("local:boot3:0", 600_000, true).await.unwrap().unwrap();
+    assert_eq!(j4c.submission.as_ref().map(|s| s.status), Some(SubStatus::Running));
     assert!(store.requeue_expired(None).await.unwrap().is_empty());
     assert_eq!(
         store.submission(&s4.id).await.unwrap().unwrap().status,
@@ -153,9 +149,10 @@ async fn the_queue_leases_retries_and_recovers(store: Store) {
     );
 
     // Re-evaluation queues a finished submission again.
-    assert!(store.requeue_submission(&s1.id).await.unwrap());
+    let again = store.requeue_submission(&s1.id).await.unwrap().unwrap();
+    assert_eq!((again.status, again.attempts), (SubStatus::Queued, 0));
     assert!(
-        !store.requeue_submission(&s4.id).await.unwrap(),
+        store.requeue_submission(&s4.id).await.unwrap().is_none(),
         "only finished submissions"
     );
     let counts = store.job_counts().await.unwrap();
@@ -209,13 +206,15 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
             .unwrap();
         assert_eq!(j.attempts, 1, "interruptions are not attempts");
         // A restart reclaims the dead server's lease; an expired lease (a remote worker) likewise.
-        assert!(store.requeue_expired(Some("local:")).await.unwrap().is_empty());
+        let back = store.requeue_expired(Some("local:")).await.unwrap();
         let now = store.submission(&s.id).await.unwrap().unwrap();
         assert_eq!((now.status, now.attempts), (SubStatus::Queued, 0), "boot {boot}");
+        assert_eq!(back, vec![now]);
     }
     let j = store.lease_job("w", 1, true).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    assert!(store.requeue_expired(None).await.unwrap().is_empty());
+    let back = store.requeue_expired(None).await.unwrap();
+    assert_eq!(back.iter().map(|s| s.status).collect::<Vec<_>>(), [SubStatus::Queued]);
     // At once again (no back-off: it was not the model's failure), and it completes.
     let j2 = store.lease_job("w", 60_000, true).await.unwrap().unwrap();
     assert_eq!((j2.job_id.as_str(), j2.attempts), (j.job_id.as_str(), 1));
@@ -235,11 +234,52 @@ async fn an_interrupted_evaluation_does_not_use_up_attempts(store: Store) {
         assert_eq!(j.subject.submission_id(), Some(s2.id.as_str()));
         failed = store.requeue_expired(Some("local:")).await.unwrap();
     }
-    assert_eq!(failed.len(), 1);
+    assert_eq!(failed.len(), 1, "the last interruption: failed for good");
     assert_eq!(failed[0].status, SubStatus::Failed);
     assert!(
         failed[0].failure_reason.contains("interrupted"),
         "{}",
         failed[0].failure_reason
     );
+}
+
+/// A submission's watchers hear of each status the queue gives it: running when leased, queued
+/// when its lease runs out or is given back, failed when a failure is its last attempt.
+async fn watchers_hear_of_every_status_a_lease_gives_a_submission(store: Store) {
+    let clock = slipstream_league::util::Clock::default();
+    let store = store.with_clock(clock.clone());
+    let (race, user, model) = setup(&store, "w", None).await;
+    let ctx = slipstream_league::ctx::Ctx::new(
+        store.clone(),
+        slipstream_league::Config {
+            max_attempts: 1,
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    );
+    let mut heard = ctx.boards.subscribe();
+    let sub = store.insert_submission(&race.id, &model, &user, 0).await.unwrap();
+    let mut next = || {
+        let e = heard.try_recv().expect("an update");
+        assert_eq!(
+            (e.race_id.as_str(), e.submission.id.as_str()),
+            (race.id.as_str(), sub.id.as_str())
+        );
+        slipstream_proto::v1::SubmissionStatus::try_from(e.submission.status).unwrap()
+    };
+    use slipstream_proto::v1::SubmissionStatus as S;
+    ctx.lease_job("w", 1_000, true).await.unwrap().unwrap();
+    assert_eq!(next(), S::Running);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(ctx.requeue_expired(None).await.unwrap(), 0, "none failed");
+    assert_eq!(next(), S::Queued);
+    let j = ctx.lease_job("w", 60_000, true).await.unwrap().unwrap();
+    assert_eq!(next(), S::Running);
+    ctx.release_job(&j.job_id, &j.lease_token).await.unwrap();
+    assert_eq!(next(), S::Queued);
+    let j = ctx.lease_job("w", 60_000, true).await.unwrap().unwrap();
+    assert_eq!(next(), S::Running);
+    ctx.fail_job(&j.job_id, &j.lease_token, "no model").await.unwrap();
+    assert_eq!(next(), S::Failed);
+    assert!(heard.try_recv().is_err(), "nothing else");
 }
