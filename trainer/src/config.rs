@@ -36,11 +36,12 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use slipstream_sim::action::{DiscreteAction, Range};
-use slipstream_sim::{ActionSpace, CarParams, EpisodeConfig, ObsConfig, Scenario};
+use slipstream_sim::{CarParams, EpisodeConfig, ObsConfig, Scenario};
 
 use crate::error::TrainError;
 use crate::network::NetworkSpec;
+pub use crate::spec::ActionSpaceConfig;
+use crate::spec::ModelSpec;
 
 /// The value loss, with DeepRacer's names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,45 +50,6 @@ pub enum LossType {
     Huber,
     #[serde(rename = "mean squared error")]
     MeanSquaredError,
-}
-
-/// An action space in the config file (DeepRacer's `model_metadata.json` shapes, tagged by type).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ActionSpaceConfig {
-    Discrete { actions: Vec<DiscreteAction> },
-    Continuous { steering_angle: Range, speed: Range },
-}
-
-impl ActionSpaceConfig {
-    pub fn to_space(&self) -> ActionSpace {
-        match self {
-            ActionSpaceConfig::Discrete { actions } => ActionSpace::Discrete(actions.clone()),
-            ActionSpaceConfig::Continuous { steering_angle, speed } => ActionSpace::Continuous {
-                steering_angle: *steering_angle,
-                speed: *speed,
-            },
-        }
-    }
-
-    pub fn from_space(s: &ActionSpace) -> Self {
-        match s {
-            ActionSpace::Discrete(a) => ActionSpaceConfig::Discrete { actions: a.clone() },
-            ActionSpace::Continuous { steering_angle, speed } => ActionSpaceConfig::Continuous {
-                steering_angle: *steering_angle,
-                speed: *speed,
-            },
-        }
-    }
-}
-
-impl Default for ActionSpaceConfig {
-    fn default() -> Self {
-        ActionSpaceConfig::Continuous {
-            steering_angle: Range { low: -30.0, high: 30.0 },
-            speed: Range { low: 0.5, high: 4.0 },
-        }
-    }
 }
 
 /// Procedurally generated training tracks.
@@ -245,8 +207,8 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// The model a training run with these settings builds.
-    pub fn model_spec(&self) -> crate::model::ModelSpec {
-        crate::model::ModelSpec {
+    pub fn model_spec(&self) -> ModelSpec {
+        ModelSpec {
             sensor: self.sensor.clone(),
             action_space: self.action_space.clone(),
             network: self.network.clone(),

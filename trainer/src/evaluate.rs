@@ -14,8 +14,8 @@ use slipstream_sim::{
 
 use crate::error::TrainError;
 use crate::model::Model;
-use crate::policy::PolicyRunner;
 use crate::reward::RewardSource;
+use crate::runner::PolicyRunner;
 use crate::trace_to::{Trace, TraceTo};
 
 /// How to race.

@@ -14,7 +14,7 @@ use slipstream_sim::{Action, GroupConfig, Mode, RewardPreset, Scenario, StepBuff
 use crate::error::TrainError;
 use crate::evaluate::{EvalOptions, EvalReport, check_deadline};
 use crate::model::{Model, ModelSpec};
-use crate::policy::PolicyRunner;
+use crate::runner::PolicyRunner;
 use crate::trace_to::{Trace, TraceTo};
 
 /// Whether `b` can race in `a`'s world: `Err` names the first setting that differs.

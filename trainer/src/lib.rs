@@ -34,6 +34,8 @@ pub mod policy;
 pub mod ppo;
 pub mod reward;
 pub mod rollout;
+pub mod runner;
+pub mod spec;
 mod tensors;
 pub mod trace_to;
 pub mod tracks;

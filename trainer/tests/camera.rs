@@ -10,7 +10,7 @@ use slipstream_sim::{Action, ObsConfig, Track};
 use slipstream_trainer::distill::{self, DistillOptions, distill};
 use slipstream_trainer::model::{Model, ModelSpec};
 use slipstream_trainer::network::NetworkSpec;
-use slipstream_trainer::policy::PolicyRunner;
+use slipstream_trainer::runner::PolicyRunner;
 use slipstream_trainer::{Budget, DeviceChoice, EvalOptions, TrainConfig, TrainOptions, evaluate, train};
 use tch::Device;
 

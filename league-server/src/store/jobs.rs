@@ -94,13 +94,16 @@ pub(super) async fn insert_job(tx: &mut sqlx::AnyConnection, submission_id: &str
 }
 
 /// Mark a leased job done, if `token` still holds its lease (a stale lease: false, nothing changed).
-pub(super) async fn mark_done(tx: &mut sqlx::AnyConnection, job_id: &str, token: &str) -> Result<bool> {
-    let r = sqlx::query("UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased'")
-        .bind(job_id)
-        .bind(token)
-        .execute(&mut *tx)
-        .await?;
-    Ok(r.rows_affected() > 0)
+pub(super) async fn mark_done(tx: &mut sqlx::AnyConnection, job_id: &str, token: &str) -> Result<Option<JobSubject>> {
+    let subject: Option<(String, String)> = sqlx::query_as(
+        "UPDATE jobs SET status = 'done', lease_expires_at = 0 WHERE id = $1 AND lease_token = $2 AND status = 'leased' \
+         RETURNING submission_id, match_id",
+    )
+    .bind(job_id)
+    .bind(token)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(subject.map(|(sub, m)| JobSubject::from_columns(sub, m)))
 }
 
 /// Queue a head-to-head match's race (inside the transaction that creates the match).
@@ -309,14 +312,15 @@ impl Store {
         let replay_sha = self.put_optional_blob(replay).await?;
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
-        if !mark_done(&mut tx, job_id, token).await? {
-            tx.commit().await?;
-            return Ok(Completion::Ignored);
-        }
-        let sub_id: String = sqlx::query_scalar("SELECT submission_id FROM jobs WHERE id = $1")
-            .bind(job_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let sub_id = match mark_done(&mut tx, job_id, token).await? {
+            Some(JobSubject::Evaluation(sub_id)) => sub_id,
+            // Not this kind of job: nothing changes (the transaction is dropped).
+            Some(other) => return Err(LeagueError::internal(format!("job {job_id} races {other:?}"))),
+            None => {
+                tx.commit().await?;
+                return Ok(Completion::Ignored);
+            }
+        };
         let spec = &race.spec;
         let score = ranking::score(spec.timing, spec.min_laps as usize, laps);
         let off_track: i64 = laps.iter().map(|l| i64::from(l.off_track)).sum();

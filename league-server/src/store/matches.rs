@@ -4,7 +4,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{JsonText, Store};
+use super::{JobSubject, JsonText, Store};
 use crate::error::{LeagueError, Result};
 use crate::matches::{Entrant, MatchResult, MatchStatus};
 use crate::util::new_id;
@@ -206,14 +206,15 @@ impl Store {
         }
         let now = self.now_ms();
         let mut tx = self.write_tx().await?;
-        if !super::jobs::mark_done(&mut tx, job_id, token).await? {
-            tx.commit().await?;
-            return Ok(None);
-        }
-        let match_id: String = sqlx::query_scalar("SELECT match_id FROM jobs WHERE id = $1")
-            .bind(job_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let match_id = match super::jobs::mark_done(&mut tx, job_id, token).await? {
+            Some(JobSubject::Match(match_id)) => match_id,
+            // Not this kind of job: nothing changes (the transaction is dropped).
+            Some(other) => return Err(LeagueError::internal(format!("job {job_id} races {other:?}"))),
+            None => {
+                tx.commit().await?;
+                return Ok(None);
+            }
+        };
         sqlx::query(
             "UPDATE matches SET status = 'done', result_json = $1, failure_reason = '', finished_at = $2, replay_sha256 = $3, traces_json = $4 WHERE id = $5",
         )

@@ -15,9 +15,10 @@ use slipstream_trainer::config::{ActionSpaceConfig, TrainConfig};
 use slipstream_trainer::model::{Model, ModelSpec};
 use slipstream_trainer::network::NetworkSpec;
 use slipstream_trainer::optim::{Adam, AdamConfig};
-use slipstream_trainer::policy::{Observations, PolicyRunner};
+use slipstream_trainer::policy::Observations;
 use slipstream_trainer::ppo::{self, Batch};
 use slipstream_trainer::reward::{PythonReward, preset_batch};
+use slipstream_trainer::runner::PolicyRunner;
 use slipstream_trainer::{DeviceChoice, device::device_name};
 use tch::{Kind, Tensor};
 
