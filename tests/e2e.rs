@@ -48,6 +48,7 @@ fn train_with(config: TrainConfig, track_file: &Path, steps: u64, out: &Path) {
         out_dir: out.to_path_buf(),
         init_from: None,
         resume: false,
+        show_reward_prints: false,
     };
     train(opts, &mut |_| {}).expect("training runs");
 }

@@ -40,6 +40,10 @@ impl OutputFiles {
     pub fn optimizer(&self) -> PathBuf {
         self.dir.join("optimizer.safetensors")
     }
+    /// A Python reward function's `print()`s, each line with the step and the car.
+    pub fn reward_prints(&self) -> PathBuf {
+        self.dir.join("reward-prints.log")
+    }
     pub fn state(&self) -> PathBuf {
         self.dir.join("training_state.json")
     }

@@ -50,6 +50,7 @@ pub fn status_label(s: EpisodeStatus) -> &'static str {
         EpisodeStatus::Reversed => "Reversed",
         EpisodeStatus::TimeUp => "Time Up",
         EpisodeStatus::Prepare => "Prepare",
+        EpisodeStatus::Park => "Park",
     }
 }
 

@@ -96,6 +96,9 @@ pub struct TrainOptions {
     pub init_from: Option<PathBuf>,
     /// Continue the run in `out_dir`.
     pub resume: bool,
+    /// Show a Python reward function's `print()`s on standard error as well as in the run's
+    /// `reward-prints.log`.
+    pub show_reward_prints: bool,
 }
 
 /// What a finished run reports.
@@ -141,6 +144,7 @@ pub fn train(opts: TrainOptions, on_iteration: &mut dyn FnMut(&IterationMetrics)
     let reward = RewardSource::parse(&opts.reward, &set.tracks)?;
     let device = opts.device.resolve()?;
     files.prepare(opts.resume)?;
+    reward.log_prints(Some(&files.reward_prints()), opts.show_reward_prints)?;
 
     // The model (resumed, cloned or new) and its optimizer.
     let mut state = RunState::new(opts.seed, set.names.clone(), reward.name());

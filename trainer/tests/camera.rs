@@ -41,6 +41,7 @@ fn a_camera_policy_learns_to_drive_from_pixels() {
             out_dir: dir.path().to_path_buf(),
             init_from: None,
             resume: false,
+            show_reward_prints: false,
         },
         &mut |m| progress.extend(m.mean_progress),
     )
@@ -191,6 +192,7 @@ fn a_camera_student_learns_from_a_state_teacher() {
             out_dir: teacher_dir.clone(),
             init_from: None,
             resume: false,
+            show_reward_prints: false,
         },
         &mut |_| {},
     )
@@ -268,6 +270,7 @@ fn camera_training_runs_on_cuda_where_present() {
             out_dir: dir.path().to_path_buf(),
             init_from: None,
             resume: false,
+            show_reward_prints: false,
         },
         &mut |_| {},
     )

@@ -497,3 +497,54 @@ fn distill_and_bench_refuse_bad_options_by_name() {
     fails_with(&base, "no_teacher.safetensors");
     fails_with(&["bench", "ppo", "--network", "resnet"], "--network");
 }
+
+/// A reward function's prints go to the run's reward-prints.log (with the step and the car), and
+/// to standard error when asked — never into `--json`'s standard output.
+#[test]
+fn reward_prints_never_reach_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let reward = dir.path().join("chatty.py");
+    std::fs::write(
+        &reward,
+        "print('loading')\ndef reward_function(params):\n    print('progress', params['progress'])\n    return 1.0\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let o = out.to_str().unwrap();
+    let args = [
+        "train",
+        "--track",
+        "oval",
+        "--reward",
+        reward.to_str().unwrap(),
+        "--steps",
+        "100",
+        "--out",
+        o,
+        "--device",
+        "cpu",
+        "--json",
+    ];
+    let s = ok_json(&args);
+    assert!(s["env_steps"].as_u64().unwrap() >= 100, "{s}");
+    let log = std::fs::read_to_string(out.join("reward-prints.log")).unwrap();
+    assert!(
+        log.lines().any(|l| l.starts_with("[step 0 car 0] loading")),
+        "{log:.300}"
+    );
+    assert!(
+        log.lines().any(|l| l.starts_with("[step 1 car 3] progress ")),
+        "{log:.300}"
+    );
+    // Asked for, they are on standard error too, and still not on standard output.
+    let out2 = dir.path().join("run2");
+    let mut args2 = args.to_vec();
+    args2[8] = out2.to_str().unwrap();
+    args2.push("--show-reward-prints");
+    let shown = trainer(&args2);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert!(String::from_utf8_lossy(&shown.stderr).contains("car 0] progress "));
+    let stdout = String::from_utf8_lossy(&shown.stdout);
+    assert!(!stdout.contains("progress "), "{stdout:.300}");
+    serde_json::from_str::<serde_json::Value>(&stdout).expect("one JSON object");
+}

@@ -132,6 +132,7 @@ fn deepracer_utils_reads_a_training_run() {
             out_dir: dir.path().to_path_buf(),
             init_from: None,
             resume: false,
+            show_reward_prints: false,
         },
         &mut |_| {},
     )
@@ -256,6 +257,7 @@ fn deepracer_utils_aggregates_a_race_into_our_laps() {
             out_dir: dir.path().to_path_buf(),
             init_from: None,
             resume: false,
+            show_reward_prints: false,
         },
         &mut |_| {},
     )

@@ -20,6 +20,7 @@ fn options(dir: &std::path::Path, config: TrainConfig, steps: u64) -> TrainOptio
         out_dir: dir.to_path_buf(),
         init_from: None,
         resume: false,
+        show_reward_prints: false,
     }
 }
 

@@ -217,7 +217,6 @@ fn bad_return_values_are_refused() {
         ("return None", "NoneType"),
         ("return float('nan')", "finite"),
         ("return float('inf')", "finite"),
-        ("return True", "bool"),
         ("return 1e9", "limit"),
     ] {
         let p = write(
@@ -240,6 +239,76 @@ fn bad_return_values_are_refused() {
     );
     let r = PythonReward::load(&p, &[oval()]).unwrap();
     assert_eq!(r.call(&params(1)[0]).unwrap(), 0.5);
+}
+
+/// DeepRacer takes `float(reward_function(params))`: a bool, an int or a numeric string is a reward.
+#[test]
+fn whatever_float_takes_is_a_reward() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, expected) in [
+        ("return True", 1.0),
+        ("return params['is_offtrack']", 0.0),
+        ("return 3", 3.0),
+        ("return '1.5'", 1.5),
+    ] {
+        let p = write(
+            dir.path(),
+            "lenient.py",
+            &format!("def reward_function(params):\n    {body}\n"),
+        );
+        let r = PythonReward::load(&p, &[oval()]).unwrap();
+        let ps = params(1);
+        assert!(!ps[0].is_offtrack);
+        assert_eq!(r.call(&ps[0]).unwrap(), expected, "{body}");
+    }
+}
+
+/// Each car has its own module, as each DeepRacer car has a worker of its own: module-level state
+/// (the previous step's progress, a call counter) is the car's own.
+#[test]
+fn each_car_keeps_its_own_module_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "stateful.py",
+        "calls = 0\nlast_x = None\n\ndef reward_function(params):\n    global calls, last_x\n    calls += 1\n    \
+         # The same car's x, one call later: a shared module would see another car's.\n    \
+         assert last_x is None or last_x == params['x'], (last_x, params['x'])\n    last_x = params['x']\n    return float(calls)\n",
+    );
+    let r = PythonReward::load(&p, &[oval()]).unwrap();
+    let ps = params(8);
+    assert!(ps.windows(2).any(|w| w[0].x != w[1].x), "the cars stand apart");
+    let mut out = vec![0.0f32; ps.len()];
+    for round in 1..=3 {
+        r.call_batch(&ps, &mut out).unwrap();
+        assert!(out.iter().all(|&v| v == round as f32), "round {round}: {out:?}");
+    }
+    // Two more cars later: theirs start afresh, the others go on.
+    let more = params(10);
+    let ten: Vec<_> = ps.iter().cloned().chain(more[8..].iter().cloned()).collect();
+    let mut out = vec![0.0f32; ten.len()];
+    r.call_batch(&ten, &mut out).unwrap();
+    assert_eq!(out, [4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 1.0, 1.0]);
+}
+
+/// Top-level code that fails in a car's own module is reported like a load error, naming the car.
+#[test]
+fn a_module_that_fails_for_a_later_car_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "flaky.py",
+        "import sys\n_n = sys.modules.setdefault('flaky_counter', type(sys)('flaky_counter'))\n\
+         _n.count = getattr(_n, 'count', 0) + 1\nif _n.count > 2:\n    raise RuntimeError('only two cars')\n\
+         def reward_function(params):\n    return 1.0\n",
+    );
+    let r = PythonReward::load(&p, &[oval()]).unwrap();
+    let ps = params(3);
+    let e = r.call_batch(&ps, &mut [0.0; 3]).unwrap_err().to_string();
+    assert!(
+        e.contains("flaky.py:5") && e.contains("car 2") && e.contains("only two cars"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -269,4 +338,42 @@ fn broken_files_are_refused_at_load() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("missing.py") && e.contains("cannot read"), "{e}");
+}
+
+/// Prints go to the log given, each line with the step and the car (those of loading too); the log
+/// stops growing at its limit with one line saying so.
+#[test]
+fn prints_are_logged_with_step_and_car_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "chatty.py",
+        "print('loaded')\ndef reward_function(params):\n    print('x is', round(params['x'], 1))\n    print('big', 'y' * 1_000_000, sep=':')\n    return 1.0\n",
+    );
+    let r = PythonReward::load(&p, &[oval()]).unwrap();
+    let log = dir.path().join("prints.log");
+    r.log_prints(Some(&log), false).unwrap();
+    let ps = params(2);
+    for _ in 0..8 {
+        r.call_batch(&ps, &mut [0.0; 2]).unwrap();
+    }
+    drop(r);
+    let text = std::fs::read_to_string(&log).unwrap();
+    // Car 0's module printed at load, before the log was given: its line comes first; car 1's
+    // module loads when car 1 is first scored.
+    assert!(
+        text.starts_with("[step 0 car 0] loaded\n[step 0 car 1] loaded\n[step 0 car 0] x is "),
+        "{:.100}",
+        &text
+    );
+    assert!(text.contains("\n[step 0 car 1] x is "), "car 1's own lines");
+    assert!(text.contains("[step 1 car 0] big:yyy"), "print's sep is kept");
+    let limit = slipstream_trainer::reward::python::PRINT_LOG_LIMIT;
+    assert!(text.len() <= limit + 100, "{} bytes", text.len());
+    assert!(
+        text.trim_end().ends_with(&format!("this log reached {limit} bytes")),
+        "{}",
+        &text[text.len() - 100..]
+    );
+    assert_eq!(text.matches("further prints dropped").count(), 1);
 }

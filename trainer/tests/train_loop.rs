@@ -33,6 +33,7 @@ fn options(dir: &std::path::Path, config: TrainConfig, reward: &str, steps: u64)
         out_dir: dir.to_path_buf(),
         init_from: None,
         resume: false,
+        show_reward_prints: false,
     }
 }
 

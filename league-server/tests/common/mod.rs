@@ -189,6 +189,7 @@ fn train_on_oval(steps: u64) -> Vec<u8> {
         out_dir: dir.path().to_path_buf(),
         init_from: None,
         resume: false,
+        show_reward_prints: false,
     };
     slipstream_trainer::train(opts, &mut |_| {}).unwrap();
     std::fs::read(dir.path().join("model_last.safetensors")).unwrap()

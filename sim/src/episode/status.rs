@@ -16,6 +16,10 @@ pub enum EpisodeStatus {
     LapComplete,
     TimeUp,
     Pause,
+    /// A car that finished a head-to-head race that ends when every car has (DeepRacer's done
+    /// condition `all`), parked beside the track. Slipstream does not write it (its finished cars
+    /// wait, held, and their traces end); DeepRacer's traces have it.
+    Park,
 }
 
 impl EpisodeStatus {
@@ -30,11 +34,12 @@ impl EpisodeStatus {
             EpisodeStatus::LapComplete => "lap_complete",
             EpisodeStatus::TimeUp => "time_up",
             EpisodeStatus::Pause => "pause",
+            EpisodeStatus::Park => "park",
         }
     }
 
     /// Every status.
-    pub const ALL: [EpisodeStatus; 9] = [
+    pub const ALL: [EpisodeStatus; 10] = [
         EpisodeStatus::Prepare,
         EpisodeStatus::InProgress,
         EpisodeStatus::OffTrack,
@@ -44,6 +49,7 @@ impl EpisodeStatus {
         EpisodeStatus::LapComplete,
         EpisodeStatus::TimeUp,
         EpisodeStatus::Pause,
+        EpisodeStatus::Park,
     ];
 
     /// The status a trace's `episode_status` column names (DeepRacer's strings, as

@@ -305,6 +305,9 @@ pub(crate) mod tests {
 
     #[test]
     fn statuses_are_deepracers_strings() {
+        // simapp's `markov/metrics/constants.py` EpisodeStatus: ten of them, `park` included.
+        assert_eq!(EpisodeStatus::ALL.len(), 10);
+        assert_eq!(EpisodeStatus::parse("park"), Some(EpisodeStatus::Park));
         for s in EpisodeStatus::ALL {
             let text = format!("{HEADER}\n{}\n", row(0, 0.0, 1.0, s.as_str(), true, 0.0));
             assert_eq!(parse_trace(&text).unwrap()[0].status, s);

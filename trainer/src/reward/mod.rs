@@ -76,6 +76,19 @@ impl RewardSource {
         !matches!(self, RewardSource::Preset(_))
     }
 
+    /// Where a reward function's `print()`s go: `log` and/or standard error (`echo`) — never
+    /// standard output. Presets print nothing.
+    pub fn log_prints(&self, log: Option<&Path>, echo: bool) -> Result<(), TrainError> {
+        match self {
+            RewardSource::Preset(_) => {
+                let _ = (log, echo);
+                Ok(())
+            }
+            #[cfg(feature = "python")]
+            RewardSource::Python(p) => p.log_prints(log, echo),
+        }
+    }
+
     /// This step's rewards, one per car: the simulator's own (a preset) or the Python function's
     /// over the step's params.
     pub fn score(&self, out: &StepBuffers, rewards: &mut [f32]) -> Result<(), TrainError> {

@@ -248,6 +248,7 @@ async fn bench_model(a: &BenchArgs, dir: &std::path::Path) -> Result<Vec<u8>> {
                 out_dir: out.clone(),
                 init_from: None,
                 resume: false,
+                show_reward_prints: false,
             };
             tokio::task::spawn_blocking(move || slipstream_trainer::train(opts, &mut |_| {})).await??;
             out.join("model_last.safetensors")

@@ -87,6 +87,10 @@ struct TrainArgs {
     /// Add procedurally generated tracks (for models that generalise).
     #[arg(long)]
     generated: Option<usize>,
+    /// Show a reward_function.py's print()s on standard error too (they always go to
+    /// OUT/reward-prints.log, each line with the step and the car; never to standard output).
+    #[arg(long)]
+    show_reward_prints: bool,
     /// Print one JSON object at the end instead of a summary.
     #[arg(long)]
     json: bool,
@@ -106,6 +110,10 @@ struct EvalArgs {
     /// was trained with, when it can be found; "none" for 0].
     #[arg(long)]
     reward: Option<String>,
+    /// Show a reward_function.py's print()s on standard error (otherwise they are not shown; never
+    /// on standard output).
+    #[arg(long)]
+    show_reward_prints: bool,
     /// Static boxes on the track (object avoidance).
     #[arg(long, default_value_t = 0, conflicts_with = "bots")]
     obstacles: usize,
@@ -247,6 +255,7 @@ fn run_train(a: TrainArgs) -> Result<()> {
         out_dir: a.out.clone(),
         init_from: a.init.clone(),
         resume: a.resume,
+        show_reward_prints: a.show_reward_prints,
     };
     let bar = if a.json {
         ProgressBar::hidden()
@@ -310,6 +319,9 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
     };
     let track = Arc::new(track);
     let reward = eval_reward(a.reward.as_deref(), &model, &track)?;
+    if let Some(r) = &reward {
+        r.log_prints(None, a.show_reward_prints)?;
+    }
     let deepracer_trace = match &a.deepracer_log {
         Some(dir) => {
             let stamp = jiff::Timestamp::now().strftime("%Y%m%d%H%M%S").to_string();
