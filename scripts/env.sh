@@ -1,8 +1,8 @@
 # Shared environment for the scripts (sourced, not run). Safe to `source scripts/env.sh` in a shell
 # to use cargo directly.
 #
-# libtorch: tch 0.26 needs PyTorch 2.13.0 exactly. It is installed once from PyPI (with numpy, for
-# students' reward functions) into a virtual environment in a cache folder outside the checkout,
+# libtorch: tch 0.26 needs PyTorch 2.13.0 exactly. It is installed once from PyPI (with numpy, scipy
+# and shapely, for students' reward functions) into a virtual environment in a cache folder outside the checkout,
 # so every clone and CI run reuses it. Binaries get an rpath to it (trainer/build.rs), so nothing
 # needs LD_LIBRARY_PATH at run time.
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -26,6 +26,18 @@ slipstream_install_torch() {
 
 if [ ! -f "$SLIPSTREAM_TORCH_VENV/.slipstream-complete" ]; then
   slipstream_install_torch || { echo "error: installing PyTorch failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
+
+# Reward functions may import what DeepRacer's simulation image has: math, random, numpy, scipy and
+# shapely. scipy and shapely join numpy in the same environment, once (a marker per pinned set).
+SLIPSTREAM_REWARD_PACKAGES="scipy==1.17.1 shapely==2.2.0"
+slipstream_reward_marker="$SLIPSTREAM_TORCH_VENV/.slipstream-reward-packages-$(echo "$SLIPSTREAM_REWARD_PACKAGES" | tr ' =' '_-')"
+if [ ! -f "$slipstream_reward_marker" ]; then
+  echo "Installing $SLIPSTREAM_REWARD_PACKAGES for reward functions into $SLIPSTREAM_TORCH_VENV (once)..." >&2
+  # shellcheck disable=SC2086
+  "$SLIPSTREAM_TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check $SLIPSTREAM_REWARD_PACKAGES &&
+    touch "$slipstream_reward_marker" ||
+    echo "warning: installing $SLIPSTREAM_REWARD_PACKAGES failed; reward functions that import them will not load" >&2
 fi
 
 # torch-sys finds libtorch through the venv's python; pyo3 embeds the system's shared libpython.

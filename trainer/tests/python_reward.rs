@@ -377,3 +377,27 @@ fn prints_are_logged_with_step_and_car_and_bounded() {
     );
     assert_eq!(text.matches("further prints dropped").count(), 1);
 }
+
+/// DeepRacer's simulation image has scipy and shapely beside numpy; students' reward functions use
+/// them (distances to the racing line, the track as a polygon). scripts/env.sh installs them.
+#[test]
+fn scipy_and_shapely_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "geometry.py",
+        "import math\nimport random\nimport numpy as np\nfrom scipy import spatial\n\
+         from shapely.geometry import Point, Polygon\n\n\
+         def reward_function(params):\n    \
+         line = Polygon(params['waypoints'])\n    \
+         here = Point(params['x'], params['y'])\n    \
+         d = line.exterior.distance(here)\n    \
+         tree = spatial.KDTree(np.array(params['waypoints']))\n    \
+         nearest, _ = tree.query([params['x'], params['y']])\n    \
+         return float(abs(d - nearest) < 0.2)\n",
+    );
+    let r = PythonReward::load(&p, &[oval()]).unwrap_or_else(|e| panic!("{e}"));
+    let ps = params(1);
+    // Distance to the centre line (shapely) and to its nearest waypoint (scipy) agree to 0.2 m.
+    assert_eq!(r.call(&ps[0]).unwrap(), 1.0);
+}
