@@ -6,8 +6,14 @@
 //!   logged cars (cars `0..simtrace_cars`). `N` counts from 0 as DeepRacer's do: file `N` is
 //!   `metrics.csv`'s iteration `N + 1`. An episode is written, whole (its prepare row first), to the
 //!   iteration in which it ended, as in DeepRacer where an iteration is a set of whole episodes;
-//!   episodes still running when training stops are not written. `episode` numbers the logged
-//!   episodes over the run (0, 1, 2, … in the order they ended), as a DeepRacer worker's counter does.
+//!   episodes still running when training stops are not written. `episode` numbers them so that
+//!   deepracer-utils' arithmetic holds: its `unique_episode` is `episode mod E + iteration × E`, with
+//!   `E` one more than iteration 0's largest `episode` — DeepRacer's fixed number of episodes per
+//!   iteration. Slipstream's iterations are a number of steps, so how many episodes end in one
+//!   varies; with `E` = logged cars × `rollout_steps` (the most that can end in an iteration), the
+//!   `n` episodes that ended in iteration `i` are numbered `i × E + E − n … i × E + E − 1` (in the
+//!   order they ended): numbers increase over the run, iteration 0's last is `E − 1`, and every
+//!   episode has a `unique_episode` of its own (so its time and distance are its own).
 //! * `metrics/TrainingMetrics.json`: `{"metrics": [...], "version": 2.0, "best_model_metric":
 //!   "progress"}`, one entry per logged episode with simapp's keys (`reward_score`,
 //!   `completion_percentage`, `episode_status` labels, times in milliseconds of simulated time,
@@ -94,8 +100,10 @@ pub struct DeepRacerLogs {
     rows: Vec<String>,
     returns: Vec<f64>,
     start_tstamp: Vec<f64>,
-    /// The numbered rows of the episodes that ended this iteration.
-    csv: String,
+    /// The rows (without episode numbers) of each episode that ended this iteration, in order.
+    ended: Vec<String>,
+    /// `E` in the module docs: the most episodes of the logged cars that can end in an iteration.
+    numbers_per_iteration: u64,
     /// Every logged episode of the run (resumed runs included).
     episodes: Vec<Logged>,
     /// Episodes that ended this iteration.
@@ -137,11 +145,12 @@ impl DeepRacerLogs {
         }
         mkdir(&Self::simtrace_dir(dir))?;
         mkdir(&dir.join("metrics"))?;
-        Ok(Some(Self::new(dir, cfg.simtrace_cars)?))
+        Ok(Some(Self::new(dir, cfg.simtrace_cars, cfg.rollout_steps)?))
     }
 
-    /// Logs of `cars` cars in `dir`, continuing the episodes of its `metrics/TrainingMetrics.json`.
-    fn new(dir: &Path, cars: usize) -> Result<Self, TrainError> {
+    /// Logs of `cars` cars stepping `rollout_steps` times an iteration in `dir`, continuing the
+    /// episodes of its `metrics/TrainingMetrics.json`.
+    fn new(dir: &Path, cars: usize, rollout_steps: usize) -> Result<Self, TrainError> {
         let episodes = read_metrics(&Self::metrics_path(dir))?;
         let most = episodes.iter().map(|e| e.entry.trial).max().unwrap_or(0);
         Ok(DeepRacerLogs {
@@ -150,7 +159,8 @@ impl DeepRacerLogs {
             rows: vec![String::with_capacity(4096); cars],
             returns: vec![0.0; cars],
             start_tstamp: vec![0.0; cars],
-            csv: String::new(),
+            ended: Vec::new(),
+            numbers_per_iteration: numbers_per_iteration(dir, cars, rollout_steps)?,
             episodes,
             this_iteration: 0,
             most_per_iteration: most,
@@ -194,11 +204,7 @@ impl DeepRacerLogs {
     }
 
     fn finish(&mut self, car: usize, info: &slipstream_sim::StepInfo) {
-        let number = self.episodes.len();
-        for line in self.rows[car].lines() {
-            let _ = writeln!(self.csv, "{number},{line}");
-        }
-        self.rows[car].clear();
+        self.ended.push(std::mem::take(&mut self.rows[car]));
         self.this_iteration += 1;
         let ms = |s: f64| (s * 1000.0).round() as i64;
         let (start, end) = (ms(self.start_tstamp[car]), ms(info.tstamp));
@@ -221,12 +227,24 @@ impl DeepRacerLogs {
     /// Write iteration `iteration`'s (0-based) simtrace file and the metrics with its episodes.
     pub fn end_iteration(&mut self, iteration: u64) -> Result<(), TrainError> {
         let path = Self::simtrace_dir(&self.dir).join(format!("{iteration}-iteration.csv"));
-        let mut text = String::with_capacity(HEADER.len() + 1 + self.csv.len());
+        let mut text = String::with_capacity(HEADER.len() + 1 + self.ended.iter().map(String::len).sum::<usize>());
         text.push_str(HEADER);
         text.push('\n');
-        text.push_str(&self.csv);
+        let e = self.numbers_per_iteration;
+        // At most one episode per car and step ends: at most E (a bug otherwise, caught in tests).
+        debug_assert!(
+            self.ended.len() as u64 <= e,
+            "{} episodes ended, at most {e} can",
+            self.ended.len()
+        );
+        let first = (iteration * e + e).saturating_sub(self.ended.len() as u64);
+        for (k, rows) in self.ended.drain(..).enumerate() {
+            let number = first + k as u64;
+            for line in rows.lines() {
+                let _ = writeln!(text, "{number},{line}");
+            }
+        }
         std::fs::write(&path, text).map_err(|e| TrainError::file(&path, format!("cannot write: {e}")))?;
-        self.csv.clear();
         let n = self.this_iteration as usize;
         let total = self.episodes.len();
         for e in &mut self.episodes[total - n..] {
@@ -334,13 +352,38 @@ pub fn hyperparameters(cfg: &TrainConfig) -> Value {
     Value::Object(m)
 }
 
+/// `E` of the module docs: one more than the largest episode of a resumed run's iteration 0 (what
+/// deepracer-utils reads, whatever settings the run resumes with), else logged cars × steps per
+/// iteration.
+fn numbers_per_iteration(dir: &Path, cars: usize, rollout_steps: usize) -> Result<u64, TrainError> {
+    let first = DeepRacerLogs::simtrace_dir(dir).join("0-iteration.csv");
+    let text = match std::fs::read_to_string(&first) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((cars * rollout_steps.max(1)) as u64),
+        Err(e) => return Err(TrainError::file(&first, format!("cannot read: {e}"))),
+    };
+    let mut largest = None;
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let episode = line.split(',').next().unwrap_or_default();
+        let n: u64 = episode.parse().map_err(|_| {
+            TrainError::file(
+                &first,
+                format!("line {}: episode: expected a number, got {episode:?}", i + 1),
+            )
+        })?;
+        largest = largest.max(Some(n));
+    }
+    Ok(largest.map_or((cars * rollout_steps.max(1)) as u64, |n| n + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use slipstream_sim::{RewardParams, StepInfo};
 
+    /// The logs of `cars` cars stepping twice an iteration.
     fn logs(dir: &Path, cars: usize) -> DeepRacerLogs {
-        DeepRacerLogs::new(dir, cars).unwrap()
+        DeepRacerLogs::new(dir, cars, 2).unwrap()
     }
 
     /// Buffers of `cars` cars where `ended` cars finish this step at `tstamp`.
@@ -390,17 +433,23 @@ mod tests {
         // episode, steps, …, reward (8), done (9): car 1's first row, then its step.
         let fields = |l: &str| l.split(',').map(str::to_string).collect::<Vec<_>>();
         let (first, last) = (fields(lines[1]), fields(lines[2]));
+        // E = 2 cars × 2 steps: iteration 0's one episode is number E − 1.
         assert_eq!(
             [&first[0], &first[1], &first[8], &first[9]],
-            ["0", "2.0", "0.0", "False"],
+            ["3", "2.0", "0.0", "False"],
             "{csv0}"
         );
-        assert_eq!([&last[0], &last[8], &last[9]], ["0", "2.0", "True"], "{csv0}");
+        assert_eq!([&last[0], &last[8], &last[9]], ["3", "2.0", "True"], "{csv0}");
         assert_eq!(first.len(), HEADER.split(',').count());
         let csv1 = std::fs::read_to_string(dir.path().join("training-simtrace/1-iteration.csv")).unwrap();
         let eps: Vec<&str> = csv1.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
-        // Car 0's first episode (prepare, two steps) ends first, then car 1's, then car 0's second.
-        assert_eq!(eps, ["1", "1", "1", "2", "2", "3", "3"], "{csv1}");
+        // Car 0's first episode (prepare, two steps) ends first, then car 1's, then car 0's second:
+        // iteration 1's three episodes are 1 × E + E − 3 … 1 × E + E − 1.
+        assert_eq!(eps, ["5", "5", "5", "6", "6", "7", "7"], "{csv1}");
+        // deepracer-utils' unique_episode (episode mod E + iteration × E, E one more than iteration
+        // 0's largest) is every episode's own.
+        let unique = |it: u64, ep: u64| ep % 4 + it * 4;
+        assert_eq!([unique(0, 3), unique(1, 5), unique(1, 6), unique(1, 7)], [3, 5, 6, 7]);
 
         let m: Value =
             serde_json::from_str(&std::fs::read_to_string(DeepRacerLogs::metrics_path(dir.path())).unwrap()).unwrap();
@@ -422,15 +471,17 @@ mod tests {
         assert_eq!(rows[0]["phase"], "training");
         assert_eq!(m["version"], 2.0);
 
-        // A resumed run reads the episodes back and numbers on.
+        // A resumed run reads the episodes back and numbers on, with iteration 0's E whatever its
+        // own settings (one car here).
         let mut again = logs(dir.path(), 1);
+        assert_eq!(again.numbers_per_iteration, 4);
         assert_eq!(again.episodes.len(), 4);
         assert_eq!((again.episodes[3].iteration, again.most_per_iteration), (1, 3));
         again.begin(&step(1, &[], 0.0));
         again.record_step(&step(1, &[0], 0.5), &[1.0]);
         again.end_iteration(2).unwrap();
         let csv2 = std::fs::read_to_string(dir.path().join("training-simtrace/2-iteration.csv")).unwrap();
-        assert!(csv2.lines().skip(1).all(|l| l.starts_with("4,")), "{csv2}");
+        assert!(csv2.lines().skip(1).all(|l| l.starts_with("11,")), "{csv2}");
         let m: Value =
             serde_json::from_str(&std::fs::read_to_string(DeepRacerLogs::metrics_path(dir.path())).unwrap()).unwrap();
         assert_eq!(m["metrics"][4]["episode"], 7);

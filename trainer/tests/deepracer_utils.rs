@@ -51,6 +51,9 @@ with contextlib.redirect_stdout(quiet):
     agg = AnalysisUtils.simulation_agg(df)
     tm = TrainingMetrics(None, fname=run + "/metrics/TrainingMetrics.json")
     summary = tm.getSummary(method="mean", summary_index=["iteration"])
+    # Per episode, as a notebook groups a run's episodes (deepracer-utils' own unique_episode).
+    per_episode = AnalysisUtils.simulation_agg(df, secondgroup="unique_episode")
+    episode_of = df.groupby("unique_episode")["episode"].agg(["min", "max"])
 train = tm.getTraining()
 # simulation_agg's progress is an episode's largest; metrics.csv has the last (where it ended).
 last = df.groupby(["iteration", "episode"])["progress"].last().groupby("iteration").mean()
@@ -65,6 +68,12 @@ print(json.dumps({
          "progress": float(g["progress"].mean()), "last_progress": float(last[it]),
          "steps": float(g["steps"].mean())}
         for it, g in agg.groupby("iteration")
+    ],
+    "episodes": [
+        {"unique_episode": int(r["unique_episode"]), "iteration": int(r["iteration"]),
+         "episodes": [int(episode_of.loc[r["unique_episode"], "min"]), int(episode_of.loc[r["unique_episode"], "max"])],
+         "time": float(r["time"]), "dist": float(r["dist"])}
+        for _, r in per_episode.iterrows()
     ],
     "metrics_episodes": len(train),
     "metrics": [
@@ -203,6 +212,68 @@ fn deepracer_utils_reads_a_training_run() {
         rows += steps * m.episodes_ended as f64;
     }
     assert_eq!(r["rows"].as_f64().unwrap(), rows.round(), "{r}");
+
+    // Every episode's time and distance, as deepracer-utils computes them per unique_episode, are
+    // the trace's own: one episode per unique_episode (none shares its rows with another).
+    let traced = traced_episodes(dir.path());
+    let theirs = r["episodes"].as_array().unwrap();
+    assert_eq!(theirs.len(), traced.len(), "one unique_episode per episode: {r}");
+    for e in theirs {
+        let (lo, hi) = (e["episodes"][0].as_u64().unwrap(), e["episodes"][1].as_u64().unwrap());
+        assert_eq!(
+            lo, hi,
+            "unique_episode {} mixes episodes {lo} and {hi}",
+            e["unique_episode"]
+        );
+        let it = e["iteration"].as_u64().unwrap();
+        let (time, dist) = traced[&(it, lo)];
+        let what = format!("iteration {it} episode {lo}");
+        assert!(
+            (e["time"].as_f64().unwrap() - time).abs() < 1e-6,
+            "{what}: time {e} vs {time}"
+        );
+        assert!(
+            (e["dist"].as_f64().unwrap() - dist).abs() < 1e-6,
+            "{what}: dist {e} vs {dist}"
+        );
+        assert!(time > 0.0 && dist >= 0.0, "{what}: {time} s, {dist} m");
+    }
+}
+
+/// Each episode of a run's training simtrace files, by (iteration, episode): the time from its
+/// prepare row to its last row and the distance driven between its consecutive rows.
+fn traced_episodes(run: &Path) -> std::collections::HashMap<(u64, u64), (f64, f64)> {
+    let mut out = std::collections::HashMap::new();
+    let folder = run.join("training-simtrace");
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let iteration: u64 = name.trim_end_matches("-iteration.csv").parse().unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let mut last: Option<(u64, f64, f64, f64)> = None;
+        for row in reader.records() {
+            let row = row.unwrap();
+            let (episode, x, y, t): (u64, f64, f64, f64) = (
+                row[0].parse().unwrap(),
+                row[2].parse().unwrap(),
+                row[3].parse().unwrap(),
+                row[14].parse().unwrap(),
+            );
+            let e = out.entry((iteration, episode)).or_insert((0.0, 0.0));
+            match last {
+                Some((ep, lx, ly, lt)) if ep == episode => {
+                    e.0 += t - lt;
+                    e.1 += ((x - lx).powi(2) + (y - ly).powi(2)).sqrt();
+                }
+                _ => assert_eq!(
+                    &row[15], "prepare",
+                    "{name}: episode {episode} starts with its prepare row"
+                ),
+            }
+            last = Some((episode, x, y, t));
+        }
+    }
+    out
 }
 
 /// Loads a run's evaluation traces with deepracer-utils and prints its per-episode aggregation.
