@@ -111,8 +111,13 @@ fn close(a: f64, b: f64, what: &str) {
     );
 }
 
+/// Torch's random generator is the process's: a test training a model holds this, so another
+/// test's draws cannot change its run (the iterations' episode counts it checks).
+static TORCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn deepracer_utils_reads_a_training_run() {
+    let _torch = TORCH.lock().unwrap_or_else(|e| e.into_inner());
     let python = deepracer_python();
     let dir = tempfile::tempdir().unwrap();
     let cars = 8;
@@ -310,6 +315,7 @@ fn trace_rows(path: &Path) -> Vec<(String, f64, f64)> {
 
 #[test]
 fn deepracer_utils_aggregates_a_race_into_our_laps() {
+    let _torch = TORCH.lock().unwrap_or_else(|e| e.into_inner());
     let python = deepracer_python();
     let dir = tempfile::tempdir().unwrap();
     // A model trained briefly: every trial ends off the track, and with resets it laps (with
