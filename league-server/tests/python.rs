@@ -105,3 +105,38 @@ async fn a_python_grpcio_client_runs_the_main_flow() {
     assert!(places == [1, 2] || places == [1, 1], "{r}");
     s.stop().await;
 }
+
+/// A racer's part on its own, with the racer's token only: the admin's part (the racer, the race)
+/// done elsewhere — here by the test, for students by their teacher or the web site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_racer_needs_only_their_own_token() {
+    let python = tokio::task::spawn_blocking(grpc_python).await.unwrap();
+    let model = tokio::task::spawn_blocking(trained_model).await.unwrap();
+    let s = TestServer::start(1).await;
+    let model_file = s.dir.path().join("model.safetensors");
+    std::fs::write(&model_file, model).unwrap();
+    let (_, token, _) = s.user("student", slipstream_proto::v1::Role::Racer).await;
+    let race = create_race(&mut s.admin().await, open_spec("Class cup", "oval")).await;
+    let addr = s.addr.trim_start_matches("http://").to_string();
+    let script = repo().join("proto/examples/python/league_client.py");
+    let out = tokio::process::Command::new(&python)
+        .arg(&script)
+        .args([
+            "racer", "--server", &addr, "--token", &token, "--race", &race.id, "--model",
+        ])
+        .arg(&model_file)
+        .args(["--timeout", "120"])
+        .output()
+        .await
+        .expect("running the Python client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the Python client failed:\n{stderr}\n{stdout}");
+    let r: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the Python client's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    assert_eq!(r["submission"]["qualified"], true, "{r}");
+    let board = r["leaderboard"].as_array().unwrap();
+    assert_eq!(board[0]["user"], "student", "{r}");
+    assert!(r["trace"]["rows"].as_u64().unwrap() > 10, "{r}");
+    s.stop().await;
+}

@@ -366,6 +366,32 @@ impl TrainConfig {
 mod tests {
     use super::*;
 
+    /// The documented example configs (`trainer/examples/`) load as they are, each its race type.
+    #[test]
+    fn the_example_configs_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let load = |name: &str| TrainConfig::load(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(load("camera.toml").sensor, ObsConfig::Camera(_)));
+        match load("object_avoidance.toml").scenario {
+            Scenario::ObjectAvoidance(o) => assert_eq!((o.count, o.randomize_each_episode), (3, true)),
+            other => panic!("{other:?}"),
+        }
+        match load("head_to_bot.toml").scenario {
+            Scenario::HeadToBot(b) => assert_eq!((b.count, b.speed), (3, 0.6)),
+            other => panic!("{other:?}"),
+        }
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["camera.toml", "head_to_bot.toml", "object_avoidance.toml"],
+            "a new example gets a check here"
+        );
+    }
+
     #[test]
     fn camera_sensors_need_a_camera_network() {
         let mut c = TrainConfig {

@@ -543,7 +543,14 @@ fn reward_prints_never_reach_json_output() {
     args2.push("--show-reward-prints");
     let shown = trainer(&args2);
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
-    assert!(String::from_utf8_lossy(&shown.stderr).contains("car 0] progress "));
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert!(stderr.contains("car 0] progress "), "{stderr:.300}");
+    // A budget under one iteration says what the run will train.
+    assert!(
+        stderr.contains("--steps 100: training runs whole iterations of 16384 steps")
+            && stderr.contains("this run trains 16384"),
+        "{stderr:.300}"
+    );
     let stdout = String::from_utf8_lossy(&shown.stdout);
     assert!(!stdout.contains("progress "), "{stdout:.300}");
     serde_json::from_str::<serde_json::Value>(&stdout).expect("one JSON object");

@@ -67,6 +67,112 @@ def check(ok, what):
         raise SystemExit(f"error: {what}")
 
 
+def racer_part(channel, pb, rpc, me, race_id, args, report):
+    """A racer's part, with the racer's own token (`me`): upload a model, watch the race while
+    submitting it, follow the submission to its result, read the leaderboard (public: no token) and
+    download the evaluation's trace. Fills `report`; returns what the rest of the flow reuses."""
+    # Upload: one metadata message, then the file in chunks (client streaming).
+    with open(args.model, "rb") as f:
+        data = f.read()
+
+    def upload(name):
+        yield pb.UploadModelRequest(metadata=pb.ModelUploadMetadata(name=name, size_bytes=len(data)))
+        for i in range(0, len(data), 64 << 10):
+            yield pb.UploadModelRequest(chunk=data[i : i + (64 << 10)])
+
+    models = rpc.ModelServiceStub(channel)
+    model = models.UploadModel(upload("python-model"), metadata=me)
+    again = models.UploadModel(upload("renamed"), metadata=me)
+    check(again.id == model.id and again.already_uploaded, "the same bytes again: the same model, said so")
+    report["model"] = {"id": model.id, "sha256": model.sha256, "again_already_uploaded": again.already_uploaded}
+
+    # Watch the race (a snapshot first, then events) on a thread, submit, and follow the submission
+    # until it has finished and, if it qualified, until its rank arrives on the watch.
+    boards = rpc.LeaderboardServiceStub(channel)
+    events = boards.WatchLeaderboard(
+        pb.WatchLeaderboardRequest(race_id=race_id, top=10), metadata=me, timeout=args.timeout
+    )
+    first = next(events)
+    check(first.WhichOneof("event") == "snapshot", f"the watch starts with a snapshot, got {first}")
+    watched = []
+
+    def follow():
+        try:
+            for ev in events:
+                watched.append(ev)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.CANCELLED:
+                watched.append(e)
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    submissions = rpc.SubmissionServiceStub(channel)
+    sub = submissions.Submit(pb.SubmitRequest(race_id=race_id, model_id=model.id), metadata=me)
+    deadline = time.monotonic() + args.timeout
+    final = sub
+    while pb.SubmissionStatus.Name(final.status) not in FINISHED:
+        check(time.monotonic() < deadline, f"the submission did not finish in {args.timeout} s")
+        time.sleep(0.2)
+        final = submissions.GetSubmission(pb.GetSubmissionRequest(submission_id=sub.id), metadata=me)
+
+    def rank_event():
+        return next((e.rank_change for e in watched if isinstance(e, pb.LeaderboardEvent)
+                     and e.WhichOneof("event") == "rank_change" and e.rank_change.submission_id == sub.id), None)
+
+    while final.qualified and rank_event() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events.cancel()
+    follower.join(5)
+    errors = [e for e in watched if isinstance(e, grpc.RpcError)]
+    check(not errors, f"the watch failed: {errors}")
+    check(final.status == pb.SUBMISSION_STATUS_COMPLETED, f"submission: {final.failure_reason}")
+    seen = []
+    for e in watched:
+        if e.WhichOneof("event") == "submission" and e.submission.id == sub.id:
+            status = pb.SubmissionStatus.Name(e.submission.status)
+            if not seen or seen[-1] != status:
+                seen.append(status)
+    ranked = rank_event()
+    report["watched_statuses"] = seen
+    report["submission"] = {
+        "id": sub.id,
+        "qualified": final.qualified,
+        "score_ms": final.score_ms,
+        "laps": [lap.time_ms for lap in final.laps],
+        "rank_change": ranked.rank if ranked else None,
+    }
+
+    # The leaderboard: public for a public race, so no token.
+    page = boards.GetLeaderboard(pb.GetLeaderboardRequest(race_id=race_id, page_size=20))
+    report["leaderboard"] = [
+        {"rank": r.rank, "user": r.user_name, "score_ms": r.score_ms, "submission_id": r.submission_id}
+        for r in page.rows
+    ]
+    report["leaderboard_total"] = page.total
+    # Out-of-range page sizes are refused with the field named.
+    try:
+        boards.GetLeaderboard(pb.GetLeaderboardRequest(race_id=race_id, page_size=5000))
+        raise SystemExit("error: page_size 5000 was accepted")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_size" in e.details(), e.details())
+
+    # The evaluation's trace (server streaming): DeepRacer SIM_TRACE_LOG CSV.
+    trace = b"".join(c.data for c in submissions.DownloadTrace(pb.DownloadTraceRequest(submission_id=sub.id), metadata=me))
+    lines = trace.decode().splitlines()
+    report["trace"] = {"bytes": len(trace), "header": lines[0] if lines else "", "rows": max(len(lines) - 1, 0)}
+
+    return models, submissions, sub, upload
+
+
+def racer(args, pb, rpc):
+    """The racer's part alone: a racer's token and a race an admin (or the league's web site)
+    made; no admin token needed."""
+    channel = grpc.insecure_channel(args.server)
+    report = {}
+    racer_part(channel, pb, rpc, bearer(args.token), args.race, args, report)
+    print(json.dumps(report))
+
+
 def flow(args, pb, rpc):
     channel = grpc.insecure_channel(args.server)
     admin = bearer(args.admin_token)
@@ -116,95 +222,9 @@ def flow(args, pb, rpc):
     check(race.state == pb.RACE_STATE_OPEN, f"the race is {pb.RaceState.Name(race.state)}")
     report["race_id"] = race.id
 
-    # Upload: one metadata message, then the file in chunks (client streaming).
-    with open(args.model, "rb") as f:
-        data = f.read()
-
-    def upload(name):
-        yield pb.UploadModelRequest(metadata=pb.ModelUploadMetadata(name=name, size_bytes=len(data)))
-        for i in range(0, len(data), 64 << 10):
-            yield pb.UploadModelRequest(chunk=data[i : i + (64 << 10)])
-
-    models = rpc.ModelServiceStub(channel)
-    model = models.UploadModel(upload("python-model"), metadata=me)
-    again = models.UploadModel(upload("renamed"), metadata=me)
-    check(again.id == model.id and again.already_uploaded, "the same bytes again: the same model, said so")
-    report["model"] = {"id": model.id, "sha256": model.sha256, "again_already_uploaded": again.already_uploaded}
-
-    # Watch the race (a snapshot first, then events) on a thread, submit, and follow the submission
-    # until it has finished and, if it qualified, until its rank arrives on the watch.
-    boards = rpc.LeaderboardServiceStub(channel)
-    events = boards.WatchLeaderboard(
-        pb.WatchLeaderboardRequest(race_id=race.id, top=10), metadata=me, timeout=args.timeout
-    )
-    first = next(events)
-    check(first.WhichOneof("event") == "snapshot", f"the watch starts with a snapshot, got {first}")
-    watched = []
-
-    def follow():
-        try:
-            for ev in events:
-                watched.append(ev)
-        except grpc.RpcError as e:
-            if e.code() != grpc.StatusCode.CANCELLED:
-                watched.append(e)
-
-    follower = threading.Thread(target=follow, daemon=True)
-    follower.start()
-    submissions = rpc.SubmissionServiceStub(channel)
-    sub = submissions.Submit(pb.SubmitRequest(race_id=race.id, model_id=model.id), metadata=me)
+    # Everything a racer does, with the racer's own token only (the `racer` command alone).
+    models, submissions, sub, upload = racer_part(channel, pb, rpc, me, race.id, args, report)
     deadline = time.monotonic() + args.timeout
-    final = sub
-    while pb.SubmissionStatus.Name(final.status) not in FINISHED:
-        check(time.monotonic() < deadline, f"the submission did not finish in {args.timeout} s")
-        time.sleep(0.2)
-        final = submissions.GetSubmission(pb.GetSubmissionRequest(submission_id=sub.id), metadata=me)
-
-    def rank_event():
-        return next((e.rank_change for e in watched if isinstance(e, pb.LeaderboardEvent)
-                     and e.WhichOneof("event") == "rank_change" and e.rank_change.submission_id == sub.id), None)
-
-    while final.qualified and rank_event() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    events.cancel()
-    follower.join(5)
-    errors = [e for e in watched if isinstance(e, grpc.RpcError)]
-    check(not errors, f"the watch failed: {errors}")
-    check(final.status == pb.SUBMISSION_STATUS_COMPLETED, f"submission: {final.failure_reason}")
-    seen = []
-    for e in watched:
-        if e.WhichOneof("event") == "submission" and e.submission.id == sub.id:
-            status = pb.SubmissionStatus.Name(e.submission.status)
-            if not seen or seen[-1] != status:
-                seen.append(status)
-    ranked = rank_event()
-    report["watched_statuses"] = seen
-    report["submission"] = {
-        "id": sub.id,
-        "qualified": final.qualified,
-        "score_ms": final.score_ms,
-        "laps": [lap.time_ms for lap in final.laps],
-        "rank_change": ranked.rank if ranked else None,
-    }
-
-    # The leaderboard: public for a public race, so no token.
-    page = boards.GetLeaderboard(pb.GetLeaderboardRequest(race_id=race.id, page_size=20))
-    report["leaderboard"] = [
-        {"rank": r.rank, "user": r.user_name, "score_ms": r.score_ms, "submission_id": r.submission_id}
-        for r in page.rows
-    ]
-    report["leaderboard_total"] = page.total
-    # Out-of-range page sizes are refused with the field named.
-    try:
-        boards.GetLeaderboard(pb.GetLeaderboardRequest(race_id=race.id, page_size=5000))
-        raise SystemExit("error: page_size 5000 was accepted")
-    except grpc.RpcError as e:
-        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_size" in e.details(), e.details())
-
-    # The evaluation's trace (server streaming): DeepRacer SIM_TRACE_LOG CSV.
-    trace = b"".join(c.data for c in submissions.DownloadTrace(pb.DownloadTraceRequest(submission_id=sub.id), metadata=me))
-    lines = trace.decode().splitlines()
-    report["trace"] = {"bytes": len(trace), "header": lines[0] if lines else "", "rows": max(len(lines) - 1, 0)}
 
     # Head-to-head: a second racer enters the same model; the admin seeds a final of the best two,
     # which the queue races; anyone follows the bracket (public race: no token).
@@ -287,6 +307,12 @@ def main():
     f.add_argument("--model", required=True, help="a .safetensors model file (trainer train's output)")
     f.add_argument("--racer", default="py-racer", help="the racer's name (a new user)")
     f.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the evaluation")
+    r = sub.add_parser("racer", help="a racer's part only (upload, watch + submit, leaderboard, trace): no admin token")
+    r.add_argument("--server", required=True, help="host:port")
+    r.add_argument("--token", required=True, help="the racer's own token (`league tokens issue`, or the league's web site)")
+    r.add_argument("--race", required=True, help="the race to enter")
+    r.add_argument("--model", required=True, help="a .safetensors model file (trainer train's output)")
+    r.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the evaluation")
     lat = sub.add_parser("latency", help="p50/p99 of sequential GetLeaderboard calls; prints JSON")
     lat.add_argument("--server", required=True, help="host:port")
     lat.add_argument("--race", required=True, help="a race id")
@@ -301,7 +327,7 @@ def main():
         os.makedirs(out, exist_ok=True)
         pb, rpc = generate(out)
         try:
-            {"flow": flow, "latency": latency}[args.command](args, pb, rpc)
+            {"flow": flow, "racer": racer, "latency": latency}[args.command](args, pb, rpc)
         except grpc.RpcError as e:
             raise SystemExit(f"error: {e.code().name}: {e.details()}")
 

@@ -63,7 +63,10 @@ struct TrainArgs {
     /// Reward: a preset (progress_speed, centerline) or a DeepRacer reward_function.py.
     #[arg(long, default_value = "progress_speed")]
     reward: String,
-    /// Train for this many environment steps (car-steps).
+    /// Train for this many environment steps (car-steps). Training runs whole iterations of
+    /// num_cars × rollout_steps steps (16,384 with the default settings), so it stops at the first
+    /// iteration that reaches this (said at the start when that is more); on a CPU a camera
+    /// model's iteration takes seconds.
     #[arg(long, conflicts_with = "minutes")]
     steps: Option<u64>,
     /// Train for this many minutes of wall-clock time.
@@ -244,6 +247,16 @@ fn run_train(a: TrainArgs) -> Result<()> {
         config.generated.count = n;
     }
     let budget = budget(a.steps, a.minutes.or(a.steps.is_none().then_some(1.0)))?;
+    if let Budget::Steps(s) = budget {
+        let per_iteration = (config.num_cars * config.rollout_steps).max(1) as u64;
+        let trained = s.div_ceil(per_iteration) * per_iteration;
+        if trained != s {
+            eprintln!(
+                "--steps {s}: training runs whole iterations of {per_iteration} steps (num_cars {} × rollout_steps {}); this run trains {trained}",
+                config.num_cars, config.rollout_steps
+            );
+        }
+    }
     let device: DeviceChoice = a.device.parse()?;
     let opts = TrainOptions {
         config,
