@@ -27,6 +27,7 @@ pub mod evaluate;
 pub mod head_to_head;
 pub mod metrics;
 pub mod model;
+pub mod model_metadata;
 pub mod network;
 pub mod norm;
 pub mod optim;

@@ -555,3 +555,132 @@ fn reward_prints_never_reach_json_output() {
     assert!(!stdout.contains("progress "), "{stdout:.300}");
     serde_json::from_str::<serde_json::Value>(&stdout).expect("one JSON object");
 }
+
+/// A student's DeepRacer model_metadata.json, as it is, sets the model's action space, sensor and
+/// network: the trained model races with them and says so in its own model_metadata.json; what
+/// Slipstream cannot train is refused by name.
+#[test]
+fn a_deepracer_model_metadata_json_trains_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // Few cars and short rollouts: one quick iteration of a camera model.
+    let small = write(
+        "small.toml",
+        "num_cars = 4\nrollout_steps = 16\nbatch_size = 32\nnum_epochs = 1\neval_every = 0\n",
+    );
+    let kinds = [
+        (
+            "discrete",
+            r#"{"action_space": [{"steering_angle": -30.0, "speed": 0.8, "index": 0},
+                {"steering_angle": 0.0, "speed": 1.5, "index": 1}, {"steering_angle": 30.0, "speed": 0.8, "index": 2}],
+                "sensor": ["FRONT_FACING_CAMERA"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+                "version": "5", "training_algorithm": "clipped_ppo", "action_space_type": "discrete"}"#,
+        ),
+        (
+            "continuous",
+            r#"{"action_space": {"steering_angle": {"high": 30.0, "low": -30.0}, "speed": {"high": 2.0, "low": 0.5}},
+                "sensor": ["STEREO_CAMERAS"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+                "version": "5", "training_algorithm": "clipped_ppo", "action_space_type": "continuous"}"#,
+        ),
+    ];
+    for (kind, json) in kinds {
+        let meta = write(&format!("{kind}.json"), json);
+        let out = dir.path().join(kind);
+        let o = out.to_str().unwrap();
+        let s = ok_json(&[
+            "train",
+            "--track",
+            "oval",
+            "--config",
+            &small,
+            "--model-metadata",
+            &meta,
+            "--steps",
+            "64",
+            "--out",
+            o,
+            "--device",
+            "cpu",
+            "--json",
+        ]);
+        assert!(s["env_steps"].as_u64().unwrap() >= 64, "{kind}: {s}");
+        let ours: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("model_metadata.json")).unwrap()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(json).unwrap();
+        for key in ["action_space", "sensor", "neural_network", "action_space_type"] {
+            assert_eq!(ours[key], theirs[key], "{kind}: {key}");
+        }
+        let model = out.join("model_last.safetensors");
+        let r = ok_json(&[
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            "--track",
+            "oval",
+            "--laps",
+            "1",
+            "--json",
+        ]);
+        assert!(r["laps"].is_array(), "{kind}: {r}");
+    }
+    let sac = write(
+        "sac.json",
+        r#"{"action_space": {"steering_angle": {"high": 30, "low": -30}, "speed": {"high": 2, "low": 0.5}},
+            "sensor": ["FRONT_FACING_CAMERA"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "training_algorithm": "sac", "action_space_type": "continuous", "version": "5"}"#,
+    );
+    let o = dir.path().join("sac-run");
+    fails_with(
+        &[
+            "train",
+            "--track",
+            "oval",
+            "--model-metadata",
+            &sac,
+            "--steps",
+            "64",
+            "--out",
+            o.to_str().unwrap(),
+        ],
+        "SAC is not supported yet",
+    );
+    // Given as --config, a .json file is read as a model_metadata.json (not as TOML).
+    fails_with(
+        &[
+            "train",
+            "--track",
+            "oval",
+            "--config",
+            &sac,
+            "--steps",
+            "64",
+            "--out",
+            o.to_str().unwrap(),
+        ],
+        "SAC is not supported yet",
+    );
+    let both = write(
+        "both.json",
+        r#"{"action_space": {"steering_angle": {"high": 30, "low": -30}, "speed": {"high": 2, "low": 0.5}},
+            "sensor": ["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "training_algorithm": "clipped_ppo", "action_space_type": "continuous", "version": "5"}"#,
+    );
+    fails_with(
+        &[
+            "train",
+            "--track",
+            "oval",
+            "--model-metadata",
+            &both,
+            "--steps",
+            "64",
+            "--out",
+            o.to_str().unwrap(),
+        ],
+        "both.json: sensor",
+    );
+}

@@ -56,10 +56,15 @@ struct TrainArgs {
     /// With --resume, the run's own tracks when none is given.
     #[arg(long = "track")]
     tracks: Vec<String>,
-    /// Hyperparameters and model settings (TOML; DeepRacer's names where they exist). Default: the
-    /// built-in settings, or with --resume / --init the settings the model was trained with.
+    /// Hyperparameters and model settings (TOML; DeepRacer's names where they exist), or a
+    /// DeepRacer model_metadata.json (as --model-metadata). Default: the built-in settings, or with
+    /// --resume / --init the settings the model was trained with.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// A DeepRacer model_metadata.json: its action space, sensor and neural network replace the
+    /// config's (what Slipstream cannot train, such as SAC, is refused by name).
+    #[arg(long, value_name = "FILE")]
+    model_metadata: Option<PathBuf>,
     /// Reward: a preset (progress_speed, centerline) or a DeepRacer reward_function.py.
     #[arg(long, default_value = "progress_speed")]
     reward: String,
@@ -237,12 +242,22 @@ fn progress_bar(budget: Budget) -> ProgressBar {
 }
 
 fn run_train(a: TrainArgs) -> Result<()> {
-    let mut config = match (&a.config, a.resume, &a.init) {
+    // A .json --config is a model_metadata.json (a TOML config is never JSON).
+    let (config_file, metadata_file) = match (&a.config, &a.model_metadata) {
+        (Some(p), None) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => (None, Some(p)),
+        (c, m) => (c.as_ref(), m.as_ref()),
+    };
+    let mut config = match (config_file, a.resume, &a.init) {
         (Some(p), _, _) => TrainConfig::load(p)?,
         (None, true, _) => TrainConfig::of_model(&a.out.join("model_last.safetensors"))?,
         (None, false, Some(init)) => TrainConfig::of_model(init)?,
         (None, false, None) => TrainConfig::default(),
     };
+    if let Some(p) = metadata_file {
+        let m = slipstream_sim::ModelMetadata::read(p)?;
+        slipstream_trainer::model_metadata::apply(&mut config, &m)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
     if let Some(n) = a.generated {
         config.generated.count = n;
     }

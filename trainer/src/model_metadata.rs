@@ -1,0 +1,170 @@
+//! A student's DeepRacer `model_metadata.json` as training settings: its action space, sensors and
+//! network mapped onto a [`TrainConfig`], and what Slipstream cannot train refused in plain words
+//! (`trainer train --model-metadata FILE`, or `--config FILE.json`).
+//!
+//! DeepRacer's fields: `action_space` (a list of `{steering_angle, speed}` or
+//! `{steering_angle: {low, high}, speed: {low, high}}`), `action_space_type`, `sensor` (a list of
+//! `FRONT_FACING_CAMERA`, `STEREO_CAMERAS`, `LIDAR`, `SECTOR_LIDAR`), `neural_network`
+//! (`DEEP_CONVOLUTIONAL_NETWORK_SHALLOW`, `DEEP_CONVOLUTIONAL_NETWORK`), `training_algorithm`
+//! (`clipped_ppo`, `sac`) and `version`; parsed by [`slipstream_sim::ModelMetadata`].
+
+use slipstream_sim::ModelMetadata;
+use slipstream_sim::camera::CameraConfig;
+use slipstream_sim::sensors::ObsConfig;
+
+use crate::config::{ActionSpaceConfig, TrainConfig};
+use crate::network::NetworkSpec;
+
+/// Set `cfg`'s action space, sensor and network from `m`. `Err` names the field and says what
+/// Slipstream cannot do.
+pub fn apply(cfg: &mut TrainConfig, m: &ModelMetadata) -> Result<(), String> {
+    match m.training_algorithm.as_str() {
+        "clipped_ppo" => {}
+        "sac" => {
+            return Err(
+                "training_algorithm: SAC is not supported yet; Slipstream trains with PPO (write \"clipped_ppo\")"
+                    .into(),
+            );
+        }
+        other => {
+            return Err(format!(
+                "training_algorithm: {other:?} is not one of DeepRacer's (clipped_ppo, sac)"
+            ));
+        }
+    }
+    cfg.sensor = sensor(&m.sensor)?;
+    let camera = cfg.sensor.image_shape().is_some();
+    cfg.network = match m.neural_network.as_str() {
+        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW" if camera => NetworkSpec::DeepConvolutionalNetworkShallow,
+        "DEEP_CONVOLUTIONAL_NETWORK" if camera => NetworkSpec::DeepConvolutionalNetwork,
+        n @ ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW" | "DEEP_CONVOLUTIONAL_NETWORK") => {
+            return Err(format!(
+                "neural_network: {n} reads camera images, and sensor {:?} has no camera",
+                m.sensor
+            ));
+        }
+        other => {
+            return Err(format!(
+                "neural_network: {other:?} is not one of DeepRacer's networks \
+                 (DEEP_CONVOLUTIONAL_NETWORK_SHALLOW, DEEP_CONVOLUTIONAL_NETWORK)"
+            ));
+        }
+    };
+    cfg.action_space = ActionSpaceConfig::from_space(&m.action_space);
+    Ok(())
+}
+
+/// DeepRacer's sensor list as one of Slipstream's sensors.
+fn sensor(names: &[String]) -> Result<ObsConfig, String> {
+    let known = ["FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR"];
+    if let Some(n) = names.iter().find(|n| !known.contains(&n.as_str())) {
+        return Err(format!(
+            "sensor: {n:?} is not one of DeepRacer's sensors ({})",
+            known.join(", ")
+        ));
+    }
+    let has = |n: &str| names.iter().any(|s| s == n);
+    let camera = has("FRONT_FACING_CAMERA") || has("STEREO_CAMERAS");
+    let lidar = has("LIDAR") || has("SECTOR_LIDAR");
+    if camera && lidar {
+        return Err(format!(
+            "sensor: {names:?}: a camera and a lidar together are not supported yet; \
+             train with the camera alone or the lidar alone"
+        ));
+    }
+    if has("FRONT_FACING_CAMERA") && has("STEREO_CAMERAS") || has("LIDAR") && has("SECTOR_LIDAR") {
+        return Err(format!("sensor: {names:?}: give one camera and at most one lidar"));
+    }
+    Ok(if has("STEREO_CAMERAS") {
+        ObsConfig::StereoCamera(CameraConfig::default())
+    } else if has("LIDAR") {
+        ObsConfig::DeepracerLidar(Default::default())
+    } else if has("SECTOR_LIDAR") {
+        ObsConfig::SectorLidar(Default::default())
+    } else {
+        // DeepRacer's default (and what an empty list means there): the front-facing camera.
+        ObsConfig::Camera(CameraConfig::default())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(sensor: &str, network: &str, algorithm: &str) -> ModelMetadata {
+        ModelMetadata::parse(&format!(
+            r#"{{"action_space": [{{"steering_angle": -30, "speed": 0.8, "index": 0}}, {{"steering_angle": 0, "speed": 1.6, "index": 1}}],
+                "sensor": {sensor}, "neural_network": "{network}", "training_algorithm": "{algorithm}",
+                "action_space_type": "discrete", "version": "5"}}"#
+        ))
+        .unwrap()
+    }
+
+    fn applied(m: &ModelMetadata) -> Result<TrainConfig, String> {
+        let mut cfg = TrainConfig::default();
+        apply(&mut cfg, m)?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    #[test]
+    fn a_camera_model_maps_onto_the_trainers_settings() {
+        let cfg = applied(&metadata(
+            r#"["FRONT_FACING_CAMERA"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "clipped_ppo",
+        ))
+        .unwrap();
+        assert!(matches!(cfg.sensor, ObsConfig::Camera(_)));
+        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetworkShallow);
+        match cfg.action_space {
+            ActionSpaceConfig::Discrete { actions } => {
+                assert_eq!(actions.len(), 2);
+                assert_eq!((actions[1].steering_angle, actions[1].speed), (0.0, 1.6));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cfg = applied(&metadata(
+            r#"["STEREO_CAMERAS"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK",
+            "clipped_ppo",
+        ))
+        .unwrap();
+        assert!(matches!(cfg.sensor, ObsConfig::StereoCamera(_)));
+        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetwork);
+    }
+
+    #[test]
+    fn what_slipstream_cannot_train_is_said_plainly() {
+        let e = applied(&metadata(
+            r#"["FRONT_FACING_CAMERA"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "sac",
+        ))
+        .unwrap_err();
+        assert!(e.contains("SAC is not supported yet"), "{e}");
+        let e = applied(&metadata(
+            r#"["FRONT_FACING_CAMERA", "LIDAR"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "clipped_ppo",
+        ))
+        .unwrap_err();
+        assert!(e.contains("a camera and a lidar together are not supported yet"), "{e}");
+        let e = applied(&metadata(
+            r#"["SONAR"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "clipped_ppo",
+        ))
+        .unwrap_err();
+        assert!(e.contains("sensor: \"SONAR\""), "{e}");
+        let e = applied(&metadata(
+            r#"["LIDAR"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "clipped_ppo",
+        ))
+        .unwrap_err();
+        assert!(e.contains("has no camera"), "{e}");
+        let e = applied(&metadata(r#"["FRONT_FACING_CAMERA"]"#, "RESNET", "clipped_ppo")).unwrap_err();
+        assert!(e.contains("neural_network: \"RESNET\""), "{e}");
+    }
+}
