@@ -325,7 +325,7 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     // accepted, raced from its images, and timed exactly as the trainer times it locally.
     let camera_dir = dir.path().join("camera");
     let camera = TrainConfig {
-        network: slipstream_trainer::network::NetworkSpec::DeepConvolutionalNetworkShallow,
+        network: slipstream_trainer::network::NetworkSpec::DeepConvolutionalNetworkShallow {},
         sensor: slipstream_sim::ObsConfig::Camera(Default::default()),
         num_cars: 4,
         rollout_steps: 16,

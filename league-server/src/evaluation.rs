@@ -191,7 +191,7 @@ pub fn run_match(
             let opts = EvalOptions {
                 race: run.rules.clone(),
                 seed: run.seed,
-                scenario: slipstream_sim::Scenario::TimeTrial,
+                scenario: slipstream_sim::Scenario::TimeTrial {},
                 reward: None,
                 trace: None,
                 deadline: Some(started + wall_limit),

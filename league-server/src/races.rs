@@ -43,7 +43,7 @@ impl RaceRules for RaceSpec {
     /// The simulator's scenario for this race.
     fn scenario(&self) -> Scenario {
         match self.race_type {
-            RaceType::TimeTrial => Scenario::TimeTrial,
+            RaceType::TimeTrial => Scenario::TimeTrial {},
             RaceType::ObjectAvoidance => Scenario::ObjectAvoidance(ObstacleConfig {
                 count: self.obstacle_count as usize,
                 positions: self

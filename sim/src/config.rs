@@ -206,7 +206,7 @@ impl EnvConfig {
         if !g.is_head_to_head() {
             return Ok(());
         }
-        if !matches!(self.scenario, Scenario::TimeTrial) {
+        if !matches!(self.scenario, Scenario::TimeTrial {}) {
             return Err(SimError::config(
                 "scenario",
                 "head-to-head groups race without boxes or bot cars (the rivals are the objects)",

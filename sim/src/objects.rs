@@ -14,11 +14,12 @@ use crate::rng::Rng;
 use crate::track::Track;
 
 /// The race type, as DeepRacer names them.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// (`TimeTrial {}` rather than a unit variant: serde refuses unknown keys only in struct variants, so
+/// a `[scenario]` section's misplaced key is an error.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Scenario {
-    #[default]
-    TimeTrial,
+    TimeTrial {},
     ObjectAvoidance(ObstacleConfig),
     HeadToBot(BotConfig),
 }
@@ -42,6 +43,12 @@ pub struct ObstacleConfig {
     pub width: f64,
     /// No box within this many metres ahead of a car's start position.
     pub start_clearance: f64,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario::TimeTrial {}
+    }
 }
 
 impl Default for ObstacleConfig {
@@ -95,7 +102,7 @@ impl Default for BotConfig {
 impl Scenario {
     pub fn name(&self) -> &'static str {
         match self {
-            Scenario::TimeTrial => "time_trial",
+            Scenario::TimeTrial {} => "time_trial",
             Scenario::ObjectAvoidance(_) => "object_avoidance",
             Scenario::HeadToBot(_) => "head_to_bot",
         }
@@ -104,7 +111,7 @@ impl Scenario {
     /// Number of objects each car's episode has.
     pub fn object_count(&self) -> usize {
         match self {
-            Scenario::TimeTrial => 0,
+            Scenario::TimeTrial {} => 0,
             Scenario::ObjectAvoidance(o) => o.count,
             Scenario::HeadToBot(b) => b.count,
         }
@@ -127,7 +134,7 @@ impl Scenario {
             Ok(())
         };
         match self {
-            Scenario::TimeTrial => {}
+            Scenario::TimeTrial {} => {}
             Scenario::ObjectAvoidance(o) => {
                 if o.count == 0 || o.count > MAX_OBJECTS {
                     return Err(SimError::config(
@@ -228,7 +235,7 @@ pub fn layout(
     out: &mut [ObjectState],
 ) {
     match scenario {
-        Scenario::TimeTrial => {}
+        Scenario::TimeTrial {} => {}
         Scenario::ObjectAvoidance(o) => {
             let n = o.count;
             let usable = track.length() - o.start_clearance - o.length;

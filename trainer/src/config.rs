@@ -366,6 +366,24 @@ impl TrainConfig {
 mod tests {
     use super::*;
 
+    /// A key after a table header belongs to that table (TOML): one put there by mistake is an
+    /// error naming it, whatever the table's type — it was silently ignored under a network or a
+    /// race type without settings of its own.
+    #[test]
+    fn a_key_misplaced_under_a_table_is_an_error() {
+        for text in [
+            "[sensor]\ntype = \"camera\"\n[network]\ntype = \"deep_convolutional_network_shallow\"\nnum_cars = 4\n",
+            "[sensor]\ntype = \"camera\"\n[network]\ntype = \"deep_convolutional_network\"\nnum_cars = 4\n",
+            "[scenario]\ntype = \"time_trial\"\nnum_cars = 4\n",
+        ] {
+            let e = TrainConfig::parse(text).unwrap_err();
+            assert!(e.contains("num_cars"), "{text}: {e}");
+        }
+        // Without the stray key, both read.
+        let ok = TrainConfig::parse("[scenario]\ntype = \"time_trial\"\n").unwrap();
+        assert_eq!(ok.scenario, Scenario::TimeTrial {});
+    }
+
     /// The documented example configs (`trainer/examples/`) load as they are, each its race type.
     #[test]
     fn the_example_configs_load() {
@@ -400,7 +418,7 @@ mod tests {
         };
         let e = c.validate().unwrap_err();
         assert!(e.starts_with("network: an MLP cannot see camera images"), "{e}");
-        c.network = NetworkSpec::DeepConvolutionalNetworkShallow;
+        c.network = NetworkSpec::DeepConvolutionalNetworkShallow {};
         c.validate().unwrap();
         c.sensor = ObsConfig::default();
         let e = c.validate().unwrap_err();

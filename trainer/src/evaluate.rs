@@ -38,7 +38,7 @@ impl Default for EvalOptions {
         Self {
             race: RaceConfig::default(),
             seed: 0,
-            scenario: Scenario::TimeTrial,
+            scenario: Scenario::TimeTrial {},
             reward: None,
             trace: None,
             deadline: None,

@@ -87,7 +87,7 @@ impl MatchRun {
         if opts.race.laps == 0 {
             return Err(TrainError::option("--laps", "expected at least 1 lap"));
         }
-        if !matches!(opts.scenario, Scenario::TimeTrial) {
+        if !matches!(opts.scenario, Scenario::TimeTrial {}) {
             return Err(TrainError::option(
                 "scenario",
                 "head-to-head races have no boxes or bot cars (the rivals are the objects)",

@@ -35,8 +35,8 @@ pub fn apply(cfg: &mut TrainConfig, m: &ModelMetadata) -> Result<(), String> {
     cfg.sensor = sensor(&m.sensor)?;
     let camera = cfg.sensor.image_shape().is_some();
     cfg.network = match m.neural_network.as_str() {
-        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW" if camera => NetworkSpec::DeepConvolutionalNetworkShallow,
-        "DEEP_CONVOLUTIONAL_NETWORK" if camera => NetworkSpec::DeepConvolutionalNetwork,
+        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW" if camera => NetworkSpec::DeepConvolutionalNetworkShallow {},
+        "DEEP_CONVOLUTIONAL_NETWORK" if camera => NetworkSpec::DeepConvolutionalNetwork {},
         n @ ("DEEP_CONVOLUTIONAL_NETWORK_SHALLOW" | "DEEP_CONVOLUTIONAL_NETWORK") => {
             return Err(format!(
                 "neural_network: {n} reads camera images, and sensor {:?} has no camera",
@@ -116,7 +116,7 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(cfg.sensor, ObsConfig::Camera(_)));
-        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetworkShallow);
+        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetworkShallow {});
         match cfg.action_space {
             ActionSpaceConfig::Discrete { actions } => {
                 assert_eq!(actions.len(), 2);
@@ -131,7 +131,7 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(cfg.sensor, ObsConfig::StereoCamera(_)));
-        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetwork);
+        assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetwork {});
     }
 
     #[test]

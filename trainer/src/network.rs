@@ -28,10 +28,11 @@ pub enum NetworkSpec {
         #[serde(default = "default_activation")]
         activation: Activation,
     },
-    /// DeepRacer's 3-layer CNN (`DEEP_CONVOLUTIONAL_NETWORK_SHALLOW`).
-    DeepConvolutionalNetworkShallow,
+    /// DeepRacer's 3-layer CNN (`DEEP_CONVOLUTIONAL_NETWORK_SHALLOW`). (Struct variants, not unit
+    /// ones: serde refuses unknown keys only in struct variants, so a misplaced key is an error.)
+    DeepConvolutionalNetworkShallow {},
     /// DeepRacer's 5-layer CNN (`DEEP_CONVOLUTIONAL_NETWORK`).
-    DeepConvolutionalNetwork,
+    DeepConvolutionalNetwork {},
     /// A convolutional trunk shared by the actor and the critic.
     Cnn {
         #[serde(default = "default_convs")]
@@ -119,8 +120,8 @@ impl NetworkSpec {
         let join = |v: &mut dyn Iterator<Item = String>| v.collect::<Vec<_>>().join("_");
         match self {
             NetworkSpec::Mlp { hidden, .. } => format!("MLP_{}", join(&mut hidden.iter().map(|h| h.to_string()))),
-            NetworkSpec::DeepConvolutionalNetworkShallow => "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW".into(),
-            NetworkSpec::DeepConvolutionalNetwork => "DEEP_CONVOLUTIONAL_NETWORK".into(),
+            NetworkSpec::DeepConvolutionalNetworkShallow {} => "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW".into(),
+            NetworkSpec::DeepConvolutionalNetwork {} => "DEEP_CONVOLUTIONAL_NETWORK".into(),
             NetworkSpec::Cnn { convs, dense, .. } => format!(
                 "CNN_{}_{}",
                 join(&mut convs.iter().map(|c| format!("{}x{}s{}", c.filters, c.kernel, c.stride))),
@@ -134,13 +135,13 @@ impl NetworkSpec {
         use Activation::{Relu, Tanh};
         match self {
             NetworkSpec::Mlp { .. } => None,
-            NetworkSpec::DeepConvolutionalNetworkShallow => Some(CnnLayers {
+            NetworkSpec::DeepConvolutionalNetworkShallow {} => Some(CnnLayers {
                 convs: vec![conv(32, 8, 4), conv(64, 4, 2), conv(64, 3, 1)],
                 conv_activation: Relu,
                 dense: vec![(512, Relu)],
                 shared: false,
             }),
-            NetworkSpec::DeepConvolutionalNetwork => Some(CnnLayers {
+            NetworkSpec::DeepConvolutionalNetwork {} => Some(CnnLayers {
                 convs: vec![conv(32, 5, 2), conv(32, 3, 1), conv(64, 3, 2), conv(64, 3, 1)],
                 conv_activation: Tanh,
                 dense: vec![(64, Tanh), (512, Relu)],
@@ -342,13 +343,13 @@ mod tests {
 
     #[test]
     fn deepracer_networks_have_deepracer_names_and_shapes() {
-        let shallow = NetworkSpec::DeepConvolutionalNetworkShallow;
+        let shallow = NetworkSpec::DeepConvolutionalNetworkShallow {};
         assert_eq!(shallow.name(), "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW");
         let l = shallow.cnn().unwrap();
         // 160 × 120: (120 − 8)/4 + 1 = 29, (160 − 8)/4 + 1 = 39; then 13 × 18; then 11 × 16.
         assert_eq!(conv_output(&l.convs, [1, 120, 160]).unwrap(), [64, 11, 16]);
         assert!(!l.shared);
-        let deep = NetworkSpec::DeepConvolutionalNetwork;
+        let deep = NetworkSpec::DeepConvolutionalNetwork {};
         assert_eq!(deep.name(), "DEEP_CONVOLUTIONAL_NETWORK");
         assert_eq!(
             conv_output(&deep.cnn().unwrap().convs, [2, 120, 160]).unwrap(),
@@ -364,7 +365,7 @@ mod tests {
     fn a_cnn_needs_a_camera_big_enough_for_its_kernels() {
         let e = NetworkSpec::camera_default().validate(None).unwrap_err();
         assert!(e.contains("no camera"), "{e}");
-        let e = NetworkSpec::DeepConvolutionalNetworkShallow
+        let e = NetworkSpec::DeepConvolutionalNetworkShallow {}
             .validate(Some([1, 20, 20]))
             .unwrap_err();
         assert!(e.contains("convs[2]") && e.contains("too small"), "{e}");
@@ -384,7 +385,7 @@ mod tests {
             network: NetworkSpec,
         }
         let w: W = toml::from_str("[network]\ntype = \"deep_convolutional_network_shallow\"\n").unwrap();
-        assert_eq!(w.network, NetworkSpec::DeepConvolutionalNetworkShallow);
+        assert_eq!(w.network, NetworkSpec::DeepConvolutionalNetworkShallow {});
         let w: W = toml::from_str("[network]\ntype = \"cnn\"\n").unwrap();
         assert_eq!(w.network, NetworkSpec::camera_default());
         let w: W =

@@ -80,11 +80,11 @@ fn camera_models_round_trip_with_identical_actions() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
-            NetworkSpec::DeepConvolutionalNetworkShallow,
+            NetworkSpec::DeepConvolutionalNetworkShallow {},
             ObsConfig::Camera(Default::default()),
         ),
         (
-            NetworkSpec::DeepConvolutionalNetwork,
+            NetworkSpec::DeepConvolutionalNetwork {},
             ObsConfig::StereoCamera(Default::default()),
         ),
         (NetworkSpec::camera_default(), ObsConfig::Camera(Default::default())),
@@ -125,7 +125,7 @@ fn camera_models_round_trip_with_identical_actions() {
 fn a_network_that_does_not_fit_its_camera_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let spec = camera_spec(
-        NetworkSpec::DeepConvolutionalNetworkShallow,
+        NetworkSpec::DeepConvolutionalNetworkShallow {},
         ObsConfig::Camera(Default::default()),
     );
     let path = dir.path().join("m.safetensors");

@@ -122,7 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
             ..Default::default()
         })
     } else {
-        Scenario::TimeTrial
+        Scenario::TimeTrial {}
     };
     let opts = EvalOptions {
         race: cli.race.config(),

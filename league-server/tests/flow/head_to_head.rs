@@ -669,7 +669,7 @@ fn a_model_that_cannot_load_forfeits_and_the_others_race() {
         track_name: "oval".into(),
         rows: vec![],
         reverse: false,
-        scenario: slipstream_sim::Scenario::TimeTrial,
+        scenario: slipstream_sim::Scenario::TimeTrial {},
         rules: slipstream_sim::RaceConfig {
             laps: 1,
             max_time_s: 5.0,

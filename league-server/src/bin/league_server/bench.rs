@@ -274,7 +274,7 @@ fn bench_race(track: &str) -> Result<RaceRun> {
         track_name,
         rows,
         reverse: false,
-        scenario: slipstream_sim::Scenario::TimeTrial,
+        scenario: slipstream_sim::Scenario::TimeTrial {},
         rules: slipstream_sim::RaceConfig {
             max_time_s: 360.0,
             ..Default::default()

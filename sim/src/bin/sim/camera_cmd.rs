@@ -138,7 +138,7 @@ pub fn run(a: CameraArgs) -> Result<()> {
             ..Default::default()
         })
     } else {
-        Scenario::TimeTrial
+        Scenario::TimeTrial {}
     };
     scenario.validate()?;
     let n = scenario.object_count();

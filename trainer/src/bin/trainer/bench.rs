@@ -108,8 +108,8 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
             activation: slipstream_trainer::network::Activation::Tanh,
         },
         "cnn" => NetworkSpec::camera_default(),
-        "deep_convolutional_network_shallow" => NetworkSpec::DeepConvolutionalNetworkShallow,
-        "deep_convolutional_network" => NetworkSpec::DeepConvolutionalNetwork,
+        "deep_convolutional_network_shallow" => NetworkSpec::DeepConvolutionalNetworkShallow {},
+        "deep_convolutional_network" => NetworkSpec::DeepConvolutionalNetwork {},
         other => bail!(
             "--network: expected mlp, cnn, deep_convolutional_network_shallow or deep_convolutional_network, got {other:?}"
         ),

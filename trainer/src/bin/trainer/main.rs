@@ -343,7 +343,7 @@ fn run_evaluate(a: EvalArgs) -> Result<()> {
             ..Default::default()
         })
     } else {
-        slipstream_sim::Scenario::TimeTrial
+        slipstream_sim::Scenario::TimeTrial {}
     };
     let track = Arc::new(track);
     let reward = eval_reward(a.reward.as_deref(), &model, &track)?;
