@@ -240,9 +240,20 @@ impl TrainConfig {
 
     /// Parse and validate TOML text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let cfg: TrainConfig = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        let cfg = Self::parse_part(text)?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// Read a TOML file that other files complete (a DeepRacer model_metadata.json or
+    /// hyperparameters.json given with it): every key checked, the whole validated by the caller.
+    pub fn load_part(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::file(path, format!("cannot read: {e}")))?;
+        Self::parse_part(&text).map_err(|m| TrainError::file(path, m))
+    }
+
+    fn parse_part(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e: toml::de::Error| e.to_string().trim().to_string())
     }
 
     /// Check every value; the error names the field.

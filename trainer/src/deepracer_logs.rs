@@ -352,6 +352,61 @@ pub fn hyperparameters(cfg: &TrainConfig) -> Value {
     Value::Object(m)
 }
 
+/// DeepRacer's hyperparameter names this trainer uses (its `hyperparameters.json`, the config's
+/// TOML keys of the same names).
+const HYPERPARAMETERS: [&str; 11] = [
+    "batch_size",
+    "beta_entropy",
+    "discount_factor",
+    "exploration_type",
+    "loss_type",
+    "lr",
+    "num_episodes_between_training",
+    "num_epochs",
+    "stack_size",
+    "term_cond_avg_score",
+    "term_cond_max_episodes",
+];
+
+/// DeepRacer's hyperparameters that PPO here has no use for: epsilon-greedy exploration (DeepRacer
+/// PPO explores by sampling its policy, as this one does) and SAC's temperature.
+const UNUSED_HYPERPARAMETERS: [&str; 3] = ["e_greedy_value", "epsilon_steps", "sac_alpha"];
+
+/// Set `cfg`'s hyperparameters from DeepRacer's `hyperparameters.json` (the console's or
+/// DeepRacer-for-Cloud's, as [`hyperparameters`] writes it). Returns the keys it had no use for;
+/// `Err` names a key it does not know or a value out of range.
+pub fn apply_hyperparameters(cfg: &mut TrainConfig, text: &str) -> Result<Vec<String>, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(given) = v else {
+        return Err("expected a JSON object of hyperparameters".into());
+    };
+    let Value::Object(mut merged) = serde_json::to_value(&*cfg).expect("a config serialises") else {
+        unreachable!("a config is a JSON object")
+    };
+    let mut unused = Vec::new();
+    for (k, value) in given {
+        if HYPERPARAMETERS.contains(&k.as_str()) {
+            merged.insert(k, value);
+        } else if UNUSED_HYPERPARAMETERS.contains(&k.as_str()) {
+            unused.push(k);
+        } else {
+            return Err(format!(
+                "{k}: not one of DeepRacer's hyperparameters ({})",
+                HYPERPARAMETERS
+                    .iter()
+                    .chain(&UNUSED_HYPERPARAMETERS)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    let new: TrainConfig = serde_json::from_value(Value::Object(merged)).map_err(|e| e.to_string())?;
+    new.validate()?;
+    *cfg = new;
+    Ok(unused)
+}
+
 /// `E` of the module docs: one more than the largest episode of a resumed run's iteration 0 (what
 /// deepracer-utils reads, whatever settings the run resumes with), else logged cars × steps per
 /// iteration.
@@ -485,6 +540,37 @@ mod tests {
         let m: Value =
             serde_json::from_str(&std::fs::read_to_string(DeepRacerLogs::metrics_path(dir.path())).unwrap()).unwrap();
         assert_eq!(m["metrics"][4]["episode"], 7);
+    }
+
+    /// A DeepRacer-for-Cloud `hyperparameters.json` as it comes: what this trainer uses is set,
+    /// what it has no use for is named, what is unknown or out of range is refused by key.
+    #[test]
+    fn deepracers_hyperparameters_json_sets_the_config() {
+        let text = r#"{"batch_size": 64, "beta_entropy": 0.01, "discount_factor": 0.999, "e_greedy_value": 0.05,
+            "epsilon_steps": 10000, "exploration_type": "categorical", "loss_type": "huber", "lr": 0.0003,
+            "num_episodes_between_training": 20, "num_epochs": 10, "stack_size": 1, "term_cond_avg_score": 350.0,
+            "term_cond_max_episodes": 1000, "sac_alpha": 0.2}"#;
+        let mut cfg = TrainConfig::default();
+        let unused = apply_hyperparameters(&mut cfg, text).unwrap();
+        assert_eq!(unused, ["e_greedy_value", "epsilon_steps", "sac_alpha"]);
+        assert_eq!((cfg.batch_size, cfg.num_epochs, cfg.lr), (64, 10, 0.0003));
+        assert_eq!((cfg.beta_entropy, cfg.discount_factor), (0.01, 0.999));
+        assert_eq!(cfg.loss_type, crate::config::LossType::Huber);
+        assert_eq!(cfg.num_episodes_between_training, Some(20));
+        // Written back as DeepRacer writes them.
+        let back = hyperparameters(&cfg);
+        assert_eq!(
+            (back["batch_size"].clone(), back["loss_type"].clone()),
+            (json!(64), json!("huber"))
+        );
+        let e = apply_hyperparameters(&mut cfg, r#"{"learning_rate": 0.1}"#).unwrap_err();
+        assert!(
+            e.starts_with("learning_rate: not one of DeepRacer's hyperparameters"),
+            "{e}"
+        );
+        let e = apply_hyperparameters(&mut cfg, r#"{"discount_factor": 2.0}"#).unwrap_err();
+        assert!(e.contains("discount_factor"), "{e}");
+        assert_eq!(cfg.discount_factor, 0.999, "a refused file changes nothing");
     }
 
     #[test]

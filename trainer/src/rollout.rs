@@ -117,6 +117,8 @@ impl Rollout {
     fn grow(&mut self) -> (usize, usize) {
         let (n, d) = (self.cars, self.obs_dim);
         let start = self.len();
+        // First, while `len()` still counts only the rows a bigger store must keep.
+        self.reserve_images(start + n);
         self.obs.resize((start + n) * d, 0.0);
         if self.discrete {
             self.actions_discrete.resize(start + n, 0);
@@ -125,7 +127,6 @@ impl Rollout {
         }
         self.log_probs.resize(start + n, 0.0);
         self.values.resize(start + n, 0.0);
-        self.reserve_images(start + n);
         (start, start + n)
     }
 
@@ -417,5 +418,22 @@ mod tests {
         assert_eq!([0, 1, 2, 3, 4].map(|i| b.get(i)), [0.0, 0.5, 0.0, 0.0, 2.0]);
         let none = Bootstrap { cars: &[], values: &[] };
         assert_eq!(none.get(0), 0.0);
+    }
+
+    /// A rollout that runs past its planned steps (DeepRacer's `num_episodes_between_training`)
+    /// grows its image store and keeps the images it had (it failed to grow past a full store).
+    #[test]
+    fn the_image_store_grows_past_its_planned_size_keeping_its_images() {
+        let mut r = Rollout::new(2, 1, true, Some([1, 2, 2]), Device::Cpu);
+        r.reserve_images(4);
+        for step in 0..5u8 {
+            let (start, end) = r.grow();
+            let images = r.images(start, end).unwrap();
+            tensors::copy_bytes_into(&images, &[step; 8]);
+        }
+        let all = r.images(0, r.len()).unwrap().flatten(0, -1);
+        let bytes: Vec<u8> = Vec::try_from(&all).unwrap();
+        let expected: Vec<u8> = (0..5u8).flat_map(|s| [s; 8]).collect();
+        assert_eq!(bytes, expected);
     }
 }

@@ -684,3 +684,78 @@ fn a_deepracer_model_metadata_json_trains_as_it_is() {
         "both.json: sensor",
     );
 }
+
+/// A DeepRacer model folder as a student downloads it — model_metadata.json, reward_function.py,
+/// hyperparameters.json — trains as it is (a TOML config beside it only makes the run small).
+#[test]
+fn a_deepracer_model_folder_trains_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("my-deepracer-model");
+    std::fs::create_dir(&folder).unwrap();
+    let put = |name: &str, text: &str| {
+        let p = folder.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let meta = put(
+        "model_metadata.json",
+        r#"{"action_space": [{"steering_angle": -30.0, "speed": 1.0, "index": 0}, {"steering_angle": 0.0, "speed": 2.0, "index": 1},
+            {"steering_angle": 30.0, "speed": 1.0, "index": 2}], "sensor": ["FRONT_FACING_CAMERA"],
+            "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "version": "5", "training_algorithm": "clipped_ppo",
+            "action_space_type": "discrete"}"#,
+    );
+    let reward = put(
+        "reward_function.py",
+        "def reward_function(params):\n    if params['all_wheels_on_track']:\n        return 1.0 - params['distance_from_center'] / (0.5 * params['track_width'])\n    return 1e-3\n",
+    );
+    let hp = put(
+        "hyperparameters.json",
+        r#"{"batch_size": 32, "beta_entropy": 0.01, "discount_factor": 0.99, "e_greedy_value": 0.05, "epsilon_steps": 10000,
+            "exploration_type": "categorical", "loss_type": "huber", "lr": 0.0003, "num_episodes_between_training": 20,
+            "num_epochs": 3, "stack_size": 1, "term_cond_avg_score": 350.0, "term_cond_max_episodes": 1000}"#,
+    );
+    let small = dir.path().join("small.toml");
+    std::fs::write(&small, "num_cars = 4\nrollout_steps = 16\neval_every = 0\n").unwrap();
+    let out = dir.path().join("run");
+    let args = [
+        "train",
+        "--track",
+        "oval",
+        "--config",
+        small.to_str().unwrap(),
+        "--model-metadata",
+        &meta,
+        "--reward",
+        &reward,
+        "--hyperparameters",
+        &hp,
+        "--steps",
+        "64",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--json",
+    ];
+    let run = trainer(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("not used by Slipstream's PPO") && stderr.contains("e_greedy_value"),
+        "{stderr}"
+    );
+    let s: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(s["env_steps"].as_u64().unwrap() >= 64, "{s}");
+    // The run's DeepRacer logs echo the student's settings.
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("ip/hyperparameters.json")).unwrap()).unwrap();
+    assert_eq!(
+        (written["batch_size"].as_u64(), written["num_epochs"].as_u64()),
+        (Some(32), Some(3))
+    );
+    assert_eq!(written["loss_type"], "huber");
+    let ours: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model_metadata.json")).unwrap()).unwrap();
+    assert_eq!(ours["sensor"], serde_json::json!(["FRONT_FACING_CAMERA"]));
+    assert_eq!(ours["action_space"].as_array().unwrap().len(), 3);
+}

@@ -65,6 +65,10 @@ struct TrainArgs {
     /// config's (what Slipstream cannot train, such as SAC, is refused by name).
     #[arg(long, value_name = "FILE")]
     model_metadata: Option<PathBuf>,
+    /// A DeepRacer hyperparameters.json (the console's or DeepRacer-for-Cloud's): its values
+    /// replace the config's of the same names.
+    #[arg(long, value_name = "FILE")]
+    hyperparameters: Option<PathBuf>,
     /// Reward: a preset (progress_speed, centerline) or a DeepRacer reward_function.py.
     #[arg(long, default_value = "progress_speed")]
     reward: String,
@@ -247,7 +251,10 @@ fn run_train(a: TrainArgs) -> Result<()> {
         (Some(p), None) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) => (None, Some(p)),
         (c, m) => (c.as_ref(), m.as_ref()),
     };
+    // With DeepRacer's files to complete it, a TOML config is validated once they are applied.
+    let completed = metadata_file.is_some() || a.hyperparameters.is_some();
     let mut config = match (config_file, a.resume, &a.init) {
+        (Some(p), _, _) if completed => TrainConfig::load_part(p)?,
         (Some(p), _, _) => TrainConfig::load(p)?,
         (None, true, _) => TrainConfig::of_model(&a.out.join("model_last.safetensors"))?,
         (None, false, Some(init)) => TrainConfig::of_model(init)?,
@@ -257,6 +264,18 @@ fn run_train(a: TrainArgs) -> Result<()> {
         let m = slipstream_sim::ModelMetadata::read(p)?;
         slipstream_trainer::model_metadata::apply(&mut config, &m)
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+    }
+    if let Some(p) = &a.hyperparameters {
+        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let unused = slipstream_trainer::deepracer_logs::apply_hyperparameters(&mut config, &text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        if !unused.is_empty() {
+            eprintln!(
+                "{}: not used by Slipstream's PPO (which explores by sampling its policy): {}",
+                p.display(),
+                unused.join(", ")
+            );
+        }
     }
     if let Some(n) = a.generated {
         config.generated.count = n;
