@@ -28,19 +28,17 @@ fn grpc_python() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_python_grpcio_client_runs_the_main_flow() {
-    let python = tokio::task::spawn_blocking(grpc_python).await.unwrap();
-    let model = tokio::task::spawn_blocking(trained_model).await.unwrap();
-    let s = TestServer::start(1).await;
-    let model_file = s.dir.path().join("model.safetensors");
-    std::fs::write(&model_file, model).unwrap();
+/// Run the example client's `args` (a command and its options) against `s` with `model`; its
+/// one JSON report.
+async fn run_client(python: &str, s: &TestServer, args: &[&str], model: &std::path::Path) -> serde_json::Value {
     let addr = s.addr.trim_start_matches("http://").to_string();
-    let script = repo().join("proto/examples/python/league_client.py");
-    let out = tokio::process::Command::new(&python)
-        .arg(&script)
-        .args(["flow", "--server", &addr, "--admin-token", ADMIN, "--model"])
-        .arg(&model_file)
+    let out = tokio::process::Command::new(python)
+        .arg(repo().join("proto/examples/python/league_client.py"))
+        .args(&args[..1])
+        .args(["--server", &addr])
+        .args(&args[1..])
+        .arg("--model")
+        .arg(model)
         .args(["--timeout", "120"])
         .output()
         .await
@@ -48,8 +46,18 @@ async fn a_python_grpcio_client_runs_the_main_flow() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the Python client failed:\n{stderr}\n{stdout}");
-    let r: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("the Python client's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("the Python client's report is not JSON ({e}):\n{stdout}\n{stderr}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_grpcio_client_runs_the_main_flow() {
+    let python = tokio::task::spawn_blocking(grpc_python).await.unwrap();
+    let model = tokio::task::spawn_blocking(trained_model).await.unwrap();
+    let s = TestServer::start(1).await;
+    let model_file = s.dir.path().join("model.safetensors");
+    std::fs::write(&model_file, model).unwrap();
+    let r = run_client(&python, &s, &["flow", "--admin-token", ADMIN], &model_file).await;
 
     assert_eq!(r["health"], "SERVING");
     let services = r["reflection_services"].as_array().unwrap();
@@ -117,23 +125,13 @@ async fn a_racer_needs_only_their_own_token() {
     std::fs::write(&model_file, model).unwrap();
     let (_, token, _) = s.user("student", slipstream_proto::v1::Role::Racer).await;
     let race = create_race(&mut s.admin().await, open_spec("Class cup", "oval")).await;
-    let addr = s.addr.trim_start_matches("http://").to_string();
-    let script = repo().join("proto/examples/python/league_client.py");
-    let out = tokio::process::Command::new(&python)
-        .arg(&script)
-        .args([
-            "racer", "--server", &addr, "--token", &token, "--race", &race.id, "--model",
-        ])
-        .arg(&model_file)
-        .args(["--timeout", "120"])
-        .output()
-        .await
-        .expect("running the Python client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the Python client failed:\n{stderr}\n{stdout}");
-    let r: serde_json::Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("the Python client's report is not JSON ({e}):\n{stdout}\n{stderr}"));
+    let r = run_client(
+        &python,
+        &s,
+        &["racer", "--token", &token, "--race", &race.id],
+        &model_file,
+    )
+    .await;
     assert_eq!(r["submission"]["qualified"], true, "{r}");
     let board = r["leaderboard"].as_array().unwrap();
     assert_eq!(board[0]["user"], "student", "{r}");
