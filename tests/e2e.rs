@@ -8,7 +8,7 @@
 //!
 //! The cross-crate promise checked here: the lap times the league publishes are exactly the ones
 //! `trainer evaluate` gives for the same model, track, laps, penalties and seed — for a
-//! state-observation model and for a camera model.
+//! state-observation model and for a camera model made from a DeepRacer model_metadata.json.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -321,25 +321,36 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     assert!(second.score_ms > best);
     assert_eq!(second.score_ms, ben_sub.score_ms);
 
-    // A camera model (DeepRacer's 3-layer CNN on its front-facing camera, one PPO iteration) is
-    // accepted, raced from its images, and timed exactly as the trainer times it locally.
+    // A camera model made from a student's DeepRacer model_metadata.json (its discrete action
+    // space, front-facing camera and 3-layer CNN; one PPO iteration) is accepted, raced from its
+    // images, and timed exactly as the trainer times it locally.
     let camera_dir = dir.path().join("camera");
-    let camera = TrainConfig {
-        network: slipstream_trainer::network::NetworkSpec::DeepConvolutionalNetworkShallow {},
-        sensor: slipstream_sim::ObsConfig::Camera(Default::default()),
+    let mut camera = TrainConfig {
         num_cars: 4,
         rollout_steps: 16,
         batch_size: 64,
         eval_every: 0,
         ..Default::default()
     };
+    let student = slipstream_sim::ModelMetadata::parse(
+        r#"{"action_space": [{"steering_angle": -30.0, "speed": 1.0, "index": 0}, {"steering_angle": 0.0, "speed": 2.0, "index": 1},
+            {"steering_angle": 30.0, "speed": 1.0, "index": 2}], "sensor": ["FRONT_FACING_CAMERA"],
+            "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "training_algorithm": "clipped_ppo",
+            "action_space_type": "discrete", "version": "5"}"#,
+    )
+    .unwrap();
+    slipstream_trainer::model_metadata::apply(&mut camera, &student).unwrap();
     train_with(camera, &track_file, 1, &camera_dir);
     let camera_file = camera_dir.join("model_last.safetensors");
     let (_, mut c) = racer(&mut admin, &addr, "cy").await;
     let cy_model = upload_model(&mut c, &camera_file, "cy-camera").await;
     assert_eq!(
-        (cy_model.sensor.as_str(), cy_model.network.as_str()),
-        ("camera", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
+        (
+            cy_model.sensor.as_str(),
+            cy_model.network.as_str(),
+            cy_model.action_space_type.as_str()
+        ),
+        ("camera", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "discrete")
     );
     let s = c
         .submissions
