@@ -386,6 +386,10 @@ pub fn apply_hyperparameters(cfg: &mut TrainConfig, text: &str) -> Result<Vec<St
     let mut unused = Vec::new();
     for (k, value) in given {
         if HYPERPARAMETERS.contains(&k.as_str()) {
+            // Each value on its own first, so that a wrong type is reported with its key.
+            let mut one = merged.clone();
+            one.insert(k.clone(), value.clone());
+            serde_json::from_value::<TrainConfig>(Value::Object(one)).map_err(|e| format!("{k}: {e}"))?;
             merged.insert(k, value);
         } else if UNUSED_HYPERPARAMETERS.contains(&k.as_str()) {
             unused.push(k);
@@ -568,6 +572,8 @@ mod tests {
             e.starts_with("learning_rate: not one of DeepRacer's hyperparameters"),
             "{e}"
         );
+        let e = apply_hyperparameters(&mut cfg, r#"{"batch_size": "large"}"#).unwrap_err();
+        assert!(e.starts_with("batch_size: invalid type"), "{e}");
         let e = apply_hyperparameters(&mut cfg, r#"{"discount_factor": 2.0}"#).unwrap_err();
         assert!(e.contains("discount_factor"), "{e}");
         assert_eq!(cfg.discount_factor, 0.999, "a refused file changes nothing");

@@ -365,6 +365,31 @@ fn bad_input_is_one_clear_error() {
         "nowhere.npy",
     );
     fails_with(&["train", "--steps", "100", "--out", o], "--track");
+    // DeepRacer's files, broken: each refused with the file and what is wrong, never a panic.
+    let refused = |flag: &str, file: &str, needle: &str| {
+        fails_with(
+            &["train", "--track", "oval", flag, file, "--steps", "100", "--out", o],
+            needle,
+        )
+    };
+    let not_json = write("model_metadata.json", "{\"action_space\": [");
+    refused("--model-metadata", &not_json, "model_metadata.json: not valid JSON");
+    refused("--config", &not_json, "model_metadata.json: not valid JSON");
+    let no_space = write("no_space.json", r#"{"sensor": ["FRONT_FACING_CAMERA"]}"#);
+    refused("--model-metadata", &no_space, "action_space: missing");
+    let missing = d("nowhere.json");
+    refused("--model-metadata", missing.to_str().unwrap(), "nowhere.json");
+    let hp_broken = write("hp_broken.json", "[1, 2]");
+    refused(
+        "--hyperparameters",
+        &hp_broken,
+        "hp_broken.json: expected a JSON object",
+    );
+    let hp_typo = write("hp_typo.json", r#"{"learning_rate": 0.001}"#);
+    refused("--hyperparameters", &hp_typo, "hp_typo.json: learning_rate: not one of");
+    let hp_type = write("hp_type.json", r#"{"batch_size": "large"}"#);
+    refused("--hyperparameters", &hp_type, "hp_type.json: batch_size: invalid type");
+    refused("--hyperparameters", missing.to_str().unwrap(), "nowhere.json");
     let model = write("model.safetensors", "garbage");
     fails_with(&["evaluate", "--model", &model, "--track", "oval"], "model.safetensors");
     fails_with(
