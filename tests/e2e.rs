@@ -8,7 +8,8 @@
 //!
 //! The cross-crate promise checked here: the lap times the league publishes are exactly the ones
 //! `trainer evaluate` gives for the same model, track, laps, penalties and seed — for a
-//! state-observation model and for a camera model made from a DeepRacer model_metadata.json.
+//! state-observation model and for camera and camera + lidar models made from DeepRacer
+//! model_metadata.json files.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -321,61 +322,96 @@ async fn a_model_trained_on_a_track_file_is_raced_and_ranked_with_its_local_lap_
     assert!(second.score_ms > best);
     assert_eq!(second.score_ms, ben_sub.score_ms);
 
-    // A camera model made from a student's DeepRacer model_metadata.json (its discrete action
-    // space, front-facing camera and 3-layer CNN; one PPO iteration) is accepted, raced from its
-    // images, and timed exactly as the trainer times it locally.
-    let camera_dir = dir.path().join("camera");
-    let mut camera = TrainConfig {
-        num_cars: 4,
-        rollout_steps: 16,
-        batch_size: 64,
-        eval_every: 0,
-        ..Default::default()
-    };
-    let student = slipstream_sim::ModelMetadata::parse(
-        r#"{"action_space": [{"steering_angle": -30.0, "speed": 1.0, "index": 0}, {"steering_angle": 0.0, "speed": 2.0, "index": 1},
-            {"steering_angle": 30.0, "speed": 1.0, "index": 2}], "sensor": ["FRONT_FACING_CAMERA"],
-            "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "training_algorithm": "clipped_ppo",
-            "action_space_type": "discrete", "version": "5"}"#,
-    )
-    .unwrap();
-    slipstream_trainer::model_metadata::apply(&mut camera, &student).unwrap();
-    train_with(camera, &track_file, 1, &camera_dir);
-    let camera_file = camera_dir.join("model_last.safetensors");
-    let (_, mut c) = racer(&mut admin, &addr, "cy").await;
-    let cy_model = upload_model(&mut c, &camera_file, "cy-camera").await;
-    assert_eq!(
+    // Models made from students' DeepRacer model_metadata.json files (one PPO iteration each) —
+    // each action-space kind and sensor set: a discrete front-facing camera with the 3-layer CNN;
+    // continuous stereo cameras with SECTOR_LIDAR and the 5-layer CNN; a front-facing camera with
+    // LIDAR — are accepted, raced from their images (and lidar readings), and timed exactly as the
+    // trainer times them locally.
+    let discrete = r#""action_space": [{"steering_angle": -30.0, "speed": 1.0, "index": 0}, {"steering_angle": 0.0, "speed": 2.0, "index": 1},
+        {"steering_angle": 30.0, "speed": 1.0, "index": 2}], "action_space_type": "discrete""#;
+    let continuous = r#""action_space": {"steering_angle": {"low": -30.0, "high": 30.0}, "speed": {"low": 1.0, "high": 2.0}},
+        "action_space_type": "continuous""#;
+    let students = [
         (
-            cy_model.sensor.as_str(),
-            cy_model.network.as_str(),
-            cy_model.action_space_type.as_str()
+            "cy",
+            discrete,
+            r#"["FRONT_FACING_CAMERA"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "camera",
         ),
-        ("camera", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", "discrete")
-    );
-    let s = c
-        .submissions
-        .submit(pb::SubmitRequest {
-            race_id: race.id.clone(),
-            model_id: cy_model.id.clone(),
-        })
-        .await
-        .expect("a camera model is raced like any other")
-        .into_inner();
-    let cy_sub = finished(&mut c, &s.id).await;
-    assert_eq!(
-        cy_sub.status,
-        pb::SubmissionStatus::Completed as i32,
-        "{}",
-        cy_sub.failure_reason
-    );
-    let local = local_race(&camera_file, &track_file, &race.id);
-    let local_ms: Vec<i64> = local.laps.iter().map(|l| to_ms(l.time_s)).collect();
-    let league_ms: Vec<i64> = cy_sub.laps.iter().map(|l| l.time_ms).collect();
-    assert!(!league_ms.is_empty());
-    assert_eq!(
-        league_ms, local_ms,
-        "the league races camera models as the trainer does"
-    );
+        (
+            "di",
+            continuous,
+            r#"["STEREO_CAMERAS", "SECTOR_LIDAR"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK",
+            "stereo_camera+sector_lidar",
+        ),
+        (
+            "ed",
+            continuous,
+            r#"["FRONT_FACING_CAMERA", "LIDAR"]"#,
+            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "camera+lidar",
+        ),
+    ];
+    for (name, action_space, sensor, network, kind) in students {
+        let space = if action_space == discrete {
+            "discrete"
+        } else {
+            "continuous"
+        };
+        let model_dir = dir.path().join(name);
+        let mut config = TrainConfig {
+            num_cars: 4,
+            rollout_steps: 16,
+            batch_size: 64,
+            eval_every: 0,
+            ..Default::default()
+        };
+        let student = slipstream_sim::ModelMetadata::parse(&format!(
+            r#"{{{action_space}, "sensor": {sensor}, "neural_network": "{network}",
+                "training_algorithm": "clipped_ppo", "version": "5"}}"#
+        ))
+        .unwrap();
+        slipstream_trainer::model_metadata::apply(&mut config, &student).unwrap();
+        train_with(config, &track_file, 1, &model_dir);
+        let model_file = model_dir.join("model_last.safetensors");
+        let (_, mut c) = racer(&mut admin, &addr, name).await;
+        let model = upload_model(&mut c, &model_file, &format!("{name}-model")).await;
+        assert_eq!(
+            (
+                model.sensor.as_str(),
+                model.network.as_str(),
+                model.action_space_type.as_str()
+            ),
+            (kind, network, space),
+            "{name}"
+        );
+        let s = c
+            .submissions
+            .submit(pb::SubmitRequest {
+                race_id: race.id.clone(),
+                model_id: model.id.clone(),
+            })
+            .await
+            .expect("a DeepRacer set-up is raced like any other model")
+            .into_inner();
+        let sub = finished(&mut c, &s.id).await;
+        assert_eq!(
+            sub.status,
+            pb::SubmissionStatus::Completed as i32,
+            "{name}: {}",
+            sub.failure_reason
+        );
+        let local = local_race(&model_file, &track_file, &race.id);
+        let local_ms: Vec<i64> = local.laps.iter().map(|l| to_ms(l.time_s)).collect();
+        let league_ms: Vec<i64> = sub.laps.iter().map(|l| l.time_ms).collect();
+        assert!(!league_ms.is_empty(), "{name}");
+        assert_eq!(
+            league_ms, local_ms,
+            "{name}: the league races the model as the trainer does"
+        );
+    }
 
     let _ = stop.send(());
     server.await.unwrap().expect("a clean shutdown");

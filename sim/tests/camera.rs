@@ -293,7 +293,7 @@ mod env {
             max_steps: 7,
             ..Default::default()
         });
-        assert_eq!(cfg.obs.sensor_name(), "FRONT_FACING_CAMERA");
+        assert_eq!(cfg.obs.sensor_names(), ["FRONT_FACING_CAMERA"]);
         assert_eq!(cfg.obs.image_shape(), Some([1, 120, 160]));
         let tracks = cfg.tracks.clone();
         // The same cars without a time limit: at the step a truncated episode ends, their pose is the
@@ -353,7 +353,7 @@ mod env {
     fn stereo_is_two_channels_named_stereo_cameras_and_bad_settings_fail_the_environment() {
         let mut cfg = EnvConfig::new(common::builtin("oval"));
         cfg.obs = ObsConfig::StereoCamera(CameraConfig::default());
-        assert_eq!(cfg.obs.sensor_name(), "STEREO_CAMERAS");
+        assert_eq!(cfg.obs.sensor_names(), ["STEREO_CAMERAS"]);
         assert_eq!(cfg.obs.image_len(), 2 * 160 * 120);
         let json = serde_json::to_string(&cfg.obs).unwrap();
         assert!(json.contains("\"type\":\"stereo_camera\""), "{json}");

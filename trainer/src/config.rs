@@ -405,6 +405,12 @@ mod tests {
             Scenario::ObjectAvoidance(o) => assert_eq!((o.count, o.randomize_each_episode), (3, true)),
             other => panic!("{other:?}"),
         }
+        let both = load("camera_lidar.toml");
+        assert_eq!(
+            (both.sensor.kind(), both.network.name().as_str()),
+            ("camera+lidar", "CNN_16x8s4_32x4s2_32x3s2_256")
+        );
+        assert!(matches!(both.scenario, Scenario::ObjectAvoidance(_)));
         match load("head_to_bot.toml").scenario {
             Scenario::HeadToBot(b) => assert_eq!((b.count, b.speed), (3, 0.6)),
             other => panic!("{other:?}"),
@@ -416,7 +422,12 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            ["camera.toml", "head_to_bot.toml", "object_avoidance.toml"],
+            [
+                "camera.toml",
+                "camera_lidar.toml",
+                "head_to_bot.toml",
+                "object_avoidance.toml"
+            ],
             "a new example gets a check here"
         );
     }

@@ -71,7 +71,7 @@ impl Model {
     pub fn model_metadata(&self) -> ModelMetadata {
         let mut m = ModelMetadata::new(
             self.spec.action_space(),
-            vec![self.spec.sensor.sensor_name().to_string()],
+            self.spec.sensor.sensor_names().iter().map(|s| s.to_string()).collect(),
             self.spec.network.name(),
         );
         m.extra
@@ -165,7 +165,7 @@ impl Model {
         let metadata =
             ModelMetadata::parse(get("model_metadata")?).map_err(|e| bad(format!("metadata 'model_metadata': {e}")))?;
         // What DeepRacer's tools (and the league's listing) read must be what the model is.
-        let expected = [spec.sensor.sensor_name().to_string()];
+        let expected = spec.sensor.sensor_names();
         // Models saved before DeepRacer's LIDAR preset existed named Slipstream's lidar "LIDAR".
         let legacy_lidar = matches!(spec.sensor, ObsConfig::Lidar(_)) && metadata.sensor == ["LIDAR"];
         if (metadata.sensor != expected && !legacy_lidar) || metadata.neural_network != spec.network.name() {

@@ -10,7 +10,7 @@
 
 use slipstream_sim::ModelMetadata;
 use slipstream_sim::camera::CameraConfig;
-use slipstream_sim::sensors::ObsConfig;
+use slipstream_sim::sensors::{CameraLidarConfig, DeepRacerLidarKind, ObsConfig};
 
 use crate::config::{ActionSpaceConfig, TrainConfig};
 use crate::network::NetworkSpec;
@@ -64,26 +64,29 @@ fn sensor(names: &[String]) -> Result<ObsConfig, String> {
         ));
     }
     let has = |n: &str| names.iter().any(|s| s == n);
-    let camera = has("FRONT_FACING_CAMERA") || has("STEREO_CAMERAS");
-    let lidar = has("LIDAR") || has("SECTOR_LIDAR");
-    if camera && lidar {
-        return Err(format!(
-            "sensor: {names:?}: a camera and a lidar together are not supported yet; \
-             train with the camera alone or the lidar alone"
-        ));
-    }
     if has("FRONT_FACING_CAMERA") && has("STEREO_CAMERAS") || has("LIDAR") && has("SECTOR_LIDAR") {
         return Err(format!("sensor: {names:?}: give one camera and at most one lidar"));
     }
-    Ok(if has("STEREO_CAMERAS") {
-        ObsConfig::StereoCamera(CameraConfig::default())
-    } else if has("LIDAR") {
-        ObsConfig::DeepracerLidar(Default::default())
+    let stereo = has("STEREO_CAMERAS");
+    let camera = stereo || has("FRONT_FACING_CAMERA");
+    let lidar = if has("LIDAR") {
+        Some(DeepRacerLidarKind::Lidar)
     } else if has("SECTOR_LIDAR") {
-        ObsConfig::SectorLidar(Default::default())
+        Some(DeepRacerLidarKind::SectorLidar)
     } else {
+        None
+    };
+    Ok(match (camera, lidar) {
+        (true, Some(lidar)) => ObsConfig::CameraLidar(CameraLidarConfig {
+            stereo,
+            lidar,
+            ..Default::default()
+        }),
+        (false, Some(DeepRacerLidarKind::Lidar)) => ObsConfig::DeepracerLidar(Default::default()),
+        (false, Some(DeepRacerLidarKind::SectorLidar)) => ObsConfig::SectorLidar(Default::default()),
+        (true, None) if stereo => ObsConfig::StereoCamera(CameraConfig::default()),
         // DeepRacer's default (and what an empty list means there): the front-facing camera.
-        ObsConfig::Camera(CameraConfig::default())
+        _ => ObsConfig::Camera(CameraConfig::default()),
     })
 }
 
@@ -135,6 +138,27 @@ mod tests {
     }
 
     #[test]
+    fn a_camera_with_a_lidar_maps_onto_deepracers_two_sensor_setups() {
+        for (sensors, kind) in [
+            (r#"["FRONT_FACING_CAMERA", "LIDAR"]"#, "camera+lidar"),
+            (r#"["SECTOR_LIDAR", "FRONT_FACING_CAMERA"]"#, "camera+sector_lidar"),
+            (r#"["STEREO_CAMERAS", "LIDAR"]"#, "stereo_camera+lidar"),
+            (r#"["STEREO_CAMERAS", "SECTOR_LIDAR"]"#, "stereo_camera+sector_lidar"),
+        ] {
+            let cfg = applied(&metadata(sensors, "DEEP_CONVOLUTIONAL_NETWORK", "clipped_ppo")).unwrap();
+            assert_eq!(cfg.sensor.kind(), kind, "{sensors}");
+            let ObsConfig::CameraLidar(c) = &cfg.sensor else {
+                panic!("{sensors}: {:?}", cfg.sensor)
+            };
+            assert!(
+                !c.lidar_settings.borders,
+                "DeepRacer's laser does not see painted borders"
+            );
+            assert_eq!(cfg.network, NetworkSpec::DeepConvolutionalNetwork {});
+        }
+    }
+
+    #[test]
     fn what_slipstream_cannot_train_is_said_plainly() {
         let e = applied(&metadata(
             r#"["FRONT_FACING_CAMERA"]"#,
@@ -144,12 +168,12 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("SAC is not supported yet"), "{e}");
         let e = applied(&metadata(
-            r#"["FRONT_FACING_CAMERA", "LIDAR"]"#,
+            r#"["FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR"]"#,
             "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
             "clipped_ppo",
         ))
         .unwrap_err();
-        assert!(e.contains("a camera and a lidar together are not supported yet"), "{e}");
+        assert!(e.contains("give one camera and at most one lidar"), "{e}");
         let e = applied(&metadata(
             r#"["SONAR"]"#,
             "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",

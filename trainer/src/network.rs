@@ -11,10 +11,18 @@
 //! DeepRacer's layers are deepracer-simapp's `sensors/utils.py` (`get_front_camera_embedders`: the
 //! conv lists and the 5-layer network's dense 64) and its default middleware (dense 512);
 //! convolutions use valid padding and the images are divided by 255 on the learner's device.
+//!
+//! A camera with a lidar beside it (DeepRacer's two-sensor set-ups) is DeepRacer's layout too: each
+//! sensor has its input embedder — the camera's convolutions (and the 5-layer network's dense 64),
+//! the lidar's readings through dense 256 → 256, ReLU (`get_lidar_embedders`, the same for every
+//! network) — their outputs are joined, and the middleware (dense 512, or the `cnn` type's `dense`)
+//! reads both. The lidar embedder reads only the lidar's readings, not the speed and steering after
+//! them, as DeepRacer's does.
 //! DeepRacer's clipped PPO gives the policy and the value function separate networks; the `cnn`
 //! type shares one trunk between them, which halves the cost of a forward pass.
 
 use serde::{Deserialize, Serialize};
+use slipstream_sim::ObsConfig;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
@@ -99,11 +107,16 @@ impl Default for NetworkSpec {
 pub struct CnnLayers {
     pub convs: Vec<ConvLayer>,
     pub conv_activation: Activation,
-    /// Dense layers after the convolutions, each with its activation.
-    pub dense: Vec<(usize, Activation)>,
+    /// The camera embedder's dense layers after the convolutions, each with its activation.
+    pub embedder: Vec<(usize, Activation)>,
+    /// The middleware: dense layers reading the embedders' joined outputs.
+    pub middleware: Vec<(usize, Activation)>,
     /// One trunk for actor and critic (else each has its own copy).
     pub shared: bool,
 }
+
+/// DeepRacer's lidar embedder (`get_lidar_embedders`): dense 256 → 256, ReLU.
+pub const LIDAR_EMBEDDER: [usize; 2] = [256, 256];
 
 impl NetworkSpec {
     /// Slipstream's default camera network.
@@ -138,13 +151,15 @@ impl NetworkSpec {
             NetworkSpec::DeepConvolutionalNetworkShallow {} => Some(CnnLayers {
                 convs: vec![conv(32, 8, 4), conv(64, 4, 2), conv(64, 3, 1)],
                 conv_activation: Relu,
-                dense: vec![(512, Relu)],
+                embedder: vec![],
+                middleware: vec![(512, Relu)],
                 shared: false,
             }),
             NetworkSpec::DeepConvolutionalNetwork {} => Some(CnnLayers {
                 convs: vec![conv(32, 5, 2), conv(32, 3, 1), conv(64, 3, 2), conv(64, 3, 1)],
                 conv_activation: Tanh,
-                dense: vec![(64, Tanh), (512, Relu)],
+                embedder: vec![(64, Tanh)],
+                middleware: vec![(512, Relu)],
                 shared: false,
             }),
             NetworkSpec::Cnn {
@@ -154,7 +169,8 @@ impl NetworkSpec {
             } => Some(CnnLayers {
                 convs: convs.clone(),
                 conv_activation: *activation,
-                dense: dense.iter().map(|&d| (d, *activation)).collect(),
+                embedder: vec![],
+                middleware: dense.iter().map(|&d| (d, *activation)).collect(),
                 shared: true,
             }),
         }
@@ -200,7 +216,7 @@ impl NetworkSpec {
                 ));
             }
         }
-        if layers.dense.iter().any(|(d, _)| *d == 0 || *d > 4096) {
+        if layers.middleware.iter().any(|(d, _)| *d == 0 || *d > 4096) {
             return Err("network.dense: layer sizes must be 1–4096".into());
         }
         conv_output(&layers.convs, image).map(|_| ())
@@ -257,39 +273,33 @@ fn activate(seq: nn::Sequential, a: Activation) -> nn::Sequential {
     }
 }
 
-/// An MLP: `hidden` layers (named `l0`, `l1`, …) and a linear output layer `out`.
-pub(crate) fn mlp(
-    p: nn::Path<'_>,
-    input: i64,
-    hidden: &[usize],
-    activation: Activation,
-    out: i64,
-    out_gain: f64,
-    init: WeightInit,
-) -> nn::Sequential {
-    let mut seq = nn::seq();
-    let mut last = input;
-    for (i, &h) in hidden.iter().enumerate() {
-        seq = seq.add(nn::linear(
-            &p / format!("l{i}"),
-            last,
-            h as i64,
-            init.linear(2f64.sqrt()),
-        ));
-        seq = activate(seq, activation);
-        last = h as i64;
-    }
-    seq.add(nn::linear(&p / "out", last, out, init.linear(out_gain)))
-}
-
-/// A convolutional trunk over `[B, C, H, W]` `u8` images: scale to [0, 1], the convolutions
-/// (`c0`, `c1`, …), flatten, the dense layers (`d0`, …). Returns the trunk and its output width.
-pub(crate) fn cnn_trunk(
+/// Dense layers `{prefix}0`, `{prefix}1`, … from `input` units, each with its activation; returns
+/// them and their output width.
+fn dense_layers(
     p: &nn::Path<'_>,
-    layers: &CnnLayers,
-    image: [i64; 3],
+    prefix: &str,
+    mut seq: nn::Sequential,
+    input: i64,
+    layers: &[(usize, Activation)],
     init: WeightInit,
 ) -> (nn::Sequential, i64) {
+    let mut last = input;
+    for (i, &(d, a)) in layers.iter().enumerate() {
+        seq = seq.add(nn::linear(
+            p / format!("{prefix}{i}"),
+            last,
+            d as i64,
+            init.linear(2f64.sqrt()),
+        ));
+        seq = activate(seq, a);
+        last = d as i64;
+    }
+    (seq, last)
+}
+
+/// Convolutions (`c0`, `c1`, …) over `[B, C, H, W]` `u8` images scaled to [0, 1], flattened;
+/// returns them and their output width.
+fn convolutions(p: &nn::Path<'_>, layers: &CnnLayers, image: [i64; 3], init: WeightInit) -> (nn::Sequential, i64) {
     let mut seq = nn::seq().add_fn(|x| x.to_kind(Kind::Float) * (1.0 / 255.0));
     let mut channels = image[0];
     for (i, l) in layers.convs.iter().enumerate() {
@@ -312,29 +322,95 @@ pub(crate) fn cnn_trunk(
         channels = l.filters as i64;
     }
     let [c, h, w] = conv_output(&layers.convs, image).expect("validated by ModelSpec::validate");
-    seq = seq.add_fn(|x| x.flatten(1, -1));
-    let mut last = c * h * w;
-    for (i, &(d, a)) in layers.dense.iter().enumerate() {
-        seq = seq.add(nn::linear(
-            p / format!("d{i}"),
-            last,
-            d as i64,
-            init.linear(2f64.sqrt()),
-        ));
-        seq = activate(seq, a);
-        last = d as i64;
+    (seq.add_fn(|x| x.flatten(1, -1)), c * h * w)
+}
+
+/// What reads a batch of observations and gives the features an actor or critic head reads.
+#[derive(Debug)]
+pub(crate) enum Trunk {
+    /// An MLP's hidden layers (`l0`, `l1`, …) over the observation vector.
+    Vector(nn::Sequential),
+    /// Convolutions and dense layers (`c0`, …, `d0`, …) over the images.
+    Image(nn::Sequential),
+    /// A camera and a lidar, each through its embedder (`c0`, …, `d0`, …; `lidar/l0`, `lidar/l1`
+    /// over the vector's first `readings` values), joined, then the middleware (`middleware/l0`, …).
+    ImageLidar {
+        camera: nn::Sequential,
+        lidar: nn::Sequential,
+        readings: i64,
+        middleware: nn::Sequential,
+    },
+}
+
+impl Trunk {
+    /// Build the trunk `network` declares for `sensor` under `p`; returns it and its output width.
+    pub(crate) fn new(p: &nn::Path<'_>, network: &NetworkSpec, sensor: &ObsConfig, init: WeightInit) -> (Trunk, i64) {
+        let image = sensor.image_shape().map(|s| s.map(|d| d as i64));
+        let (layers, image) = match (network, network.cnn(), image) {
+            (NetworkSpec::Mlp { hidden, activation }, _, _) => {
+                let layers: Vec<_> = hidden.iter().map(|&h| (h, *activation)).collect();
+                let (seq, width) = dense_layers(p, "l", nn::seq(), sensor.dim() as i64, &layers, init);
+                return (Trunk::Vector(seq), width);
+            }
+            (_, Some(layers), Some(image)) => (layers, image),
+            _ => unreachable!("ModelSpec::validate: a CNN needs a camera"),
+        };
+        let (convs, width) = convolutions(p, &layers, image, init);
+        let Some(readings) = sensor.lidar_readings() else {
+            // The camera alone: its embedder's and the middleware's dense layers numbered on.
+            let dense: Vec<_> = layers.embedder.iter().chain(&layers.middleware).copied().collect();
+            let (seq, width) = dense_layers(p, "d", convs, width, &dense, init);
+            return (Trunk::Image(seq), width);
+        };
+        let (camera, camera_width) = dense_layers(p, "d", convs, width, &layers.embedder, init);
+        let lidar_layers = LIDAR_EMBEDDER.map(|d| (d, Activation::Relu));
+        let (lidar, lidar_width) = dense_layers(&(p / "lidar"), "l", nn::seq(), readings as i64, &lidar_layers, init);
+        let (middleware, width) = dense_layers(
+            &(p / "middleware"),
+            "l",
+            nn::seq(),
+            camera_width + lidar_width,
+            &layers.middleware,
+            init,
+        );
+        let trunk = Trunk::ImageLidar {
+            camera,
+            lidar,
+            readings: readings as i64,
+            middleware,
+        };
+        (trunk, width)
     }
-    (seq, last)
+
+    /// The features of a batch: `features` the (normalised) observation vectors `[B, dim]`,
+    /// `images` the camera's `[B, C, H, W]` bytes (for trunks that read images).
+    pub(crate) fn forward(&self, features: &Tensor, images: Option<&Tensor>) -> Tensor {
+        let images = || images.expect("a camera policy is given images");
+        match self {
+            Trunk::Vector(seq) => seq.forward(features),
+            Trunk::Image(seq) => seq.forward(images()),
+            Trunk::ImageLidar {
+                camera,
+                lidar,
+                readings,
+                middleware,
+            } => {
+                let joined = Tensor::cat(
+                    &[
+                        camera.forward(images()),
+                        lidar.forward(&features.narrow(1, 0, *readings)),
+                    ],
+                    1,
+                );
+                middleware.forward(&joined)
+            }
+        }
+    }
 }
 
 /// A linear layer `out` (a head on a trunk).
 pub(crate) fn head(p: &nn::Path<'_>, input: i64, out: i64, gain: f64, init: WeightInit) -> nn::Linear {
     nn::linear(p / "out", input, out, init.linear(gain))
-}
-
-/// Apply a trunk and then a head.
-pub(crate) fn forward(trunk: &nn::Sequential, head: &nn::Linear, x: &Tensor) -> Tensor {
-    head.forward(&trunk.forward(x))
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The actor-critic network, its action distribution, and the one path from a batch of
 //! observations to the simulator's [`Action`]s.
 //!
-//! * [`Policy`]: an actor and a critic (separate MLPs). The actor's output parameterises a
+//! * [`Policy`]: an actor head and a critic head on the network's trunk ([`crate::network`]: MLPs,
+//!   CNNs, a camera and a lidar joined), shared or one each. The actor's output parameterises a
 //!   [`Distribution`] — categorical over a discrete action space, or a diagonal Gaussian over the
 //!   two continuous dimensions with a learned, state-independent log-std (CleanRL's
 //!   `ppo_continuous_action.py`). Acting samples from it; the PPO update evaluates log-probabilities
@@ -15,7 +16,7 @@ use slipstream_sim::{Action, ActionSpace};
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
-use crate::network::{self, NetworkSpec, WeightInit};
+use crate::network::{self, Trunk, WeightInit};
 use crate::spec::ModelSpec;
 
 const LOG_2PI: f64 = 1.837_877_066_409_345_3;
@@ -94,27 +95,15 @@ impl Observations {
     }
 }
 
-/// The actor and the critic: separate networks, or heads on one shared trunk.
-#[derive(Debug)]
-enum Nets {
-    Separate {
-        actor: nn::Sequential,
-        critic: nn::Sequential,
-    },
-    Shared {
-        trunk: nn::Sequential,
-        actor: nn::Linear,
-        critic: nn::Linear,
-    },
-}
-
-/// The actor-critic network.
+/// The actor-critic network: an actor head and a critic head, on one shared trunk or each on its own.
 #[derive(Debug)]
 pub struct Policy {
     pub vs: nn::VarStore,
-    nets: Nets,
-    /// The networks read the images (else the observation vectors).
-    reads_images: bool,
+    /// The actor's trunk (and the critic's, when `critic_trunk` is `None`).
+    trunk: Trunk,
+    critic_trunk: Option<Trunk>,
+    actor: nn::Linear,
+    critic: nn::Linear,
     /// Continuous spaces: the Gaussian's learned log-std.
     log_std: Option<Tensor>,
 }
@@ -132,40 +121,26 @@ impl Policy {
             ActionSpace::Continuous { .. } => 2,
         };
         let root = vs.root();
-        let nets = match (&spec.network, spec.network.cnn(), spec.image_shape()) {
-            (NetworkSpec::Mlp { hidden, activation }, _, _) => {
-                let obs = spec.obs_dim() as i64;
-                Nets::Separate {
-                    actor: network::mlp(&root / "actor", obs, hidden, *activation, outputs, 0.01, init),
-                    critic: network::mlp(&root / "critic", obs, hidden, *activation, 1, 1.0, init),
-                }
-            }
-            (_, Some(layers), Some(image)) if layers.shared => {
-                let (trunk, width) = network::cnn_trunk(&(&root / "trunk"), &layers, image, init);
-                Nets::Shared {
-                    trunk,
-                    actor: network::head(&(&root / "actor"), width, outputs, 0.01, init),
-                    critic: network::head(&(&root / "critic"), width, 1, 1.0, init),
-                }
-            }
-            (_, Some(layers), Some(image)) => {
-                let net = |p: nn::Path<'_>, out: i64, gain: f64| {
-                    let (trunk, width) = network::cnn_trunk(&p, &layers, image, init);
-                    trunk.add(network::head(&p, width, out, gain, init))
-                };
-                Nets::Separate {
-                    actor: net(&root / "actor", outputs, 0.01),
-                    critic: net(&root / "critic", 1, 1.0),
-                }
-            }
-            _ => unreachable!("ModelSpec::validate: a CNN needs a camera"),
+        let (actor_path, critic_path) = (&root / "actor", &root / "critic");
+        let trunk_of = |p: &nn::Path<'_>| Trunk::new(p, &spec.network, &spec.sensor, init);
+        // Slipstream's `cnn` shares one trunk (`trunk/…`); DeepRacer's networks and MLPs give the
+        // actor and the critic their own (`actor/…`, `critic/…`).
+        let shared = spec.network.cnn().is_some_and(|l| l.shared);
+        let (trunk, width, critic_trunk) = if shared {
+            let (trunk, width) = trunk_of(&(&root / "trunk"));
+            (trunk, width, None)
+        } else {
+            let (trunk, width) = trunk_of(&actor_path);
+            (trunk, width, Some(trunk_of(&critic_path).0))
         };
         let log_std = matches!(spec.action_space(), ActionSpace::Continuous { .. })
             .then(|| root.var("log_std", &[2], nn::Init::Const(init_log_std)));
         Policy {
+            actor: network::head(&actor_path, width, outputs, 0.01, init),
+            critic: network::head(&critic_path, width, 1, 1.0, init),
             vs,
-            nets,
-            reads_images: spec.network.cnn().is_some(),
+            trunk,
+            critic_trunk,
             log_std,
         }
     }
@@ -178,34 +153,24 @@ impl Policy {
         self.vs.device()
     }
 
-    fn input<'a>(&self, obs: &'a Observations) -> &'a Tensor {
-        if self.reads_images {
-            obs.images.as_ref().expect("a camera policy is given images")
-        } else {
-            &obs.features
-        }
+    fn features(trunk: &Trunk, obs: &Observations) -> Tensor {
+        trunk.forward(&obs.features, obs.images.as_ref())
     }
 
     /// State values, [B].
     pub fn value(&self, obs: &Observations) -> Tensor {
-        let x = self.input(obs);
-        match &self.nets {
-            Nets::Separate { critic, .. } => critic.forward(x),
-            Nets::Shared { trunk, critic, .. } => network::forward(trunk, critic, x),
-        }
-        .squeeze_dim(-1)
+        let trunk = self.critic_trunk.as_ref().unwrap_or(&self.trunk);
+        self.critic.forward(&Self::features(trunk, obs)).squeeze_dim(-1)
     }
 
     /// The actor's output and the values, computing a shared trunk once.
     fn actor_and_value(&self, obs: &Observations) -> (Tensor, Tensor) {
-        let x = self.input(obs);
-        match &self.nets {
-            Nets::Separate { actor, critic } => (actor.forward(x), critic.forward(x).squeeze_dim(-1)),
-            Nets::Shared { trunk, actor, critic } => {
-                let h = trunk.forward(x);
-                (actor.forward(&h), critic.forward(&h).squeeze_dim(-1))
-            }
-        }
+        let h = Self::features(&self.trunk, obs);
+        let value = match &self.critic_trunk {
+            Some(t) => self.critic.forward(&Self::features(t, obs)),
+            None => self.critic.forward(&h),
+        };
+        (self.actor.forward(&h), value.squeeze_dim(-1))
     }
 
     fn head(&self, out: Tensor) -> Distribution {
@@ -222,12 +187,7 @@ impl Policy {
 
     /// The action distribution for a batch of observations.
     pub fn distribution(&self, obs: &Observations) -> Distribution {
-        let x = self.input(obs);
-        let out = match &self.nets {
-            Nets::Separate { actor, .. } => actor.forward(x),
-            Nets::Shared { trunk, actor, .. } => network::forward(trunk, actor, x),
-        };
-        self.head(out)
+        self.head(self.actor.forward(&Self::features(&self.trunk, obs)))
     }
 
     /// Sample actions (or take the most likely one when `deterministic`), with log-probabilities

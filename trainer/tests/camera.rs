@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use slipstream_sim::sensors::{CameraLidarConfig, DeepRacerLidarKind};
 use slipstream_sim::track::ValidateOptions;
 use slipstream_sim::{Action, ObsConfig, Track};
 use slipstream_trainer::distill::{self, DistillOptions, distill};
@@ -53,7 +54,7 @@ fn a_camera_policy_learns_to_drive_from_pixels() {
         "episodes got much longer: {first:.1}% at first, at best {best_late:.1}% later ({progress:?})"
     );
     let trained = Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap();
-    assert_eq!(trained.spec.sensor.sensor_name(), "FRONT_FACING_CAMERA");
+    assert_eq!(trained.spec.sensor.sensor_names(), ["FRONT_FACING_CAMERA"]);
     let r = race(&trained);
     assert!(r.completed_laps >= 1, "the camera model laps the oval: {r:?}");
 
@@ -65,6 +66,94 @@ fn a_camera_policy_learns_to_drive_from_pixels() {
         r0.completed_laps < r.completed_laps || r0.off_track > r.off_track,
         "{r0:?} vs {r:?}"
     );
+}
+
+fn camera_lidar(stereo: bool, lidar: DeepRacerLidarKind) -> ObsConfig {
+    ObsConfig::CameraLidar(CameraLidarConfig {
+        stereo,
+        lidar,
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_camera_lidar_policy_reads_both_sensors_in_deepracers_layout() {
+    let spec = camera_spec(
+        NetworkSpec::DeepConvolutionalNetworkShallow {},
+        camera_lidar(false, DeepRacerLidarKind::Lidar),
+    );
+    tch::manual_seed(3);
+    let model = Model::new(spec.clone(), -0.5, false, Device::Cpu);
+    // Each sensor's embedder, then the middleware over both: 64 × 11 × 16 convolution features and
+    // the lidar's 256.
+    let shapes: std::collections::HashMap<String, Vec<i64>> = model
+        .policy
+        .vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (k, v.size()))
+        .collect();
+    assert_eq!(
+        shapes["actor.lidar.l0.weight"],
+        [256, 64],
+        "the lidar's 64 readings, not speed or steering"
+    );
+    assert_eq!(shapes["actor.lidar.l1.weight"], [256, 256]);
+    assert_eq!(shapes["actor.middleware.l0.weight"], [512, 64 * 11 * 16 + 256]);
+    assert_eq!(shapes["critic.middleware.l0.weight"], [512, 64 * 11 * 16 + 256]);
+
+    // The same image, a box seen or not: different actions. The same readings, another image:
+    // different actions too.
+    let image: Vec<u8> = (0..spec.sensor.image_len())
+        .map(|i| ((i * 2654435761) >> 13) as u8)
+        .collect();
+    let other: Vec<u8> = image.iter().map(|p| p.wrapping_add(97)).collect();
+    let clear = vec![1.0f32; spec.obs_dim()];
+    let mut boxed = clear.clone();
+    boxed[20..28].fill(0.2);
+    let act = |obs: &[f32], img: &[u8]| {
+        let mut a = [Action::Discrete(0)];
+        PolicyRunner::new(&model).act(&model, obs, img, &mut a);
+        a[0]
+    };
+    let base = act(&clear, &image);
+    assert_ne!(base, act(&boxed, &image), "the lidar is read");
+    assert_ne!(base, act(&clear, &other), "the camera is read");
+    let mut moving = clear.clone();
+    moving[64] = 0.7;
+    assert_eq!(
+        base,
+        act(&moving, &image),
+        "speed and steering are not (DeepRacer's inputs only)"
+    );
+}
+
+#[test]
+fn a_camera_lidar_policy_learns_to_lap() {
+    let mut cfg = TrainConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/camera_lidar.toml"))
+        .expect("the documented camera + lidar config loads");
+    cfg.scenario = slipstream_sim::Scenario::TimeTrial {};
+    let dir = tempfile::tempdir().unwrap();
+    let summary = train(
+        TrainOptions {
+            config: cfg,
+            tracks: vec!["oval".into()],
+            reward: "progress_speed".into(),
+            budget: Budget::Steps(30_000),
+            seed: 7,
+            device: DeviceChoice::Cpu,
+            out_dir: dir.path().to_path_buf(),
+            init_from: None,
+            resume: false,
+            show_reward_prints: false,
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let trained = Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap();
+    assert_eq!(trained.spec.sensor.sensor_names(), ["FRONT_FACING_CAMERA", "LIDAR"]);
+    let r = race(&trained);
+    assert!(r.completed_laps >= 1, "the camera + lidar model laps the oval: {r:?}");
 }
 
 fn camera_spec(network: NetworkSpec, sensor: ObsConfig) -> ModelSpec {
@@ -88,6 +177,18 @@ fn camera_models_round_trip_with_identical_actions() {
             ObsConfig::StereoCamera(Default::default()),
         ),
         (NetworkSpec::camera_default(), ObsConfig::Camera(Default::default())),
+        (
+            NetworkSpec::DeepConvolutionalNetworkShallow {},
+            camera_lidar(false, DeepRacerLidarKind::Lidar),
+        ),
+        (
+            NetworkSpec::DeepConvolutionalNetwork {},
+            camera_lidar(true, DeepRacerLidarKind::SectorLidar),
+        ),
+        (
+            NetworkSpec::camera_default(),
+            camera_lidar(false, DeepRacerLidarKind::SectorLidar),
+        ),
     ];
     for (k, (network, sensor)) in cases.into_iter().enumerate() {
         tch::manual_seed(k as i64);
@@ -99,7 +200,8 @@ fn camera_models_round_trip_with_identical_actions() {
         assert_eq!(loaded.spec, spec);
         let meta = std::fs::read_to_string(dir.path().join("model_metadata.json")).unwrap();
         assert!(meta.contains(&network.name()), "{meta}");
-        assert!(meta.contains(spec.sensor.sensor_name()), "{meta}");
+        let names: serde_json::Value = serde_json::from_str::<serde_json::Value>(&meta).unwrap()["sensor"].clone();
+        assert_eq!(names, serde_json::json!(spec.sensor.sensor_names()), "{meta}");
 
         // Four cars' observations and images: the same actions from both, and not all alike.
         let cars = 4;
@@ -228,7 +330,7 @@ fn a_camera_student_learns_from_a_state_teacher() {
         "the student comes to agree with its teacher: {first:.2} → {late:.2} ({series:.2?})"
     );
     let student = Model::load(&s.model_best.expect("evaluated"), Device::Cpu).unwrap();
-    assert_eq!(student.spec.sensor.sensor_name(), "FRONT_FACING_CAMERA");
+    assert_eq!(student.spec.sensor.sensor_names(), ["FRONT_FACING_CAMERA"]);
     let r = race(&student);
     assert!(r.completed_laps >= 1, "the camera student laps the oval: {r:?}");
 

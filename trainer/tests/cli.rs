@@ -611,6 +611,12 @@ fn a_deepracer_model_metadata_json_trains_as_it_is() {
                 "sensor": ["STEREO_CAMERAS"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
                 "version": "5", "training_algorithm": "clipped_ppo", "action_space_type": "continuous"}"#,
         ),
+        (
+            "camera-and-lidar",
+            r#"{"action_space": {"steering_angle": {"high": 30.0, "low": -30.0}, "speed": {"high": 2.0, "low": 0.5}},
+                "sensor": ["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+                "version": "5", "training_algorithm": "clipped_ppo", "action_space_type": "continuous"}"#,
+        ),
     ];
     for (kind, json) in kinds {
         let meta = write(&format!("{kind}.json"), json);
@@ -691,7 +697,7 @@ fn a_deepracer_model_metadata_json_trains_as_it_is() {
     let both = write(
         "both.json",
         r#"{"action_space": {"steering_angle": {"high": 30, "low": -30}, "speed": {"high": 2, "low": 0.5}},
-            "sensor": ["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+            "sensor": ["FRONT_FACING_CAMERA", "STEREO_CAMERAS"], "neural_network": "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
             "training_algorithm": "clipped_ppo", "action_space_type": "continuous", "version": "5"}"#,
     );
     fails_with(
@@ -706,7 +712,7 @@ fn a_deepracer_model_metadata_json_trains_as_it_is() {
             "--out",
             o.to_str().unwrap(),
         ],
-        "both.json: sensor",
+        "both.json: sensor: [\"FRONT_FACING_CAMERA\", \"STEREO_CAMERAS\"]: give one camera",
     );
 }
 

@@ -57,6 +57,54 @@ pub struct DeepRacerLidarConfig {
     pub borders: bool,
 }
 
+/// Which of DeepRacer's two lidar observations: the 64 clipped ranges or the 8 binary sectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeepRacerLidarKind {
+    /// `LIDAR`.
+    #[default]
+    Lidar,
+    /// `SECTOR_LIDAR`.
+    SectorLidar,
+}
+
+impl DeepRacerLidarKind {
+    /// Readings in the observation (before the speed and steering that follow them).
+    pub fn readings(self) -> usize {
+        match self {
+            DeepRacerLidarKind::Lidar => SAMPLES,
+            DeepRacerLidarKind::SectorLidar => SECTORS,
+        }
+    }
+
+    /// DeepRacer's sensor name.
+    pub fn sensor_name(self) -> &'static str {
+        match self {
+            DeepRacerLidarKind::Lidar => "LIDAR",
+            DeepRacerLidarKind::SectorLidar => "SECTOR_LIDAR",
+        }
+    }
+
+    /// Names of the readings: `lidar_0` … `lidar_63` or `sector_0` … `sector_7`.
+    pub fn reading_names(self) -> impl Iterator<Item = String> {
+        let prefix = match self {
+            DeepRacerLidarKind::Lidar => "lidar",
+            DeepRacerLidarKind::SectorLidar => "sector",
+        };
+        (0..self.readings()).map(move |i| format!("{prefix}_{i}"))
+    }
+
+    /// Write one scan's observation into `out` (at least [`Self::readings`] long); returns how many
+    /// values were written.
+    pub fn observe(self, ranges: &[f64; SAMPLES], out: &mut [f32]) -> usize {
+        match self {
+            DeepRacerLidarKind::Lidar => observe_lidar(ranges, out),
+            DeepRacerLidarKind::SectorLidar => observe_sectors(ranges, out),
+        }
+        self.readings()
+    }
+}
+
 /// Sample `k`'s angle in the car's frame (x forward, y left), rad, in [0, 2π).
 pub fn sample_angle(k: usize) -> f64 {
     MOUNT_YAW + MIN_ANGLE + (MAX_ANGLE - MIN_ANGLE) * k as f64 / (SAMPLES - 1) as f64

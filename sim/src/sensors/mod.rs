@@ -15,6 +15,10 @@
 //!   just the car's speed and steering angle, normalised (DeepRacer's camera models see only the
 //!   pixels: a learner may ignore them).
 //!
+//! * [`ObsConfig::CameraLidar`]: DeepRacer's two-sensor set-ups, a camera (front-facing or stereo)
+//!   with `LIDAR` or `SECTOR_LIDAR` beside it: the image as the camera's, the vector as the lidar's
+//!   (its readings first, then speed and steering; [`ObsConfig::lidar_readings`] says how many).
+//!
 //! Everything downstream of the vector needs only [`ObsConfig::dim`]; of the image,
 //! [`ObsConfig::image_shape`].
 
@@ -24,7 +28,7 @@ pub mod state;
 
 use serde::{Deserialize, Serialize};
 
-pub use deepracer_lidar::DeepRacerLidarConfig;
+pub use deepracer_lidar::{DeepRacerLidarConfig, DeepRacerLidarKind};
 pub use lidar::{Lidar, LidarConfig, LidarScratch};
 pub use state::StateConfig;
 
@@ -46,6 +50,21 @@ pub enum ObsConfig {
     Camera(CameraConfig),
     /// Two cameras side by side (DeepRacer's `STEREO_CAMERAS`): 2 channels, left lens first.
     StereoCamera(CameraConfig),
+    /// A camera and one of DeepRacer's lidars together (e.g. `FRONT_FACING_CAMERA` + `LIDAR`).
+    CameraLidar(CameraLidarConfig),
+}
+
+/// DeepRacer's camera + lidar set-ups: `type = "camera_lidar"`, `lidar = "lidar"` or
+/// `"sector_lidar"`, `stereo = true` for the stereo pair; `[sensor.camera]` and
+/// `[sensor.lidar_settings]` as for the single sensors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CameraLidarConfig {
+    pub camera: CameraConfig,
+    /// DeepRacer's `STEREO_CAMERAS` (else its `FRONT_FACING_CAMERA`).
+    pub stereo: bool,
+    pub lidar: DeepRacerLidarKind,
+    pub lidar_settings: DeepRacerLidarConfig,
 }
 
 /// The vector part of a camera observation, and what follows every lidar's readings.
@@ -63,10 +82,23 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.dim(),
             ObsConfig::Lidar(l) => l.dim(),
-            ObsConfig::DeepracerLidar(_) => deepracer_lidar::SAMPLES + CAMERA_FEATURES.len(),
-            ObsConfig::SectorLidar(_) => deepracer_lidar::SECTORS + CAMERA_FEATURES.len(),
-            ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => CAMERA_FEATURES.len(),
+            _ => self.lidar_readings().unwrap_or(0) + CAMERA_FEATURES.len(),
         }
+    }
+
+    /// DeepRacer's lidar in this sensor, and its settings.
+    pub fn deepracer_lidar(&self) -> Option<(DeepRacerLidarKind, &DeepRacerLidarConfig)> {
+        match self {
+            ObsConfig::DeepracerLidar(c) => Some((DeepRacerLidarKind::Lidar, c)),
+            ObsConfig::SectorLidar(c) => Some((DeepRacerLidarKind::SectorLidar, c)),
+            ObsConfig::CameraLidar(c) => Some((c.lidar, &c.lidar_settings)),
+            _ => None,
+        }
+    }
+
+    /// How many of DeepRacer's lidar readings open the vector (`None` without one of its lidars).
+    pub fn lidar_readings(&self) -> Option<usize> {
+        self.deepracer_lidar().map(|(k, _)| k.readings())
     }
 
     /// The camera's settings and whether it is a stereo pair.
@@ -74,6 +106,7 @@ impl ObsConfig {
         match self {
             ObsConfig::Camera(c) => Some((c, false)),
             ObsConfig::StereoCamera(c) => Some((c, true)),
+            ObsConfig::CameraLidar(c) => Some((&c.camera, c.stereo)),
             _ => None,
         }
     }
@@ -89,7 +122,8 @@ impl ObsConfig {
         self.image_shape().map_or(0, |[c, h, w]| c * h * w)
     }
 
-    /// Short name: `state`, `lidar`, `deepracer_lidar`, `sector_lidar`, `camera` or `stereo_camera`.
+    /// Short name: `state`, `lidar`, `deepracer_lidar`, `sector_lidar`, `camera`, `stereo_camera`,
+    /// or for a camera with a lidar, the two joined by `+` (`camera+sector_lidar`).
     pub fn kind(&self) -> &'static str {
         match self {
             ObsConfig::State(_) => "state",
@@ -98,19 +132,31 @@ impl ObsConfig {
             ObsConfig::SectorLidar(_) => "sector_lidar",
             ObsConfig::Camera(_) => "camera",
             ObsConfig::StereoCamera(_) => "stereo_camera",
+            ObsConfig::CameraLidar(c) => match (c.stereo, c.lidar) {
+                (false, DeepRacerLidarKind::Lidar) => "camera+lidar",
+                (false, DeepRacerLidarKind::SectorLidar) => "camera+sector_lidar",
+                (true, DeepRacerLidarKind::Lidar) => "stereo_camera+lidar",
+                (true, DeepRacerLidarKind::SectorLidar) => "stereo_camera+sector_lidar",
+            },
         }
     }
 
-    /// The sensor name written to `model_metadata.json`: DeepRacer's names for DeepRacer's sensors
-    /// (`LIDAR`, `SECTOR_LIDAR`, `FRONT_FACING_CAMERA`, `STEREO_CAMERAS`), Slipstream's own otherwise.
-    pub fn sensor_name(&self) -> &'static str {
+    /// The sensor list written to `model_metadata.json`: DeepRacer's names for DeepRacer's sensors
+    /// (`FRONT_FACING_CAMERA` or `STEREO_CAMERAS`, then `LIDAR` or `SECTOR_LIDAR`), Slipstream's own
+    /// otherwise (`STATE`, `SLIPSTREAM_LIDAR`).
+    pub fn sensor_names(&self) -> Vec<&'static str> {
+        let camera = self.camera().map(|(_, stereo)| {
+            if stereo {
+                "STEREO_CAMERAS"
+            } else {
+                "FRONT_FACING_CAMERA"
+            }
+        });
+        let lidar = self.deepracer_lidar().map(|(k, _)| k.sensor_name());
         match self {
-            ObsConfig::State(_) => "STATE",
-            ObsConfig::Lidar(_) => "SLIPSTREAM_LIDAR",
-            ObsConfig::DeepracerLidar(_) => "LIDAR",
-            ObsConfig::SectorLidar(_) => "SECTOR_LIDAR",
-            ObsConfig::Camera(_) => "FRONT_FACING_CAMERA",
-            ObsConfig::StereoCamera(_) => "STEREO_CAMERAS",
+            ObsConfig::State(_) => vec!["STATE"],
+            ObsConfig::Lidar(_) => vec!["SLIPSTREAM_LIDAR"],
+            _ => camera.into_iter().chain(lidar).collect(),
         }
     }
 
@@ -119,19 +165,9 @@ impl ObsConfig {
         match self {
             ObsConfig::State(s) => s.feature_names(),
             ObsConfig::Lidar(l) => l.feature_names(),
-            ObsConfig::DeepracerLidar(_) | ObsConfig::SectorLidar(_) => {
-                let (prefix, n) = if matches!(self, ObsConfig::DeepracerLidar(_)) {
-                    ("lidar", deepracer_lidar::SAMPLES)
-                } else {
-                    ("sector", deepracer_lidar::SECTORS)
-                };
-                (0..n)
-                    .map(|i| format!("{prefix}_{i}"))
-                    .chain(CAMERA_FEATURES.iter().map(|s| s.to_string()))
-                    .collect()
-            }
-            ObsConfig::Camera(_) | ObsConfig::StereoCamera(_) => {
-                CAMERA_FEATURES.iter().map(|s| s.to_string()).collect()
+            _ => {
+                let readings = self.deepracer_lidar().into_iter().flat_map(|(k, _)| k.reading_names());
+                readings.chain(CAMERA_FEATURES.iter().map(|s| s.to_string())).collect()
             }
         }
     }
@@ -142,6 +178,7 @@ impl ObsConfig {
             ObsConfig::Lidar(l) => l.validate(),
             ObsConfig::DeepracerLidar(_) | ObsConfig::SectorLidar(_) => Ok(()),
             ObsConfig::Camera(c) | ObsConfig::StereoCamera(c) => c.validate(),
+            ObsConfig::CameraLidar(c) => c.camera.validate(),
         }
     }
 }

@@ -323,30 +323,27 @@ fn sense_one(
             out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
         }
         (ObsConfig::Lidar(_), None) => unreachable!("a lidar is built for lidar observations"),
-        (ObsConfig::DeepracerLidar(cfg) | ObsConfig::SectorLidar(cfg), _) => {
-            let mut ranges = [0.0; deepracer_lidar::SAMPLES];
-            deepracer_lidar::scan(
-                track,
-                car.state.pos,
-                car.state.forward(),
-                pose.origin.seg,
-                cfg.borders,
-                &near.obbs[..near.n],
-                &mut ranges,
-            );
-            let n = if matches!(settings.obs, ObsConfig::DeepracerLidar(_)) {
-                deepracer_lidar::observe_lidar(&ranges, out);
-                deepracer_lidar::SAMPLES
-            } else {
-                deepracer_lidar::observe_sectors(&ranges, out);
-                deepracer_lidar::SECTORS
+        (obs, _) => {
+            // A camera's vector, DeepRacer's lidars', or both: the lidar's readings (if any), then
+            // speed and steering.
+            let n = match obs.deepracer_lidar() {
+                Some((kind, cfg)) => {
+                    let mut ranges = [0.0; deepracer_lidar::SAMPLES];
+                    deepracer_lidar::scan(
+                        track,
+                        car.state.pos,
+                        car.state.forward(),
+                        pose.origin.seg,
+                        cfg.borders,
+                        &near.obbs[..near.n],
+                        &mut ranges,
+                    );
+                    kind.observe(&ranges, out)
+                }
+                None => 0,
             };
             out[n] = (car.state.vx / settings.model.params.max_speed) as f32;
             out[n + 1] = (car.state.steer / settings.model.params.max_steer) as f32;
-        }
-        (ObsConfig::Camera(_) | ObsConfig::StereoCamera(_), _) => {
-            out[0] = (car.state.vx / settings.model.params.max_speed) as f32;
-            out[1] = (car.state.steer / settings.model.params.max_steer) as f32;
         }
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use slipstream_sim::reward::RewardContext;
 use slipstream_sim::rng::Rng;
+use slipstream_sim::sensors::{CameraLidarConfig, DeepRacerLidarKind};
 use slipstream_sim::track::ValidateOptions;
 use slipstream_sim::{Action, EnvConfig, ObsConfig, RewardPreset, Track, VecEnv};
 use slipstream_trainer::config::{ActionSpaceConfig, TrainConfig};
@@ -49,6 +50,10 @@ pub struct PpoArgs {
     /// (Slipstream's), deep_convolutional_network_shallow or deep_convolutional_network (DeepRacer's).
     #[arg(long, default_value = "mlp")]
     network: String,
+    /// With a camera network, a lidar beside the camera (DeepRacer's two-sensor layout): lidar or
+    /// sector_lidar.
+    #[arg(long)]
+    lidar: Option<String>,
     /// Timed updates (after one warm-up update); the median is reported.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
@@ -114,9 +119,21 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
             "--network: expected mlp, cnn, deep_convolutional_network_shallow or deep_convolutional_network, got {other:?}"
         ),
     };
-    if cfg.network.cnn().is_some() {
-        cfg.sensor = ObsConfig::Camera(Default::default());
-    }
+    let lidar = match a.lidar.as_deref() {
+        None => None,
+        Some("lidar") => Some(DeepRacerLidarKind::Lidar),
+        Some("sector_lidar") => Some(DeepRacerLidarKind::SectorLidar),
+        Some(other) => bail!("--lidar: expected lidar or sector_lidar, got {other:?}"),
+    };
+    cfg.sensor = match (cfg.network.cnn().is_some(), lidar) {
+        (false, None) => cfg.sensor,
+        (false, Some(_)) => bail!("--lidar: goes with a camera network (--network cnn or one of DeepRacer's)"),
+        (true, None) => ObsConfig::Camera(Default::default()),
+        (true, Some(lidar)) => ObsConfig::CameraLidar(CameraLidarConfig {
+            lidar,
+            ..Default::default()
+        }),
+    };
     let spec = ModelSpec {
         action_space: ActionSpaceConfig::default(),
         ..cfg.model_spec()
@@ -158,7 +175,7 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
     if a.json {
         println!(
             "{}",
-            json!({"network": model.spec.network.name(), "samples": a.samples, "minibatch": a.minibatch, "epochs": a.epochs,
+            json!({"network": model.spec.network.name(), "sensor": model.spec.sensor.sensor_names(), "samples": a.samples, "minibatch": a.minibatch, "epochs": a.epochs,
                    "device": device_name(device), "torch_threads": threads, "samples_epochs_per_s": rate,
                    "min": rates[0], "max": rates[rates.len() - 1], "update_s": (a.samples * a.epochs) as f64 / rate,
                    "batch1_latency_ms": latency_ms})
@@ -168,7 +185,7 @@ fn ppo_bench(a: PpoArgs) -> Result<()> {
             "PPO update, {} (on {} → continuous 2), {} samples × {} epochs, minibatch {}, {} ({} torch threads): \
              median {:.0} samples·epochs/s ({:.3} s per update); batch-1 policy latency {:.3} ms",
             model.spec.network.name(),
-            model.spec.sensor.sensor_name(),
+            model.spec.sensor.sensor_names().join(" + "),
             a.samples,
             a.epochs,
             a.minibatch,
