@@ -12,6 +12,8 @@
 //! * [`store`]: sqlx persistence (SQLite or PostgreSQL) and the job queue.
 //! * [`worker`]: one worker loop over a job source — this server's queue or a server's over gRPC;
 //!   [`evaluation`]: racing a job's models.
+//! * [`sandbox`]: students' code in a separate process, confined (bubblewrap, resource limits);
+//!   [`reward_check`]: a reward function checked there before any training.
 //! * [`auth`], [`boards`], [`races`], [`convert`], [`ctx`]: tokens, cached leaderboards, race settings,
 //!   message conversions, shared state.
 //! * [`client`]: connecting to a server with a token (from `slipstream-league-client`, where the
@@ -28,6 +30,8 @@ pub mod league;
 pub mod matches;
 pub mod races;
 pub mod ranking;
+pub mod reward_check;
+pub mod sandbox;
 pub mod seasons;
 pub mod server;
 pub mod service;

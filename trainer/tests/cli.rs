@@ -790,3 +790,56 @@ fn a_deepracer_model_folder_trains_as_it_is() {
     assert_eq!(ours["sensor"], serde_json::json!(["FRONT_FACING_CAMERA"]));
     assert_eq!(ours["action_space"].as_array().unwrap().len(), 3);
 }
+
+/// `trainer check-reward` (DeepRacer's "Validate"): a reward that fails only off the track is caught
+/// with its file and line before any training; a sound one reports what it returned; `--json` says
+/// which on standard output either way.
+#[test]
+fn check_reward_finds_a_bug_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let buggy = dir.path().join("reward_function.py");
+    std::fs::write(
+        &buggy,
+        "def reward_function(params):\n    if params['is_offtrack']:\n        return 1 / 0\n    return float(params['speed'])\n",
+    )
+    .unwrap();
+    let out = trainer(&[
+        "check-reward",
+        "--reward",
+        buggy.to_str().unwrap(),
+        "--track",
+        "oval",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = v["error"].as_str().unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(
+        e.contains("reward_function.py:3") && e.contains("ZeroDivisionError"),
+        "{e}"
+    );
+    assert!(e.contains("'is_offtrack': True"), "the failing step's params: {e}");
+
+    let fixed = dir.path().join("fixed.py");
+    std::fs::write(
+        &fixed,
+        "def reward_function(params):\n    print('checking', params['steps'])\n    if params['is_offtrack']:\n        return 1e-3\n    return float(params['speed'])\n",
+    )
+    .unwrap();
+    let v = ok_json(&[
+        "check-reward",
+        "--reward",
+        fixed.to_str().unwrap(),
+        "--track",
+        "oval",
+        "--json",
+        "--steps",
+        "100",
+    ]);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["calls"], 800, "{v}");
+    assert!(v["offtrack_calls"].as_u64().unwrap() > 0, "{v}");
+    assert!((v["min"].as_f64().unwrap() - 1e-3).abs() < 1e-9, "{v}");
+    assert!(v["max"].as_f64().unwrap() > 0.5, "{v}");
+}

@@ -3,6 +3,7 @@
 //! Python interpreter ([`python`], behind the trainer's default `python` feature; builds without
 //! it — the league's — accept presets only).
 
+pub mod check;
 #[cfg(feature = "python")]
 pub mod python;
 

@@ -45,6 +45,10 @@ enum Command {
     /// Measure PPO update throughput and reward-function calls per second.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Check a reward function before training (DeepRacer's "Validate"): call it on a short drive's
+    /// real params on the track (cars on the centre line and cars leaving it) and report its first
+    /// error (file, line, params) or the range of what it returned.
+    CheckReward(CheckRewardArgs),
     /// Chart a run's metrics.csv as PNGs: return, progress, lap completion, evaluation lap time,
     /// entropy, KL, value loss, learning rate and speed against steps (and wall time).
     Plot(plot::PlotArgs),
@@ -156,6 +160,28 @@ struct EvalArgs {
     json: bool,
 }
 
+#[derive(Args, Debug)]
+struct CheckRewardArgs {
+    /// The reward: a reward_function.py or a preset name.
+    #[arg(long)]
+    reward: String,
+    #[command(flatten)]
+    on: RaceTrack,
+    /// Steps of the drive (8 cars each).
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    /// Seed of the random drivers.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Show the reward function's print()s on standard error.
+    #[arg(long)]
+    show_reward_prints: bool,
+    /// Print one JSON object: {"ok": true, "calls", "offtrack_calls", "min", "max", "mean"} or
+    /// {"ok": false, "error"} (and exit with status 1).
+    #[arg(long)]
+    json: bool,
+}
+
 /// The track a race is on (`trainer evaluate`, `trainer match`).
 #[derive(Args, Debug)]
 struct RaceTrack {
@@ -184,9 +210,39 @@ fn main() -> ExitCode {
         Command::Match(a) => head_to_head::run(a),
         Command::Distill(a) => distill::run(a),
         Command::Bench(b) => bench::run(b),
+        Command::CheckReward(a) => run_check_reward(a),
         Command::Plot(a) => plot::run(a),
     };
     slipstream_cli::exit(result)
+}
+
+fn run_check_reward(a: CheckRewardArgs) -> Result<()> {
+    if !(1..=100_000).contains(&a.steps) {
+        bail!("--steps: expected 1–100000, got {}", a.steps);
+    }
+    let track = Arc::new(a.on.load()?);
+    let checked =
+        slipstream_trainer::reward::check::check_reward(&a.reward, track, a.steps, a.seed, a.show_reward_prints);
+    match (checked, a.json) {
+        (Ok(c), true) => {
+            let mut v = serde_json::to_value(&c)?;
+            v["ok"] = json!(true);
+            println!("{v}");
+            Ok(())
+        }
+        (Ok(c), false) => {
+            println!(
+                "{}: ok: {} calls ({} off the track), rewards {:.4} to {:.4}, mean {:.4}",
+                c.reward, c.calls, c.offtrack_calls, c.min, c.max, c.mean
+            );
+            Ok(())
+        }
+        (Err(e), true) => {
+            println!("{}", json!({"ok": false, "error": e.to_string()}));
+            Err(e.into())
+        }
+        (Err(e), false) => Err(e.into()),
+    }
 }
 
 fn fmt_opt(v: Option<f64>, digits: usize) -> String {
