@@ -132,6 +132,7 @@ pub fn spec_from_pb(s: &pb::RaceSpec) -> Result<RaceSpec, String> {
         closes_at_ms: s.closes_at_ms,
         max_submissions_per_user: s.max_submissions_per_user,
         private: s.private,
+        sensors: s.sensors.iter().map(|n| n.trim().to_string()).collect(),
     })
 }
 
@@ -171,6 +172,7 @@ pub fn spec_to_pb(s: &RaceSpec) -> pb::RaceSpec {
         closes_at_ms: s.closes_at_ms,
         max_submissions_per_user: s.max_submissions_per_user,
         private: s.private,
+        sensors: s.sensors.clone(),
     }
 }
 

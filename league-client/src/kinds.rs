@@ -164,6 +164,10 @@ pub struct RaceSpec {
     pub closes_at_ms: i64,
     pub max_submissions_per_user: u32,
     pub private: bool,
+    /// The sensors a model must have to enter (`ModelInfo.sensor`'s names); empty: any. Absent in
+    /// races stored before it existed.
+    #[serde(default)]
+    pub sensors: Vec<String>,
 }
 
 /// Where a race is in its life.
@@ -213,6 +217,7 @@ impl RaceSpec {
             closes_at_ms,
             max_submissions_per_user: 0,
             private: false,
+            sensors: vec![],
         }
     }
 

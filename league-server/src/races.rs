@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use slipstream_sim::objects::{BotConfig, ObstacleConfig};
+use slipstream_sim::sensors::SENSOR_KINDS;
 use slipstream_sim::track::builtin;
 use slipstream_sim::{RaceConfig, Scenario, Track};
 
@@ -20,6 +21,8 @@ pub trait RaceRules {
     fn rules(&self) -> RaceConfig;
     fn scenario(&self) -> Scenario;
     fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()>;
+    /// Whether a model with sensor `kind` ([`slipstream_sim::ObsConfig::kind`]) may enter.
+    fn takes_sensor(&self, kind: &str) -> bool;
 }
 
 impl RaceRules for RaceSpec {
@@ -112,6 +115,14 @@ impl RaceRules for RaceSpec {
                 return bad(f, format!("expected 0–600 seconds, got {v}"));
             }
         }
+        for (i, s) in self.sensors.iter().enumerate() {
+            if !SENSOR_KINDS.contains(&s.as_str()) {
+                return bad(
+                    &format!("sensors[{i}]"),
+                    format!("{s:?} is not a sensor; expected one of {}", SENSOR_KINDS.join(", ")),
+                );
+            }
+        }
         // 0 = not set (the API's rule for times): open from creation, never closing.
         for (f, v) in [("opens_at_ms", self.opens_at_ms), ("closes_at_ms", self.closes_at_ms)] {
             if v < 0 {
@@ -149,6 +160,10 @@ impl RaceRules for RaceSpec {
             LeagueError::invalid(format!("spec.{}", m.trim_start_matches("invalid configuration: ")))
         })?;
         Ok(())
+    }
+
+    fn takes_sensor(&self, kind: &str) -> bool {
+        self.sensors.is_empty() || self.sensors.iter().any(|s| s == kind)
     }
 }
 

@@ -123,6 +123,7 @@ fn a_camera_with_a_lidar_sees_what_each_sees_alone() {
     });
     assert_eq!(stereo.sensor_names(), ["STEREO_CAMERAS", "SECTOR_LIDAR"]);
     assert_eq!(stereo.kind(), "stereo_camera+sector_lidar");
+    assert!(slipstream_sim::sensors::SENSOR_KINDS.contains(&stereo.kind()));
     assert_eq!(stereo.image_shape(), Some([2, 120, 160]));
 }
 

@@ -5,12 +5,26 @@
 
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
+use crate::races::RaceRules;
 use crate::store::{LeasedJob, ModelRow, RaceRow, SubStatus, SubmissionRow};
 
 impl Ctx {
     /// Enter `model` of `user_id` in `race` (its window and the caller's right to enter are the
     /// caller's to check): the submission is queued, a worker woken, watchers told.
     pub async fn enter(&self, race: &RaceRow, model: &ModelRow, user_id: &str) -> Result<SubmissionRow> {
+        if !race.spec.sensors.is_empty() {
+            let kind = match self.model_spec(model).await? {
+                Ok(spec) => spec.sensor.kind(),
+                Err(e) => return Err(LeagueError::precondition(format!("model {}: {e}", model.id))),
+            };
+            if !race.spec.takes_sensor(kind) {
+                return Err(LeagueError::precondition(format!(
+                    "this race takes models with sensor {}; model {:?} has {kind}",
+                    race.spec.sensors.join(" or "),
+                    model.name
+                )));
+            }
+        }
         let sub = self
             .store
             .insert_submission(&race.id, &model.id, user_id, race.spec.max_submissions_per_user)

@@ -182,6 +182,9 @@ fn settings(spec: &RaceSpec, track: &str) -> Markup {
             }
             dt { "Resets per trial" } dd { (resets) }
             dt { "Open" } dd { (display_time(spec.opens_at_ms)) " to " (display_time(spec.closes_at_ms)) }
+            @if !spec.sensors.is_empty() {
+                dt { "Sensors" } dd { (spec.sensors.join(" or ")) }
+            }
             @if spec.max_submissions_per_user > 0 {
                 dt { "Submissions" } dd { "at most " (spec.max_submissions_per_user) " per racer" }
             }

@@ -435,3 +435,53 @@ async fn races_without_a_window() {
     assert_eq!(joined.id, private.id);
     s.stop().await;
 }
+
+/// A race can take only some sensors (a class's final on the camera): it says so at creation and
+/// in the API, and refuses other models at entry, naming both sensors.
+#[tokio::test]
+async fn a_race_for_one_sensor_refuses_models_with_another() {
+    let s = TestServer::start(0).await;
+    let (_, _, mut fac) = s.user("fiona", pb::Role::Facilitator).await;
+    let (_, _, mut racer) = s.user("rick", pb::Role::Racer).await;
+    let bad = fac
+        .races
+        .create_race(pb::CreateRaceRequest {
+            spec: Some(pb::RaceSpec {
+                sensors: vec!["camera".into(), "radar".into()],
+                ..open_spec("x", "oval")
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(
+        bad.message().contains("spec.sensors[1]") && bad.message().contains("camera+lidar"),
+        "{}",
+        bad.message()
+    );
+    let race = create_race(
+        &mut fac,
+        pb::RaceSpec {
+            sensors: vec!["camera".into(), "stereo_camera".into()],
+            ..open_spec("Camera final", "oval")
+        },
+    )
+    .await;
+    assert_eq!(race.spec.as_ref().unwrap().sensors, ["camera", "stereo_camera"]);
+
+    let state = upload(&mut racer, &random_model(1), "my-state-model", None)
+        .await
+        .unwrap();
+    let e = submit(&mut racer, &race.id, &state.id).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert_eq!(
+        e.message(),
+        "this race takes models with sensor camera or stereo_camera; model \"my-state-model\" has state"
+    );
+    let camera = upload(&mut racer, &random_camera_model(2), "my-camera-model", None)
+        .await
+        .unwrap();
+    assert_eq!(camera.sensor, "camera");
+    let sub = submit(&mut racer, &race.id, &camera.id).await.unwrap().into_inner();
+    assert_eq!(sub.status, pb::SubmissionStatus::Queued as i32);
+}

@@ -197,8 +197,22 @@ fn train_on_oval(steps: u64) -> Vec<u8> {
 
 /// An untrained (random) model: valid, but it will not lap.
 pub fn random_model(seed: i64) -> Vec<u8> {
+    random_model_with(seed, |_| {})
+}
+
+/// An untrained camera model (DeepRacer's front-facing camera, Slipstream's `cnn`).
+pub fn random_camera_model(seed: i64) -> Vec<u8> {
+    random_model_with(seed, |cfg| {
+        cfg.sensor = slipstream_sim::ObsConfig::Camera(Default::default());
+        cfg.network = slipstream_trainer::network::NetworkSpec::camera_default();
+    })
+}
+
+/// An untrained model of the default settings as `edit` changes them.
+fn random_model_with(seed: i64, edit: impl FnOnce(&mut slipstream_trainer::TrainConfig)) -> Vec<u8> {
     tch::manual_seed(seed);
-    let cfg = slipstream_trainer::TrainConfig::default();
+    let mut cfg = slipstream_trainer::TrainConfig::default();
+    edit(&mut cfg);
     let spec = slipstream_trainer::model::ModelSpec {
         sensor: cfg.sensor.clone(),
         action_space: cfg.action_space.clone(),

@@ -135,7 +135,14 @@ async fn races_on_uploaded_tracks_show_the_tracks_name() {
         .await
         .unwrap()
         .into_inner();
-    let race = create_race(&mut admin, open_spec("Corner Cup", &t.id)).await;
+    let race = create_race(
+        &mut admin,
+        pb::RaceSpec {
+            sensors: vec!["camera".into(), "camera+lidar".into()],
+            ..open_spec("Corner Cup", &t.id)
+        },
+    )
+    .await;
     let index = get(&s, "/").await.text();
     assert!(
         index.contains("Corner Cup") && index.contains("Square Speedway"),
@@ -145,6 +152,10 @@ async fn races_on_uploaded_tracks_show_the_tracks_name() {
     assert!(
         page.contains("<dd>Square Speedway</dd>") && page.contains("Square Speedway: 16.0 m long"),
         "{page}"
+    );
+    assert!(
+        page.contains("<dt>Sensors</dt><dd>camera or camera+lidar</dd>"),
+        "the sensors it takes: {page}"
     );
     for html in [&index, &page] {
         assert!(!html.contains("upload:"), "the track's id shown: {html}");

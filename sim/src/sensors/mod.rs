@@ -67,6 +67,20 @@ pub struct CameraLidarConfig {
     pub lidar_settings: DeepRacerLidarConfig,
 }
 
+/// Every sensor's [`ObsConfig::kind`], as races name the sensors they take.
+pub const SENSOR_KINDS: [&str; 10] = [
+    "state",
+    "lidar",
+    "deepracer_lidar",
+    "sector_lidar",
+    "camera",
+    "stereo_camera",
+    "camera+lidar",
+    "camera+sector_lidar",
+    "stereo_camera+lidar",
+    "stereo_camera+sector_lidar",
+];
+
 /// The vector part of a camera observation, and what follows every lidar's readings.
 const CAMERA_FEATURES: [&str; 2] = ["speed", "steering"];
 

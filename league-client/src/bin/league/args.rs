@@ -246,6 +246,11 @@ pub struct RaceArgs {
     /// Only invited racers may enter.
     #[arg(long)]
     pub private: bool,
+    /// A sensor the race takes (repeat for several; none = any): camera, stereo_camera,
+    /// camera+lidar, camera+sector_lidar, stereo_camera+lidar, stereo_camera+sector_lidar, lidar,
+    /// deepracer_lidar, sector_lidar or state (a model's sensor as `league models list` shows it).
+    #[arg(long = "sensor")]
+    pub sensors: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

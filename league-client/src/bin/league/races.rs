@@ -138,6 +138,7 @@ fn race_spec(a: RaceArgs, now_ms: i64) -> RaceSpec {
         closes_at_ms: opens_at_ms + (a.hours * 3_600_000.0) as i64,
         max_submissions_per_user: a.max_submissions,
         private: a.private,
+        sensors: a.sensors,
     }
 }
 
@@ -204,5 +205,20 @@ mod tests {
         assert_eq!((bots.count, bots.speed_mps, bots.lane_change), (2, 0.6, true));
         let s = race_spec(create(&["--name", "x", "--track", "oval", "--min-laps", "2"]), 0);
         assert_eq!(s.min_laps, 2);
+        let s = race_spec(
+            create(&[
+                "--name",
+                "x",
+                "--track",
+                "oval",
+                "--sensor",
+                "camera",
+                "--sensor",
+                "camera+lidar",
+            ]),
+            0,
+        );
+        assert_eq!(s.sensors, ["camera", "camera+lidar"]);
+        assert_eq!(spec_to_pb(&s).sensors, ["camera", "camera+lidar"]);
     }
 }

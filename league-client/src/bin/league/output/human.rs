@@ -161,6 +161,14 @@ pub fn race(r: &pb::Race) -> String {
         "entry        {}",
         if s.private { "private (by invite)" } else { "public" }
     ));
+    lines.push(format!(
+        "sensors      {}",
+        if s.sensors.is_empty() {
+            "any".to_string()
+        } else {
+            s.sensors.join(", ")
+        }
+    ));
     lines.join("\n")
 }
 
@@ -484,6 +492,7 @@ mod tests {
                 closes_at_ms: MAY_1 + 7 * 86_400_000,
                 max_submissions_per_user: 10,
                 private: true,
+                sensors: vec!["camera".into(), "stereo_camera".into()],
                 ..Default::default()
             }),
             state: pb::RaceState::Open as i32,
@@ -501,7 +510,8 @@ rules        separate trials, 0 resets per trial
 penalties    off-track 2 s, collision 5 s, reversed 2 s, immobilized 0 s (held, clock running)
 window       2024-05-01 09:30:00Z → 2024-05-08 09:30:00Z
 submissions  10 per racer
-entry        private (by invite)"
+entry        private (by invite)
+sensors      camera, stereo_camera"
         );
         // A time trial, with nothing set: the server's defaults, times not set (no window: open
         // from its creation, never closing).
@@ -509,7 +519,7 @@ entry        private (by invite)"
         assert!(plain.contains("race type    time trial\n"), "{plain}");
         assert!(plain.contains("scoring      best lap over 0 laps"), "{plain}");
         assert!(
-            plain.contains("window       from creation → never\nsubmissions  unlimited per racer\nentry        public"),
+            plain.contains("window       from creation → never\nsubmissions  unlimited per racer\nentry        public\nsensors      any"),
             "{plain}"
         );
     }

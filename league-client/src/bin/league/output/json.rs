@@ -176,6 +176,8 @@ pub struct Race {
     pub state: &'static str,
     pub max_submissions_per_user: u32,
     pub private: bool,
+    /// The sensors it takes (empty: any).
+    pub sensors: Vec<String>,
     pub created_by: String,
 }
 
@@ -213,6 +215,7 @@ impl From<&pb::Race> for Race {
             state: race_state_name(r.state),
             max_submissions_per_user: s.max_submissions_per_user,
             private: s.private,
+            sensors: s.sensors.clone(),
             created_by: r.created_by.clone(),
             name: s.name,
             description: s.description,

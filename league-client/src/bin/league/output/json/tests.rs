@@ -35,6 +35,7 @@ fn a_race_is_its_spec_flattened() {
             closes_at_ms: 2_000,
             max_submissions_per_user: 10,
             private: true,
+            sensors: vec!["camera".into(), "camera+lidar".into()],
             ..Default::default()
         }),
         state: pb::RaceState::Upcoming as i32,
@@ -49,7 +50,7 @@ fn a_race_is_its_spec_flattened() {
                "timing": "total time", "laps": 3, "min_laps": 3, "off_track_penalty_s": 2.0,
                "collision_penalty_s": 5.0, "continuous": false, "number_of_resets": 0,
                "reverse_penalty_s": 2.0, "immobilized_penalty_s": 0.0, "opens_at_ms": 1_000, "closes_at_ms": 2_000, "state": "upcoming",
-               "max_submissions_per_user": 10, "private": true, "created_by": "user_1"})
+               "max_submissions_per_user": 10, "private": true, "sensors": ["camera", "camera+lidar"], "created_by": "user_1"})
     );
     let spec = r.spec.as_mut().unwrap();
     spec.race_type = pb::RaceType::ObjectAvoidance as i32;
