@@ -23,6 +23,10 @@ pub trait RaceRules {
     fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()>;
     /// Whether a model with sensor `kind` ([`slipstream_sim::ObsConfig::kind`]) may enter.
     fn takes_sensor(&self, kind: &str) -> bool;
+    /// Whether an open race may become `new` at `now_ms`: only its name, description and closing
+    /// time may change (closed early, or kept open longer — not into the past); what its results
+    /// are timed under stays. `Err` names the first field that would change.
+    fn open_change(&self, new: &RaceSpec, now_ms: i64) -> Result<()>;
 }
 
 impl RaceRules for RaceSpec {
@@ -164,6 +168,36 @@ impl RaceRules for RaceSpec {
 
     fn takes_sensor(&self, kind: &str) -> bool {
         self.sensors.is_empty() || self.sensors.iter().any(|s| s == kind)
+    }
+
+    fn open_change(&self, new: &RaceSpec, now_ms: i64) -> Result<()> {
+        let kept = RaceSpec {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            closes_at_ms: self.closes_at_ms,
+            ..new.clone()
+        };
+        if kept != *self {
+            let (old, new) = (
+                serde_json::to_value(self).expect("serialisable"),
+                serde_json::to_value(&kept).expect("serialisable"),
+            );
+            let field = old
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, v)| new.get(k.as_str()) != Some(*v)))
+                .map_or("spec", |(k, _)| k.as_str());
+            return Err(LeagueError::precondition(format!(
+                "spec.{field}: the race is open, and its submissions are timed under its settings; \
+                 only its name, description and closing time can change"
+            )));
+        }
+        if new.closes_at_ms != 0 && new.closes_at_ms < now_ms {
+            return Err(LeagueError::invalid(format!(
+                "spec.closes_at_ms: an open race can close now ({now_ms}) or later, not at {}",
+                new.closes_at_ms
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -295,6 +295,29 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
     assert!(shown.stdout.contains("track        oval"), "{}", shown.stdout);
     assert!(shown.stdout.contains("total time over 2 laps"), "{}", shown.stdout);
     assert!(shown.stdout.contains("2 per racer"), "{}", shown.stdout);
+    // Open, it is renamed and kept open longer; its rules stay.
+    let updated = league(
+        addr,
+        Some(ADMIN),
+        &[
+            "--json",
+            "races",
+            "update",
+            &race_id,
+            "--name",
+            "CLI cup (extended)",
+            "--hours",
+            "48",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(s(&updated, "name"), "CLI cup (extended)");
+    assert_eq!((updated["laps"].clone(), s(&updated, "state")), (2.into(), "open"));
+    assert!(
+        updated["closes_at_ms"].as_i64().unwrap() > race["closes_at_ms"].as_i64().unwrap(),
+        "{updated}"
+    );
 
     // The racer: upload, submit, wait, leaderboard, trace.
     let model_file = dir.path().join("my_model.safetensors");

@@ -62,13 +62,15 @@ impl RaceService for Races {
         // Changes are decided on the stored race, not a cached copy.
         self.0.forget_race(&r.race_id);
         let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, "edit it").await?;
-        if race.spec.state(self.0.now_ms()) != RaceState::Upcoming {
-            return Err(LeagueError::precondition(
-                "the race's submission window has opened; it can no longer be edited",
-            )
-            .into());
-        }
+        let now = self.0.now_ms();
         let spec = self.validated_spec(r.spec).await?;
+        match race.spec.state(now) {
+            RaceState::Upcoming => {}
+            RaceState::Open => race.spec.open_change(&spec, now)?,
+            RaceState::Closed => {
+                return Err(LeagueError::precondition("the race has closed; its results are final").into());
+            }
+        }
         self.0.store.update_race(&race.id, &spec).await?;
         self.0.forget_race(&race.id);
         let updated = RaceRow { spec, ..race };

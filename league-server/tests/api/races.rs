@@ -485,3 +485,95 @@ async fn a_race_for_one_sensor_refuses_models_with_another() {
     let sub = submit(&mut racer, &race.id, &camera.id).await.unwrap().into_inner();
     assert_eq!(sub.status, pb::SubmissionStatus::Queued as i32);
 }
+
+/// An open race can be renamed, closed early or kept open longer, but not re-ruled: what its
+/// submissions were timed under stays, and the refusal names the field. A closed race is final.
+#[tokio::test]
+async fn an_open_race_can_close_early_or_run_longer_but_not_change_its_rules() {
+    let s = TestServer::start(0).await;
+    let (_, _, mut fac) = s.user("fiona", pb::Role::Facilitator).await;
+    let spec = open_spec("Weekly", "oval");
+    let race = create_race(&mut fac, spec.clone()).await;
+    let longer = update(
+        &mut fac,
+        &race.id,
+        pb::RaceSpec {
+            name: "Weekly (extended)".into(),
+            description: "One more day.".into(),
+            closes_at_ms: spec.closes_at_ms + 86_400_000,
+            ..spec.clone()
+        },
+    )
+    .await
+    .expect("renamed and kept open longer")
+    .into_inner();
+    let got = longer.spec.unwrap();
+    assert_eq!(
+        (got.name.as_str(), got.closes_at_ms),
+        ("Weekly (extended)", spec.closes_at_ms + 86_400_000)
+    );
+    assert_eq!(longer.state, pb::RaceState::Open as i32);
+
+    let e = update(&mut fac, &race.id, pb::RaceSpec { laps: 5, ..got.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert!(
+        e.message().starts_with("spec.laps: the race is open"),
+        "{}",
+        e.message()
+    );
+    let e = update(
+        &mut fac,
+        &race.id,
+        pb::RaceSpec {
+            closes_at_ms: got.opens_at_ms + 1,
+            ..got.clone()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("spec.closes_at_ms: an open race can close now"),
+        "{}",
+        e.message()
+    );
+
+    let now = s.clock.now_ms();
+    let closed = update(
+        &mut fac,
+        &race.id,
+        pb::RaceSpec {
+            closes_at_ms: now,
+            ..got.clone()
+        },
+    )
+    .await
+    .expect("closed now")
+    .into_inner();
+    s.clock.advance(std::time::Duration::from_millis(10));
+    let closed = fac
+        .races
+        .get_race(pb::GetRaceRequest { race_id: closed.id })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.state, pb::RaceState::Closed as i32);
+    let e = update(&mut fac, &race.id, got).await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition);
+    assert!(e.message().contains("closed; its results are final"), "{}", e.message());
+}
+
+async fn update(
+    c: &mut slipstream_league::client::Clients,
+    id: &str,
+    spec: pb::RaceSpec,
+) -> Result<tonic::Response<pb::Race>, tonic::Status> {
+    c.races
+        .update_race(pb::UpdateRaceRequest {
+            race_id: id.into(),
+            spec: Some(spec),
+        })
+        .await
+}

@@ -264,6 +264,9 @@ pub enum RacesCmd {
         /// The race's id.
         race: String,
     },
+    /// Change a race: before it opens, its name, description and window; while it is open, its
+    /// name, description and closing time (close it now, or keep it open longer).
+    Update(UpdateArgs),
     /// Delete a race (not while it is open).
     Delete {
         /// The race's id.
@@ -282,6 +285,25 @@ pub enum RacesCmd {
         /// The invite token the race's facilitator gave you.
         invite_token: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// The race's id.
+    pub race: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Close the window this many hours from now.
+    #[arg(long, conflicts_with_all = ["close_now", "never_close"])]
+    pub hours: Option<f64>,
+    /// Close the window now (no more submissions; those in the queue are still raced).
+    #[arg(long, conflicts_with = "never_close")]
+    pub close_now: bool,
+    /// Keep the window open with no closing time.
+    #[arg(long)]
+    pub never_close: bool,
 }
 
 #[derive(Subcommand, Debug)]

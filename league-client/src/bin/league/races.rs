@@ -2,13 +2,13 @@
 
 use anyhow::{Context, Result};
 use slipstream_league_client::client::Clients;
-use slipstream_league_client::convert::{race_state_name, spec_to_pb};
+use slipstream_league_client::convert::{race_state_name, spec_from_pb, spec_to_pb};
 use slipstream_league_client::kinds::Timing;
 use slipstream_league_client::kinds::{RaceSpec, RaceType};
 use slipstream_league_client::time::now_ms;
 use slipstream_proto::v1 as pb;
 
-use crate::args::{RaceArgs, RacesCmd, TracksCmd};
+use crate::args::{RaceArgs, RacesCmd, TracksCmd, UpdateArgs};
 use crate::output::{Output, human, json, time};
 use crate::{Reply, file_stem};
 
@@ -70,6 +70,26 @@ pub async fn races(c: &mut Clients, out: Output, cmd: RacesCmd) -> Result<()> {
             let r = c.races.get_race(pb::GetRaceRequest { race_id: race }).await.reply()?;
             out.emit(&json::Race::from(&r), || human::race(&r))
         }
+        RacesCmd::Update(a) => {
+            let r = c
+                .races
+                .get_race(pb::GetRaceRequest {
+                    race_id: a.race.clone(),
+                })
+                .await
+                .reply()?;
+            let current = spec_from_pb(&r.spec.unwrap_or_default()).map_err(anyhow::Error::msg)?;
+            let spec = spec_to_pb(&updated_spec(current, &a, now_ms()));
+            let r = c
+                .races
+                .update_race(pb::UpdateRaceRequest {
+                    race_id: a.race,
+                    spec: Some(spec),
+                })
+                .await
+                .reply()?;
+            out.emit(&json::Race::from(&r), || human::race(&r))
+        }
         RacesCmd::Delete { race } => {
             c.races
                 .delete_race(pb::DeleteRaceRequest { race_id: race.clone() })
@@ -104,6 +124,26 @@ pub async fn races(c: &mut Clients, out: Output, cmd: RacesCmd) -> Result<()> {
             })
         }
     }
+}
+
+/// `spec` as `league races update` changes it at `now_ms`.
+fn updated_spec(mut spec: RaceSpec, a: &UpdateArgs, now_ms: i64) -> RaceSpec {
+    if let Some(n) = &a.name {
+        spec.name = n.clone();
+    }
+    if let Some(d) = &a.description {
+        spec.description = d.clone();
+    }
+    if let Some(h) = a.hours {
+        spec.closes_at_ms = now_ms + (h * 3_600_000.0) as i64;
+    }
+    if a.close_now {
+        spec.closes_at_ms = now_ms;
+    }
+    if a.never_close {
+        spec.closes_at_ms = 0;
+    }
+    spec
 }
 
 /// The race `league races create` asks for, its window opening `--opens-in-minutes` after `now_ms`.
@@ -205,6 +245,31 @@ mod tests {
         assert_eq!((bots.count, bots.speed_mps, bots.lane_change), (2, 0.6, true));
         let s = race_spec(create(&["--name", "x", "--track", "oval", "--min-laps", "2"]), 0);
         assert_eq!(s.min_laps, 2);
+        let update = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["league", "races", "update", "race_1"][..], args].concat()).unwrap();
+            match cli.command {
+                Command::Races(RacesCmd::Update(a)) => updated_spec(s.clone(), &a, 5_000),
+                c => panic!("{c:?}"),
+            }
+        };
+        assert_eq!(update(&["--close-now"]).closes_at_ms, 5_000);
+        assert_eq!(update(&["--never-close"]).closes_at_ms, 0);
+        assert_eq!(update(&["--hours", "1"]).closes_at_ms, 5_000 + 3_600_000);
+        let renamed = update(&["--name", "Finals", "--description", "Bring snacks."]);
+        assert_eq!(
+            (renamed.name.as_str(), renamed.description.as_str()),
+            ("Finals", "Bring snacks.")
+        );
+        assert_eq!(
+            RaceSpec {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                ..renamed
+            },
+            s,
+            "nothing else"
+        );
+        assert!(Cli::try_parse_from(["league", "races", "update", "r", "--close-now", "--never-close"]).is_err());
         let s = race_spec(
             create(&[
                 "--name",
