@@ -9,6 +9,7 @@ use slipstream_sim::sensors::{CameraLidarConfig, DeepRacerLidarKind};
 use slipstream_sim::track::ValidateOptions;
 use slipstream_sim::{Action, ObsConfig, Track};
 use slipstream_trainer::distill::{self, DistillOptions, distill};
+use slipstream_trainer::metrics::IterationMetrics;
 use slipstream_trainer::model::{Model, ModelSpec};
 use slipstream_trainer::network::NetworkSpec;
 use slipstream_trainer::runner::PolicyRunner;
@@ -20,20 +21,12 @@ fn example_config() -> TrainConfig {
         .expect("the documented camera config loads")
 }
 
-fn race(model: &Model) -> slipstream_trainer::EvalReport {
-    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
-    evaluate(model, track, "oval", &EvalOptions::default()).unwrap()
-}
-
-#[test]
-fn a_camera_policy_learns_to_drive_from_pixels() {
-    let cfg = example_config();
-    assert!(cfg.sensor.camera().is_some() && cfg.network.cnn().is_some());
+/// Train `cfg` on the oval for 30,000 steps (seed 7) and load its best model.
+fn train_on_oval(cfg: TrainConfig, progress: &mut dyn FnMut(&IterationMetrics)) -> Model {
     let dir = tempfile::tempdir().unwrap();
-    let mut progress = Vec::new();
     let summary = train(
         TrainOptions {
-            config: cfg.clone(),
+            config: cfg,
             tracks: vec!["oval".into()],
             reward: "progress_speed".into(),
             budget: Budget::Steps(30_000),
@@ -44,16 +37,29 @@ fn a_camera_policy_learns_to_drive_from_pixels() {
             resume: false,
             show_reward_prints: false,
         },
-        &mut |m| progress.extend(m.mean_progress),
+        progress,
     )
     .unwrap();
+    Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap()
+}
+
+fn race(model: &Model) -> slipstream_trainer::EvalReport {
+    let track = Arc::new(Track::resolve("oval", &ValidateOptions::default()).unwrap());
+    evaluate(model, track, "oval", &EvalOptions::default()).unwrap()
+}
+
+#[test]
+fn a_camera_policy_learns_to_drive_from_pixels() {
+    let cfg = example_config();
+    assert!(cfg.sensor.camera().is_some() && cfg.network.cnn().is_some());
+    let mut progress = Vec::new();
+    let trained = train_on_oval(cfg.clone(), &mut |m| progress.extend(m.mean_progress));
     let first = progress[0];
     let best_late = progress[progress.len() / 2..].iter().copied().fold(0.0, f64::max);
     assert!(
         best_late > first + 40.0,
         "episodes got much longer: {first:.1}% at first, at best {best_late:.1}% later ({progress:?})"
     );
-    let trained = Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap();
     assert_eq!(trained.spec.sensor.sensor_names(), ["FRONT_FACING_CAMERA"]);
     let r = race(&trained);
     assert!(r.completed_laps >= 1, "the camera model laps the oval: {r:?}");
@@ -133,24 +139,7 @@ fn a_camera_lidar_policy_learns_to_lap() {
     let mut cfg = TrainConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/camera_lidar.toml"))
         .expect("the documented camera + lidar config loads");
     cfg.scenario = slipstream_sim::Scenario::TimeTrial {};
-    let dir = tempfile::tempdir().unwrap();
-    let summary = train(
-        TrainOptions {
-            config: cfg,
-            tracks: vec!["oval".into()],
-            reward: "progress_speed".into(),
-            budget: Budget::Steps(30_000),
-            seed: 7,
-            device: DeviceChoice::Cpu,
-            out_dir: dir.path().to_path_buf(),
-            init_from: None,
-            resume: false,
-            show_reward_prints: false,
-        },
-        &mut |_| {},
-    )
-    .unwrap();
-    let trained = Model::load(&summary.model_best.expect("an evaluation ran"), Device::Cpu).unwrap();
+    let trained = train_on_oval(cfg, &mut |_| {});
     assert_eq!(trained.spec.sensor.sensor_names(), ["FRONT_FACING_CAMERA", "LIDAR"]);
     let r = race(&trained);
     assert!(r.completed_laps >= 1, "the camera + lidar model laps the oval: {r:?}");
