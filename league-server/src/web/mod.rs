@@ -78,6 +78,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/", get(index))
         .route("/races/{id}", get(race_page))
         .route("/races/{id}/screen", get(screen_page))
+        .route("/races/{id}/track.npy", get(track_file))
         .route("/races/{id}/events", get(live::events))
         .route("/submissions/{id}", get(submission_page))
         .route("/submissions/{id}/replay.gif", get(replay))
@@ -309,6 +310,49 @@ async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> P
         n,
         web.ctx.now_ms(),
     ))
+}
+
+/// The race's track as a DeepRacer `.npy` file, to train on: an uploaded track's file as it was
+/// uploaded, a built-in track's waypoints (the race's direction is on its page).
+async fn track_file(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
+    let race = public_race(&web.ctx, &id).await?;
+    let bytes = match crate::races::upload_sha(&race.spec.track) {
+        Some(sha) => web
+            .ctx
+            .store
+            .blob(sha)
+            .await?
+            .ok_or_else(|| LeagueError::internal(format!("track {} is missing its file", race.spec.track)))?,
+        None => {
+            let opts = slipstream_sim::track::ValidateOptions::default();
+            let track = slipstream_sim::track::builtin::load(&race.spec.track, &opts)
+                .map_err(|e| LeagueError::internal(format!("track {}: {e}", race.spec.track)))?;
+            slipstream_sim::track::npy::to_bytes(&track.rows())
+        }
+    };
+    let name: String = web
+        .track_name(&race.spec.track)
+        .await
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.npy\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {

@@ -309,7 +309,9 @@ pub fn race(
                             (t.name) ": " (format!("{:.1}", t.length_m)) " m long, "
                             (format!("{:.2}", t.width_mean_m)) " m wide"
                             @if spec.reverse { ", driven in reverse" }
-                            ". The start line is white, the arrow shows the direction."
+                            ". The start line is white, the arrow shows the direction. "
+                            a href=(format!("/races/{}/track.npy", race.id)) download { "Download the track" }
+                            " (.npy) to train on it."
                         }
                     } @else {
                         figcaption { (track_name) }

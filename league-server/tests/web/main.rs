@@ -160,6 +160,32 @@ async fn races_on_uploaded_tracks_show_the_tracks_name() {
     for html in [&index, &page] {
         assert!(!html.contains("upload:"), "the track's id shown: {html}");
     }
+    // Students download the race's track to train on it: the file as uploaded.
+    let link = format!("/races/{}/track.npy", race.id);
+    assert!(page.contains(&format!("href=\"{link}\"")), "{page}");
+    let file = get(&s, &link).await;
+    assert_eq!(
+        (file.status, file.content_type.as_str()),
+        (200, "application/octet-stream")
+    );
+    assert_eq!(file.body, npy_file(&square_rows(4.0, 0.8)));
+    // A built-in track's waypoints, as a DeepRacer file.
+    let oval = create_race(&mut admin, open_spec("Oval Cup", "oval")).await;
+    let file = get(&s, &format!("/races/{}/track.npy", oval.id)).await;
+    assert_eq!(file.status, 200);
+    let rows = slipstream_sim::track::npy::parse(&file.body).unwrap();
+    assert_eq!(rows.cols, 6);
+    assert!(rows.rows > 10, "{}", rows.rows);
+    // Not for a race the public cannot see.
+    let hidden = create_race(
+        &mut admin,
+        pb::RaceSpec {
+            private: true,
+            ..open_spec("Hidden", "oval")
+        },
+    )
+    .await;
+    assert_eq!(get(&s, &format!("/races/{}/track.npy", hidden.id)).await.status, 404);
 }
 
 #[tokio::test]
