@@ -33,6 +33,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// The time the server decides by (the system's; tests move it on).
     pub clock: crate::util::Clock,
+    /// Reward checks (students' code in the sandbox) running at once; more wait their turn.
+    pub reward_checks: usize,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(20),
             admin_token: None,
             clock: Default::default(),
+            reward_checks: 2,
         }
     }
 }
@@ -70,6 +73,8 @@ pub struct Ctx {
     pub(crate) tracks: TrackCache,
     /// The ids of events (brackets, ladders) that changed: their matches queued, raced or failed.
     pub events: tokio::sync::broadcast::Sender<String>,
+    /// Where students' code runs (found on first use; see `league/rewards.rs`).
+    pub(crate) student_code: crate::league::rewards::StudentCode,
 }
 
 /// Loaded tracks by (track id, reversed): a track's id names its content (a built-in's name, an
@@ -90,6 +95,7 @@ const RACE_CACHE_TTL: Duration = Duration::from_secs(5);
 
 impl Ctx {
     pub fn new(store: Store, cfg: Config) -> Self {
+        let cfg_reward_checks = cfg.reward_checks;
         Ctx {
             auth: Auth::new(store.clone()),
             store,
@@ -101,6 +107,7 @@ impl Ctx {
             races: Mutex::new(RaceCache::default()),
             tracks: Default::default(),
             events: tokio::sync::broadcast::Sender::new(256),
+            student_code: crate::league::rewards::StudentCode::new(cfg_reward_checks),
         }
     }
 

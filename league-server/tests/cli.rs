@@ -319,6 +319,35 @@ async fn admins_and_racers_run_a_race_from_the_command_line() {
         "{updated}"
     );
 
+    // The racer checks a reward function on the server before training: a bug is shown at its line.
+    let reward = dir.path().join("reward_function.py");
+    std::fs::write(
+        &reward,
+        "def reward_function(params):\n    return params['speed'] / 0\n",
+    )
+    .unwrap();
+    let checked = league(
+        addr,
+        Some(&racer),
+        &["check-reward", reward.to_str().unwrap(), "--track", "oval"],
+    )
+    .await;
+    assert!(!checked.ok, "a failing reward exits non-zero");
+    assert!(
+        checked.stdout.contains("reward_function.py:2") && checked.stdout.contains("ZeroDivisionError"),
+        "{}",
+        checked.stdout
+    );
+    std::fs::write(&reward, "def reward_function(params):\n    return params['speed']\n").unwrap();
+    let checked = league(
+        addr,
+        Some(&racer),
+        &["--json", "check-reward", reward.to_str().unwrap(), "--track", "oval"],
+    )
+    .await
+    .json();
+    assert_eq!(checked["ok"], true, "{checked}");
+
     // The racer: upload, submit, wait, leaderboard, trace.
     let model_file = dir.path().join("my_model.safetensors");
     std::fs::write(&model_file, trained_model()).unwrap();

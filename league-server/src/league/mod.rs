@@ -8,11 +8,13 @@
 //!   recorded, failed), its watchers told from there and nowhere else.
 //! * [`events`]: head-to-head operations (matches, brackets, ladders, models' worlds).
 //! * [`standings`]: leaderboard pages and season tables; [`paging`]: page tokens and sizes.
+//! * [`rewards`]: a student's reward function checked in the sandbox, a few at a time.
 
 pub mod access;
 pub mod events;
 pub mod jobs;
 pub mod paging;
+pub mod rewards;
 pub mod standings;
 pub mod submissions;
 pub mod tracks;

@@ -15,6 +15,7 @@ use crate::evaluation::validate_model;
 use crate::league::Viewer;
 use crate::league::access::RACERS;
 use crate::league::paging::{page_size, parse_page_token};
+use crate::reward_check::RewardVerdict;
 use crate::store::{ModelRow, User};
 use crate::util::new_id;
 
@@ -171,6 +172,33 @@ impl ModelService for Models {
         let user = self.0.auth.require(req.metadata(), RACERS, "reading models").await?;
         let m = own_model(&self.0, &user, &req.into_inner().model_id).await?;
         Ok(Response::new(model_to_pb(&m)))
+    }
+
+    async fn check_reward(
+        &self,
+        req: Request<pb::CheckRewardRequest>,
+    ) -> Result<Response<pb::CheckRewardResponse>, Status> {
+        self.0
+            .auth
+            .require(req.metadata(), RACERS, "checking reward functions")
+            .await?;
+        let r = req.into_inner();
+        let reply = match self.0.check_reward(&r.code, r.track.trim()).await? {
+            RewardVerdict::Ok(s) => pb::CheckRewardResponse {
+                ok: true,
+                error: String::new(),
+                calls: s.calls,
+                offtrack_calls: s.offtrack_calls,
+                min: s.min,
+                max: s.max,
+                mean: s.mean,
+            },
+            RewardVerdict::Refused(error) => pb::CheckRewardResponse {
+                error,
+                ..Default::default()
+            },
+        };
+        Ok(Response::new(reply))
     }
 
     async fn delete_model(

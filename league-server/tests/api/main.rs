@@ -10,6 +10,7 @@ use tonic::Code;
 
 mod grpc_web;
 mod races;
+mod rewards;
 mod seasons;
 mod uploads;
 

@@ -56,6 +56,16 @@ pub enum Command {
     /// Head-to-head matches: several models racing on one track at once.
     #[command(subcommand)]
     Matches(MatchesCmd),
+    /// Check a DeepRacer reward_function.py on the league's server before training (the DeepRacer
+    /// console's "Validate"): its first error, with its line, or what it returned. Exits with
+    /// status 1 when it fails.
+    CheckReward {
+        /// The reward_function.py.
+        file: std::path::PathBuf,
+        /// A built-in track's name or an uploaded track's id (see `league tracks list`).
+        #[arg(long)]
+        track: String,
+    },
     /// Submit one of your models to a race.
     Submit {
         /// The race's id (see `league races list`).

@@ -54,6 +54,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Seasons(cmd) => seasons::seasons(&mut c, out, cmd).await,
         Command::Events(cmd) => head_to_head::events(&mut c, out, cmd).await,
         Command::Matches(cmd) => head_to_head::matches(&mut c, out, cmd).await,
+        Command::CheckReward { file, track } => models::check_reward(&mut c, out, file, track).await,
         Command::Submit { race, model, wait } => submissions::submit(&mut c, out, race, model, wait).await,
         Command::Status { submission, wait } => submissions::status(&mut c, out, submission, wait).await,
         Command::Submissions { race } => submissions::list(&mut c, out, race).await,

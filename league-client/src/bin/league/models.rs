@@ -80,3 +80,28 @@ fn metadata_name(parts: &[pb::UploadModelRequest]) -> String {
         _ => String::new(),
     }
 }
+
+/// `league check-reward FILE --track T`.
+pub async fn check_reward(c: &mut Clients, out: Output, file: std::path::PathBuf, track: String) -> Result<()> {
+    let code = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let r = c
+        .models
+        .check_reward(pb::CheckRewardRequest { code, track })
+        .await
+        .reply()?;
+    out.emit(&json::RewardCheck::from(&r), || {
+        if r.ok {
+            format!(
+                "ok: {} calls ({} off the track), rewards {:.4} to {:.4}, mean {:.4}",
+                r.calls, r.offtrack_calls, r.min, r.max, r.mean
+            )
+        } else {
+            r.error.clone()
+        }
+    })?;
+    if r.ok {
+        Ok(())
+    } else {
+        anyhow::bail!("{}: the reward function failed the check", file.display())
+    }
+}

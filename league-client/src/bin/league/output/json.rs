@@ -518,3 +518,29 @@ pub struct RankChange<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// `league check-reward`: `ok`, and the error or what the function returned.
+#[derive(Debug, Serialize)]
+pub struct RewardCheck {
+    pub ok: bool,
+    pub error: String,
+    pub calls: u64,
+    pub offtrack_calls: u64,
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl From<&pb::CheckRewardResponse> for RewardCheck {
+    fn from(r: &pb::CheckRewardResponse) -> Self {
+        RewardCheck {
+            ok: r.ok,
+            error: r.error.clone(),
+            calls: r.calls,
+            offtrack_calls: r.offtrack_calls,
+            min: r.min,
+            max: r.max,
+            mean: r.mean,
+        }
+    }
+}
