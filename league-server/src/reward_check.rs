@@ -28,7 +28,7 @@ impl Trainer {
             return if program.is_file() {
                 Ok(Trainer { program })
             } else {
-                Err(SandboxError::Missing(format!(
+                Err(SandboxError::NotFound(format!(
                     "SLIPSTREAM_TRAINER={} is not a file",
                     program.display()
                 )))
@@ -42,17 +42,14 @@ impl Trainer {
             .parent()
             .into_iter()
             .flat_map(|d| [d.join("trainer"), d.join("../trainer")]);
-        let on_path = std::env::var_os("PATH")
-            .into_iter()
-            .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-            .map(|d| d.join("trainer"));
         beside
-            .chain(on_path)
-            .find(|p| p.is_file())
+            .filter(|p| p.is_file())
+            .chain(crate::sandbox::which("trainer"))
+            .next()
             .and_then(|p| p.canonicalize().ok())
             .map(|program| Trainer { program })
             .ok_or_else(|| {
-                SandboxError::Missing(
+                SandboxError::NotFound(
                     "the trainer binary (checks and trains students' reward functions) was found neither beside \
                      this executable nor on PATH; build it (cargo build -p slipstream-trainer) or set SLIPSTREAM_TRAINER"
                         .into(),

@@ -116,6 +116,10 @@ pub enum SandboxError {
          bubblewrap (scripts/sandbox-deps) or set SLIPSTREAM_BWRAP to its path"
     )]
     Missing(String),
+    /// Another program the sandbox or its jobs need is missing (the message says which and how
+    /// to get it).
+    #[error("{0}")]
+    NotFound(String),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
 }
@@ -138,7 +142,8 @@ pub struct Sandbox {
     setpriv: Option<PathBuf>,
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+/// The first `name` on `PATH`.
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
@@ -164,8 +169,9 @@ impl Sandbox {
         let root = unsafe { libc::geteuid() } == 0;
         let setpriv = if root {
             Some(which("setpriv").ok_or_else(|| {
-                SandboxError::Missing(
-                    "running as root, jobs drop to a user of their own with setpriv (util-linux), which is not on PATH"
+                SandboxError::NotFound(
+                    "setpriv (util-linux) is not on PATH: running as root, the sandbox drops each job to a user \
+                     of its own with it (scripts/sandbox-deps installs it)"
                         .into(),
                 )
             })?)

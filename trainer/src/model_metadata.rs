@@ -160,35 +160,26 @@ mod tests {
 
     #[test]
     fn what_slipstream_cannot_train_is_said_plainly() {
-        let e = applied(&metadata(
-            r#"["FRONT_FACING_CAMERA"]"#,
-            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-            "sac",
-        ))
-        .unwrap_err();
-        assert!(e.contains("SAC is not supported yet"), "{e}");
-        let e = applied(&metadata(
-            r#"["FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR"]"#,
-            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-            "clipped_ppo",
-        ))
-        .unwrap_err();
-        assert!(e.contains("give one camera and at most one lidar"), "{e}");
-        let e = applied(&metadata(
-            r#"["SONAR"]"#,
-            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-            "clipped_ppo",
-        ))
-        .unwrap_err();
-        assert!(e.contains("sensor: \"SONAR\""), "{e}");
-        let e = applied(&metadata(
-            r#"["LIDAR"]"#,
-            "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-            "clipped_ppo",
-        ))
-        .unwrap_err();
-        assert!(e.contains("has no camera"), "{e}");
-        let e = applied(&metadata(r#"["FRONT_FACING_CAMERA"]"#, "RESNET", "clipped_ppo")).unwrap_err();
-        assert!(e.contains("neural_network: \"RESNET\""), "{e}");
+        let shallow = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW";
+        for (sensor, network, algorithm, needle) in [
+            (r#"["FRONT_FACING_CAMERA"]"#, shallow, "sac", "SAC is not supported yet"),
+            (
+                r#"["FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR"]"#,
+                shallow,
+                "clipped_ppo",
+                "give one camera and at most one lidar",
+            ),
+            (r#"["SONAR"]"#, shallow, "clipped_ppo", "sensor: \"SONAR\""),
+            (r#"["LIDAR"]"#, shallow, "clipped_ppo", "has no camera"),
+            (
+                r#"["FRONT_FACING_CAMERA"]"#,
+                "RESNET",
+                "clipped_ppo",
+                "neural_network: \"RESNET\"",
+            ),
+        ] {
+            let e = applied(&metadata(sensor, network, algorithm)).unwrap_err();
+            assert!(e.contains(needle), "{sensor} {network} {algorithm}: {e}");
+        }
     }
 }

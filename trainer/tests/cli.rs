@@ -839,6 +839,15 @@ fn check_reward_finds_a_bug_before_training() {
     ]);
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["calls"], 800, "{v}");
+    let fixed = fixed.to_str().unwrap();
+    fails_with(
+        &["check-reward", "--reward", fixed, "--track", "oval", "--steps", "0"],
+        "--steps: expected 1–100000, got 0",
+    );
+    fails_with(
+        &["check-reward", "--reward", fixed, "--track", "nowhere.npy"],
+        "nowhere.npy",
+    );
     assert!(v["offtrack_calls"].as_u64().unwrap() > 0, "{v}");
     assert!((v["min"].as_f64().unwrap() - 1e-3).abs() < 1e-9, "{v}");
     assert!(v["max"].as_f64().unwrap() > 0.5, "{v}");
