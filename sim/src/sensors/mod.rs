@@ -196,3 +196,35 @@ impl ObsConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`SENSOR_KINDS`] lists every sensor's kind, once: what races are checked against.
+    #[test]
+    fn every_sensor_kind_is_listed() {
+        let mut all = vec![
+            ObsConfig::State(Default::default()),
+            ObsConfig::Lidar(Default::default()),
+            ObsConfig::DeepracerLidar(Default::default()),
+            ObsConfig::SectorLidar(Default::default()),
+            ObsConfig::Camera(Default::default()),
+            ObsConfig::StereoCamera(Default::default()),
+        ];
+        for stereo in [false, true] {
+            for lidar in [DeepRacerLidarKind::Lidar, DeepRacerLidarKind::SectorLidar] {
+                all.push(ObsConfig::CameraLidar(CameraLidarConfig {
+                    stereo,
+                    lidar,
+                    ..Default::default()
+                }));
+            }
+        }
+        let mut kinds: Vec<&str> = all.iter().map(ObsConfig::kind).collect();
+        kinds.sort_unstable();
+        let mut listed = SENSOR_KINDS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(kinds, listed);
+    }
+}
