@@ -23,10 +23,11 @@ pub trait RaceRules {
     fn validate(&self, track_exists: impl Fn(&str) -> bool) -> Result<()>;
     /// Whether a model with sensor `kind` ([`slipstream_sim::ObsConfig::kind`]) may enter.
     fn takes_sensor(&self, kind: &str) -> bool;
-    /// Whether an open race may become `new` at `now_ms`: only its name, description and closing
-    /// time may change (closed early, or kept open longer — not into the past); what its results
-    /// are timed under stays. `Err` names the first field that would change.
-    fn open_change(&self, new: &RaceSpec, now_ms: i64) -> Result<()>;
+    /// What an open race becomes when asked to be `new` at `now_ms`: only its name, description and
+    /// closing time may change (closed early, or kept open longer; a closing time already past —
+    /// a client's "now" a moment ago — closes it at `now_ms`); what its results are timed under
+    /// stays. `Err` names the first field that would change.
+    fn open_change(&self, new: RaceSpec, now_ms: i64) -> Result<RaceSpec>;
 }
 
 impl RaceRules for RaceSpec {
@@ -170,7 +171,7 @@ impl RaceRules for RaceSpec {
         self.sensors.is_empty() || self.sensors.iter().any(|s| s == kind)
     }
 
-    fn open_change(&self, new: &RaceSpec, now_ms: i64) -> Result<()> {
+    fn open_change(&self, mut new: RaceSpec, now_ms: i64) -> Result<RaceSpec> {
         let kept = RaceSpec {
             name: self.name.clone(),
             description: self.description.clone(),
@@ -192,12 +193,9 @@ impl RaceRules for RaceSpec {
             )));
         }
         if new.closes_at_ms != 0 && new.closes_at_ms < now_ms {
-            return Err(LeagueError::invalid(format!(
-                "spec.closes_at_ms: an open race can close now ({now_ms}) or later, not at {}",
-                new.closes_at_ms
-            )));
+            new.closes_at_ms = now_ms;
         }
-        Ok(())
+        Ok(new)
     }
 }
 

@@ -63,10 +63,10 @@ impl RaceService for Races {
         self.0.forget_race(&r.race_id);
         let race = Viewer::user(&user).managed_race(&self.0, &r.race_id, "edit it").await?;
         let now = self.0.now_ms();
-        let spec = self.validated_spec(r.spec).await?;
+        let mut spec = self.validated_spec(r.spec).await?;
         match race.spec.state(now) {
             RaceState::Upcoming => {}
-            RaceState::Open => race.spec.open_change(&spec, now)?,
+            RaceState::Open => spec = race.spec.open_change(spec, now)?,
             RaceState::Closed => {
                 return Err(LeagueError::precondition("the race has closed; its results are final").into());
             }
