@@ -6,7 +6,7 @@ use slipstream_proto::v1 as pb;
 pub use slipstream_league_client::convert::*;
 
 use crate::ranking::Lap;
-use crate::store::{InviteRow, ModelRow, RaceRow, SubmissionRow, TokenRow, User};
+use crate::store::{InviteRow, ModelRow, RaceRow, SignupInviteRow, SubmissionRow, TokenRow, User};
 
 /// A token as listed: never its secret (the store has only its hash, and does not give that).
 pub fn token_to_pb(t: &TokenRow) -> pb::TokenInfo {
@@ -35,6 +35,20 @@ pub fn public_submission(s: &pb::Submission) -> pb::Submission {
         submitted_at_ms: s.submitted_at_ms,
         finished_at_ms: s.finished_at_ms,
         ..Default::default()
+    }
+}
+
+pub fn signup_invite_to_pb(i: &SignupInviteRow) -> pb::SignupInvite {
+    pb::SignupInvite {
+        invite_id: i.id.clone(),
+        role: role_to_pb(i.role) as i32,
+        note: i.note.clone(),
+        created_by: i.created_by.clone(),
+        created_at_ms: i.created_at,
+        expires_at_ms: i.expires_at,
+        max_uses: i.max_uses,
+        uses: i.uses,
+        revoked_at_ms: i.revoked_at,
     }
 }
 

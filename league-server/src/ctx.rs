@@ -35,6 +35,9 @@ pub struct Config {
     pub clock: crate::util::Clock,
     /// Reward checks (students' code in the sandbox) running at once; more wait their turn.
     pub reward_checks: usize,
+    /// Console cookies are `Secure` (sent over HTTPS only): the server is reached through HTTPS (a
+    /// reverse proxy that terminates TLS; docs/console.md).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             admin_token: None,
             clock: Default::default(),
             reward_checks: 2,
+            secure_cookies: false,
         }
     }
 }
@@ -75,6 +79,11 @@ pub struct Ctx {
     pub events: tokio::sync::broadcast::Sender<String>,
     /// Where students' code runs (found on first use; see `league/rewards.rs`).
     pub(crate) student_code: crate::league::rewards::StudentCode,
+    /// Sign-in attempts counted against their limits (see `league/accounts.rs`).
+    pub(crate) sign_ins: crate::league::accounts::SignInLimiter,
+    /// Set when the console takes passwords over plain HTTP off loopback: admins see it on their
+    /// console (see `league::accounts::in_clear_warning`).
+    pub in_clear_warning: Option<String>,
 }
 
 /// Loaded tracks by (track id, reversed): a track's id names its content (a built-in's name, an
@@ -108,6 +117,8 @@ impl Ctx {
             tracks: Default::default(),
             events: tokio::sync::broadcast::Sender::new(256),
             student_code: crate::league::rewards::StudentCode::new(cfg_reward_checks),
+            sign_ins: Default::default(),
+            in_clear_warning: None,
         }
     }
 

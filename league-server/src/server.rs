@@ -49,7 +49,16 @@ pub async fn serve(
     // Evaluations are single-car forward passes: one libtorch thread each keeps them deterministic
     // and lets several run side by side.
     tch::set_num_threads(1);
-    let ctx = Arc::new(Ctx::new(store.clone(), config.clone()));
+    let mut ctx = Ctx::new(store.clone(), config.clone());
+    if let Some(warning) = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| crate::league::accounts::in_clear_warning(a, config.secure_cookies))
+    {
+        tracing::warn!("{warning}");
+        ctx.in_clear_warning = Some(warning);
+    }
+    let ctx = Arc::new(ctx);
     let workers = crate::worker::local::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
     // On shutdown, tell the workers and end the watch streams at once: tonic's graceful shutdown
     // waits for every open stream, and a leaderboard watch never ends by itself.

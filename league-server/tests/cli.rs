@@ -610,3 +610,114 @@ fn the_server_binary_names_bad_settings() {
     let e = run(&["bench", "--clients", "0"]);
     assert!(e.contains("--clients"), "{e}");
 }
+
+/// Run `league` with `input` on its standard input (not a terminal).
+async fn league_stdin(addr: &str, token: Option<&str>, args: &[&str], input: &str) -> Out {
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = tokio::process::Command::new(league_bin());
+    cmd.arg("--server")
+        .arg(addr)
+        .args(args)
+        .env_remove("LEAGUE_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(t) = token {
+        cmd.env("LEAGUE_TOKEN", t);
+    }
+    let mut child = cmd.spawn().expect("the league binary runs");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).await.unwrap();
+    let o = child.wait_with_output().await.unwrap();
+    Out {
+        ok: o.status.success(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// The status of signing in to the console as `name` with `password` (303 = signed in).
+async fn console_sign_in(addr: &str, name: &str, password: &str) -> u16 {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let form = client.get(format!("{addr}/signin").parse().unwrap()).await.unwrap();
+    let csrf = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| {
+            v.to_str()
+                .ok()?
+                .strip_prefix("slp_csrf=")?
+                .split(';')
+                .next()
+                .map(String::from)
+        })
+        .next()
+        .expect("a form token");
+    let _ = form.into_body().collect().await;
+    let req = hyper::Request::post(format!("{addr}/signin"))
+        .header("cookie", format!("slp_csrf={csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(http_body_util::Full::new(bytes::Bytes::from(format!(
+            "csrf={csrf}&name={name}&password={}",
+            password.replace(' ', "+")
+        ))))
+        .unwrap();
+    client.request(req).await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn an_admin_invites_a_class_and_a_user_sets_a_console_password_from_the_command_line() {
+    let srv = TestServer::start(0).await;
+    let addr = srv.addr.as_str();
+    let made = league(
+        addr,
+        Some(ADMIN),
+        &[
+            "--json", "invites", "create", "--uses", "30", "--days", "14", "--note", "Period 3",
+        ],
+    )
+    .await
+    .json();
+    let url = s(&made, "signup_url");
+    assert!(url.starts_with(&format!("{addr}/signup/inv_")), "{url}");
+    assert_eq!(
+        (made["invite"]["max_uses"].as_i64(), s(&made["invite"], "role")),
+        (Some(30), "racer")
+    );
+    let id = s(&made["invite"], "invite_id").to_string();
+    let table = league(addr, Some(ADMIN), &["invites", "list"]).await;
+    assert!(table.ok, "{}", table.stderr);
+    assert!(table.stdout.contains(&id) && table.stdout.contains("0 of 30") && table.stdout.contains("Period 3"));
+    let withdrawn = league(addr, Some(ADMIN), &["--json", "invites", "revoke", &id])
+        .await
+        .json();
+    assert!(withdrawn["revoked_at_ms"].as_i64().unwrap() > 0);
+
+    let (_, token, _) = srv.user("carol", slipstream_proto::v1::Role::Racer).await;
+    let weak = league_stdin(addr, Some(&token), &["password"], "short\n").await;
+    assert!(!weak.ok);
+    assert!(
+        weak.stderr.contains("password: use at least 8 characters"),
+        "{}",
+        weak.stderr
+    );
+    let set = league_stdin(addr, Some(&token), &["password"], "correct horse battery\n").await;
+    assert!(set.ok, "{}", set.stderr);
+    assert!(set.stdout.contains("console password is set"), "{}", set.stdout);
+    assert_eq!(
+        console_sign_in(addr, "carol", "correct horse battery").await,
+        303,
+        "the newline is not part of it"
+    );
+    // A racer issues a token for herself.
+    let own = league(
+        addr,
+        Some(&token),
+        &["--json", "tokens", "issue", "--description", "laptop"],
+    )
+    .await
+    .json();
+    assert!(s(&own, "token").starts_with("slp_"));
+}

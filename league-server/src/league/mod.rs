@@ -2,6 +2,7 @@
 //! site in `web/`, the workers), over the state in [`crate::ctx::Ctx`] and the store. Front ends
 //! translate requests into these and results into their own form; they never import each other.
 //!
+//! * [`accounts`]: sign-up invites, passwords, sign-in and console sessions.
 //! * [`access`]: who may see and manage what — every visibility and management decision.
 //! * [`tracks`]: built-in and uploaded tracks, and what an evaluation of a race needs.
 //! * [`submissions`], [`jobs`]: a submission's life (entered, cancelled, re-evaluated, leased,
@@ -11,6 +12,7 @@
 //! * [`rewards`]: a student's reward function checked in the sandbox, a few at a time.
 
 pub mod access;
+pub mod accounts;
 pub mod events;
 pub mod jobs;
 pub mod paging;

@@ -6,13 +6,13 @@ use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::user_service_server::UserService;
 use tonic::{Request, Response, Status};
 
-use crate::convert::{role_from_pb, token_to_pb, user_to_pb};
+use crate::convert::{role_from_pb, signup_invite_to_pb, token_to_pb, user_to_pb};
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::league::Viewer;
 use crate::league::access::ADMINS;
+use crate::league::accounts;
 use crate::league::paging::{page_size, parse_page_token};
-use crate::util::{new_secret, secret_hash};
 
 #[derive(Debug, Clone)]
 pub struct Users(pub Arc<Ctx>);
@@ -63,29 +63,12 @@ impl UserService for Users {
         &self,
         req: Request<pb::IssueTokenRequest>,
     ) -> Result<Response<pb::IssueTokenResponse>, Status> {
-        self.0.auth.require(req.metadata(), ADMINS, "issuing tokens").await?;
+        let me = self.0.auth.signed_in(req.metadata()).await?;
         let r = req.into_inner();
-        let user = self
-            .0
-            .store
-            .user(&r.user_id)
-            .await?
-            .ok_or_else(|| LeagueError::not_found(format!("user_id: no user {:?}", r.user_id)))?;
-        if r.expires_at_ms < 0 || (r.expires_at_ms != 0 && r.expires_at_ms <= self.0.now_ms()) {
-            return Err(LeagueError::invalid("expires_at_ms: must be in the future (or 0 for never)").into());
-        }
-        if r.description.len() > 200 {
-            return Err(LeagueError::invalid("description: at most 200 characters").into());
-        }
-        let token = new_secret("slp");
-        let id = self
-            .0
-            .store
-            .insert_token(&user.id, &secret_hash(&token), &r.description, r.expires_at_ms)
-            .await?;
+        let t = accounts::issue_token(&self.0, &me, &r.user_id, r.expires_at_ms, &r.description).await?;
         Ok(Response::new(pb::IssueTokenResponse {
-            token_id: id,
-            token,
+            token_id: t.id,
+            token: t.token,
             expires_at_ms: r.expires_at_ms,
         }))
     }
@@ -94,12 +77,8 @@ impl UserService for Users {
         &self,
         req: Request<pb::RevokeTokenRequest>,
     ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
-        self.0.auth.require(req.metadata(), ADMINS, "revoking tokens").await?;
-        let r = req.into_inner();
-        if !self.0.store.revoke_token(&r.token_id).await? {
-            return Err(LeagueError::not_found(format!("token_id: no active token {:?}", r.token_id)).into());
-        }
-        self.0.auth.clear();
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        accounts::revoke_token(&self.0, &me, &req.into_inner().token_id).await?;
         Ok(Response::new(pb::RevokeTokenResponse {}))
     }
 
@@ -137,5 +116,60 @@ impl UserService for Users {
     async fn who_am_i(&self, req: Request<pb::WhoAmIRequest>) -> Result<Response<pb::User>, Status> {
         let u = self.0.auth.signed_in(req.metadata()).await?;
         Ok(Response::new(user_to_pb(&u)))
+    }
+
+    async fn create_signup_invite(
+        &self,
+        req: Request<pb::CreateSignupInviteRequest>,
+    ) -> Result<Response<pb::CreateSignupInviteResponse>, Status> {
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        let role = role_from_pb(r.role)
+            .ok_or_else(|| LeagueError::invalid("role: expected racer, facilitator, admin or worker"))?;
+        let made = accounts::create_invite(&self.0, &me, role, r.max_uses, r.expires_at_ms, &r.note).await?;
+        Ok(Response::new(pb::CreateSignupInviteResponse {
+            invite: Some(signup_invite_to_pb(&made.invite)),
+            signup_path: accounts::signup_path(&made.token),
+            token: made.token,
+        }))
+    }
+
+    async fn list_signup_invites(
+        &self,
+        req: Request<pb::ListSignupInvitesRequest>,
+    ) -> Result<Response<pb::ListSignupInvitesResponse>, Status> {
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        let offset = parse_page_token(&r.page_token)?;
+        let n = page_size("page_size", r.page_size, 100, 1000)?;
+        let rows = accounts::list_invites(&self.0, &me, offset, n + 1).await?;
+        let next = if rows.len() > n {
+            (offset + n).to_string()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListSignupInvitesResponse {
+            invites: rows.iter().take(n).map(signup_invite_to_pb).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn revoke_signup_invite(
+        &self,
+        req: Request<pb::RevokeSignupInviteRequest>,
+    ) -> Result<Response<pb::SignupInvite>, Status> {
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        let inv = accounts::revoke_invite(&self.0, &me, &req.into_inner().invite_id).await?;
+        Ok(Response::new(signup_invite_to_pb(&inv)))
+    }
+
+    async fn set_password(
+        &self,
+        req: Request<pb::SetPasswordRequest>,
+    ) -> Result<Response<pb::SetPasswordResponse>, Status> {
+        let me = self.0.auth.signed_in(req.metadata()).await?;
+        let r = req.into_inner();
+        accounts::set_password(&self.0, &me, &r.user_id, None, &r.password).await?;
+        Ok(Response::new(pb::SetPasswordResponse {}))
     }
 }

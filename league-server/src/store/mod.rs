@@ -34,6 +34,7 @@ use sqlx::{AnyPool, AssertSqlSafe, SqlSafeStr};
 use crate::error::{LeagueError, Result};
 use crate::util::Clock;
 
+mod accounts;
 mod blobs;
 mod events;
 mod invites;
@@ -48,6 +49,7 @@ mod tokens;
 mod tracks;
 mod users;
 
+pub use accounts::{NewSignupInvite, SignupInviteRow};
 pub use events::EventRow;
 pub use invites::InviteRow;
 pub use jobs::{Completion, JobSubject, LeasedJob, MAX_INTERRUPTIONS};
@@ -135,6 +137,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0005_head_to_head.sql"),
     ),
     (6, "model spec", include_str!("../../migrations/0006_model_spec.sql")),
+    (7, "accounts", include_str!("../../migrations/0007_accounts.sql")),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

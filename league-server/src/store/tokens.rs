@@ -139,6 +139,14 @@ impl Store {
         Ok(())
     }
 
+    /// The user a token (by id) belongs to.
+    pub async fn token_owner(&self, token_id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT user_id FROM tokens WHERE id = $1")
+            .bind(token_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     pub async fn revoke_token(&self, token_id: &str) -> Result<bool> {
         let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0")
             .bind(self.now_ms())

@@ -16,27 +16,26 @@ use maud::{Markup, html};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::pages::{layout, race_url};
-use super::{Page, PageError, Site, Web, public_race};
+use super::{Page, PageError, Site, Visitor, Web, visible_race};
 use crate::brackets::{Plan, Planned, Side, Slot};
 use crate::ctx::{Ctx, stopped};
 use crate::error::LeagueError;
-use crate::league::Viewer;
 use crate::league::events::EventView;
 use crate::matches::{EventKind, LadderLine, MatchStatus, Seeded};
 use crate::store::{EventRow, MatchRow, RaceRow};
 use crate::util::display_seconds;
 
-/// A public race's event, or 404.
-async fn public_event(ctx: &Ctx, id: &str) -> Result<(EventRow, RaceRow), PageError> {
-    let missing = || PageError::not_found(format!("There is no bracket or ladder {id:?} on a public race."));
-    Viewer::PUBLIC.event(ctx, id).await.map_err(|e| match e {
+/// An event of a race the visitor may see, or 404.
+async fn visible_event(ctx: &Ctx, visitor: &Visitor, id: &str) -> Result<(EventRow, RaceRow), PageError> {
+    let missing = || PageError::not_found(format!("There is no bracket or ladder {id:?} to show you."));
+    visitor.viewer().event(ctx, id).await.map_err(|e| match e {
         LeagueError::NotFound(_) => missing(),
         e => e.into(),
     })
 }
 
-pub async fn event_page(State(web): Site, Path(id): Path<String>) -> Page {
-    let (e, race) = public_event(&web.ctx, &id).await?;
+pub async fn event_page(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Page {
+    let (e, race) = visible_event(&web.ctx, &visitor, &id).await?;
     let body = web.ctx.event_view(&e).await?;
     let track = web.track_name(&race.spec.track).await;
     let kind = match &e.spec.kind {
@@ -260,12 +259,13 @@ fn ladder(table: &[LadderLine], raced: usize, max: u32, world: &str, running: bo
 /// An event's live updates: its body now, then again after every change.
 pub async fn event_live(
     State(web): State<Arc<Web>>,
+    visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
     let ctx = web.ctx.clone();
     // Listen before reading, so that no change falls between the two.
     let mut changes = ctx.events.subscribe();
-    let (e, _) = public_event(&ctx, &id).await?;
+    let (e, _) = visible_event(&ctx, &visitor, &id).await?;
     let mut stopping = ctx.stopping.subscribe();
     let first = render(&ctx.event_view(&e).await?).into_string();
     let stream = async_stream::stream! {
@@ -290,17 +290,17 @@ pub async fn event_live(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// A match of a public race, with its race; otherwise 404.
-async fn public_match(ctx: &Ctx, id: &str) -> Result<(MatchRow, RaceRow), PageError> {
-    let missing = || PageError::not_found(format!("There is no match {id:?} on a public race."));
-    Viewer::PUBLIC.match_row(ctx, id).await.map_err(|e| match e {
+/// A match of a race the visitor may see, with its race; otherwise 404.
+async fn visible_match(ctx: &Ctx, visitor: &Visitor, id: &str) -> Result<(MatchRow, RaceRow), PageError> {
+    let missing = || PageError::not_found(format!("There is no match {id:?} to show you."));
+    visitor.viewer().match_row(ctx, id).await.map_err(|e| match e {
         LeagueError::NotFound(_) => missing(),
         e => e.into(),
     })
 }
 
-pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
-    let (m, _) = public_match(&web.ctx, &id).await?;
+pub async fn match_replay(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (m, _) = visible_match(&web.ctx, &visitor, &id).await?;
     if m.replay_sha256.is_empty() {
         return Err(PageError::not_found("This match has no replay."));
     }
@@ -321,9 +321,9 @@ pub async fn match_replay(State(web): Site, Path(id): Path<String>) -> Result<Re
         .into_response())
 }
 
-pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
+pub async fn match_page(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Page {
     let ctx = &web.ctx;
-    let (m, race) = public_match(ctx, &id).await?;
+    let (m, race) = visible_match(ctx, &visitor, &id).await?;
     let track = web.track_name(&race.spec.track).await;
     let event = match m.event_id.as_str() {
         "" => None,
@@ -402,7 +402,7 @@ pub async fn match_page(State(web): Site, Path(id): Path<String>) -> Page {
 pub async fn public_events(ctx: &Ctx, limit: usize) -> Result<Vec<(EventRow, RaceRow)>, PageError> {
     let mut out = Vec::new();
     for e in ctx.store.list_events(0, limit).await? {
-        if let Ok(race) = public_race(ctx, &e.spec.race_id).await {
+        if let Ok(race) = visible_race(ctx, &Visitor::default(), &e.spec.race_id).await {
             out.push((e, race));
         }
     }

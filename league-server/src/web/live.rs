@@ -19,16 +19,17 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::pages::{self, BoardView};
-use super::{BoardQuery, MAX_ROWS, MAX_SCREEN_ROWS, PAGE_ROWS, PageError, SCREEN_ROWS, Web, public_race};
+use super::{BoardQuery, MAX_ROWS, MAX_SCREEN_ROWS, PAGE_ROWS, PageError, SCREEN_ROWS, Visitor, Web, visible_race};
 use crate::ctx::stopped;
 
 pub async fn events(
     State(web): State<Arc<Web>>,
+    visitor: Visitor,
     Path(id): Path<String>,
     q: BoardQuery,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
     let ctx = web.ctx.clone();
-    let race = public_race(&ctx, &id).await?;
+    let race = visible_race(&ctx, &visitor, &id).await?;
     let (offset, n) = match q.view {
         BoardView::Page => q.window(PAGE_ROWS, MAX_ROWS)?,
         BoardView::Screen => q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?,

@@ -1,5 +1,5 @@
-//! The public web site, served by the league server on its gRPC port (plain HTTP/1.1 `GET`s; gRPC
-//! and gRPC-web share the port): the public races, each race's live leaderboard, the submissions on
+//! The web site, served by the league server on its gRPC port (HTTP/1.1; gRPC and gRPC-web share
+//! the port): the public races, each race's live leaderboard, the submissions on
 //! it (per-lap results and the replay), racers, and a full-screen "big screen" leaderboard for
 //! events.
 //!
@@ -7,12 +7,15 @@
 //! and ladders of public races have pages that follow their matches live, and each match has a
 //! page ([`head_to_head`]).
 //!
-//! The site is read-only and anonymous. It shows what the anonymous gRPC API shows and nothing
-//! more: public races, and the submissions that hold a racer's place on a public race's
-//! leaderboard. Anything else — a private race, a submission that does not rank, a racer with no
-//! public place — answers 404, the same as an id that never existed. Admin actions stay on the
-//! authenticated gRPC API.
+//! The public pages show what the anonymous gRPC API shows and nothing more: public races, and
+//! the submissions that hold a racer's place on a public race's leaderboard. A signed-in visitor
+//! ([`Visitor`]) also sees the private races they were invited to, as the API shows them. Anything
+//! else — a private race, a submission that does not rank, a racer with no public place — answers
+//! 404, the same as an id that never existed.
 //!
+//! * [`account`]: sign-up with an invite, sign-in and out, API tokens, password, invites; the
+//!   session and CSRF cookies.
+//! * [`console`]: the student console's pages (a signed-in user's own models and submissions).
 //! * [`pages`]: the HTML (maud templates, escaped at compile time), one function per page.
 //! * [`live`]: a leaderboard's server-sent events: the board's rows again, rendered by the same
 //!   function as the page, whenever the board changes. `static/live.js` (a dozen lines, the only
@@ -21,6 +24,8 @@
 //!
 //! No CDN and no external fonts: the pages work on an event's offline network.
 
+mod account;
+mod console;
 mod head_to_head;
 mod live;
 mod pages;
@@ -42,6 +47,8 @@ use crate::ctx::Ctx;
 use crate::error::LeagueError;
 use crate::league::Viewer;
 use crate::store::{RaceRow, SubmissionRow};
+
+pub use account::Visitor;
 
 pub use pages::BoardView;
 
@@ -76,6 +83,8 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
     });
     Router::new()
         .route("/", get(index))
+        .route("/console", get(console::home))
+        .merge(account::routes())
         .route("/races/{id}", get(race_page))
         .route("/races/{id}/screen", get(screen_page))
         .route("/races/{id}/track.npy", get(track_file))
@@ -186,20 +195,29 @@ impl BoardQuery {
     }
 }
 
-/// A public race, or 404.
-async fn public_race(ctx: &Ctx, id: &str) -> Result<RaceRow, PageError> {
-    Viewer::PUBLIC
+/// A race the visitor may see (a public race; a private one to its racers, signed in), or 404.
+async fn visible_race(ctx: &Ctx, visitor: &Visitor, id: &str) -> Result<RaceRow, PageError> {
+    visitor
+        .viewer()
         .race(ctx, id)
         .await
-        .map_err(|_| PageError::not_found(format!("There is no public race {id:?}.")))
+        .map_err(|_| PageError::not_found(format!("There is no race {id:?} to show you.")))
 }
 
-/// A submission the public may see — the one holding its racer's place on a public race's
-/// leaderboard — with its race, the board and its place on it; otherwise 404.
-async fn ranked_submission(ctx: &Ctx, id: &str) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
-    let not_found = || PageError::not_found(format!("There is no ranked submission {id:?} on a public race."));
+/// A submission the visitor may see — the one holding its racer's place on the leaderboard of a
+/// race they may see — with its race, the board and its place on it; otherwise 404.
+async fn ranked_submission(
+    ctx: &Ctx,
+    visitor: &Visitor,
+    id: &str,
+) -> Result<(SubmissionRow, RaceRow, Arc<Board>, usize), PageError> {
+    let not_found = || PageError::not_found(format!("There is no ranked submission {id:?} to show you."));
     let sub = ctx.store.submission(id).await?.ok_or_else(not_found)?;
-    let race = Viewer::PUBLIC.race(ctx, &sub.race_id).await.map_err(|_| not_found())?;
+    let race = visitor
+        .viewer()
+        .race(ctx, &sub.race_id)
+        .await
+        .map_err(|_| not_found())?;
     let board = ctx.boards.get(&ctx.store, &race.id).await?;
     let place = board
         .position(&sub.user_id)
@@ -294,8 +312,8 @@ async fn season_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) ->
     Ok(pages::season(&season, &table, offset, n))
 }
 
-async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
-    let race = public_race(&web.ctx, &id).await?;
+async fn race_page(State(web): Site, visitor: Visitor, Path(id): Path<String>, q: BoardQuery) -> Page {
+    let race = visible_race(&web.ctx, &visitor, &id).await?;
     let (offset, n) = q.window(PAGE_ROWS, MAX_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
     let pending = web.ctx.store.pending_evaluations(&race.id).await?;
@@ -314,8 +332,8 @@ async fn race_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> P
 
 /// The race's track as a DeepRacer `.npy` file, to train on: an uploaded track's file as it was
 /// uploaded, a built-in track's waypoints (the race's direction is on its page).
-async fn track_file(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
-    let race = public_race(&web.ctx, &id).await?;
+async fn track_file(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Result<Response, PageError> {
+    let race = visible_race(&web.ctx, &visitor, &id).await?;
     let bytes = match crate::races::upload_sha(&race.spec.track) {
         Some(sha) => web
             .ctx
@@ -355,8 +373,8 @@ async fn track_file(State(web): Site, Path(id): Path<String>) -> Result<Response
         .into_response())
 }
 
-async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) -> Page {
-    let race = public_race(&web.ctx, &id).await?;
+async fn screen_page(State(web): Site, visitor: Visitor, Path(id): Path<String>, q: BoardQuery) -> Page {
+    let race = visible_race(&web.ctx, &visitor, &id).await?;
     let (_, n) = q.window(SCREEN_ROWS, MAX_SCREEN_ROWS)?;
     let board = web.ctx.boards.get(&web.ctx.store, &race.id).await?;
     let pending = web.ctx.store.pending_evaluations(&race.id).await?;
@@ -369,13 +387,13 @@ async fn screen_page(State(web): Site, Path(id): Path<String>, q: BoardQuery) ->
     ))
 }
 
-async fn submission_page(State(web): Site, Path(id): Path<String>) -> Page {
-    let (sub, race, board, place) = ranked_submission(&web.ctx, &id).await?;
+async fn submission_page(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Page {
+    let (sub, race, board, place) = ranked_submission(&web.ctx, &visitor, &id).await?;
     Ok(pages::submission(&sub, &race, &board, place))
 }
 
-async fn replay(State(web): Site, Path(id): Path<String>) -> Result<Response, PageError> {
-    let (sub, ..) = ranked_submission(&web.ctx, &id).await?;
+async fn replay(State(web): Site, visitor: Visitor, Path(id): Path<String>) -> Result<Response, PageError> {
+    let (sub, ..) = ranked_submission(&web.ctx, &visitor, &id).await?;
     if sub.replay_sha256.is_empty() {
         return Err(PageError::not_found("This evaluation has no replay."));
     }

@@ -51,6 +51,7 @@ pub(super) fn layout(title: &str, body_class: &str, main: Markup, live: bool) ->
                 @if body_class != "screen" {
                     header.site {
                         a.brand href="/" { "Slipstream League" }
+                        a.console-link href="/console" { "My console" }
                     }
                 }
                 main { (main) }

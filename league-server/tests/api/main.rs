@@ -156,17 +156,50 @@ async fn tokens_roles_and_users() {
         code(alice_c.users.list_users(pb::ListUsersRequest::default()).await),
         Code::PermissionDenied
     );
+    // A racer issues tokens for herself (as on the console's token page), not for anyone else.
     assert_eq!(
         code(
             alice_c
                 .users
                 .issue_token(pb::IssueTokenRequest {
-                    user_id: alice.id.clone(),
+                    user_id: me.id.clone(),
                     ..Default::default()
                 })
                 .await
         ),
         Code::PermissionDenied
+    );
+    let own = alice_c
+        .users
+        .issue_token(pb::IssueTokenRequest {
+            user_id: alice.id.clone(),
+            description: "second laptop".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut second = s.client(Some(&own.token)).await;
+    assert_eq!(
+        second
+            .users
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .id,
+        alice.id
+    );
+    second
+        .users
+        .revoke_token(pb::RevokeTokenRequest {
+            token_id: own.token_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        code(second.users.who_am_i(pb::WhoAmIRequest {}).await),
+        Code::Unauthenticated
     );
     // Bad input.
     let e = admin

@@ -98,6 +98,7 @@ on_both!(
     tokens_are_listed_without_secrets,
     seasons_round_trip_and_public_places_are_found,
 );
+mod accounts;
 mod matches;
 mod migrations;
 mod queue;

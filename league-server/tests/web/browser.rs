@@ -88,6 +88,178 @@ fn open(browser: &Browser, url: &str) -> Arc<Tab> {
     tab
 }
 
+/// Debian's chromium, headless.
+fn launch() -> Browser {
+    Browser::new(
+        LaunchOptions::default_builder()
+            .path(Some(chromium()))
+            .sandbox(false)
+            .window_size(Some((1280, 1100)))
+            .idle_browser_timeout(Duration::from_secs(300))
+            .build()
+            .unwrap(),
+    )
+    .expect("chromium starts headless")
+}
+
+/// Go to `url` in `tab` and wait for the page.
+fn go(tab: &Tab, url: &str) {
+    tab.navigate_to(url).unwrap().wait_until_navigated().unwrap();
+}
+
+/// Put `value` in the form field named `name`, as typing leaves it (the field's value, then an
+/// `input` event).
+fn fill(tab: &Tab, name: &str, value: &str) {
+    let set = js(
+        tab,
+        &format!(
+            "(() => {{ const f = document.querySelector('[name={name:?}]'); if (!f) return false; \
+             f.value = {value:?}; f.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()"
+        ),
+    );
+    assert_eq!(set, true, "no field {name}");
+}
+
+/// Click the button labelled `label` (its form is checked by the browser first, as on a click).
+fn click_button(tab: &Tab, label: &str) {
+    let clicked = js(
+        tab,
+        &format!(
+            "(() => {{ const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === {label:?}); \
+             if (!b) return false; b.click(); return true; }})()"
+        ),
+    );
+    assert_eq!(clicked, true, "no button {label:?}");
+}
+
+/// Run `act` (a click that leaves the page) and wait until the next page has loaded: the old
+/// document's marker is gone and the new one is complete.
+fn leave(tab: &Tab, act: impl FnOnce()) {
+    js(tab, "window.__leaving = true");
+    act();
+    assert!(
+        wait_until(
+            tab,
+            "window.__leaving === undefined && document.readyState === 'complete'",
+            Duration::from_secs(20)
+        ),
+        "the next page loads (still at {})",
+        tab.get_url()
+    );
+}
+
+/// Press the form's button labelled `label` and wait for the next page.
+fn press(tab: &Tab, label: &str) {
+    leave(tab, || click_button(tab, label));
+}
+
+/// Follow the link `selector` and wait for its page.
+fn follow(tab: &Tab, selector: &str) {
+    leave(tab, || {
+        let clicked = js(
+            tab,
+            &format!(
+                "(() => {{ const a = document.querySelector({selector:?}); if (!a) return false; a.click(); return true; }})()"
+            ),
+        );
+        assert_eq!(clicked, true, "no link {selector}");
+    });
+}
+
+fn text(tab: &Tab, selector: &str) -> String {
+    js(tab, &format!("document.querySelector({selector:?})?.textContent ?? ''"))
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A teacher makes an invite link on the console's invites page; a student opens it in the browser,
+/// picks a name and password, lands on their console signed in, and makes an API token for the
+/// command line. Screenshots at each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_signs_up_from_a_teachers_invite_link_in_the_browser() {
+    let s = TestServer::start(0).await;
+    let (_, _, mut teacher) = s.user("ms-rivera", pb::Role::Facilitator).await;
+    teacher
+        .users
+        .set_password(pb::SetPasswordRequest {
+            user_id: String::new(),
+            password: "teacher password".into(),
+        })
+        .await
+        .unwrap();
+    let mut admin = s.admin().await;
+    oval_race(&mut admin, "Class Cup", false).await;
+    let browser = tokio::task::block_in_place(launch);
+    tokio::task::block_in_place(|| {
+        // The teacher: the header's console link asks her to sign in first.
+        let t = browser.new_tab().unwrap();
+        go(&t, &format!("{}/", s.addr));
+        follow(&t, "a.console-link");
+        assert!(t.get_url().contains("/signin?next=/console"), "{}", t.get_url());
+        screenshot(&t, "console-01-sign-in.png");
+        fill(&t, "name", "ms-rivera");
+        fill(&t, "password", "teacher password");
+        press(&t, "Sign in");
+        go(&t, &format!("{}/console/invites", s.addr));
+        fill(&t, "note", "Period 3");
+        press(&t, "Make an invite link");
+        let link = text(&t, "pre.secret");
+        assert!(link.starts_with(&format!("{}/signup/inv_", s.addr)), "{link}");
+        screenshot(&t, "console-02-invite-made.png");
+
+        // The student, in another browser profile (a new context: no cookies shared).
+        let ctx = browser.new_context().unwrap();
+        let st = ctx.new_tab().unwrap();
+        go(&st, &link);
+        assert!(text(&st, "main").contains("You are invited as a racer"));
+        fill(&st, "name", "ann");
+        fill(&st, "password", "short");
+        fill(&st, "confirm", "short");
+        // A too-short password comes back on the form, the field named, the name kept.
+        js(
+            &st,
+            "document.querySelectorAll('[minlength]').forEach(f => f.removeAttribute('minlength'))",
+        );
+        press(&st, "Sign up");
+        assert!(
+            text(&st, ".problem").contains("password: use at least 8 characters"),
+            "{}",
+            text(&st, "main")
+        );
+        assert_eq!(js(&st, "document.querySelector('[name=name]').value"), "ann");
+        screenshot(&st, "console-03-sign-up-refused.png");
+        fill(&st, "password", "racing is fun");
+        fill(&st, "confirm", "racing is fun");
+        press(&st, "Sign up");
+        assert!(st.get_url().ends_with("/console"), "{}", st.get_url());
+        let bar = text(&st, "nav.console");
+        assert!(bar.contains("Signed in as ann (racer)"), "{bar}");
+        assert!(text(&st, "main").contains("Class Cup"), "the open race is listed");
+        screenshot(&st, "console-04-home.png");
+        follow(&st, "nav.console a[href='/console/tokens']");
+        fill(&st, "description", "my laptop");
+        press(&st, "Issue a token");
+        assert!(text(&st, "pre.secret").starts_with("slp_"));
+        screenshot(&st, "console-05-token.png");
+        // The session cookie is out of scripts' reach (HttpOnly).
+        assert_eq!(js(&st, "document.cookie"), "");
+        press(&st, "Sign out");
+        assert!(!text(&st, "main").contains("Signed in as"));
+    });
+    let invites = admin
+        .users
+        .list_signup_invites(pb::ListSignupInvitesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .invites;
+    assert_eq!(
+        (invites.len(), invites[0].uses, invites[0].note.as_str()),
+        (1, 1, "Period 3")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_sees_a_new_result_without_reloading() {
     let s = TestServer::start(1).await;
@@ -96,18 +268,7 @@ async fn a_browser_sees_a_new_result_without_reloading() {
     let (_, _, mut alice) = s.user("alice", pb::Role::Racer).await;
     let trained = tokio::task::spawn_blocking(trained_model).await.unwrap();
 
-    let browser = tokio::task::block_in_place(|| {
-        Browser::new(
-            LaunchOptions::default_builder()
-                .path(Some(chromium()))
-                .sandbox(false)
-                .window_size(Some((1280, 1100)))
-                .idle_browser_timeout(Duration::from_secs(300))
-                .build()
-                .unwrap(),
-        )
-        .expect("chromium starts headless")
-    });
+    let browser = tokio::task::block_in_place(launch);
     let page_url = format!("{}/races/{}", s.addr, race.id);
     let screen_url = format!("{page_url}/screen");
     let (page, screen) = tokio::task::block_in_place(|| (open(&browser, &page_url), open(&browser, &screen_url)));

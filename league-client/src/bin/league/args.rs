@@ -34,9 +34,21 @@ pub enum Command {
     /// Users (admins).
     #[command(subcommand)]
     Users(UsersCmd),
-    /// Tokens: issue and revoke (admins); list your own (admins: anyone's).
+    /// Tokens for the CLI and gRPC: issue, list and revoke your own (admins: anyone's).
     #[command(subcommand)]
     Tokens(TokensCmd),
+    /// Sign-up invites for the console: links that make accounts (admins: any role;
+    /// facilitators: racers).
+    #[command(subcommand)]
+    Invites(InvitesCmd),
+    /// Set your console password (admins: `--user` sets another user's). Read from the terminal
+    /// without echo, or from the first line of standard input when it is not a terminal. Every
+    /// browser signed in as that user is signed out.
+    Password {
+        /// Another user's id (admins).
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Tracks: list the built-in and uploaded ones, upload a DeepRacer .npy.
     #[command(subcommand)]
     Tracks(TracksCmd),
@@ -147,10 +159,10 @@ pub enum UsersCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum TokensCmd {
-    /// Issue a token for a user (printed once).
+    /// Issue a token (printed once): for yourself, or (admins) for a user.
     Issue {
-        /// The user's id (printed by `league users create`).
-        user_id: String,
+        /// The user's id (printed by `league users create`); default: yourself.
+        user_id: Option<String>,
         /// Expire after this many days (default: never).
         #[arg(long)]
         days: Option<f64>,
@@ -172,6 +184,32 @@ pub enum TokensCmd {
         /// Also revoked and expired tokens.
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InvitesCmd {
+    /// Make a sign-up link (printed once): whoever opens it picks a name and password.
+    Create {
+        /// The role of the accounts it makes.
+        #[arg(long, value_enum, default_value = "racer")]
+        role: RoleArg,
+        /// How many accounts it may make.
+        #[arg(long, default_value_t = 1)]
+        uses: i64,
+        /// Expire after this many days (default: never).
+        #[arg(long)]
+        days: Option<f64>,
+        /// Who it is for (shown in the list).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List invites, newest first: admins every one, facilitators their own.
+    List,
+    /// Withdraw an invite (the accounts it made stay).
+    Revoke {
+        /// The invite's id (not its link).
+        invite_id: String,
     },
 }
 

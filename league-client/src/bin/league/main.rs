@@ -48,6 +48,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Whoami => users::whoami(&mut c, out).await,
         Command::Users(cmd) => users::users(&mut c, out, cmd).await,
         Command::Tokens(cmd) => users::tokens(&mut c, out, cmd).await,
+        Command::Invites(cmd) => users::invites(&mut c, out, &cli.server, cmd).await,
+        Command::Password { user } => users::password(&mut c, out, user).await,
         Command::Tracks(cmd) => races::tracks(&mut c, out, cmd).await,
         Command::Races(cmd) => races::races(&mut c, out, cmd).await,
         Command::Models(cmd) => models::models(&mut c, out, cmd).await,

@@ -8,7 +8,7 @@ use slipstream_league_client::time::now_ms;
 use slipstream_proto::v1 as pb;
 
 use crate::Reply;
-use crate::args::{TokensCmd, UsersCmd};
+use crate::args::{InvitesCmd, TokensCmd, UsersCmd};
 use crate::output::{Output, human, json};
 
 pub async fn whoami(c: &mut Clients, out: Output) -> Result<()> {
@@ -65,7 +65,7 @@ pub async fn tokens(c: &mut Clients, out: Output, cmd: TokensCmd) -> Result<()> 
             let r = c
                 .users
                 .issue_token(pb::IssueTokenRequest {
-                    user_id,
+                    user_id: user_id.unwrap_or_default(),
                     expires_at_ms: expires,
                     description,
                 })
@@ -116,4 +116,117 @@ pub async fn tokens(c: &mut Clients, out: Output, cmd: TokensCmd) -> Result<()> 
             out.emit(&json::Revoked { revoked: &token_id }, || format!("revoked {token_id}"))
         }
     }
+}
+
+/// Days from now as a Unix-ms expiry (`None`: never).
+fn expiry(days: Option<f64>) -> Result<i64> {
+    match days {
+        Some(d) if d > 0.0 => Ok(now_ms() + (d * 86_400_000.0) as i64),
+        Some(_) => bail!("--days: expected a positive number"),
+        None => Ok(0),
+    }
+}
+
+pub async fn invites(c: &mut Clients, out: Output, server: &str, cmd: InvitesCmd) -> Result<()> {
+    match cmd {
+        InvitesCmd::Create { role, uses, days, note } => {
+            let r = c
+                .users
+                .create_signup_invite(pb::CreateSignupInviteRequest {
+                    role: role_to_pb(Role::from(role)) as i32,
+                    max_uses: uses,
+                    expires_at_ms: expiry(days)?,
+                    note,
+                })
+                .await
+                .reply()?;
+            let inv = r.invite.unwrap_or_default();
+            let url = format!("{}{}", server.trim_end_matches('/'), r.signup_path);
+            let doc = json::MadeSignupInvite {
+                invite: json::SignupInvite::from(&inv),
+                token: &r.token,
+                signup_url: &url,
+            };
+            out.emit(&doc, || {
+                format!(
+                    "sign-up link (shown once; {} use{}, {} accounts): {url}\ninvite id {}",
+                    inv.max_uses,
+                    if inv.max_uses == 1 { "" } else { "s" },
+                    role_name(inv.role),
+                    inv.invite_id
+                )
+            })
+        }
+        InvitesCmd::List => {
+            let mut invites = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let r = c
+                    .users
+                    .list_signup_invites(pb::ListSignupInvitesRequest {
+                        page_size: 1000,
+                        page_token,
+                    })
+                    .await
+                    .reply()?;
+                invites.extend(r.invites);
+                if r.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = r.next_page_token;
+            }
+            let now = now_ms();
+            let doc = json::SignupInvites {
+                invites: invites.iter().map(json::SignupInvite::from).collect(),
+            };
+            out.emit(&doc, || human::signup_invites(&invites, now))
+        }
+        InvitesCmd::Revoke { invite_id } => {
+            let inv = c
+                .users
+                .revoke_signup_invite(pb::RevokeSignupInviteRequest { invite_id })
+                .await
+                .reply()?;
+            out.emit(&json::SignupInvite::from(&inv), || {
+                format!("withdrew invite {}", inv.invite_id)
+            })
+        }
+    }
+}
+
+/// The new password: asked twice on a terminal (no echo), else the first line of standard input.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+pub async fn password(c: &mut Clients, out: Output, user: Option<String>) -> Result<()> {
+    let password = read_password()?;
+    let user_id = user.unwrap_or_default();
+    c.users
+        .set_password(pb::SetPasswordRequest {
+            user_id: user_id.clone(),
+            password,
+        })
+        .await
+        .reply()?;
+    let whose = if user_id.is_empty() {
+        "your".to_string()
+    } else {
+        format!("{user_id}'s")
+    };
+    out.emit(&json::PasswordSet { password_set: true }, || {
+        format!("{whose} console password is set; browsers signed in as that user were signed out")
+    })
 }

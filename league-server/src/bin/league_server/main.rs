@@ -60,6 +60,10 @@ struct ServeArgs {
     /// the queue (a later start picks them up).
     #[arg(long, default_value_t = 20)]
     shutdown_grace_s: u64,
+    /// The server is reached over HTTPS (a reverse proxy that terminates TLS; docs/console.md): the
+    /// console's session and form cookies are marked Secure, sent over HTTPS only.
+    #[arg(long)]
+    secure_cookies: bool,
 }
 
 #[derive(Args, Debug)]
@@ -142,12 +146,17 @@ async fn run_serve(a: ServeArgs) -> Result<()> {
         eval_wall_limit: Duration::from_secs(a.eval_timeout_s),
         shutdown_grace: Duration::from_secs(a.shutdown_grace_s),
         admin_token: a.admin_token,
+        secure_cookies: a.secure_cookies,
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)
         .await
         .with_context(|| format!("cannot listen on {}", a.addr))?;
-    eprintln!("league server listening on {}", listener.local_addr()?);
+    let local = listener.local_addr()?;
+    eprintln!("league server listening on {local}");
+    if let Some(warning) = slipstream_league::league::accounts::in_clear_warning(local, a.secure_cookies) {
+        eprintln!("warning: {warning}");
+    }
     serve(listener, &a.db, cfg, shutdown_signal()).await?;
     Ok(())
 }

@@ -25,6 +25,30 @@ pub fn users(users: &[pb::User]) -> String {
 }
 
 /// Tokens (never their secrets); `now` decides which have expired.
+pub fn signup_invites(invites: &[pb::SignupInvite], now: i64) -> String {
+    let mut lines = vec![format!(
+        "{:<36} {:<12} {:<9} {:<10} {:<20} {:<20} note",
+        "id", "role", "state", "used", "created", "expires"
+    )];
+    lines.extend(invites.iter().map(|i| {
+        format!(
+            "{:<36} {:<12} {:<9} {:<10} {:<20} {:<20} {}",
+            i.invite_id,
+            role_name(i.role),
+            super::json::invite_state(i, now),
+            format!("{} of {}", i.uses, i.max_uses),
+            time(i.created_at_ms),
+            if i.expires_at_ms == 0 {
+                "never".to_string()
+            } else {
+                time(i.expires_at_ms)
+            },
+            i.note,
+        )
+    }));
+    lines.join("\n")
+}
+
 pub fn tokens(tokens: &[pb::TokenInfo], now: i64) -> String {
     let mut lines = vec![format!(
         "{:<36} {:<16} {:<24} {:<8} {:<20} {:<20} last used",

@@ -89,6 +89,68 @@ pub struct Tokens<'a> {
     pub tokens: Vec<TokenInfo<'a>>,
 }
 
+/// A sign-up invite (never its token, but where it was just made).
+#[derive(Debug, Serialize)]
+pub struct SignupInvite<'a> {
+    pub invite_id: &'a str,
+    pub role: &'static str,
+    pub note: &'a str,
+    pub created_by: &'a str,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub max_uses: i64,
+    pub uses: i64,
+    pub revoked_at_ms: i64,
+}
+
+impl<'a> From<&'a pb::SignupInvite> for SignupInvite<'a> {
+    fn from(i: &'a pb::SignupInvite) -> Self {
+        SignupInvite {
+            invite_id: &i.invite_id,
+            role: role_name(i.role),
+            note: &i.note,
+            created_by: &i.created_by,
+            created_at_ms: i.created_at_ms,
+            expires_at_ms: i.expires_at_ms,
+            max_uses: i.max_uses,
+            uses: i.uses,
+            revoked_at_ms: i.revoked_at_ms,
+        }
+    }
+}
+
+/// An invite just made: its token and link, shown once.
+#[derive(Debug, Serialize)]
+pub struct MadeSignupInvite<'a> {
+    pub invite: SignupInvite<'a>,
+    pub token: &'a str,
+    pub signup_url: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignupInvites<'a> {
+    pub invites: Vec<SignupInvite<'a>>,
+}
+
+/// Whether a sign-up invite can still make accounts at `now`: `open`, `withdrawn`, `expired` or
+/// `used up`.
+pub fn invite_state(i: &pb::SignupInvite, now: i64) -> &'static str {
+    if i.revoked_at_ms != 0 {
+        "withdrawn"
+    } else if i.expires_at_ms != 0 && i.expires_at_ms <= now {
+        "expired"
+    } else if i.uses >= i.max_uses {
+        "used up"
+    } else {
+        "open"
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PasswordSet {
+    pub password_set: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Revoked<'a> {
     pub revoked: &'a str,

@@ -1,0 +1,147 @@
+//! The student console's home (`/console`): the signed-in user's models, submissions and the races
+//! they may enter. Everything here is the user's own; what they see of others is what the public
+//! pages show.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use maud::{Markup, html};
+
+use super::account::{SignedIn, console_bar, form_token};
+use super::pages::{layout, race_url};
+use super::{PageError, Site, Web};
+use crate::league::Viewer;
+use crate::league::access::ADMINS;
+use crate::store::{ModelRow, RaceRow, SubStatus, SubmissionRow, User};
+use crate::util::{display_seconds, display_time};
+use slipstream_league_client::kinds::RaceState;
+
+/// Rows each table of the console's home shows.
+const LISTED: usize = 50;
+
+pub(super) async fn home(State(web): Site, SignedIn(user): SignedIn, jar: CookieJar) -> Response {
+    let (jar, csrf) = form_token(&web, jar);
+    match home_markup(&web, &user, &csrf).await {
+        Ok(m) => (StatusCode::OK, jar, m).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn home_markup(web: &Web, user: &User, csrf: &str) -> Result<Markup, PageError> {
+    let ctx = &web.ctx;
+    let now = ctx.now_ms();
+    let models = ctx.store.list_models(&user.id, 0, LISTED).await?;
+    let subs = ctx.store.list_submissions(Some(&user.id), None, 0, LISTED).await?;
+    let viewer = Viewer::user(user);
+    let mut entered = Vec::with_capacity(subs.len());
+    for s in subs {
+        let race = match ctx.race(&s.race_id).await? {
+            Some(r) if viewer.sees_race(ctx, &r).await? => Some(r),
+            _ => None,
+        };
+        entered.push((s, race));
+    }
+    let open: Vec<RaceRow> = ctx
+        .store
+        .list_races(viewer.race_scope(), 0, 200)
+        .await?
+        .into_iter()
+        .filter(|r| r.spec.state(now) == RaceState::Open)
+        .collect();
+    Ok(layout(
+        "My console",
+        "account",
+        html! {
+            (console_bar(user, csrf))
+            @if let Some(w) = ctx.in_clear_warning.as_ref().filter(|_| ADMINS.contains(&user.role)) {
+                p.problem role="alert" { "Warning: " (w) "." }
+            }
+            h1 { "My console" }
+            (open_races(&open))
+            (models_table(&models))
+            (submissions_table(&entered))
+        },
+        false,
+    ))
+}
+
+fn open_races(races: &[RaceRow]) -> Markup {
+    html! {
+        section {
+            h2 { "Races open now" }
+            @if races.is_empty() {
+                p { "No race is open to you right now." }
+            } @else {
+                ul.races {
+                    @for r in races {
+                        li {
+                            a href=(race_url(&r.id)) { (r.spec.name) }
+                            @if r.spec.private { " (private)" }
+                            " — closes " (display_time(r.spec.closes_at_ms))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn models_table(models: &[ModelRow]) -> Markup {
+    html! {
+        table {
+            caption { "My models (newest first)" }
+            thead { tr { th { "Name" } th { "Sensor" } th { "Actions" } th { "Network" } th { "Added" } } }
+            tbody {
+                @for m in models {
+                    tr {
+                        td { (m.name) }
+                        td { (m.sensor) }
+                        td { (m.action_space_type) }
+                        td { (m.network) }
+                        td { (display_time(m.uploaded_at)) }
+                    }
+                }
+                @if models.is_empty() {
+                    tr { td colspan="5" { "No models yet. Upload one with " code { "league models upload MODEL.safetensors" } " (your API token is on the API tokens page)." } }
+                }
+            }
+        }
+    }
+}
+
+fn result_text(s: &SubmissionRow) -> String {
+    match s.status {
+        SubStatus::Completed if s.qualified => format!("{} s", display_seconds(s.score_ms)),
+        SubStatus::Completed => "did not qualify".into(),
+        SubStatus::Failed => format!("failed: {}", s.failure_reason),
+        other => other.as_str().into(),
+    }
+}
+
+fn submissions_table(subs: &[(SubmissionRow, Option<RaceRow>)]) -> Markup {
+    html! {
+        table {
+            caption { "My submissions (newest first)" }
+            thead { tr { th { "Race" } th { "State" } th { "Result" } th { "Submitted" } } }
+            tbody {
+                @for (s, race) in subs {
+                    tr {
+                        td {
+                            @match race {
+                                Some(r) => a href=(race_url(&r.id)) { (r.spec.name) },
+                                None => "a race that is gone",
+                            }
+                        }
+                        td { (s.status.as_str()) }
+                        td { (result_text(s)) }
+                        td { (display_time(s.submitted_at)) }
+                    }
+                }
+                @if subs.is_empty() {
+                    tr { td colspan="4" { "No submissions yet." } }
+                }
+            }
+        }
+    }
+}
