@@ -38,6 +38,14 @@ pub struct Config {
     /// Console cookies are `Secure` (sent over HTTPS only): the server is reached through HTTPS (a
     /// reverse proxy that terminates TLS; docs/console.md).
     pub secure_cookies: bool,
+    /// In-process training runners (training jobs at once on this server; 0 = none here).
+    pub trainers: usize,
+    /// Threads each training job may use (its simulator's and libtorch's): jobs share the machine's
+    /// cores by this budget, and leave the server its own.
+    pub training_threads: usize,
+    /// Where training jobs keep their folders (config, reward function, checkpoints) between runs:
+    /// a job interrupted by a restart resumes from its checkpoint there.
+    pub training_dir: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -54,6 +62,9 @@ impl Default for Config {
             clock: Default::default(),
             reward_checks: 2,
             secure_cookies: false,
+            trainers: 1,
+            training_threads: 1,
+            training_dir: std::env::temp_dir().join("slipstream-league-training"),
         }
     }
 }
@@ -84,6 +95,10 @@ pub struct Ctx {
     /// Set when the console takes passwords over plain HTTP off loopback: admins see it on their
     /// console (see `league::accounts::in_clear_warning`).
     pub in_clear_warning: Option<String>,
+    /// Signalled when a training job is queued.
+    pub training_ready: Notify,
+    /// The ids of training jobs that changed (progress, stop, end): their pages' live updates.
+    pub trainings: tokio::sync::broadcast::Sender<String>,
 }
 
 /// Loaded tracks by (track id, reversed): a track's id names its content (a built-in's name, an
@@ -119,6 +134,8 @@ impl Ctx {
             student_code: crate::league::rewards::StudentCode::new(cfg_reward_checks),
             sign_ins: Default::default(),
             in_clear_warning: None,
+            training_ready: Notify::new(),
+            trainings: tokio::sync::broadcast::Sender::new(256),
         }
     }
 
@@ -149,6 +166,11 @@ impl Ctx {
     /// Now, by the server's clock (Unix ms).
     pub fn now_ms(&self) -> i64 {
         self.store.now_ms()
+    }
+
+    /// Tell a training job's watchers that it changed.
+    pub fn training_changed(&self, id: &str) {
+        let _ = self.trainings.send(id.to_string());
     }
 
     /// Forget a cached race (it is being edited or deleted).

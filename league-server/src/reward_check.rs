@@ -59,7 +59,7 @@ impl Trainer {
 
     /// What the trainer reads besides the system: itself, and the PyTorch environment it was built
     /// against (libtorch; numpy, scipy and shapely for reward functions).
-    fn read_only(&self) -> Vec<PathBuf> {
+    pub(crate) fn read_only(&self) -> Vec<PathBuf> {
         let mut v = vec![self.program.clone()];
         v.push(PathBuf::from(env!("SLIPSTREAM_TORCH_SITE_PACKAGES")));
         v

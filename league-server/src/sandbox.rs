@@ -81,6 +81,8 @@ pub enum Ended {
     Signalled(i32),
     /// Still running when its wall-clock limit came; killed with everything it started.
     WallClock,
+    /// Stopped on request (`Sandbox::run_until`'s `cancel`); killed with everything it started.
+    Cancelled,
 }
 
 /// A finished job: how it ended and what it printed (each up to [`Limits::output_bytes`]).
@@ -105,6 +107,7 @@ impl Outcome {
             Ended::Signalled(libc::SIGKILL) => "killed (CPU time or memory limit)".into(),
             Ended::Signalled(s) => format!("ended by signal {s}"),
             Ended::WallClock => format!("stopped: still running after {} s", limits.wall.as_secs()),
+            Ended::Cancelled => "stopped on request".into(),
         }
     }
 }
@@ -235,6 +238,16 @@ impl Sandbox {
 
     /// Run `job` to its end (or its wall-clock limit).
     pub async fn run(&self, job: &Job) -> Result<Outcome, SandboxError> {
+        self.run_until(job, std::future::pending()).await
+    }
+
+    /// Run `job` to its end, its wall-clock limit, or until `cancel` completes (then it is killed
+    /// with everything it started: [`Ended::Cancelled`]).
+    pub async fn run_until(
+        &self,
+        job: &Job,
+        cancel: impl std::future::Future<Output = ()>,
+    ) -> Result<Outcome, SandboxError> {
         let dir = job
             .dir
             .canonicalize()
@@ -281,8 +294,16 @@ impl Sandbox {
         let mut child = cmd.spawn().map_err(io(format!("starting {}", self.bwrap.display())))?;
         let out = tokio::spawn(read_bounded(child.stdout.take().expect("piped"), limits.output_bytes));
         let err = tokio::spawn(read_bounded(child.stderr.take().expect("piped"), limits.output_bytes));
-        let ended = match tokio::time::timeout(limits.wall, child.wait()).await {
-            Ok(status) => {
+        let waited = tokio::select! {
+            w = tokio::time::timeout(limits.wall, child.wait()) => Some(w),
+            () = cancel => None,
+        };
+        let ended = match waited {
+            None => {
+                let _ = child.kill().await;
+                Ended::Cancelled
+            }
+            Some(Ok(status)) => {
                 let status = status.map_err(io("waiting for the sandboxed job"))?;
                 // bwrap exits with 128 + the signal that ended the job.
                 match status.code() {
@@ -291,7 +312,7 @@ impl Sandbox {
                     None => Ended::Signalled(std::os::unix::process::ExitStatusExt::signal(&status).unwrap_or(0)),
                 }
             }
-            Err(_) => {
+            Some(Err(_)) => {
                 // Killing bwrap ends the job's PID namespace, and with it every process there.
                 let _ = child.kill().await;
                 Ended::WallClock

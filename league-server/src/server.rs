@@ -59,7 +59,19 @@ pub async fn serve(
         ctx.in_clear_warning = Some(warning);
     }
     let ctx = Arc::new(ctx);
-    let workers = crate::worker::local::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
+    let mut workers = crate::worker::local::start(ctx.clone(), config.workers, ctx.stopping.subscribe());
+    let requeued = store.requeue_expired_trainings(prefix).await?;
+    if requeued > 0 {
+        tracing::info!(
+            count = requeued,
+            "training jobs of a stopped server resume from their checkpoints"
+        );
+    }
+    workers.extend(crate::worker::training::start(
+        ctx.clone(),
+        config.trainers,
+        ctx.stopping.subscribe(),
+    ));
     // On shutdown, tell the workers and end the watch streams at once: tonic's graceful shutdown
     // waits for every open stream, and a leaderboard watch never ends by itself.
     let signal = {

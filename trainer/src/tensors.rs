@@ -46,7 +46,45 @@ pub(crate) fn serialize(
             (name.clone(), view)
         })
         .collect();
-    safetensors::serialize(views, metadata).map_err(|e| format!("cannot encode: {e}"))
+    let bytes = safetensors::serialize(views, metadata).map_err(|e| format!("cannot encode: {e}"))?;
+    Ok(canonical_header(bytes))
+}
+
+/// `bytes` with the safetensors header's JSON keys in sorted order. safetensors writes its
+/// `__metadata__` map in a hash map's order, which differs from one write to the next: equal models
+/// must be equal bytes. The header keeps its length (the same JSON reordered, padded with spaces
+/// as safetensors pads it), so the tensors' offsets hold.
+fn canonical_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    let Some(n) = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+    else {
+        return bytes;
+    };
+    let Some(Ok(header)) = bytes.get(8..8 + n).map(std::str::from_utf8) else {
+        return bytes;
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(header) else {
+        return bytes;
+    };
+    let text = sorted(value).to_string();
+    if text.len() <= n {
+        let mut padded = text.into_bytes();
+        padded.resize(n, b' ');
+        bytes[8..8 + n].copy_from_slice(&padded);
+    }
+    bytes
 }
 
 /// Read the `f32` entry `name`, which must have `shape` (`None`: any 1-D shape) and hold only
@@ -94,4 +132,34 @@ pub(crate) fn copy_bytes_into(dst: &Tensor, bytes: &[u8]) {
     // this function returns; `copy_` is synchronous for pageable host memory.
     let src = unsafe { Tensor::from_blob(bytes.as_ptr(), &[bytes.len() as i64], &[1], Kind::Uint8, Device::Cpu) };
     dst.view([-1]).copy_(&src);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write() -> Vec<u8> {
+        let metadata: std::collections::HashMap<String, String> =
+            (0..12).map(|i| (format!("key{i}"), format!("value {i}"))).collect();
+        let entries = vec![
+            ("b".to_string(), (Dtype::F32, vec![2], vec![0u8; 8])),
+            ("a".to_string(), (Dtype::F32, vec![1], vec![1u8; 4])),
+        ];
+        serialize(entries, Some(metadata)).unwrap()
+    }
+
+    /// Each write's metadata map has its own hash order; the bytes must not.
+    #[test]
+    fn equal_entries_and_metadata_are_equal_bytes_and_read_back() {
+        let first = write();
+        for _ in 0..8 {
+            assert_eq!(write(), first);
+        }
+        let (_, header) = SafeTensors::read_metadata(&first).unwrap();
+        let meta = header.metadata().as_ref().unwrap();
+        assert_eq!((meta.len(), meta["key7"].as_str()), (12, "value 7"));
+        let st = SafeTensors::deserialize(&first).unwrap();
+        assert_eq!(st.tensor("a").unwrap().data(), &[1u8; 4]);
+        assert_eq!(st.tensor("b").unwrap().shape(), &[2]);
+    }
 }

@@ -9,16 +9,20 @@
 //!   recorded, failed), its watchers told from there and nowhere else.
 //! * [`events`]: head-to-head operations (matches, brackets, ladders, models' worlds).
 //! * [`standings`]: leaderboard pages and season tables; [`paging`]: page tokens and sizes.
+//! * [`models`]: a model file checked and stored for its owner (uploads, finished trainings).
+//! * [`training`]: the console's "Create model" form as the trainer's config, quotas, stopping a job.
 //! * [`rewards`]: a student's reward function checked in the sandbox, a few at a time.
 
 pub mod access;
 pub mod accounts;
 pub mod events;
 pub mod jobs;
+pub mod models;
 pub mod paging;
 pub mod rewards;
 pub mod standings;
 pub mod submissions;
 pub mod tracks;
+pub mod training;
 
 pub use access::Viewer;

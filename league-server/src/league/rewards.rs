@@ -30,7 +30,7 @@ impl StudentCode {
         }
     }
 
-    fn found(&self) -> Result<&(Sandbox, Trainer)> {
+    pub(crate) fn found(&self) -> Result<&(Sandbox, Trainer)> {
         self.found
             .get_or_init(|| {
                 let sandbox = Sandbox::detect().map_err(|e| e.to_string())?;

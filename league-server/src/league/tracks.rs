@@ -64,24 +64,44 @@ impl Ctx {
         Ok(tracks.entry(key).or_insert(track).clone())
     }
 
-    /// What an evaluation of a race needs.
-    pub async fn race_run(&self, race: &RaceRow) -> Result<RaceRun> {
-        let spec = &race.spec;
-        let rows = match upload_sha(&spec.track) {
+    /// A track by id (a built-in's name or an upload's) and direction, loaded once and shared.
+    pub async fn track_by_id(&self, id: &str, reverse: bool) -> Result<Arc<Track>> {
+        let rows = self.track_rows(id).await?;
+        self.cached_track(id, reverse, || {
+            let opts = slipstream_sim::track::ValidateOptions::default();
+            let t = if rows.is_empty() {
+                Track::resolve(id, &opts)
+            } else {
+                Track::from_rows(id.to_string(), &rows, &opts)
+            }
+            .map_err(|e| LeagueError::internal(format!("track {id}: {e}")))?;
+            Ok(if reverse { t.reversed() } else { t })
+        })
+    }
+
+    /// An uploaded track's waypoint rows (none for a built-in's name).
+    async fn track_rows(&self, id: &str) -> Result<Vec<[f64; 6]>> {
+        Ok(match upload_sha(id) {
             Some(sha) => {
                 let bytes = self
                     .store
                     .blob(sha)
                     .await?
-                    .ok_or_else(|| LeagueError::internal(format!("track {} is missing its file", spec.track)))?;
-                let a = npy::parse(&bytes).map_err(|e| LeagueError::internal(format!("track {}: {e}", spec.track)))?;
+                    .ok_or_else(|| LeagueError::internal(format!("track {id} is missing its file")))?;
+                let a = npy::parse(&bytes).map_err(|e| LeagueError::internal(format!("track {id}: {e}")))?;
                 a.data
                     .chunks_exact(6)
                     .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5]])
                     .collect()
             }
             None => vec![],
-        };
+        })
+    }
+
+    /// What an evaluation of a race needs.
+    pub async fn race_run(&self, race: &RaceRow) -> Result<RaceRun> {
+        let spec = &race.spec;
+        let rows = self.track_rows(&spec.track).await?;
         Ok(RaceRun {
             race_id: race.id.clone(),
             track_name: spec.track.clone(),

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use slipstream_proto::v1 as pb;
 use slipstream_proto::v1::model_service_server::ModelService;
 use slipstream_proto::v1::upload_model_request::Part;
@@ -11,13 +10,11 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::convert::model_to_pb;
 use crate::ctx::Ctx;
 use crate::error::LeagueError;
-use crate::evaluation::validate_model;
 use crate::league::Viewer;
 use crate::league::access::RACERS;
 use crate::league::paging::{page_size, parse_page_token};
 use crate::reward_check::RewardVerdict;
 use crate::store::{ModelRow, User};
-use crate::util::new_id;
 
 #[derive(Debug, Clone)]
 pub struct Models(pub Arc<Ctx>);
@@ -61,7 +58,6 @@ impl ModelService for Models {
         }
         let started = std::time::Instant::now();
         let mut data: Vec<u8> = Vec::with_capacity((meta.size_bytes as usize).min(cap));
-        let mut hasher = Sha256::new();
         while let Some(msg) = stream.message().await? {
             match msg.part {
                 Some(Part::Chunk(c)) => {
@@ -71,7 +67,6 @@ impl ModelService for Models {
                         ))
                         .into());
                     }
-                    hasher.update(&c);
                     data.extend_from_slice(&c);
                 }
                 Some(Part::Metadata(_)) => {
@@ -93,52 +88,14 @@ impl ModelService for Models {
             ))
             .into());
         }
-        let sha = hex::encode(hasher.finalize());
         let received = started.elapsed();
-        // Validate with the trainer's loader (format, metadata, shapes, dtypes, finite weights, action
-        // space within the car's limits) — off the async threads.
-        let shown = name.clone();
-        let (data, model) = tokio::task::spawn_blocking(move || {
-            let r = validate_model(&data, &shown).map(|m| {
-                (
-                    m.spec.sensor.kind().to_string(),
-                    m.spec.action_space.clone(),
-                    m.spec.network.name(),
-                    serde_json::to_string(&m.spec).expect("a model's settings serialise"),
-                )
-            });
-            (data, r)
-        })
-        .await
-        .map_err(|e| LeagueError::internal(format!("validation crashed: {e}")))?;
-        let (sensor, space, network, spec_json) = model.map_err(|e| LeagueError::invalid(format!("model: {e}")))?;
-        let action_space_type = match space {
-            slipstream_trainer::config::ActionSpaceConfig::Discrete { .. } => "discrete",
-            slipstream_trainer::config::ActionSpaceConfig::Continuous { .. } => "continuous",
-        };
-        let validated = started.elapsed();
-        self.0.store.put_blob(&sha, &data).await?;
-        let row = ModelRow {
-            id: new_id("mdl"),
-            owner_id: user.id.clone(),
-            name,
-            sha256: sha,
-            size: data.len() as i64,
-            uploaded_at: self.0.now_ms(),
-            sensor,
-            action_space_type: action_space_type.into(),
-            network,
-            deleted: false,
-            spec_json,
-        };
-        let (saved, already_uploaded) = self.0.store.upsert_model(&row).await?;
+        let (saved, already_uploaded) = crate::league::models::store_model(&self.0, &user.id, &name, data).await?;
         tracing::info!(
             model = %saved.id,
             owner = %user.id,
             bytes = saved.size,
             already_uploaded,
             received_s = received.as_secs_f64(),
-            validated_s = validated.as_secs_f64(),
             stored_s = started.elapsed().as_secs_f64(),
             "model uploaded"
         );

@@ -47,6 +47,7 @@ mod seasons;
 mod submissions;
 mod tokens;
 mod tracks;
+mod trainings;
 mod users;
 
 pub use accounts::{NewSignupInvite, SignupInviteRow};
@@ -61,6 +62,7 @@ pub use seasons::SeasonRow;
 pub use submissions::{Pending, SubStatus, SubmissionRow};
 pub use tokens::{BOOTSTRAP_DESCRIPTION, TokenRow, TokenUser};
 pub use tracks::TrackRow;
+pub use trainings::{NewTraining, TrainingLimits, TrainingProgress, TrainingRow, TrainingStatus};
 pub use users::{Role, User};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +140,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "model spec", include_str!("../../migrations/0006_model_spec.sql")),
     (7, "accounts", include_str!("../../migrations/0007_accounts.sql")),
+    (8, "trainings", include_str!("../../migrations/0008_trainings.sql")),
 ];
 
 /// The migrator for the migrations up to `upto` (all of them when `None`).

@@ -134,14 +134,14 @@ fn csrf(web: &Web, jar: CookieJar) -> (CookieJar, String) {
 }
 
 /// Whether a form's token matches the visitor's cookie (compared in constant time).
-fn csrf_ok(jar: &CookieJar, sent: &str) -> bool {
+pub(super) fn csrf_ok(jar: &CookieJar, sent: &str) -> bool {
     let Some(c) = jar.get(CSRF_COOKIE) else { return false };
     let (a, b) = (c.value().as_bytes(), sent.as_bytes());
     !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The answer to a form sent without a valid token (an old page, or another site's form).
-fn csrf_refused() -> Response {
+pub(super) fn csrf_refused() -> Response {
     PageError {
         status: StatusCode::FORBIDDEN,
         message: "This form has expired or was sent from another site, so nothing was done. Go back, reload the \
@@ -152,7 +152,7 @@ fn csrf_refused() -> Response {
 }
 
 /// The hidden field every form carries.
-fn csrf_field(token: &str) -> Markup {
+pub(super) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf" value=(token); }
 }
 
@@ -193,7 +193,7 @@ fn status_of(e: &LeagueError) -> StatusCode {
 }
 
 /// What a person is told of a refusal (internal errors: only an id; the log has the rest).
-fn told(e: LeagueError) -> (StatusCode, String) {
+pub(super) fn told(e: LeagueError) -> (StatusCode, String) {
     let status = status_of(&e);
     (status, tonic::Status::from(e).message().to_string())
 }
@@ -215,6 +215,9 @@ pub(super) fn console_bar(user: &User, csrf: &str) -> Markup {
             a href="/console/password" { "Password" }
             @if ORGANISERS.contains(&user.role) {
                 a href="/console/invites" { "Invites" }
+            }
+            @if ADMINS.contains(&user.role) {
+                a href="/console/quotas" { "Quotas" }
             }
             span.who { "Signed in as " strong { (user.name) } " (" (user.role.as_str()) ")" }
             form.inline method="post" action="/signout" {
@@ -393,7 +396,7 @@ async fn sign_up(State(web): Site, jar: CookieJar, Path(token): Path<String>, Fo
 #[derive(Debug, Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 async fn sign_out(State(web): Site, jar: CookieJar, Form(f): Form<CsrfOnly>) -> Response {

@@ -13,7 +13,7 @@ use super::pages::{layout, race_url};
 use super::{PageError, Site, Web};
 use crate::league::Viewer;
 use crate::league::access::ADMINS;
-use crate::store::{ModelRow, RaceRow, SubStatus, SubmissionRow, User};
+use crate::store::{ModelRow, RaceRow, SubStatus, SubmissionRow, TrainingRow, User};
 use crate::util::{display_seconds, display_time};
 use slipstream_league_client::kinds::RaceState;
 
@@ -32,6 +32,7 @@ async fn home_markup(web: &Web, user: &User, csrf: &str) -> Result<Markup, PageE
     let ctx = &web.ctx;
     let now = ctx.now_ms();
     let models = ctx.store.list_models(&user.id, 0, LISTED).await?;
+    let trainings = ctx.store.list_trainings(Some(&user.id), 0, LISTED).await?;
     let subs = ctx.store.list_submissions(Some(&user.id), None, 0, LISTED).await?;
     let viewer = Viewer::user(user);
     let mut entered = Vec::with_capacity(subs.len());
@@ -58,6 +59,8 @@ async fn home_markup(web: &Web, user: &User, csrf: &str) -> Result<Markup, PageE
                 p.problem role="alert" { "Warning: " (w) "." }
             }
             h1 { "My console" }
+            p { a.button href="/console/models/new" { "Create a model" } }
+            (trainings_table(&trainings))
             (open_races(&open))
             (models_table(&models))
             (submissions_table(&entered))
@@ -103,7 +106,28 @@ fn models_table(models: &[ModelRow]) -> Markup {
                     }
                 }
                 @if models.is_empty() {
-                    tr { td colspan="5" { "No models yet. Upload one with " code { "league models upload MODEL.safetensors" } " (your API token is on the API tokens page)." } }
+                    tr { td colspan="5" { "No models yet. " a href="/console/models/new" { "Create one" } ", or upload one with " code { "league models upload MODEL.safetensors" } " (your API token is on the API tokens page)." } }
+                }
+            }
+        }
+    }
+}
+
+fn trainings_table(rows: &[TrainingRow]) -> Markup {
+    html! {
+        @if !rows.is_empty() {
+            table {
+                caption { "My training jobs (newest first)" }
+                thead { tr { th { "Model" } th { "State" } th.num { "Minutes" } th { "Queued" } } }
+                tbody {
+                    @for t in rows {
+                        tr {
+                            td { a href=(format!("/console/trainings/{}", t.id)) { (t.name) } }
+                            td { (t.status.as_str()) }
+                            td.num { (format!("{:.1} of {}", t.trained_ms as f64 / 60_000.0, t.minutes)) }
+                            td { (display_time(t.created_at)) }
+                        }
+                    }
                 }
             }
         }

@@ -15,7 +15,9 @@
 //!
 //! * [`account`]: sign-up with an invite, sign-in and out, API tokens, password, invites; the
 //!   session and CSRF cookies.
-//! * [`console`]: the student console's pages (a signed-in user's own models and submissions).
+//! * [`console`]: the student console's home (a signed-in user's own models, trainings, submissions).
+//! * [`training`]: "Create model", a training job's live page, its settings as files, quotas;
+//!   [`chart`]: its chart as SVG.
 //! * [`pages`]: the HTML (maud templates, escaped at compile time), one function per page.
 //! * [`live`]: a leaderboard's server-sent events: the board's rows again, rendered by the same
 //!   function as the page, whenever the board changes. `static/live.js` (a dozen lines, the only
@@ -25,11 +27,13 @@
 //! No CDN and no external fonts: the pages work on an event's offline network.
 
 mod account;
+mod chart;
 mod console;
 mod head_to_head;
 mod live;
 mod pages;
 mod track_svg;
+mod training;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -85,6 +89,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/", get(index))
         .route("/console", get(console::home))
         .merge(account::routes())
+        .merge(training::routes())
         .route("/races/{id}", get(race_page))
         .route("/races/{id}/screen", get(screen_page))
         .route("/races/{id}/track.npy", get(track_file))
@@ -230,18 +235,23 @@ impl Web {
     /// The race's track drawn (once per track and direction), or `None` with a warning if it
     /// cannot be loaded (the page is still useful without it).
     async fn track(&self, race: &RaceRow) -> Option<Arc<DrawnTrack>> {
-        let key = (race.spec.track.clone(), race.spec.reverse);
+        self.drawn(&race.spec.track, race.spec.reverse).await
+    }
+
+    /// A track (a built-in's name or an upload's id) drawn in a direction, once.
+    async fn drawn(&self, id: &str, reverse: bool) -> Option<Arc<DrawnTrack>> {
+        let key = (id.to_string(), reverse);
         if let Some(svg) = self.tracks.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Some(svg.clone());
         }
-        let track = match self.ctx.race_run(race).await.and_then(|run| self.ctx.race_track(&run)) {
+        let track = match self.ctx.track_by_id(id, reverse).await {
             Ok(t) => t,
             Err(e) => {
-                tracing::warn!(race = %race.id, "track not drawn: {e}");
+                tracing::warn!(track = id, "track not drawn: {e}");
                 return None;
             }
         };
-        let name = self.track_name(&race.spec.track).await;
+        let name = self.track_name(id).await;
         let drawn = Arc::new(DrawnTrack {
             svg: track_svg::draw(&track, &name).into_string(),
             name,

@@ -4,6 +4,7 @@
 
 pub mod local;
 pub mod remote;
+pub mod training;
 
 use std::future::Future;
 use std::sync::Arc;

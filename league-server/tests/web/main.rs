@@ -6,6 +6,7 @@ mod common;
 
 mod accounts;
 mod browser;
+mod training;
 
 use common::*;
 use http_body_util::BodyExt;

@@ -1,0 +1,276 @@
+//! Training from the console, black-box over HTTP: the "Create model" form (Validate shows a
+//! reward function's error at its line), a job trained in the sandbox to a model on the student's
+//! console, the settings it ran repeating the same model through `trainer train`, quotas, Stop,
+//! and another student's job answering 404.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use slipstream_league::Config;
+use slipstream_proto::v1 as pb;
+
+use super::accounts::{Browser, invite};
+use super::common::*;
+
+const PASSWORD: &str = "racing is fun";
+
+/// A server that trains (one runner, one thread a job, its folders in the test's own folder).
+async fn training_server() -> (TestServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_with(
+        Config {
+            workers: 0,
+            trainers: 1,
+            training_threads: 1,
+            training_dir: dir.path().to_path_buf(),
+            ..test_config()
+        },
+        None,
+    )
+    .await;
+    (s, dir)
+}
+
+/// A student signed in on `s`.
+async fn student(s: &TestServer, name: &str) -> Browser {
+    let mut admin = s.admin().await;
+    let inv = invite(&mut admin, pb::Role::Racer, 1, 0).await;
+    let mut b = Browser::new(s);
+    assert_eq!(b.sign_up(&inv.signup_path, name, PASSWORD).await.status, 303);
+    b
+}
+
+/// The form's fields for a short camera model on the oval.
+fn form<'a>(name: &'a str, minutes: &'a str, reward: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("track", "oval"),
+        ("sensor", "camera"),
+        ("network", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"),
+        ("action_space_type", "discrete"),
+        ("actions", "-30 1\n0 1\n30 1\n0 2"),
+        ("reward_code", reward),
+        ("minutes", minutes),
+        ("seed", "7"),
+        ("batch_size", "256"),
+        ("num_epochs", "2"),
+    ]
+}
+
+const REWARD: &str =
+    "def reward_function(params):\n    return 1.0 - params['distance_from_center'] / params['track_width']\n";
+
+/// The job's status, polling its page until it is finished (or `timeout`).
+async fn wait_finished(b: &mut Browser, path: &str, timeout: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        let page = b.get(path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let status = page
+            .body
+            .split("data-status=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        if ["completed", "stopped", "failed"].contains(&status.as_str()) {
+            return page.body;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "still {status} after {timeout:?}: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn trainer_bin() -> PathBuf {
+    std::path::Path::new(env!("CARGO_BIN_EXE_league-server")).with_file_name("trainer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_trains_a_model_in_the_console_and_its_settings_repeat_it_with_the_trainer() {
+    let (s, dir) = training_server().await;
+    let mut ann = student(&s, "ann").await;
+    let page = ann.get("/console/models/new").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("value=\"oval\""), "the track gallery");
+    assert!(
+        page.body.contains("def reward_function(params)"),
+        "DeepRacer's example to start from"
+    );
+
+    // Validate shows a bug at its line, before anything trains.
+    let buggy = "def reward_function(params):\n    speed = params['speed']\n    return speed * params['no_such_key']\n";
+    let mut fields = form("first", "0.2", buggy);
+    fields.push(("action", "validate"));
+    let checked = ann.post("/console/models/new", &fields).await;
+    assert_eq!(checked.status, 200);
+    assert!(checked.body.contains("Your reward function has a problem"));
+    assert!(
+        checked.body.contains("reward_function.py:3: "),
+        "the student's file and line"
+    );
+    assert!(checked.body.contains("no_such_key"));
+    assert!(
+        checked.body.contains("value=\"first\""),
+        "the form keeps what was typed"
+    );
+    let mut fields = form("first", "0.2", REWARD);
+    fields.push(("action", "validate"));
+    assert!(
+        ann.post("/console/models/new", &fields)
+            .await
+            .body
+            .contains("Looks good")
+    );
+
+    let mut fields = form("first", "0.15", REWARD);
+    fields.push(("action", "train"));
+    let started = ann.post("/console/models/new", &fields).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let job_path = started.location.clone();
+    assert!(job_path.starts_with("/console/trainings/trn_"), "{job_path}");
+    let id = job_path.rsplit('/').next().unwrap().to_string();
+    let done = wait_finished(&mut ann, &job_path, Duration::from_secs(120)).await;
+    assert!(done.contains("data-status=\"completed\""), "{done}");
+    assert!(done.contains("Your model is ready"));
+    let points = done
+        .split("<polyline class=\"reward\" points=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap();
+    assert!(!points.is_empty(), "the chart has the iterations: {done}");
+    let home = ann.get("/console").await.body;
+    assert!(home.contains("<td>first</td>"), "the model is on the console: {home}");
+
+    // The settings it ran, downloaded, repeat the same model through `trainer train`.
+    let toml = ann.get(&format!("{job_path}/train.toml")).await;
+    assert_eq!(toml.status, 200);
+    let reward = ann.get(&format!("{job_path}/reward_function.py")).await.body;
+    assert_eq!(reward, REWARD);
+    let steps = done
+        .split("--steps ")
+        .nth(1)
+        .and_then(|p| p.split(' ').next())
+        .unwrap()
+        .to_string();
+    assert!(steps.parse::<u64>().unwrap() > 0, "{steps}");
+    let again = tempfile::tempdir().unwrap();
+    std::fs::write(again.path().join("train.toml"), &toml.body).unwrap();
+    std::fs::write(again.path().join("reward_function.py"), &reward).unwrap();
+    let out = tokio::process::Command::new(trainer_bin())
+        .current_dir(again.path())
+        .args([
+            "train",
+            "--config",
+            "train.toml",
+            "--reward",
+            "reward_function.py",
+            "--track",
+            "oval",
+        ])
+        .args([
+            "--seed", "7", "--steps", &steps, "--out", "run", "--device", "cpu", "--json",
+        ])
+        .env("OMP_NUM_THREADS", "1")
+        .env("MKL_NUM_THREADS", "1")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let league_run = dir.path().join(&id).join("out");
+    for file in ["model_last.safetensors", "model_metadata.json"] {
+        let a = std::fs::read(league_run.join(file)).unwrap();
+        let b = std::fs::read(again.path().join("run").join(file)).unwrap();
+        assert!(a == b, "{file}: the console's run and the trainer's differ");
+    }
+    // The model on the console is the one the run made (listed with a token from her console).
+    ann.get("/console/tokens").await;
+    let made = ann
+        .post("/console/tokens", &[("description", "test"), ("days", "")])
+        .await;
+    let token = made
+        .body
+        .split("<pre class=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split("</pre>")
+        .next()
+        .unwrap();
+    let models = s
+        .client(Some(token))
+        .await
+        .models
+        .list_models(pb::ListModelsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .models;
+    assert_eq!(models.len(), 1);
+    let best = league_run.join("model_best.safetensors");
+    let kept = if best.is_file() {
+        best
+    } else {
+        league_run.join("model_last.safetensors")
+    };
+    assert_eq!(
+        models[0].sha256,
+        slipstream_league::util::sha256_hex(&std::fs::read(kept).unwrap())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotas_refuse_a_second_job_and_stop_ends_one_keeping_nobody_elses_view() {
+    let (s, _dir) = training_server().await;
+    let mut ann = student(&s, "ann").await;
+    ann.get("/console/models/new").await;
+    let too_long = {
+        let mut f = form("long", "600", REWARD);
+        f.push(("action", "train"));
+        ann.post("/console/models/new", &f).await
+    };
+    assert_eq!(too_long.status, 400);
+    assert!(
+        too_long.body.contains("minutes: expected more than 0 and at most 60"),
+        "{}",
+        too_long.body
+    );
+    let mut f = form("one", "5", REWARD);
+    f.push(("action", "train"));
+    let first = ann.post("/console/models/new", &f).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let mut f = form("two", "5", REWARD);
+    f.push(("action", "train"));
+    let second = ann.post("/console/models/new", &f).await;
+    assert_eq!(second.status, 429, "{}", second.body);
+    assert!(
+        second.body.contains("queued or running, the most allowed at once"),
+        "{}",
+        second.body
+    );
+    assert!(second.body.contains("value=\"two\""), "the form is kept");
+
+    // Another student sees nothing of it.
+    let mut bob = student(&s, "bob").await;
+    for suffix in ["", "/train.toml", "/reward_function.py"] {
+        assert_eq!(
+            bob.get(&format!("{}{suffix}", first.location)).await.status,
+            404,
+            "{suffix}"
+        );
+    }
+    assert_eq!(bob.post(&format!("{}/stop", first.location), &[]).await.status, 404);
+
+    // Stop: the job ends within seconds.
+    let page = ann.get(&first.location).await;
+    assert!(page.body.contains("Stop training"));
+    let stopped = ann.post(&format!("{}/stop", first.location), &[]).await;
+    assert_eq!(stopped.status, 303);
+    let end = wait_finished(&mut ann, &first.location, Duration::from_secs(60)).await;
+    assert!(end.contains("data-status=\"stopped\""), "{end}");
+    // Now there is room for another.
+    let again = ann.post("/console/models/new", &f).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+}
