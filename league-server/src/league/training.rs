@@ -67,14 +67,25 @@ pub const SENSORS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// The networks the form offers: (DeepRacer's name, what a student reads).
+/// The networks the form offers: (name, what a student reads). DeepRacer's by their
+/// `model_metadata.json` names, and Slipstream's own camera network.
 pub const NETWORKS: &[(&str, &str)] = &[
     (
-        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
-        "3-layer convolutional network (fast)",
+        SLIPSTREAM_CNN,
+        "Slipstream's camera network (fastest to train on a CPU)",
     ),
-    ("DEEP_CONVOLUTIONAL_NETWORK", "5-layer convolutional network"),
+    (
+        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW",
+        "DeepRacer's 3-layer convolutional network",
+    ),
+    (
+        "DEEP_CONVOLUTIONAL_NETWORK",
+        "DeepRacer's 5-layer convolutional network",
+    ),
 ];
+
+/// The form's name for Slipstream's camera network (`NetworkSpec::camera_default`).
+pub const SLIPSTREAM_CNN: &str = "SLIPSTREAM_CNN";
 
 /// The console's "Create model" form, as sent (every field text, as a browser sends it) and as
 /// stored with the job (`trainings.form_json`: the form shows it again for "clone").
@@ -117,7 +128,7 @@ impl TrainingForm {
             name: String::new(),
             track: track.into(),
             sensor: "camera".into(),
-            network: "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW".into(),
+            network: SLIPSTREAM_CNN.into(),
             action_space_type: "discrete".into(),
             actions: default_actions_text(),
             steering_max: "30".into(),
@@ -209,13 +220,22 @@ pub fn build_config(f: &TrainingForm, threads: usize) -> Result<TrainConfig> {
             f.network
         )));
     }
+    // Slipstream's network takes the camera as DeepRacer's do; the metadata names one of those.
+    let deepracer_network = if f.network == SLIPSTREAM_CNN {
+        "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
+    } else {
+        f.network.as_str()
+    };
     let meta = ModelMetadata::new(
         action_space(f)?,
         sensors.iter().map(|s| s.to_string()).collect(),
-        f.network.clone(),
+        deepracer_network,
     );
     let mut cfg = TrainConfig::default();
     slipstream_trainer::model_metadata::apply(&mut cfg, &meta).map_err(LeagueError::invalid)?;
+    if f.network == SLIPSTREAM_CNN {
+        cfg.network = slipstream_trainer::network::NetworkSpec::camera_default();
+    }
     let mut hp = serde_json::Map::new();
     for (key, text, integer) in [
         ("batch_size", &f.batch_size, true),

@@ -289,8 +289,14 @@ fn minutes_text(ms: i64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// The part of the page that follows the job: status, chart, log, Stop.
+/// The part of the page that follows the job: status, chart, log, Stop, and (finished) the
+/// command that trains the same model.
 fn live_part(row: &TrainingRow, csrf: &str) -> Markup {
+    let track_arg = if crate::races::upload_sha(&row.track).is_some() {
+        "track.npy"
+    } else {
+        &row.track
+    };
     let points = training::chart_points(row);
     let state = match row.status {
         TrainingStatus::Queued => "Waiting for a free trainer…".to_string(),
@@ -304,7 +310,7 @@ fn live_part(row: &TrainingRow, csrf: &str) -> Markup {
         p.state data-status=(row.status.as_str()) {
             strong { (state) }
             " · trained " (minutes_text(row.trained_ms)) " of " (format!("{}", row.minutes)) " min · "
-            (row.env_steps) " steps · " (points.len()) " iterations"
+            (row.env_steps) " steps · " (points.len()) (if points.len() == 1 { " iteration" } else { " iterations" })
         }
         @if !row.failure_reason.is_empty() && row.status == TrainingStatus::Failed {
             div.problem role="alert" { p { "It failed:" } pre { (row.failure_reason) } }
@@ -323,6 +329,15 @@ fn live_part(row: &TrainingRow, csrf: &str) -> Markup {
             summary { "Log" }
             pre.log { (if row.log_tail.is_empty() { "(nothing yet)" } else { &row.log_tail }) }
         }
+        @if row.status.finished() && row.env_steps > 0 {
+            p {
+                "To train the same model yourself, download "
+                a href=(format!("/console/trainings/{}/train.toml", row.id)) download { "train.toml" } " and "
+                a href=(format!("/console/trainings/{}/reward_function.py", row.id)) download { "reward_function.py" }
+                ", then run:"
+            }
+            pre.command { "trainer train --config train.toml --reward reward_function.py --track " (track_arg) " --seed " (row.seed) " --steps " (row.env_steps) " --out my-run" }
+        }
     }
 }
 
@@ -334,16 +349,6 @@ async fn training_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJa
     let (jar, csrf) = form_token(&web, jar);
     let form: TrainingForm = serde_json::from_str(&row.form_json).unwrap_or_default();
     let track = web.track_name(&row.track).await;
-    let steps = if row.status.finished() {
-        row.env_steps.to_string()
-    } else {
-        "STEPS".into()
-    };
-    let track_arg = if crate::races::upload_sha(&row.track).is_some() {
-        "track.npy"
-    } else {
-        &row.track
-    };
     let page = layout(
         &row.name,
         "account",
@@ -364,12 +369,11 @@ async fn training_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJa
                     dt { "Queued" } dd { (display_time(row.created_at)) }
                 }
                 p {
-                    "The settings it ran, to train the same model yourself: "
+                    "The settings it runs: "
                     a href=(format!("/console/trainings/{}/train.toml", row.id)) download { "train.toml" } ", "
                     a href=(format!("/console/trainings/{}/reward_function.py", row.id)) download { "reward_function.py" }
-                    ", then:"
+                    "."
                 }
-                pre { "trainer train --config train.toml --reward reward_function.py --track " (track_arg) " --seed " (row.seed) " --steps " (steps) " --out my-run" }
                 p { a href=(format!("/console/models/new?from={}", row.id)) { "Train another model from these settings" } }
             }
         },
@@ -416,6 +420,11 @@ async fn training_events(
                 }
                 _ = stopped(&mut stopping) => break,
             }
+        }
+        // Finished: nothing more will change. Keep the stream open (closing it would make the
+        // browser reconnect every few seconds) until the visitor leaves or the server stops.
+        if finished {
+            stopped(&mut stopping).await;
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

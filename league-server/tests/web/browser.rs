@@ -514,3 +514,141 @@ async fn a_bracket_page_follows_the_matches_live() {
     drop(browser);
     s.stop().await;
 }
+
+/// A student creates a model in the browser: Validate shows the reward function's bug at its line,
+/// the fix passes, Train starts a job whose page draws the chart growing without a reload until
+/// the model is ready. The admin then sets a monthly quota on the quotas page, and the student's
+/// next job is refused saying why. Screenshots at each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_with(
+        slipstream_league::Config {
+            workers: 0,
+            trainers: 1,
+            training_threads: 1,
+            training_dir: dir.path().to_path_buf(),
+            ..test_config()
+        },
+        None,
+    )
+    .await;
+    let mut admin = s.admin().await;
+    admin
+        .users
+        .set_password(pb::SetPasswordRequest {
+            user_id: String::new(),
+            password: "admin password".into(),
+        })
+        .await
+        .unwrap();
+    let link = admin
+        .users
+        .create_signup_invite(pb::CreateSignupInviteRequest {
+            role: pb::Role::Racer as i32,
+            max_uses: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .signup_path;
+    let browser = tokio::task::block_in_place(launch);
+    let base = s.addr.clone();
+    tokio::task::block_in_place(|| {
+        let st = browser.new_tab().unwrap();
+        go(&st, &format!("{base}{link}"));
+        fill(&st, "name", "ann");
+        fill(&st, "password", "racing is fun");
+        fill(&st, "confirm", "racing is fun");
+        press(&st, "Sign up");
+        follow(&st, "a[href='/console/models/new']");
+        assert!(text(&st, "h1").contains("Create a model"));
+        screenshot(&st, "train-01-create.png");
+        fill(&st, "name", "first-lap");
+        fill(&st, "minutes", "0.15");
+        fill(
+            &st,
+            "reward_code",
+            "def reward_function(params):\n    on_track = params['all_wheels_on_track']\n    return 1.0 if on_track else params['speeed']\n",
+        );
+        press(&st, "Validate");
+        let verdict = text(&st, ".verdict");
+        assert!(
+            verdict.contains("reward_function.py:3"),
+            "the line of the bug: {verdict}"
+        );
+        js(
+            &st,
+            "document.querySelector('.verdict').scrollIntoView({block: 'center'})",
+        );
+        screenshot(&st, "train-02-validate-bug.png");
+        fill(
+            &st,
+            "reward_code",
+            "def reward_function(params):\n    on_track = params['all_wheels_on_track']\n    return 1.0 if on_track else 1e-3\n",
+        );
+        press(&st, "Validate");
+        assert!(
+            text(&st, ".verdict").contains("Looks good"),
+            "{}",
+            text(&st, ".verdict")
+        );
+        press(&st, "Train");
+        assert!(st.get_url().contains("/console/trainings/trn_"), "{}", st.get_url());
+        js(&st, "window.__loadedOnce = true");
+        let points = "Number((document.querySelector('svg.chart')?.getAttribute('aria-label') ?? '').match(/over (\\d+) iteration/)?.[1] ?? 0)";
+        assert!(
+            wait_until(&st, &format!("{points} >= 1"), Duration::from_secs(90)),
+            "the chart's first iteration arrives: {}",
+            text(&st, "#live")
+        );
+        screenshot(&st, "train-03-training.png");
+        assert!(
+            wait_until(
+                &st,
+                "document.querySelector('[data-status]')?.dataset.status === 'completed'",
+                Duration::from_secs(120)
+            ),
+            "the job finishes: {}",
+            text(&st, "#live")
+        );
+        assert_eq!(js(&st, "window.__loadedOnce"), true, "no reload");
+        assert!(
+            js(&st, &points).as_f64().unwrap() >= 2.0,
+            "the chart grew: {}",
+            text(&st, "#live")
+        );
+        assert!(
+            text(&st, "pre.command").contains("--steps"),
+            "the command that repeats it"
+        );
+        assert!(text(&st, "#live").contains("Your model is ready"));
+        screenshot(&st, "train-04-done.png");
+        follow(&st, "a[href='/console']");
+        assert!(text(&st, "main").contains("first-lap"));
+        screenshot(&st, "train-05-console.png");
+
+        // The admin sets a quota in the browser…
+        let ctx = browser.new_context().unwrap();
+        let ad = ctx.new_tab().unwrap();
+        go(&ad, &format!("{base}/signin"));
+        fill(&ad, "name", "admin");
+        fill(&ad, "password", "admin password");
+        press(&ad, "Sign in");
+        follow(&ad, "nav.console a[href='/console/quotas']");
+        fill(&ad, "monthly_minutes", "0.2");
+        press(&ad, "Save quotas");
+        assert!(text(&ad, "main").contains("Saved."));
+        screenshot(&ad, "train-06-quotas.png");
+
+        // …and the student's next job is refused, saying which quota.
+        go(&st, &format!("{base}/console/models/new"));
+        fill(&st, "name", "second");
+        fill(&st, "minutes", "0.15");
+        press(&st, "Train");
+        let problem = text(&st, ".problem");
+        assert!(problem.contains("this month's 0.2 training minutes"), "{problem}");
+        screenshot(&st, "train-07-refused.png");
+    });
+}

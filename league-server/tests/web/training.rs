@@ -46,7 +46,7 @@ fn form<'a>(name: &'a str, minutes: &'a str, reward: &'a str) -> Vec<(&'a str, &
         ("name", name),
         ("track", "oval"),
         ("sensor", "camera"),
-        ("network", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"),
+        ("network", "SLIPSTREAM_CNN"),
         ("action_space_type", "discrete"),
         ("actions", "-30 1\n0 1\n30 1\n0 2"),
         ("reward_code", reward),

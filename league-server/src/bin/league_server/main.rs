@@ -60,6 +60,17 @@ struct ServeArgs {
     /// the queue (a later start picks them up).
     #[arg(long, default_value_t = 20)]
     shutdown_grace_s: u64,
+    /// Training jobs run at once on this server (the console's "Create model"); 0 = none here.
+    #[arg(long, default_value_t = 1)]
+    trainers: usize,
+    /// Threads each training job uses (its simulator and libtorch); jobs share the machine's cores
+    /// by this budget. Default: half the cores (at least 1).
+    #[arg(long)]
+    training_threads: Option<usize>,
+    /// Where training jobs keep their files and checkpoints (a job interrupted by a restart resumes
+    /// from its checkpoint there).
+    #[arg(long, default_value = "league-training")]
+    training_dir: std::path::PathBuf,
     /// The server is reached over HTTPS (a reverse proxy that terminates TLS; docs/console.md): the
     /// console's session and form cookies are marked Secure, sent over HTTPS only.
     #[arg(long)]
@@ -147,6 +158,11 @@ async fn run_serve(a: ServeArgs) -> Result<()> {
         shutdown_grace: Duration::from_secs(a.shutdown_grace_s),
         admin_token: a.admin_token,
         secure_cookies: a.secure_cookies,
+        trainers: a.trainers,
+        training_threads: a
+            .training_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))),
+        training_dir: a.training_dir,
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)
