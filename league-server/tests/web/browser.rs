@@ -615,7 +615,7 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         );
         assert_eq!(js(&st, "window.__loadedOnce"), true, "no reload");
         assert!(
-            js(&st, &points).as_f64().unwrap() >= 2.0,
+            js(&st, points).as_f64().unwrap() >= 2.0,
             "the chart grew: {}",
             text(&st, "#live")
         );
