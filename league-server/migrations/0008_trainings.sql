@@ -10,13 +10,16 @@ CREATE TABLE trainings (
     -- queued | running | completed | stopped | failed
     status TEXT NOT NULL,
     -- What the student chose on the form (JSON), and what the trainer ran: its config (TOML), the
-    -- reward function, the track (a built-in's name or an upload's id), the seed, the minutes.
+    -- reward function, the track (a built-in's name or an upload's id), the seed, the minutes (the
+    -- stop condition, and always the wall-clock cap) and the steps (a stop condition that trains the
+    -- same model on every machine; 0 = none).
     form_json TEXT NOT NULL,
     config_toml TEXT NOT NULL,
     reward_code TEXT NOT NULL,
     track TEXT NOT NULL,
     seed BIGINT NOT NULL,
     minutes DOUBLE PRECISION NOT NULL,
+    steps BIGINT NOT NULL,
     -- An existing model's weights it starts from ('' = fresh weights).
     init_model_id TEXT NOT NULL,
     created_at BIGINT NOT NULL,

@@ -6,9 +6,39 @@
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
 use crate::races::RaceRules;
-use crate::store::{LeasedJob, ModelRow, RaceRow, SubStatus, SubmissionRow};
+use crate::league::Viewer;
+use crate::league::access::RACERS;
+use crate::store::{LeasedJob, ModelRow, RaceRow, SubStatus, SubmissionRow, User};
+use slipstream_league_client::kinds::RaceState;
 
 impl Ctx {
+    /// `user` submits their model `model_id` to the race `race_id` (gRPC's `Submit`, the console's
+    /// "Submit to race"): the race must be one they may see and open now, the model their own (not
+    /// even an admin enters another's).
+    pub async fn submit(&self, user: &User, race_id: &str, model_id: &str) -> Result<SubmissionRow> {
+        if !RACERS.contains(&user.role) {
+            return Err(LeagueError::denied("submitting models: racers, facilitators and admins"));
+        }
+        let race = Viewer::user(user).race(self, race_id).await?;
+        match race.spec.state(self.now_ms()) {
+            RaceState::Open => {}
+            RaceState::Upcoming => {
+                return Err(LeagueError::precondition(format!(
+                    "the race opens at {} (Unix ms); submissions are not accepted yet",
+                    race.spec.opens_at_ms
+                )));
+            }
+            RaceState::Closed => return Err(LeagueError::precondition("the race has closed")),
+        }
+        let model = match self.store.model(model_id).await? {
+            Some(m) if !m.deleted && m.owner_id == user.id => m,
+            _ => return Err(LeagueError::not_found(format!("model_id: you have no model {model_id:?}"))),
+        };
+        let sub = self.enter(&race, &model, &user.id).await?;
+        tracing::info!(submission = %sub.id, race = %race.id, user = %user.id, "submitted");
+        Ok(sub)
+    }
+
     /// Enter `model` of `user_id` in `race` (its window and the caller's right to enter are the
     /// caller's to check): the submission is queued, a worker woken, watchers told.
     pub async fn enter(&self, race: &RaceRow, model: &ModelRow, user_id: &str) -> Result<SubmissionRow> {

@@ -108,8 +108,10 @@ pub struct TrainingForm {
     pub speed_min: String,
     pub speed_max: String,
     pub reward_code: String,
-    /// The stop condition.
+    /// The stop condition, and the job's wall-clock cap.
     pub minutes: String,
+    /// A step budget instead (empty = none): the same model on every machine.
+    pub steps: String,
     pub seed: String,
     // DeepRacer's hyperparameters (empty: the default).
     pub batch_size: String,
@@ -425,6 +427,7 @@ pub async fn start(ctx: &Ctx, by: &User, f: &TrainingForm) -> Result<TrainingRow
                 track: f.track.trim(),
                 seed,
                 minutes,
+                steps,
                 init_model_id: "",
             },
             &TrainingLimits {

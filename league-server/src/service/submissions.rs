@@ -37,25 +37,7 @@ impl SubmissionService for Submissions {
     async fn submit(&self, req: Request<pb::SubmitRequest>) -> Result<Response<pb::Submission>, Status> {
         let user = self.0.auth.require(req.metadata(), RACERS, "submitting models").await?;
         let r = req.into_inner();
-        let race = Viewer::user(&user).race(&self.0, &r.race_id).await?;
-        match race.spec.state(self.0.now_ms()) {
-            RaceState::Open => {}
-            RaceState::Upcoming => {
-                return Err(LeagueError::precondition(format!(
-                    "the race opens at {} (Unix ms); submissions are not accepted yet",
-                    race.spec.opens_at_ms
-                ))
-                .into());
-            }
-            RaceState::Closed => return Err(LeagueError::precondition("the race has closed").into()),
-        }
-        let model = match self.0.store.model(&r.model_id).await? {
-            // One's own model only (not even an admin enters another's).
-            Some(m) if !m.deleted && m.owner_id == user.id => m,
-            _ => return Err(LeagueError::not_found(format!("model_id: you have no model {:?}", r.model_id)).into()),
-        };
-        let sub = self.0.enter(&race, &model, &user.id).await?;
-        tracing::info!(submission = %sub.id, race = %race.id, user = %user.id, "submitted");
+        let sub = self.0.submit(&user, &r.race_id, &r.model_id).await?;
         Ok(Response::new(submission_to_pb(&sub)))
     }
 

@@ -65,6 +65,8 @@ pub struct TrainingRow {
     pub track: String,
     pub seed: i64,
     pub minutes: f64,
+    /// A step budget (0 = the minutes are the stop condition).
+    pub steps: i64,
     pub init_model_id: String,
     pub created_at: i64,
     pub started_at: i64,
@@ -79,7 +81,7 @@ pub struct TrainingRow {
     pub model_id: String,
 }
 
-const COLS: &str = "id, owner_id, name, status, form_json, config_toml, reward_code, track, seed, minutes, \
+const COLS: &str = "id, owner_id, name, status, form_json, config_toml, reward_code, track, seed, minutes, steps, \
     init_model_id, created_at, started_at, finished_at, trained_ms, env_steps, stop_requested, interruptions, \
     metrics_jsonl, log_tail, failure_reason, model_id";
 
@@ -94,6 +96,7 @@ pub struct NewTraining<'a> {
     pub track: &'a str,
     pub seed: i64,
     pub minutes: f64,
+    pub steps: i64,
     pub init_model_id: &'a str,
 }
 
@@ -197,9 +200,9 @@ impl Store {
         let id = new_id("trn");
         sqlx::query(
             "INSERT INTO trainings (id, owner_id, name, status, form_json, config_toml, reward_code, track, seed, minutes, \
-             init_model_id, created_at, started_at, finished_at, trained_ms, env_steps, stop_requested, lease_owner, \
+             steps, init_model_id, created_at, started_at, finished_at, trained_ms, env_steps, stop_requested, lease_owner, \
              lease_token, lease_expires_at, interruptions, metrics_jsonl, log_tail, failure_reason, model_id) \
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, 0, 0, 0, '', '', 0, 0, '', '', '', '')",
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0, 0, 0, 0, '', '', 0, 0, '', '', '', '')",
         )
         .bind(&id)
         .bind(new.owner_id)
@@ -210,6 +213,7 @@ impl Store {
         .bind(new.track)
         .bind(new.seed)
         .bind(new.minutes)
+        .bind(new.steps)
         .bind(new.init_model_id)
         .bind(now)
         .execute(&mut *tx)

@@ -2,13 +2,14 @@
 //! they may enter. Everything here is the user's own; what they see of others is what the public
 //! pages show.
 
-use axum::extract::State;
+use axum::Form;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use maud::{Markup, html};
 
-use super::account::{SignedIn, console_bar, form_token};
+use super::account::{SignedIn, console_bar, csrf_field, csrf_ok, csrf_refused, form_token, told};
 use super::pages::{layout, race_url};
 use super::{PageError, Site, Web};
 use crate::league::Viewer;
@@ -62,7 +63,7 @@ async fn home_markup(web: &Web, user: &User, csrf: &str) -> Result<Markup, PageE
             p { a.button href="/console/models/new" { "Create a model" } }
             (trainings_table(&trainings))
             (open_races(&open))
-            (models_table(&models))
+            (models_table(&models, &open, csrf))
             (submissions_table(&entered))
         },
         false,
@@ -90,11 +91,11 @@ fn open_races(races: &[RaceRow]) -> Markup {
     }
 }
 
-fn models_table(models: &[ModelRow]) -> Markup {
+fn models_table(models: &[ModelRow], open: &[RaceRow], csrf: &str) -> Markup {
     html! {
         table {
             caption { "My models (newest first)" }
-            thead { tr { th { "Name" } th { "Sensor" } th { "Actions" } th { "Network" } th { "Added" } } }
+            thead { tr { th { "Name" } th { "Sensor" } th { "Actions" } th { "Network" } th { "Added" } th { "Race it" } } }
             tbody {
                 @for m in models {
                     tr {
@@ -103,12 +104,56 @@ fn models_table(models: &[ModelRow]) -> Markup {
                         td { (m.action_space_type) }
                         td { (m.network) }
                         td { (display_time(m.uploaded_at)) }
+                        td {
+                            @if open.is_empty() {
+                                "no race open"
+                            } @else {
+                                form.inline.submit-model method="post" action=(format!("/console/models/{}/submit", m.id)) {
+                                    (csrf_field(csrf))
+                                    label.visually-hidden for=(format!("race-{}", m.id)) { "Race for " (m.name) }
+                                    select id=(format!("race-{}", m.id)) name="race_id" {
+                                        @for r in open { option value=(r.id) { (r.spec.name) } }
+                                    }
+                                    " "
+                                    button type="submit" { "Submit to race" }
+                                }
+                            }
+                        }
                     }
                 }
                 @if models.is_empty() {
-                    tr { td colspan="5" { "No models yet. " a href="/console/models/new" { "Create one" } ", or upload one with " code { "league models upload MODEL.safetensors" } " (your API token is on the API tokens page)." } }
+                    tr { td colspan="6" { "No models yet. " a href="/console/models/new" { "Create one" } ", or upload one with " code { "league models upload MODEL.safetensors" } " (your API token is on the API tokens page)." } }
                 }
             }
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct SubmitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    race_id: String,
+}
+
+/// "Submit to race": the model entered, then the race's page (its leaderboard shows the result as
+/// soon as the evaluation is done).
+pub(super) async fn submit_model(
+    State(web): Site,
+    SignedIn(user): SignedIn,
+    jar: CookieJar,
+    Path(model_id): Path<String>,
+    Form(f): Form<SubmitForm>,
+) -> Response {
+    if !csrf_ok(&jar, &f.csrf) {
+        return csrf_refused();
+    }
+    match web.ctx.submit(&user, &f.race_id, &model_id).await {
+        Ok(_) => Redirect::to(&race_url(&f.race_id)).into_response(),
+        Err(e) => {
+            let (status, message) = told(e);
+            PageError { status, message }.into_response()
         }
     }
 }

@@ -192,6 +192,8 @@ async fn new_model_markup(
                 fieldset {
                     legend { "6. Stop condition" }
                     label { "Train for (minutes)" input name="minutes" value=(f.minutes) inputmode="decimal" required; }
+                    label { "Or stop after this many steps (optional: the same model on every machine; the minutes still cap it)"
+                        input name="steps" value=(f.steps) inputmode="numeric" placeholder="e.g. 100000"; }
                 }
                 details {
                     summary { "Hyperparameters (DeepRacer's names; empty = default)" }
@@ -312,6 +314,9 @@ fn live_part(row: &TrainingRow, csrf: &str) -> Markup {
             " · trained " (minutes_text(row.trained_ms)) " of " (format!("{}", row.minutes)) " min · "
             (row.env_steps) " steps · " (points.len()) (if points.len() == 1 { " iteration" } else { " iterations" })
         }
+        @if !row.failure_reason.is_empty() && row.status == TrainingStatus::Stopped {
+            p.hint { "It " (row.failure_reason) "." }
+        }
         @if !row.failure_reason.is_empty() && row.status == TrainingStatus::Failed {
             div.problem role="alert" { p { "It failed:" } pre { (row.failure_reason) } }
         }
@@ -364,7 +369,9 @@ async fn training_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJa
                     dt { "Track" } dd { (track) }
                     dt { "Sensor" } dd { (SENSORS.iter().find(|s| s.0 == form.sensor).map_or(form.sensor.as_str(), |s| s.2)) }
                     dt { "Action space" } dd { (form.action_space_type) }
-                    dt { "Stop condition" } dd { (row.minutes) " minutes" }
+                    dt { "Stop condition" } dd {
+                        @if row.steps > 0 { (row.steps) " steps, within " (row.minutes) " minutes" } @else { (row.minutes) " minutes" }
+                    }
                     dt { "Seed" } dd { (row.seed) }
                     dt { "Queued" } dd { (display_time(row.created_at)) }
                 }

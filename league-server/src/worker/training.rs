@@ -99,8 +99,21 @@ fn prepare(dir: &Path, job: &TrainingRow, track_npy: Option<&[u8]>, init: Option
     Ok(())
 }
 
-/// The trainer's arguments for a run with `minutes` left (resuming when the folder has a run).
-pub fn train_args(job: &TrainingRow, track_arg: &str, minutes: f64, resume: bool, init: bool) -> Vec<String> {
+/// The trainer's arguments for a run with `minutes` left, or the job's steps that are left
+/// (resuming when the folder has a run).
+pub fn train_args(
+    job: &TrainingRow,
+    track_arg: &str,
+    minutes: f64,
+    steps_done: i64,
+    resume: bool,
+    init: bool,
+) -> Vec<String> {
+    let budget = if job.steps > 0 {
+        ["--steps".to_string(), (job.steps - steps_done).max(1).to_string()]
+    } else {
+        ["--minutes".to_string(), format!("{minutes:.4}")]
+    };
     let mut args: Vec<String> = vec![
         "train".into(),
         "--config".into(),
@@ -111,8 +124,8 @@ pub fn train_args(job: &TrainingRow, track_arg: &str, minutes: f64, resume: bool
         track_arg.into(),
         "--seed".into(),
         job.seed.to_string(),
-        "--minutes".into(),
-        format!("{minutes:.4}"),
+        budget[0].clone(),
+        budget[1].clone(),
         "--out".into(),
         "out".into(),
         "--device".into(),
@@ -201,7 +214,16 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
     } else {
         job.track.clone()
     };
-    let args = train_args(job, &track_arg, minutes_left, resume, init.is_some());
+    // The steps the checkpoint holds (a resumed run trains the rest of a step budget).
+    let steps_done = if resume {
+        std::fs::read_to_string(out.join("training_state.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()?.get("env_steps")?.as_i64())
+            .unwrap_or(job.env_steps)
+    } else {
+        0
+    };
+    let args = train_args(job, &track_arg, minutes_left, steps_done, resume, init.is_some());
     let _ = std::fs::write(dir.join("command.txt"), format!("trainer {}\n", args.join(" ")));
     let threads = ctx.cfg.training_threads.max(1);
     let wall = Duration::from_secs_f64(minutes_left * 60.0) + Duration::from_secs(300);
@@ -243,6 +265,7 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
         0
     };
     let mut stop_asked = false;
+    let mut out_of_time = false;
     let mut lost = false;
     let mut env_steps = job.env_steps;
     let lease_ms = ctx.cfg.lease.as_millis() as i64;
@@ -264,6 +287,11 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
             _ = tokio::time::sleep(REPORT_EVERY) => {
                 let (points, log) = report(&mut offset, &mut env_steps, String::new());
                 let trained_ms = job.trained_ms + started.elapsed().as_millis() as i64;
+                // A step budget runs within the job's minutes all the same.
+                if job.steps > 0 && !out_of_time && trained_ms as f64 > job.minutes * 60_000.0 {
+                    out_of_time = true;
+                    let _ = cancel_tx.send(true);
+                }
                 let reported = ctx.store.training_progress(&job.id, token, lease_ms, &TrainingProgress {
                     metrics: &points,
                     log_tail: &log,
@@ -303,6 +331,16 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
     let log = tail(&outcome.stderr, LOG_TAIL_BYTES);
     let (points, log) = report(&mut offset, &mut env_steps, log);
     if lost {
+        // What it did until now is kept (if the lease is still ours: the server is stopping).
+        let _ = ctx
+            .store
+            .training_progress(&job.id, token, lease_ms, &TrainingProgress {
+                metrics: &points,
+                log_tail: &log,
+                trained_ms,
+                env_steps,
+            })
+            .await;
         tracing::info!(training = %job.id, "training interrupted; it resumes from its checkpoint");
         return Ok(());
     }
@@ -351,6 +389,10 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
         .find(|p| p.is_file());
     let (status, reason) = match (&outcome.ended, finished_ok) {
         (_, true) => (TrainingStatus::Completed, String::new()),
+        (Ended::Cancelled, _) if out_of_time => (
+            TrainingStatus::Stopped,
+            format!("stopped at its {} minutes, before its {} steps", job.minutes, job.steps),
+        ),
         (Ended::Cancelled, _) => (TrainingStatus::Stopped, "stopped on request".to_string()),
         _ => {
             let last: Vec<&str> = log.lines().rev().filter(|l| !l.trim().is_empty()).take(4).collect();

@@ -524,7 +524,7 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
     let dir = tempfile::tempdir().unwrap();
     let s = TestServer::start_with(
         slipstream_league::Config {
-            workers: 0,
+            workers: 1,
             trainers: 1,
             training_threads: 1,
             training_dir: dir.path().to_path_buf(),
@@ -534,6 +534,7 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
     )
     .await;
     let mut admin = s.admin().await;
+    oval_race(&mut admin, "Class Cup", false).await;
     admin
         .users
         .set_password(pb::SetPasswordRequest {
@@ -566,7 +567,9 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         assert!(text(&st, "h1").contains("Create a model"));
         screenshot(&st, "train-01-create.png");
         fill(&st, "name", "first-lap");
-        fill(&st, "minutes", "0.15");
+        // A step budget: the same model on every machine, however busy (the minutes cap it).
+        fill(&st, "minutes", "3");
+        fill(&st, "steps", "8192");
         fill(
             &st,
             "reward_code",
@@ -628,6 +631,24 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         follow(&st, "a[href='/console']");
         assert!(text(&st, "main").contains("first-lap"));
         screenshot(&st, "train-05-console.png");
+        // Submit to race: the race's page shows her place once the evaluation is done.
+        press(&st, "Submit to race");
+        assert!(st.get_url().contains("/races/"), "{}", st.get_url());
+        assert!(
+            wait_until(
+                &st,
+                "[...document.querySelectorAll('#board tbody tr')].some(r => r.textContent.includes('ann'))",
+                Duration::from_secs(120)
+            ),
+            "her row on the board: {}",
+            text(&st, "#board")
+        );
+        let row = js(
+            &st,
+            "[...document.querySelectorAll('#board tbody tr')].find(r => r.textContent.includes('ann')).querySelector('td.rank').textContent",
+        );
+        assert_eq!(row, "1", "ranked first of one");
+        screenshot(&st, "train-06-ranked.png");
 
         // The admin sets a quota in the browser…
         let ctx = browser.new_context().unwrap();
@@ -640,7 +661,7 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         fill(&ad, "monthly_minutes", "0.2");
         press(&ad, "Save quotas");
         assert!(text(&ad, "main").contains("Saved."));
-        screenshot(&ad, "train-06-quotas.png");
+        screenshot(&ad, "train-07-quotas.png");
 
         // …and the student's next job is refused, saying which quota.
         go(&st, &format!("{base}/console/models/new"));
@@ -649,6 +670,6 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         press(&st, "Train");
         let problem = text(&st, ".problem");
         assert!(problem.contains("this month's 0.2 training minutes"), "{problem}");
-        screenshot(&st, "train-07-refused.png");
+        screenshot(&st, "train-08-refused.png");
     });
 }

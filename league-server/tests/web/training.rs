@@ -274,3 +274,48 @@ async fn quotas_refuse_a_second_job_and_stop_ends_one_keeping_nobody_elses_view(
     let again = ann.post("/console/models/new", &f).await;
     assert_eq!(again.status, 303, "{}", again.body);
 }
+
+/// A job whose server stops mid-training is queued again at the next start and resumes from its
+/// checkpoint: its iterations continue where they were, and it trains to its step budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_interrupted_by_a_server_restart_resumes_from_its_checkpoint() {
+    let (s, dir) = training_server().await;
+    let mut ann = student(&s, "ann").await;
+    ann.get("/console/models/new").await;
+    let mut f = form("resumed", "5", REWARD);
+    f.push(("steps", "10240"));
+    f.push(("action", "train"));
+    let started = ann.post("/console/models/new", &f).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let id = started.location.rsplit('/').next().unwrap().to_string();
+    // Wait for its first checkpoint, then stop the server under it.
+    let checkpoint = dir.path().join(&id).join("out").join("model_last.safetensors");
+    let t0 = Instant::now();
+    while !checkpoint.is_file() {
+        assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cookies = ann.cookies.clone();
+    let db = s.stop().await;
+    let s = TestServer::start_with(
+        Config {
+            workers: 0,
+            trainers: 1,
+            training_threads: 1,
+            training_dir: dir.path().to_path_buf(),
+            ..test_config()
+        },
+        Some(db),
+    )
+    .await;
+    let mut ann = Browser::new(&s);
+    ann.cookies = cookies;
+    let done = wait_finished(&mut ann, &started.location, Duration::from_secs(180)).await;
+    assert!(done.contains("data-status=\"completed\""), "{}", &done[done.len().saturating_sub(3000)..]);
+    assert!(done.contains("--steps 10240 "), "trained exactly its steps across the restart");
+    let log = std::fs::read_to_string(dir.path().join(&id).join("command.txt")).unwrap();
+    assert!(log.contains("--resume"), "the second run resumed: {log}");
+    // Its chart has each iteration once: 10,240 steps are 5 iterations of 2,048.
+    let iterations = done.split(" iterations").next().unwrap().rsplit(" · ").next().unwrap().trim().to_string();
+    assert_eq!(iterations, "5", "{}", &done[..done.len().min(2000)]);
+}

@@ -83,7 +83,7 @@ fn cpu_seconds() -> f64 {
     t(u.ru_utime) + t(u.ru_stime)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -327,7 +327,7 @@ fn head_to_head_cpu(model_bytes: &[u8], run: &RaceRun) -> Result<Vec<serde_json:
 }
 
 /// The benchmark's admin token.
-const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef";
+pub(crate) const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef";
 
 /// The league the load runs against, written straight into the database.
 struct SeededLeague {
@@ -392,15 +392,15 @@ async fn seed_league(a: &BenchArgs, db: &str) -> Result<SeededLeague> {
 }
 
 /// A league server on a loopback port over the seeded database.
-struct BenchServer {
-    addr: String,
+pub(crate) struct BenchServer {
+    pub(crate) addr: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), slipstream_league::LeagueError>>,
 }
 
 impl BenchServer {
     /// Start it and wait until it answers.
-    async fn start(db: &str, workers: usize) -> Result<Self> {
+    pub(crate) async fn start(db: &str, workers: usize) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = format!("http://{}", listener.local_addr()?);
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -431,7 +431,7 @@ impl BenchServer {
         Ok(BenchServer { addr, stop, task })
     }
 
-    async fn stop(self) -> Result<()> {
+    pub(crate) async fn stop(self) -> Result<()> {
         let _ = self.stop.send(());
         self.task.await??;
         Ok(())
@@ -609,11 +609,17 @@ async fn evaluated(c: &mut client::Clients, race_id: &str) -> Result<usize> {
 /// `GET path` from the server's web site over a fresh HTTP/1.1 connection (as a browser opening a
 /// page); the answer's size in bytes. Anything but 200 is an error.
 async fn get_page(addr: &str, path: &str) -> Result<usize> {
+    get_page_as(addr, path, None).await
+}
+
+/// [`get_page`] with the browser's cookies (a signed-in visitor).
+pub(crate) async fn get_page_as(addr: &str, path: &str, cookie: Option<&str>) -> Result<usize> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = addr.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(host).await?;
     s.set_nodelay(true)?;
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n").as_bytes())
         .await?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await?;

@@ -1,6 +1,7 @@
 //! `league-server`: run the league (serve) or a remote evaluation worker (worker).
 
 mod bench;
+mod bench_console;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ enum Command {
     Worker(WorkerArgs),
     /// Measure evaluation, leaderboard and upload performance against an in-process server.
     Bench(bench::BenchArgs),
+    /// Measure the student console's page times with a class-sized league (1,000 users, 10,000
+    /// models) against an in-process server.
+    BenchConsole(bench_console::BenchConsoleArgs),
 }
 
 #[derive(Args, Debug)]
@@ -119,7 +123,7 @@ async fn shutdown_signal() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The benchmark's server would log every request of its load; keep its output to the figures.
-    let default_level = if matches!(cli.command, Command::Bench(_)) {
+    let default_level = if matches!(cli.command, Command::Bench(_) | Command::BenchConsole(_)) {
         "warn"
     } else {
         "info"
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
             Command::Serve(a) => run_serve(a).await,
             Command::Worker(a) => run_worker(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::BenchConsole(a) => bench_console::run(a).await,
         }
     });
     slipstream_cli::exit(result)
