@@ -5,9 +5,9 @@
 
 use crate::ctx::Ctx;
 use crate::error::{LeagueError, Result};
-use crate::races::RaceRules;
 use crate::league::Viewer;
 use crate::league::access::RACERS;
+use crate::races::RaceRules;
 use crate::store::{LeasedJob, ModelRow, RaceRow, SubStatus, SubmissionRow, User};
 use slipstream_league_client::kinds::RaceState;
 
@@ -17,7 +17,9 @@ impl Ctx {
     /// even an admin enters another's).
     pub async fn submit(&self, user: &User, race_id: &str, model_id: &str) -> Result<SubmissionRow> {
         if !RACERS.contains(&user.role) {
-            return Err(LeagueError::denied("submitting models: racers, facilitators and admins"));
+            return Err(LeagueError::denied(
+                "submitting models: racers, facilitators and admins",
+            ));
         }
         let race = Viewer::user(user).race(self, race_id).await?;
         match race.spec.state(self.now_ms()) {
@@ -32,7 +34,11 @@ impl Ctx {
         }
         let model = match self.store.model(model_id).await? {
             Some(m) if !m.deleted && m.owner_id == user.id => m,
-            _ => return Err(LeagueError::not_found(format!("model_id: you have no model {model_id:?}"))),
+            _ => {
+                return Err(LeagueError::not_found(format!(
+                    "model_id: you have no model {model_id:?}"
+                )));
+            }
         };
         let sub = self.enter(&race, &model, &user.id).await?;
         tracing::info!(submission = %sub.id, race = %race.id, user = %user.id, "submitted");

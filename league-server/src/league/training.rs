@@ -54,6 +54,11 @@ pub const EXAMPLE_REWARD: &str = r#"def reward_function(params):
 /// iteration last a minute).
 pub const CAMERA_CARS: usize = 32;
 
+/// A camera model's minibatch and epochs (trainer/examples/camera.toml), unless the student sets
+/// DeepRacer's `batch_size` and `num_epochs`.
+pub const CAMERA_BATCH_SIZE: usize = 256;
+pub const CAMERA_EPOCHS: usize = 3;
+
 /// The sensors the form offers: (value, DeepRacer's sensor list, what a student reads).
 pub const SENSORS: &[(&str, &[&str], &str)] = &[
     ("camera", &["FRONT_FACING_CAMERA"], "Camera (one front camera)"),
@@ -238,6 +243,14 @@ pub fn build_config(f: &TrainingForm, threads: usize) -> Result<TrainConfig> {
     if f.network == SLIPSTREAM_CNN {
         cfg.network = slipstream_trainer::network::NetworkSpec::camera_default();
     }
+    if cfg.sensor.image_shape().is_some() {
+        // Camera models on CPUs (trainer/examples/camera.toml): fewer cars keep an iteration to
+        // seconds, and smaller minibatches over more epochs learn from its shorter rollouts. The
+        // student's hyperparameters, applied next, override these.
+        cfg.num_cars = CAMERA_CARS;
+        cfg.batch_size = CAMERA_BATCH_SIZE;
+        cfg.num_epochs = CAMERA_EPOCHS;
+    }
     let mut hp = serde_json::Map::new();
     for (key, text, integer) in [
         ("batch_size", &f.batch_size, true),
@@ -271,10 +284,6 @@ pub fn build_config(f: &TrainingForm, threads: usize) -> Result<TrainConfig> {
         .map_err(LeagueError::invalid)?;
     cfg.anneal_lr = false;
     cfg.sim_threads = threads.max(1);
-    if cfg.sensor.image_shape().is_some() {
-        // Camera models on CPUs: fewer cars keep an iteration to seconds (trainer/examples/camera.toml).
-        cfg.num_cars = CAMERA_CARS;
-    }
     cfg.validate().map_err(LeagueError::invalid)?;
     Ok(cfg)
 }
@@ -403,6 +412,21 @@ pub async fn start(ctx: &Ctx, by: &User, f: &TrainingForm) -> Result<TrainingRow
             "minutes: expected more than 0".to_string()
         }));
     }
+    let steps = if f.steps.trim().is_empty() {
+        0
+    } else {
+        f.steps
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (1..=1_000_000_000).contains(s))
+            .ok_or_else(|| {
+                LeagueError::invalid(format!(
+                    "steps: expected a whole number from 1 to 1,000,000,000, or nothing; got {:?}",
+                    f.steps.trim()
+                ))
+            })?
+    };
     let seed =
         if f.seed.trim().is_empty() {
             1

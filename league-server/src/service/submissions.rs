@@ -18,7 +18,6 @@ use crate::league::Viewer;
 use crate::league::access::{ADMINS, RACERS};
 use crate::league::paging::{page_size, parse_page_token};
 use crate::league::standings::leaderboard_page;
-use crate::races::RaceState;
 use crate::service::{Download, download};
 
 #[derive(Debug, Clone)]

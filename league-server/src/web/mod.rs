@@ -88,7 +88,10 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/console", get(console::home))
-        .route("/console/models/{id}/submit", axum::routing::post(console::submit_model))
+        .route(
+            "/console/models/{id}/submit",
+            axum::routing::post(console::submit_model),
+        )
         .merge(account::routes())
         .merge(training::routes())
         .route("/races/{id}", get(race_page))

@@ -116,7 +116,15 @@ async fn new_model_markup(
 ) -> Result<Markup, PageError> {
     let tracks = gallery(web).await?;
     let quota = quota_line(web).await?;
-    let d = slipstream_trainer::TrainConfig::default();
+    // The placeholders show what an empty field trains with (the form's sensor's defaults).
+    let d = training::build_config(
+        &TrainingForm {
+            sensor: f.sensor.clone(),
+            ..TrainingForm::defaults("oval")
+        },
+        1,
+    )
+    .unwrap_or_default();
     Ok(layout(
         "Create a model",
         "account",

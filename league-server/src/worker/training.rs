@@ -218,7 +218,12 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
     let steps_done = if resume {
         std::fs::read_to_string(out.join("training_state.json"))
             .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()?.get("env_steps")?.as_i64())
+            .and_then(|t| {
+                serde_json::from_str::<serde_json::Value>(&t)
+                    .ok()?
+                    .get("env_steps")?
+                    .as_i64()
+            })
             .unwrap_or(job.env_steps)
     } else {
         0
@@ -334,12 +339,17 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
         // What it did until now is kept (if the lease is still ours: the server is stopping).
         let _ = ctx
             .store
-            .training_progress(&job.id, token, lease_ms, &TrainingProgress {
-                metrics: &points,
-                log_tail: &log,
-                trained_ms,
-                env_steps,
-            })
+            .training_progress(
+                &job.id,
+                token,
+                lease_ms,
+                &TrainingProgress {
+                    metrics: &points,
+                    log_tail: &log,
+                    trained_ms,
+                    env_steps,
+                },
+            )
             .await;
         tracing::info!(training = %job.id, "training interrupted; it resumes from its checkpoint");
         return Ok(());

@@ -589,8 +589,16 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
         fill(
             &st,
             "reward_code",
-            "def reward_function(params):\n    on_track = params['all_wheels_on_track']\n    return 1.0 if on_track else 1e-3\n",
+            "def reward_function(params):\n    on_track = params['all_wheels_on_track']\n    return float(params['speed']) if on_track else 1e-3\n",
         );
+        // Continuous actions: any steering within ±30°, any speed from 0.5 to 2.5 m/s.
+        js(
+            &st,
+            "document.querySelector('[name=action_space_type][value=continuous]').checked = true",
+        );
+        fill(&st, "steering_max", "30");
+        fill(&st, "speed_min", "0.5");
+        fill(&st, "speed_max", "2.5");
         press(&st, "Validate");
         assert!(
             text(&st, ".verdict").contains("Looks good"),

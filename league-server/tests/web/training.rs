@@ -311,11 +311,26 @@ async fn a_job_interrupted_by_a_server_restart_resumes_from_its_checkpoint() {
     let mut ann = Browser::new(&s);
     ann.cookies = cookies;
     let done = wait_finished(&mut ann, &started.location, Duration::from_secs(180)).await;
-    assert!(done.contains("data-status=\"completed\""), "{}", &done[done.len().saturating_sub(3000)..]);
-    assert!(done.contains("--steps 10240 "), "trained exactly its steps across the restart");
+    assert!(
+        done.contains("data-status=\"completed\""),
+        "{}",
+        &done[done.len().saturating_sub(3000)..]
+    );
+    assert!(
+        done.contains("--steps 10240 "),
+        "trained exactly its steps across the restart"
+    );
     let log = std::fs::read_to_string(dir.path().join(&id).join("command.txt")).unwrap();
     assert!(log.contains("--resume"), "the second run resumed: {log}");
     // Its chart has each iteration once: 10,240 steps are 5 iterations of 2,048.
-    let iterations = done.split(" iterations").next().unwrap().rsplit(" · ").next().unwrap().trim().to_string();
+    let iterations = done
+        .split(" iterations")
+        .next()
+        .unwrap()
+        .rsplit(" · ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
     assert_eq!(iterations, "5", "{}", &done[..done.len().min(2000)]);
 }

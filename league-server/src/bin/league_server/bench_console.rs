@@ -125,12 +125,17 @@ pub async fn run(a: BenchConsoleArgs) -> Result<()> {
         })
         .collect();
     store
-        .training_progress(&job.id, &token, 60_000, &TrainingProgress {
-            metrics: &metrics,
-            log_tail: "iteration 300\n",
-            trained_ms: 600_000,
-            env_steps: (a.iterations * 2048) as i64,
-        })
+        .training_progress(
+            &job.id,
+            &token,
+            60_000,
+            &TrainingProgress {
+                metrics: &metrics,
+                log_tail: "iteration 300\n",
+                trained_ms: 600_000,
+                env_steps: (a.iterations * 2048) as i64,
+            },
+        )
         .await?;
     store
         .finish_training(&job.id, &token, TrainingStatus::Completed, "", "")
@@ -151,14 +156,22 @@ pub async fn run(a: BenchConsoleArgs) -> Result<()> {
     let as_admin = format!("slp_session={admin_session}; slp_csrf=bench");
     let pages = [
         ("console home (10 models)", "/console".to_string(), &as_student),
-        ("create a model (track gallery)", "/console/models/new".to_string(), &as_student),
+        (
+            "create a model (track gallery)",
+            "/console/models/new".to_string(),
+            &as_student,
+        ),
         (
             "training job (chart of the iterations)",
             format!("/console/trainings/{}", job.id),
             &as_student,
         ),
         ("API tokens", "/console/tokens".to_string(), &as_student),
-        ("invites (admin, 100 invites)", "/console/invites".to_string(), &as_admin),
+        (
+            "invites (admin, 100 invites)",
+            "/console/invites".to_string(),
+            &as_admin,
+        ),
         ("quotas (admin)", "/console/quotas".to_string(), &as_admin),
         ("sign in", "/signin".to_string(), &as_student),
     ];
