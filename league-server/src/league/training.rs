@@ -126,6 +126,9 @@ pub struct TrainingForm {
     pub discount_factor: String,
     pub loss_type: String,
     pub num_episodes_between_training: String,
+    /// One of the student's models whose weights it starts from (DeepRacer's "clone"; empty =
+    /// fresh weights). Its sensor, network and action space must be the form's.
+    pub init_model: String,
 }
 
 impl TrainingForm {
@@ -436,6 +439,35 @@ pub async fn start(ctx: &Ctx, by: &User, f: &TrainingForm) -> Result<TrainingRow
             })?
         };
     let cfg = build_config(f, ctx.cfg.training_threads)?;
+    let init = f.init_model.trim();
+    if !init.is_empty() {
+        let model = match ctx.store.model(init).await? {
+            Some(m) if !m.deleted && m.owner_id == by.id => m,
+            _ => {
+                return Err(LeagueError::not_found(format!(
+                    "start from: you have no model {init:?}"
+                )));
+            }
+        };
+        let spec = ctx
+            .model_spec(&model)
+            .await?
+            .map_err(|e| LeagueError::precondition(format!("start from: model {:?}: {e}", model.name)))?;
+        let want = cfg.model_spec();
+        for (what, same) in [
+            ("sensor", spec.sensor == want.sensor),
+            ("network", spec.network == want.network),
+            ("action space", spec.action_space == want.action_space),
+        ] {
+            if !same {
+                return Err(LeagueError::invalid(format!(
+                    "start from: model {:?} has another {what} than this form's; a model continues with its own \
+                     (choose fresh weights to change it)",
+                    model.name
+                )));
+            }
+        }
+    }
     let form_json = serde_json::to_string(f).expect("a form serialises");
     let toml = config_toml(&cfg)?;
     let now = ctx.now_ms();
@@ -452,7 +484,7 @@ pub async fn start(ctx: &Ctx, by: &User, f: &TrainingForm) -> Result<TrainingRow
                 seed,
                 minutes,
                 steps,
-                init_model_id: "",
+                init_model_id: init,
             },
             &TrainingLimits {
                 concurrent: q.concurrent_jobs,

@@ -99,7 +99,7 @@ fn models_table(models: &[ModelRow], open: &[RaceRow], csrf: &str) -> Markup {
             tbody {
                 @for m in models {
                     tr {
-                        td { (m.name) }
+                        td { (m.name) " " a.download href=(format!("/console/models/{}/file", m.id)) download aria-label=(format!("Download {}", m.name)) { "⤓" } }
                         td { (m.sensor) }
                         td { (m.action_space_type) }
                         td { (m.network) }
@@ -135,6 +135,44 @@ pub(super) struct SubmitForm {
     csrf: String,
     #[serde(default)]
     race_id: String,
+}
+
+/// A model's file (its owner's, or an admin's download): the `.safetensors` the league races.
+pub(super) async fn model_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<String>) -> Response {
+    let missing = || PageError::not_found(format!("You have no model {id:?}.")).into_response();
+    let model = match web.ctx.store.model(&id).await {
+        Ok(Some(m)) if !m.deleted && (m.owner_id == user.id || ADMINS.contains(&user.role)) => m,
+        Ok(_) => return missing(),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    match web.ctx.store.blob(&model.sha256).await {
+        Ok(Some(bytes)) => {
+            let name: String = model
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.safetensors\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => missing(),
+        Err(e) => PageError::from(e).into_response(),
+    }
 }
 
 /// "Submit to race": the model entered, then the race's page (its leaderboard shows the result as

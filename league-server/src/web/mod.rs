@@ -92,6 +92,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
             "/console/models/{id}/submit",
             axum::routing::post(console::submit_model),
         )
+        .route("/console/models/{id}/file", get(console::model_file))
         .merge(account::routes())
         .merge(training::routes())
         .route("/races/{id}", get(race_page))

@@ -47,9 +47,12 @@ pub fn routes() -> Router<Arc<Web>> {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct NewQuery {
-    /// A training job whose settings the form starts from ("clone").
+    /// A training job whose settings the form starts from.
     #[serde(default)]
     from: String,
+    /// With `from`: continue from the model that job made (DeepRacer's "clone").
+    #[serde(default)]
+    clone: bool,
 }
 
 /// The form as sent: the fields, the form token and which button.
@@ -137,6 +140,14 @@ async fn new_model_markup(
             }
             form.wizard method="post" action="/console/models/new" {
                 (csrf_field(csrf))
+                @if !f.init_model.is_empty() {
+                    p.verdict.ok {
+                        "This model starts from the weights of your model " code { (f.init_model) }
+                        " (DeepRacer's clone): keep its sensor, network and action space. "
+                        a href="/console/models/new" { "Start fresh instead" }
+                    }
+                    input type="hidden" name="init_model" value=(f.init_model);
+                }
                 fieldset {
                     legend { "1. Name" }
                     label { "Model name" input name="name" value=(f.name) maxlength="100" required placeholder="my-first-model"; }
@@ -244,6 +255,7 @@ async fn new_model_page(
                 let mut f: TrainingForm =
                     serde_json::from_str(&row.form_json).unwrap_or_else(|_| TrainingForm::defaults("oval"));
                 f.name = format!("{}-clone", row.name);
+                f.init_model = if q.clone { row.model_id.clone() } else { String::new() };
                 f
             }
             Err(e) => return PageError::from(e).into_response(),
@@ -389,7 +401,13 @@ async fn training_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJa
                     a href=(format!("/console/trainings/{}/reward_function.py", row.id)) download { "reward_function.py" }
                     "."
                 }
-                p { a href=(format!("/console/models/new?from={}", row.id)) { "Train another model from these settings" } }
+                p {
+                    a href=(format!("/console/models/new?from={}", row.id)) { "Train another model from these settings" }
+                    @if !row.model_id.is_empty() {
+                        " · " a href=(format!("/console/models/new?from={}&clone=true", row.id)) { "Clone: train this model further" }
+                        " · " a href=(format!("/console/models/{}/file", row.model_id)) download { "Download the model" }
+                    }
+                }
             }
         },
         true,

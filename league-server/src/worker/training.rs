@@ -335,25 +335,19 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
     let trained_ms = job.trained_ms + started.elapsed().as_millis() as i64;
     let log = tail(&outcome.stderr, LOG_TAIL_BYTES);
     let (points, log) = report(&mut offset, &mut env_steps, log);
-    if lost {
-        // What it did until now is kept (if the lease is still ours: the server is stopping).
-        let _ = ctx
-            .store
-            .training_progress(
-                &job.id,
-                token,
-                lease_ms,
-                &TrainingProgress {
-                    metrics: &points,
-                    log_tail: &log,
-                    trained_ms,
-                    env_steps,
-                },
-            )
-            .await;
-        tracing::info!(training = %job.id, "training interrupted; it resumes from its checkpoint");
-        return Ok(());
+    // The trainer's own summary has the exact steps it trained.
+    if let Some(steps) = std::str::from_utf8(&outcome.stdout).ok().and_then(|s| {
+        s.lines().rev().find_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()?
+                .get("env_steps")?
+                .as_i64()
+        })
+    }) {
+        env_steps = steps;
     }
+    // What it did until now is kept (interrupted: if the lease is still ours, the server is
+    // stopping).
     let _ = ctx
         .store
         .training_progress(
@@ -368,30 +362,9 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
             },
         )
         .await;
-    // The trainer's own summary has the exact steps it trained.
-    if let Some(steps) = std::str::from_utf8(&outcome.stdout).ok().and_then(|s| {
-        s.lines().rev().find_map(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()?
-                .get("env_steps")?
-                .as_i64()
-        })
-    }) {
-        env_steps = steps;
-        let _ = ctx
-            .store
-            .training_progress(
-                &job.id,
-                token,
-                lease_ms,
-                &TrainingProgress {
-                    metrics: "",
-                    log_tail: &log,
-                    trained_ms,
-                    env_steps,
-                },
-            )
-            .await;
+    if lost {
+        tracing::info!(training = %job.id, "training interrupted; it resumes from its checkpoint");
+        return Ok(());
     }
     let finished_ok = outcome.success();
     let model_file = [out.join("model_best.safetensors"), out.join("model_last.safetensors")]

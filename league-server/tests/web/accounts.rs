@@ -130,6 +130,21 @@ impl Browser {
         .await
     }
 
+    /// Make an API token on the console's token page; the token it shows once.
+    pub(crate) async fn new_token(&mut self, description: &str) -> String {
+        self.get("/console/tokens").await;
+        let made = self
+            .post("/console/tokens", &[("description", description), ("days", "")])
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        made.body
+            .split("<pre class=\"secret\">")
+            .nth(1)
+            .and_then(|t| t.split("</pre>").next())
+            .expect("the token on the page")
+            .to_string()
+    }
+
     pub(crate) async fn sign_in(&mut self, name: &str, password: &str) -> Answer {
         self.get("/signin").await;
         self.post("/signin", &[("name", name), ("password", password)]).await
@@ -700,18 +715,7 @@ async fn a_private_race_shows_to_its_invited_racers_signed_in_and_to_nobody_else
     let mut bob = Browser::new(&s);
     bob.sign_up(&inv.signup_path, "bob", PASSWORD).await;
     // Ann joins the race with its invite, through a token from her console.
-    ann.get("/console/tokens").await;
-    let made = ann
-        .post("/console/tokens", &[("description", "cli"), ("days", "")])
-        .await;
-    let token = made
-        .body
-        .split("<pre class=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split("</pre>")
-        .next()
-        .unwrap();
+    let token = ann.new_token("cli").await;
     let race_invite = admin
         .races
         .create_invite(pb::CreateInviteRequest {
@@ -721,7 +725,7 @@ async fn a_private_race_shows_to_its_invited_racers_signed_in_and_to_nobody_else
         .await
         .unwrap()
         .into_inner();
-    s.client(Some(token))
+    s.client(Some(&token))
         .await
         .races
         .join_race(pb::JoinRaceRequest {

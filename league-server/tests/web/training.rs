@@ -143,7 +143,7 @@ async fn a_student_trains_a_model_in_the_console_and_its_settings_repeat_it_with
         .unwrap();
     assert!(!points.is_empty(), "the chart has the iterations: {done}");
     let home = ann.get("/console").await.body;
-    assert!(home.contains("<td>first</td>"), "the model is on the console: {home}");
+    assert!(home.contains("<td>first "), "the model is on the console: {home}");
 
     // The settings it ran, downloaded, repeat the same model through `trainer train`.
     let toml = ann.get(&format!("{job_path}/train.toml")).await;
@@ -187,20 +187,9 @@ async fn a_student_trains_a_model_in_the_console_and_its_settings_repeat_it_with
         assert!(a == b, "{file}: the console's run and the trainer's differ");
     }
     // The model on the console is the one the run made (listed with a token from her console).
-    ann.get("/console/tokens").await;
-    let made = ann
-        .post("/console/tokens", &[("description", "test"), ("days", "")])
-        .await;
-    let token = made
-        .body
-        .split("<pre class=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split("</pre>")
-        .next()
-        .unwrap();
+    let token = ann.new_token("test").await;
     let models = s
-        .client(Some(token))
+        .client(Some(&token))
         .await
         .models
         .list_models(pb::ListModelsRequest::default())
@@ -219,6 +208,48 @@ async fn a_student_trains_a_model_in_the_console_and_its_settings_repeat_it_with
         models[0].sha256,
         slipstream_league::util::sha256_hex(&std::fs::read(kept).unwrap())
     );
+
+    // Its file downloads for her, and for nobody else.
+    let file = ann.get(&format!("/console/models/{}/file", models[0].id)).await;
+    assert_eq!(file.status, 200);
+    let mut bob = student(&s, "bob").await;
+    assert_eq!(
+        bob.get(&format!("/console/models/{}/file", models[0].id)).await.status,
+        404
+    );
+
+    // Clone: another job continues from its weights; one that changes its sensor is refused.
+    let job_page = ann.get(&job_path).await;
+    assert!(job_page.body.contains("clone=true"), "the clone link");
+    let form_page = ann.get(&format!("/console/models/new?from={id}&clone=true")).await;
+    assert!(
+        form_page
+            .body
+            .contains(&format!("name=\"init_model\" value=\"{}\"", models[0].id))
+    );
+    let mut fields: Vec<(&str, &str)> = form("second", "1", REWARD)
+        .into_iter()
+        .map(|(k, v)| if k == "sensor" { (k, "stereo") } else { (k, v) })
+        .collect();
+    fields.push(("init_model", models[0].id.as_str()));
+    fields.push(("action", "train"));
+    let changed = ann.post("/console/models/new", &fields).await;
+    assert_eq!(changed.status, 400);
+    assert!(
+        changed.body.contains("has another sensor than this form"),
+        "refused, naming the field"
+    );
+    let mut fields = form("second", "1", REWARD);
+    fields.push(("init_model", models[0].id.as_str()));
+    fields.push(("steps", "2048"));
+    fields.push(("action", "train"));
+    let cloned = ann.post("/console/models/new", &fields).await;
+    assert_eq!(cloned.status, 303, "{}", cloned.body);
+    let done = wait_finished(&mut ann, &cloned.location, Duration::from_secs(120)).await;
+    assert!(done.contains("data-status=\"completed\""));
+    let clone_id = cloned.location.rsplit('/').next().unwrap();
+    let command = std::fs::read_to_string(dir.path().join(clone_id).join("command.txt")).unwrap();
+    assert!(command.contains("--init init.safetensors"), "{command}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
