@@ -40,7 +40,10 @@ CREATE TABLE trainings (
     log_tail TEXT NOT NULL,
     failure_reason TEXT NOT NULL,
     -- The model it made ('' until it completes).
-    model_id TEXT NOT NULL
+    model_id TEXT NOT NULL,
+    -- A replay (GIF blob) of its best model so far driving a lap, and the iteration it is of.
+    replay_sha256 TEXT NOT NULL DEFAULT '',
+    replay_iteration BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX trainings_queue ON trainings (status, created_at);
 CREATE INDEX trainings_owner ON trainings (owner_id, created_at);

@@ -79,11 +79,14 @@ pub struct TrainingRow {
     pub log_tail: String,
     pub failure_reason: String,
     pub model_id: String,
+    /// A replay of its best model so far ('' = none yet), and the iteration it is of.
+    pub replay_sha256: String,
+    pub replay_iteration: i64,
 }
 
 const COLS: &str = "id, owner_id, name, status, form_json, config_toml, reward_code, track, seed, minutes, steps, \
     init_model_id, created_at, started_at, finished_at, trained_ms, env_steps, stop_requested, interruptions, \
-    metrics_jsonl, log_tail, failure_reason, model_id";
+    metrics_jsonl, log_tail, failure_reason, model_id, replay_sha256, replay_iteration";
 
 /// A training job to queue.
 #[derive(Clone, Debug)]
@@ -381,6 +384,17 @@ impl Store {
         .await?
         .rows_affected();
         Ok(n)
+    }
+
+    /// Record a job's newest replay (a blob stored already).
+    pub async fn set_training_replay(&self, id: &str, sha256: &str, iteration: i64) -> Result<()> {
+        sqlx::query("UPDATE trainings SET replay_sha256 = $1, replay_iteration = $2 WHERE id = $3")
+            .bind(sha256)
+            .bind(iteration)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// A league setting (`None` when never set).

@@ -38,6 +38,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/console/trainings/{id}/stop", post(stop_training))
         .route("/console/trainings/{id}/train.toml", get(config_file))
         .route("/console/trainings/{id}/reward_function.py", get(reward_file))
+        .route("/console/trainings/{id}/replay.gif", get(replay_file))
         .route("/console/quotas", get(quotas_page).post(set_quotas))
 }
 
@@ -350,6 +351,15 @@ fn live_part(row: &TrainingRow, csrf: &str) -> Markup {
             p.done { "Your model is ready: it is on " a href="/console" { "your console" } " to evaluate and race." }
         }
         figure.training-chart { (chart::draw(&points)) }
+        @if !row.replay_sha256.is_empty() {
+            figure.replay {
+                img src=(format!("/console/trainings/{}/replay.gif?v={}", row.id, &row.replay_sha256[..12.min(row.replay_sha256.len())]))
+                    alt=(format!("The car driving a lap of {} with the best model of iteration {}", row.track, row.replay_iteration));
+                figcaption { "The best model so far (iteration " (row.replay_iteration) ") driving a lap; it is raced again as training finds better ones." }
+            }
+        } @else if !row.status.finished() || !row.model_id.is_empty() {
+            p.hint { "The car's lap appears here once training has a model to show." }
+        }
         details open[row.status == TrainingStatus::Failed] {
             summary { "Log" }
             pre.log { (if row.log_tail.is_empty() { "(nothing yet)" } else { &row.log_tail }) }
@@ -415,8 +425,8 @@ async fn training_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJa
     (StatusCode::OK, jar, page).into_response()
 }
 
-/// The job's live part again whenever it changes (server-sent events, as the leaderboards'),
-/// until it finishes.
+/// The job's live part again whenever it changes (server-sent events, as the leaderboards'), until
+/// the visitor leaves or the server stops.
 async fn training_events(
     State(web): Site,
     SignedIn(user): SignedIn,
@@ -432,9 +442,9 @@ async fn training_events(
         .unwrap_or_default();
     let mut stopping = ctx.stopping.subscribe();
     let stream = async_stream::stream! {
-        let mut finished = row.status.finished();
         yield Ok(Event::default().event("board").data(live_part(&row, &csrf).into_string()));
-        while !finished {
+        // Changes go on after the job ends (its last replay comes a few seconds later).
+        loop {
             tokio::select! {
                 changed = changes.recv() => {
                     match changed {
@@ -444,7 +454,6 @@ async fn training_events(
                     }
                     match ctx.store.training(&id).await {
                         Ok(Some(r)) => {
-                            finished = r.status.finished();
                             yield Ok(Event::default().event("board").data(live_part(&r, &csrf).into_string()));
                         }
                         Ok(None) => break,
@@ -453,11 +462,6 @@ async fn training_events(
                 }
                 _ = stopped(&mut stopping) => break,
             }
-        }
-        // Finished: nothing more will change. Keep the stream open (closing it would make the
-        // browser reconnect every few seconds) until the visitor leaves or the server stops.
-        if finished {
-            stopped(&mut stopping).await;
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
@@ -493,6 +497,29 @@ fn download(name: &str, content_type: &'static str, body: String) -> Response {
 async fn config_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<String>) -> Response {
     match training::visible(&web.ctx, &user, &id).await {
         Ok(row) => download("train.toml", "application/toml", row.config_toml),
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+async fn replay_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<String>) -> Response {
+    let row = match training::visible(&web.ctx, &user, &id).await {
+        Ok(r) => r,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    if row.replay_sha256.is_empty() {
+        return PageError::not_found("This job has no replay yet.").into_response();
+    }
+    match web.ctx.store.blob(&row.replay_sha256).await {
+        Ok(Some(gif)) => (
+            [
+                (header::CONTENT_TYPE, "image/gif"),
+                // The address names the replay's content (`?v=`): it never changes.
+                (header::CACHE_CONTROL, "private, max-age=86400"),
+            ],
+            gif,
+        )
+            .into_response(),
+        Ok(None) => PageError::not_found("This job has no replay yet.").into_response(),
         Err(e) => PageError::from(e).into_response(),
     }
 }

@@ -207,7 +207,13 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
             .map_err(|e| LeagueError::internal(format!("training folder: {e}")))??;
     }
     let out = dir.join("out");
-    let resume = out.join("model_last.safetensors").is_file();
+    // A complete checkpoint ends with its counters (`training_state.json`, written last): resume
+    // from it; anything less is a run that never checkpointed — start afresh.
+    let resume = out.join("training_state.json").is_file();
+    if !resume && out.exists() {
+        std::fs::remove_dir_all(&out)
+            .map_err(|e| LeagueError::internal(format!("training folder: clearing {}: {e}", out.display())))?;
+    }
     let minutes_left = (job.minutes - job.trained_ms as f64 / 60_000.0).max(0.05);
     let track_arg = if crate::races::upload_sha(&job.track).is_some() {
         "track.npy".to_string()
@@ -269,6 +275,9 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
     } else {
         0
     };
+    let best_path = out.join("model_best.safetensors");
+    let mut best_seen = std::fs::metadata(&best_path).and_then(|m| m.modified()).ok();
+    let mut last_replay: Option<Instant> = None;
     let mut stop_asked = false;
     let mut out_of_time = false;
     let mut lost = false;
@@ -318,6 +327,21 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
                 }
                 if !points.is_empty() {
                     ctx.training_changed(&job.id);
+                }
+                // A new best model: its replay, now and then (each is a lap raced and drawn).
+                let best = std::fs::metadata(&best_path).and_then(|m| m.modified()).ok();
+                if best.is_some() && best != best_seen && last_replay.is_none_or(|t| t.elapsed() >= REPLAY_EVERY) {
+                    if let Ok(bytes) = std::fs::read(&best_path) {
+                        best_seen = best;
+                        last_replay = Some(Instant::now());
+                        let iteration = points
+                            .lines()
+                            .filter_map(|l| serde_json::from_str::<ChartPoint>(l).ok())
+                            .filter(|p| p.best)
+                            .last()
+                            .map_or(0, |p| p.iteration as i64);
+                        spawn_replay(ctx, job, bytes, iteration);
+                    }
                 }
             }
             _ = shutdown.changed() => {
@@ -397,6 +421,11 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|e| LeagueError::internal(format!("reading {}: {e}", path.display())))?;
+            let last =
+                crate::league::training::chart_points(&ctx.store.training(&job.id).await?.unwrap_or(job.clone()))
+                    .last()
+                    .map_or(0, |p| p.iteration as i64);
+            spawn_replay(ctx, job, bytes.clone(), last);
             let (model, _) = crate::league::models::store_model(ctx, &job.owner_id, &job.name, bytes).await?;
             model.id
         }
@@ -406,6 +435,46 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
         .finish_training(&job.id, token, status, &model_id, &reason)
         .await?;
     tracing::info!(training = %job.id, status = status.as_str(), model = %model_id, env_steps, "training finished");
+    Ok(())
+}
+
+/// How often a running job's best model is raced and drawn again, at most.
+const REPLAY_EVERY: Duration = Duration::from_secs(45);
+
+/// Race `model` one lap on the job's track and store the replay as the job's newest (in the
+/// background, at the evaluations' low priority; a failure is logged, the job goes on).
+fn spawn_replay(ctx: &Arc<Ctx>, job: &TrainingRow, model: Vec<u8>, iteration: i64) {
+    let ctx = ctx.clone();
+    let job = job.clone();
+    tokio::spawn(async move {
+        if let Err(e) = replay(&ctx, &job, model, iteration).await {
+            tracing::warn!(training = %job.id, "no replay: {e}");
+        }
+    });
+}
+
+async fn replay(ctx: &Ctx, job: &TrainingRow, model: Vec<u8>, iteration: i64) -> Result<()> {
+    let mut spec = crate::races::RaceSpec::time_trial(&job.name, &job.track, 0, 0);
+    spec.laps = 1;
+    let race = crate::store::RaceRow {
+        id: job.id.clone(),
+        spec,
+        created_by: job.owner_id.clone(),
+        created_at: job.created_at,
+    };
+    let run = ctx.race_run(&race).await?;
+    let track = ctx.race_track(&run)?;
+    let outcome = crate::evaluation::run_in_background(model, run.clone(), track.clone(), Duration::from_secs(60))
+        .await
+        .map_err(LeagueError::internal)?;
+    let gif = tokio::task::spawn_blocking(move || crate::evaluation::replay_gif(&run, track, &outcome.trace))
+        .await
+        .map_err(|e| LeagueError::internal(format!("the replay's renderer stopped: {e}")))?
+        .map_err(LeagueError::internal)?;
+    let sha = crate::util::sha256_hex(&gif);
+    ctx.store.put_blob(&sha, &gif).await?;
+    ctx.store.set_training_replay(&job.id, &sha, iteration).await?;
+    ctx.training_changed(&job.id);
     Ok(())
 }
 

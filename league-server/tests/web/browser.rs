@@ -635,6 +635,20 @@ async fn a_student_trains_a_model_in_the_browser_and_a_quota_refuses_the_next() 
             "the command that repeats it"
         );
         assert!(text(&st, "#live").contains("Your model is ready"));
+        assert!(
+            wait_until(
+                &st,
+                "document.querySelector('figure.replay img')?.naturalWidth > 0",
+                Duration::from_secs(90)
+            ),
+            "the car's lap appears without a reload: {}",
+            text(&st, "#live")
+        );
+        assert_eq!(js(&st, "window.__loadedOnce"), true, "still no reload");
+        js(
+            &st,
+            "document.querySelector('figure.replay').scrollIntoView({block: 'center'})",
+        );
         screenshot(&st, "train-04-done.png");
         follow(&st, "a[href='/console']");
         assert!(text(&st, "main").contains("first-lap"));

@@ -209,6 +209,24 @@ async fn a_student_trains_a_model_in_the_console_and_its_settings_repeat_it_with
         slipstream_league::util::sha256_hex(&std::fs::read(kept).unwrap())
     );
 
+    // The car's lap: a replay of the model the job made, for her only.
+    let t0 = Instant::now();
+    let replay = loop {
+        let page = ann.get(&job_path).await.body;
+        if let Some(src) = page
+            .split("src=\"")
+            .find(|p| p.starts_with("/console/trainings/"))
+            .and_then(|p| p.split('"').next())
+        {
+            break src.replace("&amp;", "&");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(90), "no replay on the page");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let gif = ann.get(&replay).await;
+    assert_eq!(gif.status, 200);
+    assert!(gif.body.starts_with("GIF89a"), "a GIF");
+
     // Its file downloads for her, and for nobody else.
     let file = ann.get(&format!("/console/models/{}/file", models[0].id)).await;
     assert_eq!(file.status, 200);
@@ -320,7 +338,7 @@ async fn a_job_interrupted_by_a_server_restart_resumes_from_its_checkpoint() {
     assert_eq!(started.status, 303, "{}", started.body);
     let id = started.location.rsplit('/').next().unwrap().to_string();
     // Wait for its first checkpoint, then stop the server under it.
-    let checkpoint = dir.path().join(&id).join("out").join("model_last.safetensors");
+    let checkpoint = dir.path().join(&id).join("out").join("training_state.json");
     let t0 = Instant::now();
     while !checkpoint.is_file() {
         assert!(t0.elapsed() < Duration::from_secs(120), "no checkpoint");
