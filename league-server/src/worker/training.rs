@@ -330,18 +330,19 @@ async fn train(ctx: &Arc<Ctx>, job: &TrainingRow, token: &str, shutdown: &mut wa
                 }
                 // A new best model: its replay, now and then (each is a lap raced and drawn).
                 let best = std::fs::metadata(&best_path).and_then(|m| m.modified()).ok();
-                if best.is_some() && best != best_seen && last_replay.is_none_or(|t| t.elapsed() >= REPLAY_EVERY) {
-                    if let Ok(bytes) = std::fs::read(&best_path) {
-                        best_seen = best;
-                        last_replay = Some(Instant::now());
-                        let iteration = points
-                            .lines()
-                            .filter_map(|l| serde_json::from_str::<ChartPoint>(l).ok())
-                            .filter(|p| p.best)
-                            .last()
-                            .map_or(0, |p| p.iteration as i64);
-                        spawn_replay(ctx, job, bytes, iteration);
-                    }
+                if best.is_some()
+                    && best != best_seen
+                    && last_replay.is_none_or(|t| t.elapsed() >= REPLAY_EVERY)
+                    && let Ok(bytes) = std::fs::read(&best_path)
+                {
+                    best_seen = best;
+                    last_replay = Some(Instant::now());
+                    let iteration = points
+                        .lines()
+                        .filter_map(|l| serde_json::from_str::<ChartPoint>(l).ok())
+                        .rfind(|p| p.best)
+                        .map_or(0, |p| p.iteration as i64);
+                    spawn_replay(ctx, job, bytes, iteration);
                 }
             }
             _ = shutdown.changed() => {
