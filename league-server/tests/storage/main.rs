@@ -103,6 +103,7 @@ mod matches;
 mod migrations;
 mod queue;
 mod ranking_order;
+mod trainings;
 
 fn spec(name: &str) -> RaceSpec {
     let now = now_ms();
