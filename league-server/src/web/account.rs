@@ -217,6 +217,7 @@ pub(super) fn console_bar(user: &User, csrf: &str) -> Markup {
                 a href="/console/invites" { "Invites" }
             }
             @if ADMINS.contains(&user.role) {
+                a href="/console/jobs" { "Training jobs" }
                 a href="/console/quotas" { "Quotas" }
             }
             span.who { "Signed in as " strong { (user.name) } " (" (user.role.as_str()) ")" }

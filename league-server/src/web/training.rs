@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/console/trainings/{id}/reward_function.py", get(reward_file))
         .route("/console/trainings/{id}/replay.gif", get(replay_file))
         .route("/console/quotas", get(quotas_page).post(set_quotas))
+        .route("/console/jobs", get(jobs_page))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -529,6 +530,61 @@ async fn reward_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<
         Ok(row) => download("reward_function.py", "text/x-python", row.reward_code),
         Err(e) => PageError::from(e).into_response(),
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Every user's training jobs (admins)
+// ------------------------------------------------------------------------------------------------
+
+/// The newest training jobs of every user (admins): who, what, how far; each links to its page,
+/// where an admin can stop it.
+async fn jobs_page(State(web): Site, SignedIn(user): SignedIn, jar: CookieJar) -> Response {
+    if let Err(e) = admin(&user) {
+        return e.into_response();
+    }
+    let (jar, csrf) = form_token(&web, jar);
+    let rows = match web.ctx.store.list_trainings(None, 0, 200).await {
+        Ok(r) => r,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let mut names = std::collections::HashMap::new();
+    for r in &rows {
+        if !names.contains_key(&r.owner_id) {
+            let name = match web.ctx.store.user(&r.owner_id).await {
+                Ok(Some(u)) => u.name,
+                _ => r.owner_id.clone(),
+            };
+            names.insert(r.owner_id.clone(), name);
+        }
+    }
+    let page = layout(
+        "Training jobs",
+        "account",
+        html! {
+            (console_bar(&user, &csrf))
+            h1 { "Training jobs" }
+            p { "Everyone's, newest first (the last 200). Open one to follow it or stop it." }
+            table {
+                caption { "Training jobs" }
+                thead { tr { th { "User" } th { "Model" } th { "State" } th.num { "Minutes" } th.num { "Steps" } th { "Queued" } } }
+                tbody {
+                    @for r in &rows {
+                        tr {
+                            td { (names.get(&r.owner_id).map_or(r.owner_id.as_str(), |n| n.as_str())) }
+                            td { a href=(format!("/console/trainings/{}", r.id)) { (r.name) } }
+                            td { (r.status.as_str()) @if r.stop_requested != 0 && !r.status.finished() { " (stopping)" } }
+                            td.num { (format!("{:.1} of {}", r.trained_ms as f64 / 60_000.0, r.minutes)) }
+                            td.num { (r.env_steps) }
+                            td { (display_time(r.created_at)) }
+                        }
+                    }
+                    @if rows.is_empty() { tr { td colspan="6" { "No training jobs yet." } } }
+                }
+            }
+        },
+        false,
+    );
+    (StatusCode::OK, jar, page).into_response()
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -312,6 +312,27 @@ async fn quotas_refuse_a_second_job_and_stop_ends_one_keeping_nobody_elses_view(
     }
     assert_eq!(bob.post(&format!("{}/stop", first.location), &[]).await.status, 404);
 
+    // The admin's list of everyone's jobs has it; a student has no such page.
+    let mut admin = s.admin().await;
+    admin
+        .users
+        .set_password(pb::SetPasswordRequest {
+            user_id: String::new(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let mut boss = Browser::new(&s);
+    assert_eq!(boss.sign_in("admin", PASSWORD).await.status, 303);
+    let jobs = boss.get("/console/jobs").await;
+    assert_eq!(jobs.status, 200);
+    assert!(
+        jobs.body.contains(&format!("href=\"{}\"", first.location)),
+        "the job is listed"
+    );
+    assert!(jobs.body.contains("<td>ann</td>"), "with its user");
+    assert_eq!(bob.get("/console/jobs").await.status, 404);
+
     // Stop: the job ends within seconds.
     let page = ann.get(&first.location).await;
     assert!(page.body.contains("Stop training"));
