@@ -25,16 +25,26 @@ pub struct SignupInviteRow {
 }
 
 impl SignupInviteRow {
-    /// Why the invite cannot make a user at `now`, if it cannot.
-    pub fn unusable(&self, now: i64) -> Option<&'static str> {
+    /// The invite's state at `now`: `open`, `withdrawn`, `expired` or `used up`.
+    pub fn state(&self, now: i64) -> &'static str {
         if self.revoked_at != 0 {
-            Some("This invite was withdrawn.")
+            "withdrawn"
         } else if self.expires_at != 0 && self.expires_at <= now {
-            Some("This invite has expired.")
+            "expired"
         } else if self.uses >= self.max_uses {
-            Some("This invite has been used up.")
+            "used up"
         } else {
-            None
+            "open"
+        }
+    }
+
+    /// Why the invite cannot make a user at `now`, if it cannot (said to whoever opens it).
+    pub fn unusable(&self, now: i64) -> Option<&'static str> {
+        match self.state(now) {
+            "withdrawn" => Some("This invite was withdrawn."),
+            "expired" => Some("This invite has expired."),
+            "used up" => Some("This invite has been used up."),
+            _ => None,
         }
     }
 }

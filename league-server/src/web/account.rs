@@ -663,15 +663,6 @@ pub struct InviteForm {
     note: String,
 }
 
-fn invite_state(i: &crate::store::SignupInviteRow, now: i64) -> &'static str {
-    match i.unusable(now) {
-        None => "open",
-        Some(s) if s.contains("withdrawn") => "withdrawn",
-        Some(s) if s.contains("expired") => "expired",
-        Some(_) => "used up",
-    }
-}
-
 async fn invites_markup(
     web: &Web,
     user: &User,
@@ -720,7 +711,7 @@ async fn invites_markup(
                             td { (i.role.as_str()) }
                             td.num { (i.uses) " of " (i.max_uses) }
                             td { @if i.expires_at == 0 { "never" } @else { (display_time(i.expires_at)) } }
-                            td { (invite_state(i, now)) }
+                            td { (i.state(now)) }
                             td {
                                 @if i.unusable(now).is_none() {
                                     form.inline method="post" action=(format!("/console/invites/{}/revoke", i.id)) {

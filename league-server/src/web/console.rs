@@ -146,30 +146,7 @@ pub(super) async fn model_file(State(web): Site, SignedIn(user): SignedIn, Path(
         Err(e) => return PageError::from(e).into_response(),
     };
     match web.ctx.store.blob(&model.sha256).await {
-        Ok(Some(bytes)) => {
-            let name: String = model
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            (
-                [
-                    (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_string()),
-                    (
-                        axum::http::header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{name}.safetensors\""),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
+        Ok(Some(bytes)) => super::attachment(&model.name, "safetensors", "application/octet-stream", bytes),
         Ok(None) => missing(),
         Err(e) => PageError::from(e).into_response(),
     }

@@ -363,29 +363,8 @@ async fn track_file(State(web): Site, visitor: Visitor, Path(id): Path<String>) 
             slipstream_sim::track::npy::to_bytes(&track.rows())
         }
     };
-    let name: String = web
-        .track_name(&race.spec.track)
-        .await
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.npy\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = web.track_name(&race.spec.track).await;
+    Ok(attachment(&name, "npy", "application/octet-stream", bytes))
 }
 
 async fn screen_page(State(web): Site, visitor: Visitor, Path(id): Path<String>, q: BoardQuery) -> Page {
@@ -450,6 +429,32 @@ async fn racer_page(State(web): Site, Path(id): Path<String>) -> Page {
         return Err(not_found());
     }
     Ok(pages::racer(&user.name, &places))
+}
+
+/// A download: `body` saved as `stem.ext`, the stem made safe for the header (letters, digits, '-'
+/// and '_'; anything else becomes '_').
+pub(super) fn attachment(stem: &str, ext: &str, content_type: &'static str, body: Vec<u8>) -> Response {
+    let stem: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A static file compiled into the binary.

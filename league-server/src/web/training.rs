@@ -484,20 +484,9 @@ async fn stop_training(
     }
 }
 
-fn download(name: &str, content_type: &'static str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 async fn config_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<String>) -> Response {
     match training::visible(&web.ctx, &user, &id).await {
-        Ok(row) => download("train.toml", "application/toml", row.config_toml),
+        Ok(row) => super::attachment("train", "toml", "application/toml", row.config_toml.into_bytes()),
         Err(e) => PageError::from(e).into_response(),
     }
 }
@@ -527,7 +516,7 @@ async fn replay_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<
 
 async fn reward_file(State(web): Site, SignedIn(user): SignedIn, Path(id): Path<String>) -> Response {
     match training::visible(&web.ctx, &user, &id).await {
-        Ok(row) => download("reward_function.py", "text/x-python", row.reward_code),
+        Ok(row) => super::attachment("reward_function", "py", "text/x-python", row.reward_code.into_bytes()),
         Err(e) => PageError::from(e).into_response(),
     }
 }

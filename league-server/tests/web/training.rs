@@ -332,6 +332,57 @@ async fn quotas_refuse_a_second_job_and_stop_ends_one_keeping_nobody_elses_view(
     );
     assert!(jobs.body.contains("<td>ann</td>"), "with its user");
     assert_eq!(bob.get("/console/jobs").await.status, 404);
+    // Bad quotas are refused naming the field, and nothing changes.
+    boss.get("/console/quotas").await;
+    let bad = boss
+        .post(
+            "/console/quotas",
+            &[
+                ("concurrent_jobs", "lots"),
+                ("monthly_minutes", "600"),
+                ("models", "50"),
+                ("job_minutes", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("training jobs at once: expected a whole number"),
+        "named"
+    );
+    let negative = boss
+        .post(
+            "/console/quotas",
+            &[
+                ("concurrent_jobs", "1"),
+                ("monthly_minutes", "-5"),
+                ("models", "50"),
+                ("job_minutes", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(negative.status, 400);
+    assert!(
+        negative.body.contains("value=\"600\""),
+        "the quotas in force are shown again"
+    );
+    // Bad form values: each refused naming its field.
+    for (field, value, says) in [
+        ("steps", "many", "steps: expected a whole number"),
+        ("track", "nowhere", "track: no built-in or uploaded track"),
+        ("seed", "-3", "seed: expected a whole number"),
+        ("actions", "left fast", "actions, line 1: steering angle"),
+    ] {
+        let mut f: Vec<(&str, &str)> = form("bad", "1", REWARD)
+            .into_iter()
+            .filter(|(k, _)| *k != field)
+            .collect();
+        f.push((field, value));
+        f.push(("action", "train"));
+        let r = bob.post("/console/models/new", &f).await;
+        assert_eq!(r.status, 400, "{field}");
+        assert!(r.body.contains(says), "{field}: {says}");
+    }
 
     // Stop: the job ends within seconds.
     let page = ann.get(&first.location).await;
